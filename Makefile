@@ -1,0 +1,38 @@
+# Every target creates the virtual environment it needs: a fresh machine needs only
+# Python 3.11 and make.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: demo test lint reliability bench clean help
+
+help:
+	@echo "make demo         run the whole pipeline on the bundled sample reports"
+	@echo "make test         lint and run the test suite (what CI runs)"
+	@echo "make reliability  kill drills, HTTP fault matrix, fuzzing"
+	@echo "make bench        benchmarks; figures into benchmarks/results.json"
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/xxgk demo
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+
+test: $(STAMP) lint
+	$(PY) -m pytest -q
+
+reliability: $(STAMP)
+	$(PY) -m pytest -q -m reliability tests/reliability
+
+bench: $(STAMP)
+	$(PY) -m benchmarks.run_all
+
+clean:
+	rm -rf $(VENV) data .pytest_cache

@@ -1,0 +1,68 @@
+"""A parsed report (the contract JSON object) as flat records, for loading (pure).
+
+One record per cell with its marker, so that the warehouse and the expectations can
+tell a printed 0 from a blank, a "/" or an unreadable cell (FORMAT.md §9.2-9.3).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from transforms import formatspec as fs
+
+# finding code -> the marker stored with the cell
+MARKER_BY_CODE = {
+    "cell_blank": "blank",
+    "cell_not_applicable": "na",
+    "cell_unreadable": "unreadable",
+    "cell_derived": "derived",
+    "cell_ambiguous": "ambiguous",
+}
+TEMPLATE_KEY = {
+    fs.ACTIVE_DISCLOSURE: "active_disclosure",
+    fs.APPLICATIONS: "applications",
+    fs.REVIEW_LITIGATION: "review_litigation",
+}
+
+
+@dataclass(frozen=True)
+class CellRecord:
+    table: str
+    item: str  # row / item / proceeding
+    measure: str  # column / measure / outcome
+    value: float | int | None
+    marker: str | None  # None (read as printed), blank, na, unreadable, derived, ambiguous
+
+    @property
+    def path(self) -> str:
+        return f"{self.table}.{self.item}.{self.measure}"
+
+
+def cell_markers(report: dict) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for f in report.get("findings") or ():
+        marker = MARKER_BY_CODE.get(f.get("code"))
+        where = f.get("where") or ""
+        if marker and where.count(".") == 2:
+            out.setdefault(where, marker)
+    return out
+
+
+def iter_cells(report: dict) -> Iterator[CellRecord]:
+    markers = cell_markers(report)
+    for table in fs.TABLES:
+        body = report.get(table)
+        if not isinstance(body, dict):
+            continue
+        for item, measures in body.items():
+            if not isinstance(measures, dict):
+                continue
+            for measure, value in measures.items():
+                path = f"{table}.{item}.{measure}"
+                yield CellRecord(table, item, measure, value, markers.get(path))
+
+
+def table_status(report: dict) -> dict[str, str]:
+    """present | missing, per table."""
+    return {t: ("present" if isinstance(report.get(t), dict) else "missing") for t in fs.TABLES}
