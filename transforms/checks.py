@@ -55,6 +55,10 @@ def _num(v) -> Decimal:
     return Decimal(str(v))
 
 
+def _plain(d: Decimal) -> int | float:
+    return int(d) if d == d.to_integral_value() else float(d)
+
+
 def evaluate_check(check: fs.Check, report: dict, prev: dict | None = None, markers=None) -> CheckResult:
     markers = cell_markers(report) if markers is None else markers
     prev_markers = cell_markers(prev) if prev is not None else {}
@@ -90,8 +94,7 @@ def evaluate_check(check: fs.Check, report: dict, prev: dict | None = None, mark
     lhs, rhs = sides
     ok = _OPS[check.op](lhs, rhs)
     detail = terms + (f" (not-applicable cells counted as 0: {', '.join(na_used)})" if na_used else "")
-    as_num = (lambda d: int(d) if d == d.to_integral_value() else float(d))
-    return CheckResult(check.id, check.scope, check.severity, PASS if ok else FAIL, as_num(lhs), as_num(rhs), detail)
+    return CheckResult(check.id, check.scope, check.severity, PASS if ok else FAIL, _plain(lhs), _plain(rhs), detail)
 
 
 def evaluate(report: dict, prev: dict | None = None, cross_year: bool = False) -> list[CheckResult]:

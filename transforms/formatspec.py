@@ -221,48 +221,49 @@ APPLICANT_PARTS = tuple(c.key for c in APPLICANT_COLUMNS[:-1])  # the six applic
 APPLICATIONS_HEADER_MARKERS = ("本列数据的勾稽关系", "申请人情况")
 
 APP_GROUPS: tuple[Group, ...] = (
-    Group("denied", "(三)不予公开", (r"\(三\)不予公开",)),
-    Group("unavailable", "(四)无法提供", (r"\(四\)无法提供",)),
-    Group("rejected", "(五)不予处理", (r"\(五\)不予处理",)),
-    Group("other", "(六)其他处理", (r"\(六\)其他处理",)),
+    Group("denied", "(三)不予公开", ("(三)不予公开",)),
+    Group("unavailable", "(四)无法提供", ("(四)无法提供",)),
+    Group("rejected", "(五)不予处理", ("(五)不予处理",)),
+    Group("other", "(六)其他处理", ("(六)其他处理",)),
 )
-APP_SECTION_LABELS = (r"三、本年度办理结果",)  # rowspan group label, no values
+APP_SECTION_LABELS = ("三、本年度办理结果",)  # rowspan group label, no values
 
 _21 = frozenset({F2021})
 _19 = frozenset({F2019})
-# Regexes are applied to normalised text (ASCII brackets, no whitespace, simplified).
-# The leading "(n)" / "n." numbers are matched separately by the parser.
+# Literal, normalised substrings (ASCII brackets, no whitespace, simplified script), tried
+# in order; the parser allows whitespace between characters and finds the leading
+# "(n)" / "n." of the label itself.
 APP_ROWS: tuple[Row, ...] = (
-    Row("new_received", "一、本年新收政府信息公开申请数量", (r"本年新收",)),
-    Row("carried_over", "二、上年结转政府信息公开申请数量", (r"上年结转",)),
-    Row("granted", "(一)予以公开", (r"予以公开",), leaf=True),
-    Row("partially_granted", "(二)部分公开(区分处理的,只计这一情形,不计其他情形)", (r"部分公开",), leaf=True),
-    Row("denied_state_secret", "1.属于国家秘密", (r"国家秘密",), "denied", True),
-    Row("denied_prohibited_by_law", "2.其他法律行政法规禁止公开", (r"法律行政法规禁止", r"禁止公开"), "denied", True),
-    Row("denied_three_safeties", "3.危及\"三安全一稳定\"", (r"三安全一稳定", r"危及"), "denied", True),
-    Row("denied_third_party", "4.保护第三方合法权益", (r"第三方合法权益", r"第三方"), "denied", True),
-    Row("denied_internal_affairs", "5.属于三类内部事务信息", (r"三类内部事务", r"内部事务"), "denied", True),
-    Row("denied_process_info", "6.属于四类过程性信息", (r"四类过程性", r"过程性信息"), "denied", True),
-    Row("denied_enforcement_file", "7.属于行政执法案卷", (r"行政执法案卷", r"执法案卷"), "denied", True),
-    Row("denied_query", "8.属于行政查询事项", (r"行政查询", r"查询事项"), "denied", True),
-    Row("unavailable_not_held", "1.本机关不掌握相关政府信息", (r"不掌握",), "unavailable", True),
-    Row("unavailable_needs_creation", "2.没有现成信息需要另行制作", (r"另行制作", r"没有现成信息"), "unavailable", True),
-    Row("unavailable_unclear", "3.补正后申请内容仍不明确", (r"补正后", r"仍不明确"), "unavailable", True),
-    Row("rejected_petition", "1.信访举报投诉类申请", (r"信访举报投诉", r"信访"), "rejected", True),
-    Row("rejected_duplicate", "2.重复申请", (r"重复申请",), "rejected", True),
-    Row("rejected_publication", "3.要求提供公开出版物", (r"公开出版物",), "rejected", True),
-    Row("rejected_excessive", "4.无正当理由大量反复申请", (r"大量反复",), "rejected", True),
+    Row("new_received", "一、本年新收政府信息公开申请数量", ("本年新收",)),
+    Row("carried_over", "二、上年结转政府信息公开申请数量", ("上年结转",)),
+    Row("granted", "(一)予以公开", ("予以公开",), leaf=True),
+    Row("partially_granted", "(二)部分公开(区分处理的,只计这一情形,不计其他情形)", ("部分公开",), leaf=True),
+    Row("denied_state_secret", "1.属于国家秘密", ("国家秘密",), "denied", True),
+    Row("denied_prohibited_by_law", "2.其他法律行政法规禁止公开", ("法律行政法规禁止", "禁止公开"), "denied", True),
+    Row("denied_three_safeties", "3.危及\"三安全一稳定\"", ("三安全一稳定", "危及"), "denied", True),
+    Row("denied_third_party", "4.保护第三方合法权益", ("第三方合法权益", "第三方"), "denied", True),
+    Row("denied_internal_affairs", "5.属于三类内部事务信息", ("三类内部事务", "内部事务"), "denied", True),
+    Row("denied_process_info", "6.属于四类过程性信息", ("四类过程性", "过程性信息"), "denied", True),
+    Row("denied_enforcement_file", "7.属于行政执法案卷", ("行政执法案卷", "执法案卷"), "denied", True),
+    Row("denied_query", "8.属于行政查询事项", ("行政查询", "查询事项"), "denied", True),
+    Row("unavailable_not_held", "1.本机关不掌握相关政府信息", ("不掌握",), "unavailable", True),
+    Row("unavailable_needs_creation", "2.没有现成信息需要另行制作", ("另行制作", "没有现成信息"), "unavailable", True),
+    Row("unavailable_unclear", "3.补正后申请内容仍不明确", ("补正后", "仍不明确"), "unavailable", True),
+    Row("rejected_petition", "1.信访举报投诉类申请", ("信访举报投诉", "信访"), "rejected", True),
+    Row("rejected_duplicate", "2.重复申请", ("重复申请",), "rejected", True),
+    Row("rejected_publication", "3.要求提供公开出版物", ("公开出版物",), "rejected", True),
+    Row("rejected_excessive", "4.无正当理由大量反复申请", ("大量反复",), "rejected", True),
     Row(
         "rejected_confirmation",
         "5.要求行政机关确认或重新出具已获取信息",
-        (r"确认或重新出具", r"重新出具"),
+        ("确认或重新出具", "重新出具"),
         "rejected",
         True,
     ),
     Row(
         "other_no_correction",
         "1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请",
-        (r"逾期不补正",),
+        ("逾期不补正",),
         "other",
         True,
         _21,
@@ -270,15 +271,15 @@ APP_ROWS: tuple[Row, ...] = (
     Row(
         "other_unpaid_fee",
         "2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请",
-        (r"缴纳费用", r"收费通知"),
+        ("缴纳费用", "收费通知"),
         "other",
         True,
         _21,
     ),
-    Row("other_other", "3.其他", (r"(?<![\u4e00-\u9fff])其他(?!处理|法律|结果)",), "other", True, _21),
-    Row("other_processing", "(六)其他处理", (r"\(六\)其他处理", r"其他处理"), None, True, _19),
-    Row("total_processed", "(七)总计", (r"\(七\)总计", r"总计"), None, False),
-    Row("carried_forward", "四、结转下年度继续办理", (r"结转下年度",)),
+    Row("other_other", "3.其他", ("3.其他",), "other", True, _21),
+    Row("other_processing", "(六)其他处理", ("(六)其他处理", "其他处理"), None, True, _19),
+    Row("total_processed", "(七)总计", ("(七)总计", "总计"), None, False),
+    Row("carried_forward", "四、结转下年度继续办理", ("结转下年度",)),
 )
 
 # Template markers for table 2: the three (六) sub-items exist only in F2021.

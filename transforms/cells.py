@@ -1,0 +1,89 @@
+"""The cell-value grammar (FORMAT.md §9.2), pure.
+
+``read_cell(raw, vtype)`` returns the value as printed, or ``None`` with the marker
+that says why: blank, na (a not-applicable mark such as "/" or "-") or unreadable.
+Numbers are never altered beyond removing separators; a unit that must be converted
+(元 written where 万元 is the unit) is converted and reported, not hidden.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from transforms import formatspec as fs
+
+BLANK = "blank"
+NA = "na"
+UNREADABLE = "unreadable"
+
+_NA_MARKS = frozenset({"/", "\\", "-", "--", "---", "×", "x", "X", "-/-", "/ /", "//", "—", "——", "–", "－", "／"})
+_ZERO_WORDS = frozenset({"〇", "零", "无", "0件"})
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(?:[,，]\d{3})+(?:\.\d+)?$")
+_INT = re.compile(r"^[+-]?\d+$")
+_DEC = re.compile(r"^\d+(?:\.\d+)?$")
+_STRAY = re.compile(r"[?？\s]")  # NBSP shown as "?" next to digits (FORMAT.md §7.10)
+_VALUE_TOKEN = re.compile(
+    r"^(?:[+-]?\d[\d,，]*(?:\.\d+)?(?:万元|元|件)?|[/\\×xX]+|-{1,3}|-/-|〇|零|无)$"
+)
+
+
+@dataclass(frozen=True)
+class Cell:
+    value: int | float | None
+    marker: str | None  # None when read as printed
+    note: str | None = None  # what a finding should say (unit converted, sign rejected, ...)
+
+
+def is_value_token(token: str) -> bool:
+    """Could this whitespace-separated token be a cell value (not part of a label)?"""
+    return bool(_VALUE_TOKEN.match(_STRAY.sub("", token))) if token else False
+
+
+def _number(text: str) -> Decimal | None:
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        return None
+
+
+def _as_python(d: Decimal) -> int | float:
+    return int(d) if d == d.to_integral_value() and "." not in str(d) else float(d)
+
+
+def read_cell(raw: str | None, vtype: str = fs.COUNT) -> Cell:
+    text = (raw or "").strip()
+    if not text:
+        return Cell(None, BLANK)
+    compact = _STRAY.sub("", text)
+    if not compact:
+        return Cell(None, BLANK)
+    if compact in _NA_MARKS or set(compact) <= set("/\\-×"):
+        return Cell(None, NA, f"printed {text!r} (not applicable)")
+    if compact in _ZERO_WORDS:
+        return Cell(0, None)
+    unit = None
+    for suffix in ("万元", "元", "件"):
+        if compact.endswith(suffix) and len(compact) > len(suffix):
+            unit, compact = suffix, compact[: -len(suffix)]
+            break
+    if _THOUSANDS.match(compact):
+        compact = re.sub(r"[,，]", "", compact)
+    if vtype in (fs.COUNT, fs.SIGNED):
+        if not _INT.match(compact):
+            return Cell(None, UNREADABLE, f"{text!r} is not a whole number")
+        if compact[0] in "+-" and vtype == fs.COUNT:
+            return Cell(None, UNREADABLE, f"{text!r}: a sign where the template has a count")
+        return Cell(int(compact), None)
+    # decimal (万元) or amount (unit not fixed)
+    if not _DEC.match(compact):
+        return Cell(None, UNREADABLE, f"{text!r} is not an amount")
+    d = _number(compact)
+    if d is None:
+        return Cell(None, UNREADABLE, f"{text!r} is not an amount")
+    if vtype == fs.DECIMAL and unit == "元":
+        return Cell(_as_python(d / Decimal(10000)), None, f"printed {text!r} in 元, converted to 万元")
+    if vtype == fs.AMOUNT:
+        return Cell(_as_python(d), None, f"printed {text!r}; unit {unit or 'not stated'}")
+    return Cell(_as_python(d), None)

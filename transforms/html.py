@@ -1,0 +1,154 @@
+"""HTML page to text (pure), in the "one table row per line, cells joined by |" layout.
+
+Government pages are flattened the way the common converters do it (FORMAT.md §7.2):
+each ``<tr>`` becomes one line ``cell | cell | ... |``, a cell spanning ``n`` columns is
+followed by ``n - 1`` empty filler cells, and rowspan labels appear only on their first
+row. The text parser then reads pages and pre-flattened text alike. Layout tables (a
+cell holding another table) are rendered as blocks, not as rows.
+
+lxml's HTML parser is used with network access off; it resolves no external entities.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import lxml.html
+from lxml import etree
+
+_SKIP = frozenset({"script", "style", "noscript", "iframe", "svg", "object", "embed", "template", "select"})
+_BLOCK = frozenset({
+    "p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "section", "article", "header",
+    "footer", "blockquote", "pre", "center", "form", "dl", "dt", "dd", "title", "caption", "main", "nav",
+    "table", "tr", "hr", "address", "aside", "figure", "figcaption",
+})
+_ATTACHMENT = re.compile(r"\.(pdf|docx?|wps|xlsx?|ofd)(?:[?#].*)?$", re.IGNORECASE)
+_WS = re.compile(r"\s+")
+_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
+_MAX_DEPTH = 400  # deeper nesting is flattened: its text is kept, its structure is not
+
+_PARSER = lxml.html.HTMLParser(no_network=True, remove_comments=True, remove_pis=True, huge_tree=False)
+
+
+@dataclass
+class HtmlText:
+    text: str
+    title: str | None
+    attachments: list[tuple[str, str]] = field(default_factory=list)  # (href, link text)
+    images: int = 0
+    tables: int = 0
+
+
+def _tag(el) -> str:
+    tag = el.tag
+    if not isinstance(tag, str):  # comments, processing instructions, entities
+        return ""
+    return tag.rsplit("}", 1)[-1].lower()
+
+
+def _span(el, name: str) -> int:
+    try:
+        return max(1, min(int(str(el.get(name, "1")).strip() or 1), 100))
+    except ValueError:
+        return 1
+
+
+class _Renderer:
+    def __init__(self) -> None:
+        self.attachments: list[tuple[str, str]] = []
+        self.images = 0
+        self.tables = 0
+
+    def inline_text(self, el, depth: int) -> str:
+        out: list[str] = []
+        self.walk(el, out, depth)
+        return _WS.sub(" ", "".join(out)).strip()
+
+    def walk(self, el, out: list[str], depth: int) -> None:
+        """Render ``el``'s content (not its tail) into ``out``."""
+        tag = _tag(el)
+        if tag in _SKIP or (not tag and not isinstance(el.tag, str)):
+            return
+        if tag == "img":
+            self.images += 1
+            return
+        if tag == "br":
+            out.append("\n")
+            return
+        if tag == "a":
+            href = el.get("href") or ""
+            if _ATTACHMENT.search(href.strip()):
+                self.attachments.append((href.strip(), _WS.sub(" ", el.text_content()).strip()))
+        if tag == "table" and depth < _MAX_DEPTH:
+            self.table(el, out, depth)
+            return
+        block = tag in _BLOCK
+        if block:
+            out.append("\n")
+        if el.text:
+            out.append(el.text)
+        if depth >= _MAX_DEPTH:
+            out.append(" ".join(el.itertext()))
+        else:
+            for child in el:
+                self.walk(child, out, depth + 1)
+                if child.tail:
+                    out.append(child.tail)
+        if block:
+            out.append("\n")
+
+    def rows(self, table):
+        for child in table:
+            tag = _tag(child)
+            if tag == "tr":
+                yield child
+            elif tag in ("thead", "tbody", "tfoot"):
+                for tr in child:
+                    if _tag(tr) == "tr":
+                        yield tr
+
+    def table(self, table, out: list[str], depth: int) -> None:
+        self.tables += 1
+        out.append("\n")
+        for child in table:
+            if _tag(child) == "caption":
+                out.append(self.inline_text(child, depth + 1) + "\n")
+        for tr in self.rows(table):
+            cells = [c for c in tr if _tag(c) in ("td", "th")]
+            if any(c.find(".//table") is not None for c in cells):
+                for cell in cells:  # a layout table: its cells are blocks
+                    self.walk(cell, out, depth + 1)
+                    out.append("\n")
+                continue
+            parts: list[str] = []
+            fillers = 0
+            for cell in cells:
+                parts.append(self.inline_text(cell, depth + 1).replace("|", "/"))
+                fillers += _span(cell, "colspan") - 1
+            parts.extend([""] * fillers)  # as converters do: all fillers at the end of the row
+            if parts:
+                out.append("\n" + " | ".join(parts) + " |\n")
+        out.append("\n")
+
+
+def html_to_text(text: str) -> HtmlText:
+    """Render a decoded HTML page as text; tables as pipe rows."""
+    text = _XML_DECL.sub("", text, count=1)
+    try:
+        root = lxml.html.document_fromstring(text, parser=_PARSER)
+    except (etree.ParserError, ValueError):
+        return HtmlText(text=text, title=None)
+    if root is None:
+        return HtmlText(text="", title=None)
+    title_el = root.find(".//title")
+    title = _WS.sub(" ", title_el.text_content()).strip() if title_el is not None else None
+    body = root.find(".//body")
+    r = _Renderer()
+    out: list[str] = []
+    r.walk(body if body is not None else root, out, 0)
+    rendered = "".join(out)
+    # Collapse the blank lines block elements leave behind; keep single newlines.
+    rendered = re.sub(r"[ \t]*\n[\s]*\n+", "\n", rendered)
+    return HtmlText(text=rendered.strip(), title=title or None, attachments=r.attachments,
+                    images=r.images, tables=r.tables)

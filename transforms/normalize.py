@@ -1,0 +1,69 @@
+"""Text normalisation (FORMAT.md §9.1), pure.
+
+``norm_text`` keeps the layout (newlines, pipes, spaces between cells) and only
+unifies characters: NFKC (full-width digits and brackets, NBSP), traditional to
+simplified script when the page is in traditional script, inserted pinyin removed,
+curly quotes and odd brackets mapped. Labels are then matched with patterns that
+allow whitespace between any two characters (``loose``), so "商业 企业" and
+"(三) 不予公开" match without destroying the spaces that separate cells.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+# Characters frequent in traditional-script copies of these reports and absent from
+# simplified text: finding one is the cue to run the (slow) full conversion.
+_TRADITIONAL_CUES = frozenset(
+    "報開資訊義務請處總區縣機關與為於這個們對會時從後發經當實據圍彙議與規範檔許費強審結維糾導"
+    "權級衛歲齡廣東門戶網頁數統計類項產業環紹劃視願準證書辦決於讓護復議訴訟員據裡舉")
+_PINYIN = re.compile(r"\(([a-zāáǎàēéěèīíǐìōóǒòūúǔùüǖǘǚǜńň]{1,7})\)")
+_CHARMAP = str.maketrans({
+    "\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'", "\u300c": '"', "\u300d": '"',
+    "\u3014": "(", "\u3015": ")", "\ufe5d": "(", "\ufe5e": ")", "\u3010": "[", "\u3011": "]",
+    "\u2014": "-", "\u2013": "-", "\u2212": "-", "\u2015": "-",
+    "\u00a0": " ", "\u3000": " ", "\u200b": "", "\ufeff": "", "\u200e": "", "\u200f": "",
+    "\r": "\n",
+})
+
+
+@lru_cache(maxsize=1)
+def _t2s():
+    from opencc import OpenCC
+
+    return OpenCC("t2s")
+
+
+def is_traditional(text: str) -> bool:
+    return sum(1 for ch in text[:20000] if ch in _TRADITIONAL_CUES) >= 3
+
+
+def norm_text(text: str) -> str:
+    """Normalise a whole document's text, keeping its layout."""
+    text = unicodedata.normalize("NFKC", text).translate(_CHARMAP)
+    if is_traditional(text):
+        text = _PINYIN.sub("", text)
+        text = _t2s().convert(text)
+    return text
+
+
+def compact(label: str) -> str:
+    """A label without any whitespace, for comparing labels."""
+    return re.sub(r"\s+", "", label)
+
+
+_LOOSE_CLASS = {".": "[.、]", "、": "[.、]", ":": "[:]", "/": "[/]"}
+
+
+@lru_cache(maxsize=1024)
+def loose(label: str) -> str:
+    """A regex source matching ``label`` with optional whitespace between characters."""
+    parts = [_LOOSE_CLASS.get(ch, re.escape(ch)) for ch in compact(label)]
+    return r"[ \t\n]*".join(parts)
+
+
+@lru_cache(maxsize=1024)
+def loose_re(label: str) -> re.Pattern[str]:
+    return re.compile(loose(label))
