@@ -85,9 +85,14 @@ def make_report(rng: random.Random | int = 0, *, template_ad: str = fs.F2021, te
                 ad[item.key][m] = rng.randint(0, 900000)
             else:
                 ad[item.key][m] = _draw(rng, 5000)
+        v = ad[item.key]  # keep the soft checks S3-S5 true too: planted errors are explicit
         if template_ad == fs.F2021 and item.key in ("regulations", "normative_documents"):
-            v = ad[item.key]
-            v["in_force"] = max(v["in_force"], v["issued"])  # S3
+            v["in_force"] = max(v["in_force"], v["issued"])
+        if "new_published" in v:
+            v["new_published"] = min(v["new_published"], v["new_made"])
+            v["total_published"] = max(v["total_published"], v["new_published"])
+        if "prev_items" in v:
+            v["delta_items"] = max(v["delta_items"], -v["prev_items"])
     return {
         "contract": "xxgk.report/1",
         "agency": agency or rng.choice(AGENCIES),

@@ -259,7 +259,8 @@ class _Reader:
         template = fs.F2021 if any(re.search(loose(m), seg) for m in fs.APP_MARKERS[fs.F2021]) else fs.F2019
         rows = [(r.key, rx) for r, rx in _APP_ROW_RE[template]]
         regions = _find_rows(self.text, start, end, rows)
-        if len(regions) < 2:
+        # Without the table's own header, a lone label may be narrative text ("本年新收…").
+        if not regions or (len(regions) < 3 and not _T2_START.search(seg)):
             return _TableRead(None, {}, False)
         if template == fs.F2019 and not any(r.key == "other_processing" for r in regions):
             template = fs.F2021  # neither form of (六) found: keep the current template
@@ -281,9 +282,11 @@ class _Reader:
     def _merged_zero_rows(self, values: dict, by_key: dict[str, _Region]) -> None:
         """One "0" spanning all seven columns (FORMAT.md §7.8): every cell is 0."""
         for key, reg in by_key.items():
-            cells = [c.strip() for c in self.text[reg.value_start:reg.end].split("|")[1:]]
+            raw = self.text[reg.value_start:reg.end].split("|")[1:]
             row = values.get(key) or {}
-            if (len(cells) >= 14 and cells[0] == "0" and not any(cells[1:])
+            # Converters print fillers as bare "||" (no spaces): seven columns merged into one.
+            if (raw and raw[0].strip() == "0" and all(not c.strip() for c in raw[1:])
+                    and sum(1 for c in raw[1:] if c == "") >= 6
                     and all(v is None for k, v in row.items() if k != "natural_person")):
                 for col in row:
                     if row[col] is None:
@@ -303,6 +306,8 @@ class _Reader:
                 s = line.group(0)
                 if not s:
                     break
+                if re.fullmatch(r"[\s|:-]*", s) and "---" in s:
+                    continue  # a markdown separator line, not a row of values
                 if not _CJK.search(s) and re.search(r"\d|/|-", s):
                     seg_start = pos + line.start()
                     break
