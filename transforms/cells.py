@@ -54,6 +54,8 @@ def _as_python(d: Decimal) -> int | float:
 
 def read_cell(raw: str | None, vtype: str = fs.COUNT) -> Cell:
     text = (raw or "").strip()
+    if text.isascii() and text.isdigit() and vtype != fs.AMOUNT:  # the common case, fast
+        return Cell(int(text), None)
     if not text:
         return Cell(None, BLANK)
     compact = _STRAY.sub("", text)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import operator
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 from transforms import formatspec as fs
 from transforms.records import cell_markers
@@ -41,41 +42,63 @@ class CheckResult:
         return f"{self.check_id}[{self.scope}]" if self.scope else self.check_id
 
 
-def _lookup(report: dict | None, path: str):
-    if report is None:
-        return "missing"
-    table, item, measure = path.split(".")
-    body = report.get(table)
-    if not isinstance(body, dict):
-        return "missing"
-    return (body.get(item) or {}).get(measure, "missing")
+def flat_cells(report: dict | None) -> dict[str, object]:
+    """path -> value for every cell of the report (absent tables have no paths)."""
+    out: dict[str, object] = {}
+    for table in fs.TABLES:
+        body = (report or {}).get(table)
+        if isinstance(body, dict):
+            for item, measures in body.items():
+                if isinstance(measures, dict):
+                    for measure, value in measures.items():
+                        out[f"{table}.{item}.{measure}"] = value
+    return out
 
 
-def _num(v) -> Decimal:
-    return Decimal(str(v))
+def _num(v) -> Decimal | int:
+    return v if isinstance(v, int) else Decimal(str(v))  # exact sums for decimal cells
 
 
-def _plain(d: Decimal) -> int | float:
+@lru_cache(maxsize=4096)
+def _terms(check: fs.Check):
+    """Each side's terms parsed once: (sign, term, constant or None, previous year?, path)."""
+    sides = []
+    for side in (check.lhs, check.rhs):
+        parsed = []
+        for raw in side:
+            sign = -1 if raw.startswith("-") else 1
+            term = raw.lstrip("-")
+            const = Decimal(term) if term.replace(".", "", 1).isdigit() else None
+            parsed.append((sign, term, const, term.startswith("prev:"), term.removeprefix("prev:")))
+        sides.append(tuple(parsed))
+    return tuple(sides)
+
+
+def _plain(d: Decimal | int) -> int | float:
+    if isinstance(d, int):
+        return d
     return int(d) if d == d.to_integral_value() else float(d)
 
 
-def evaluate_check(check: fs.Check, report: dict, prev: dict | None = None, markers=None) -> CheckResult:
+def evaluate_check(check: fs.Check, report: dict, prev: dict | None = None, markers=None,
+                   cells=None, prev_cells=None, prev_markers=None) -> CheckResult:
     markers = cell_markers(report) if markers is None else markers
-    prev_markers = cell_markers(prev) if prev is not None else {}
-    sides: list[Decimal] = []
+    cells = flat_cells(report) if cells is None else cells
+    if prev_markers is None:
+        prev_markers = cell_markers(prev) if prev is not None else {}
+    if prev_cells is None:
+        prev_cells = flat_cells(prev) if prev is not None else {}
+    sides: list[Decimal | int] = []
     na_used: list[str] = []
     blank: list[str] = []
-    for side in (check.lhs, check.rhs):
-        total = Decimal(0)
-        for term in side:
-            sign = -1 if term.startswith("-") else 1
-            term = term.lstrip("-")
-            if term.replace(".", "", 1).isdigit():
-                total += sign * _num(term)
+    for side in _terms(check):
+        total: Decimal | int = 0
+        for sign, term, const, is_prev, path in side:
+            if const is not None:
+                total += sign * const
                 continue
-            src, mk = (prev, prev_markers) if term.startswith("prev:") else (report, markers)
-            path = term.removeprefix("prev:")
-            value = _lookup(src, path)
+            src, mk = (prev_cells, prev_markers) if is_prev else (cells, markers)
+            value = src.get(path, "missing")
             if value == "missing":
                 return CheckResult(check.id, check.scope, check.severity, SKIPPED_MISSING, None, None,
                                    f"{term} is not in the report")
@@ -111,4 +134,6 @@ def evaluate(report: dict, prev: dict | None = None, cross_year: bool = False) -
             or (c.lhs[0].split(".")[0] == fs.ACTIVE_DISCLOSURE
                 and ptpl.get("active_disclosure") == tpl.get("active_disclosure"))
         ]
-    return [evaluate_check(c, report, prev, markers) for c in checks]
+    cells = flat_cells(report)
+    prev_cells, prev_markers = flat_cells(prev), cell_markers(prev) if prev is not None else {}
+    return [evaluate_check(c, report, prev, markers, cells, prev_cells, prev_markers) for c in checks]

@@ -13,6 +13,7 @@ substrings the parser looks for (FORMAT.md §9.1); ``label`` is the official wor
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 F2019 = "F2019"
 F2021 = "F2021"
@@ -505,13 +506,14 @@ def expand(inv: Invariant, template_ad: str | None, template_app: str | None) ->
     return out
 
 
-def checks_for(template_ad: str | None, template_app: str | None, cross_year: bool = False) -> list[Check]:
-    return [
+@lru_cache(maxsize=64)
+def checks_for(template_ad: str | None, template_app: str | None, cross_year: bool = False) -> tuple[Check, ...]:
+    return tuple(
         c
         for inv in INVARIANTS
         if inv.cross_year == cross_year
         for c in expand(inv, template_ad, template_app)
-    ]
+    )
 
 
 INVARIANTS_BY_ID = {inv.id: inv for inv in INVARIANTS}
