@@ -60,6 +60,11 @@ def _num(v) -> Decimal | int:
 
 
 @lru_cache(maxsize=4096)
+def _statement(check: fs.Check) -> str:
+    return " + ".join(check.lhs) + f" {check.op} " + " + ".join(check.rhs)
+
+
+@lru_cache(maxsize=4096)
 def _terms(check: fs.Check):
     """Each side's terms parsed once: (sign, term, constant or None, previous year?, path)."""
     sides = []
@@ -110,7 +115,7 @@ def evaluate_check(check: fs.Check, report: dict, prev: dict | None = None, mark
                 continue
             total += sign * _num(value)
         sides.append(total)
-    terms = " + ".join(check.lhs) + f" {check.op} " + " + ".join(check.rhs)
+    terms = _statement(check)
     if blank:
         return CheckResult(check.id, check.scope, check.severity, SKIPPED_BLANK, None, None,
                            f"not checked, blank or unreadable: {', '.join(blank)}")

@@ -1,0 +1,66 @@
+"""Parse throughput: reports per second on one core, by input kind.
+
+Run: ``.venv/bin/python -m benchmarks.bench_parse`` (``make bench`` runs it with the rest).
+CPU time of this one process is measured (``time.process_time``), so the figure is per
+core even on a busy machine; wall time is reported beside it.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+from sources.synth import LAYOUTS, make_report, render_text
+from transforms.parse import parse_report
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "tests" / "fixtures" / "seeds"
+
+
+def _rate(docs: list[bytes], min_seconds: float = 2.0) -> dict:
+    for d in docs:  # warm up (regex compilation, caches)
+        parse_report(d)
+    n, cpu0, wall0 = 0, time.process_time(), time.perf_counter()
+    while time.process_time() - cpu0 < min_seconds:
+        for d in docs:
+            parse_report(d)
+            n += 1
+    cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    return {"reports": n, "per_s_core": round(n / cpu, 1), "per_s_wall": round(n / wall, 1),
+            "avg_kb": round(sum(map(len, docs)) / len(docs) / 1024, 1)}
+
+
+def inputs() -> dict[str, list[bytes]]:
+    kinds: dict[str, list[bytes]] = {"seeds (page text)": [p.read_bytes() for p in sorted(SEEDS.glob("*.txt"))]}
+    for layout in LAYOUTS:
+        kinds[f"generated text: {layout}"] = [render_text(make_report(s), layout).encode() for s in range(20)]
+    try:
+        from sources.render import render_html
+
+        kinds["generated HTML"] = [render_html(make_report(s), title="报告", paragraphs=["正文"]) for s in range(20)]
+    except (ImportError, TypeError):
+        pass
+    pdfs = sorted((ROOT / "sources" / "samples").glob("*.pdf"))
+    if pdfs:
+        kinds["PDF (淮安 2024, 6 pages)"] = [pdfs[0].read_bytes()]
+    return kinds
+
+
+def main(argv: list[str] | None = None) -> dict:
+    results = {kind: _rate(docs, 1.0 if kind.startswith("PDF") else 2.0) for kind, docs in inputs().items()}
+    width = max(map(len, results))
+    print(f"{'input':<{width}}  reports/s/core  reports/s wall  avg KB")
+    for kind, r in results.items():
+        print(f"{kind:<{width}}  {r['per_s_core']:>14}  {r['per_s_wall']:>14}  {r['avg_kb']:>6}")
+    text_rates = [r["per_s_core"] for k, r in results.items() if "text" in k]
+    summary = {"parse_reports_per_s_core": min(text_rates), "by_kind": results}
+    print(f"page text, slowest kind: {summary['parse_reports_per_s_core']} reports/s per core (target >= 500)")
+    if argv and "--json" in argv:
+        print(json.dumps(summary, ensure_ascii=False))
+    return summary
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
