@@ -70,7 +70,7 @@ def _alt(labels) -> str:
 
 _HEADING = re.compile(r"(?<![\u4e00-\u9fff])" + fs.SECTION_HEADING.replace("[、.．]", r"[ \t]*[、.][ \t]*"))
 _T1_START = re.compile(loose("第二十条") + r"[ \t\n]*第?[ \t\n]*\(?[ \t\n]*[一五六八九]")
-_T1_TERMINATORS = [loose("第二十条"), loose("信息内容"), loose("其他主动公开文件")]
+_T1_TERMINATORS = [loose("第二十条"), loose("信息内容")] + [loose(x) for x in fs.AD_NONSTANDARD_ROWS]
 _T2_START = re.compile(_alt(fs.APPLICATIONS_HEADER_MARKERS))
 _T2_TERMINATORS = [g.match[0] for g in fs.APP_GROUPS] + list(fs.APP_SECTION_LABELS)
 _T3_HEADER = re.compile(loose(fs.RL_HEADER_END))
@@ -239,6 +239,10 @@ class _Reader:
         if not regions:
             return _TableRead(None, {}, False)
         _close_regions(self.text, regions, end, _T1_END)
+        for extra in fs.AD_NONSTANDARD_ROWS:
+            if re.search(loose(extra), seg):
+                self.f.add("nonstandard_row", f"a local row {extra!r} outside the template was read past",
+                           fs.ACTIVE_DISCLOSURE)
         by_key = {r.key: r for r in regions}
         measures = fs.AD_MEASURES[template]
         values: dict[str, dict] = {}
