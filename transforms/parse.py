@@ -352,9 +352,15 @@ class _Reader:
 # --------------------------------------------------------------------------- metadata
 def _title_of(text: str, html_title: str | None) -> str | None:
     candidates = []
-    for line in text[:3000].split("\n")[:12]:
-        line = re.sub(r"^(标题|题名|名称)\s*:\s*", "", line.strip()).strip(" |")
-        if _TITLE_LINE.search(line) and len(line) <= 80:
+    # Pages start with navigation menus: look further down, but only at title-like lines.
+    lines = [re.sub(r"^(标题|题名|名称)\s*:\s*", "", ln.strip()).strip(" |") for ln in text[:8000].split("\n")[:80]]
+    for i, line in enumerate(lines):
+        if (_TITLE_LINE.search(line) and len(line) <= 60 and "。" not in line
+                and not re.match(r"^(根据|按照|依据|本报告|现|特|为)", line)):
+            prev = lines[i - 1] if i else ""
+            # Two-line titles: "{机关}\n{YYYY}年政府信息公开工作年度报告"
+            if re.match(r"^(19|20)\d{2}\s*年", line) and 2 <= len(prev) <= 40 and not re.search(r"[。,:;]", prev):
+                line = prev + line
             candidates.append(line)
     if html_title and _TITLE_LINE.search(html_title):
         candidates.insert(0, html_title.split("_")[0].split("-")[0].strip())
@@ -377,7 +383,9 @@ def _agency_from_title(title: str) -> str | None:
     agency = m.group("a")
     agency = re.sub(r"(?:19|20)\d{2}年度?$", "", agency).strip("-_ ")
     agency = re.sub(r"关于$", "", agency)
-    return agency or None
+    if len(agency) < 2 or agency in ("政府", "人民政府", "本机关", "我单位"):
+        return None
+    return agency
 
 
 def _year_of(text: str, title: str | None) -> tuple[int | None, int | None]:
