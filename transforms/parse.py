@@ -169,8 +169,11 @@ def _split_values(segment: str, n: int) -> _Values:
             cells += [""] * (n - len(cells))
         return _Values(list(cells))
     tokens = _TOKEN.findall(segment)
-    while tokens and not cellgrammar.is_value_token(tokens[0]):
+    # Only the rest of a wrapped label may stand before the values, not running text.
+    skipped = 0
+    while tokens and not cellgrammar.is_value_token(tokens[0]) and skipped < 4 and len(tokens[0]) <= 40:
         tokens.pop(0)
+        skipped += 1
     values: list[str] = []
     for tok in tokens:
         if not cellgrammar.is_value_token(tok):
@@ -236,7 +239,8 @@ class _Reader:
         template = fs.F2019 if score[fs.F2019] > score[fs.F2021] else fs.F2021
         rows = [(it.key, rx) for it, rx in _AD_ROW_RE[template]]
         regions = _find_rows(self.text, start, end, rows)
-        if not regions:
+        # Without a caption (第二十条…), a word such as 规章 may just be narrative text.
+        if not regions or (len(regions) < 3 and not _T1_START.search(seg)):
             return _TableRead(None, {}, False)
         _close_regions(self.text, regions, end, _T1_END)
         for extra in fs.AD_NONSTANDARD_ROWS:
@@ -630,9 +634,17 @@ def parse_document(data: bytes, *, agency: str | None = None, year: int | None =
             pre_findings.append(("cell_unreadable", f"the PDF cannot be read: {exc}", "document"))
         if not raw_text.strip():
             images = 1
-    elif dec.kind in (DOCX, DOC):
+    elif dec.kind == DOCX:
+        from transforms.docx import DocxError, docx_to_text
+
+        try:
+            raw_text = docx_to_text(data)
+        except DocxError as exc:
+            raw_text = ""
+            pre_findings.append(("cell_unreadable", f"the .docx cannot be read: {exc}", "document"))
+    elif dec.kind == DOC:
         raw_text = ""
-        pre_findings.append(("cell_unreadable", f"a {dec.kind} file is an attachment format, not parsed", "document"))
+        pre_findings.append(("cell_unreadable", "a legacy .doc (OLE) file: convert it to .docx or PDF", "document"))
     elif dec.kind == HTML:
         page = html_to_text(dec.text)
         raw_text, title, attachments, images = page.text, page.title, page.attachments, page.images

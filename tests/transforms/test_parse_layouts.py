@@ -236,3 +236,10 @@ def test_text_without_any_report_gives_json_with_findings_not_a_crash():
         got = parse_report(data)
         assert got["contract"] == "xxgk.report/1"
         assert {f["where"] for f in got["findings"] if f["code"] == "tables_missing"} == set(fs.TABLES)
+
+
+def test_table_words_in_narrative_are_not_taken_for_a_table():
+    text = ("某局2023年政府信息公开工作年度报告\n一、总体情况\n严格落实政府规章、行政规范性文件动态更新机制,"
+            "办理行政许可事项 共计 120 件,行政处罚 5 件,本年新收申请 3 件。\n五、存在的主要问题及改进情况\n无")
+    got = parse_text(text)
+    assert got["active_disclosure"] is None and got["applications"] is None
