@@ -90,7 +90,7 @@ _PERIOD = re.compile(
 _TITLE_YEAR = re.compile(r"((?:19|20)\d{2})\s*年\s*度?")
 _OPENING_YEAR = re.compile(r"(?:公布|编制|发布)[^。]{0,40}?((?:19|20)\d{2})\s*年\s*度?[^。]{0,40}报告")
 _AGENCY_PATTERNS = [
-    re.compile(r"现(?:予)?公布[《\"]?(?P<a>[\u4e00-\u9fff()]{2,40}?)(?:19|20)\d{2}\s*年度?[^。]{0,20}报告"),
+    re.compile(r"现(?:予)?(?:公布|发布)[《\"]?(?P<a>[\u4e00-\u9fff()]{2,40}?)(?:19|20)\d{2}\s*年度?[^。]{0,20}报告"),
     re.compile(r"特向社会公布(?:19|20)\d{2}\s*年度?(?P<a>[\u4e00-\u9fff()]{2,40}?)政府信息公开"),
     re.compile(r"特编制(?P<a>[\u4e00-\u9fff()]{2,40}?)(?:19|20)\d{2}\s*年"),
     re.compile(r"由(?P<a>[\u4e00-\u9fff()]{2,40}?)(?:根据|依据|按照|编制)"),
@@ -354,28 +354,27 @@ class _Reader:
 
 
 # --------------------------------------------------------------------------- metadata
-def _title_of(text: str, html_title: str | None) -> str | None:
+_AGENCY_LIKE = re.compile(
+    r"^[\u4e00-\u9fff()]{2,40}(局|办|委|会|厅|院|府|处|室|中心|镇|乡|街道|区|县|市|州|盟|旗|所|站|队|部|署|行|司)$")
+
+
+def _title_candidates(text: str, html_title: str | None) -> list[str]:
+    """Title-like lines, most trustworthy first (the page's <title>, then the text)."""
     candidates = []
+    if html_title and _TITLE_LINE.search(html_title):
+        candidates.append(re.split(r"[_|]| - ", html_title)[0].strip())
     # Pages start with navigation menus: look further down, but only at title-like lines.
     lines = [re.sub(r"^(标题|题名|名称)\s*:\s*", "", ln.strip()).strip(" |") for ln in text[:8000].split("\n")[:80]]
     for i, line in enumerate(lines):
         if (_TITLE_LINE.search(line) and len(line) <= 60 and "。" not in line
                 and not re.match(r"^(根据|按照|依据|本报告|现|特|为)", line)):
-            prev = lines[i - 1] if i else ""
-            # Two-line titles: "{机关}\n{YYYY}年政府信息公开工作年度报告"
-            if re.match(r"^(19|20)\d{2}\s*年", line) and 2 <= len(prev) <= 40 and not re.search(r"[。,:;]", prev):
-                line = prev + line
+            if re.match(r"^(19|20)\d{2}\s*年", line):
+                # Two-line titles: the agency on the line before or after "{YYYY}年…报告"
+                for other in (lines[i - 1] if i else "", lines[i + 1] if i + 1 < len(lines) else ""):
+                    if _AGENCY_LIKE.match(re.sub(r"\s+", "", other)):
+                        candidates.append(other + line)
             candidates.append(line)
-    if html_title and _TITLE_LINE.search(html_title):
-        candidates.insert(0, html_title.split("_")[0].split("-")[0].strip())
-    if not candidates:
-        # Two-line titles: "{机关}\n{YYYY}年政府信息公开工作年度报告"
-        lines = [ln.strip(" |") for ln in text[:1500].split("\n") if ln.strip(" |")]
-        for i, line in enumerate(lines[1:8], start=1):
-            if re.match(r"^(19|20)\d{2}\s*年度?政府信息公开", line) and len(lines[i - 1]) <= 40:
-                return lines[i - 1] + line
-        return None
-    return candidates[0]
+    return candidates
 
 
 def _agency_from_title(title: str) -> str | None:
@@ -392,13 +391,14 @@ def _agency_from_title(title: str) -> str | None:
     return agency
 
 
-def _year_of(text: str, title: str | None) -> tuple[int | None, int | None]:
+def _year_of(text: str, titles: list[str]) -> tuple[int | None, int | None]:
     """(year the document states, year of its statistical period)."""
     title_year = None
-    if title:
+    for title in titles:
         m = _TITLE_YEAR.search(title)
         if m:
             title_year = int(m.group(1))
+            break
     period_year = None
     m = _PERIOD.search(text)
     if m and (not m.group("y2") or m.group("y2") == m.group("y1")):
@@ -411,8 +411,8 @@ def _year_of(text: str, title: str | None) -> tuple[int | None, int | None]:
     return (int(m.group(1)) if m else None), period_year
 
 
-def _agency_of(text: str, title: str | None) -> str | None:
-    if title:
+def _agency_of(text: str, titles: list[str]) -> str | None:
+    for title in titles:
         agency = _agency_from_title(title)
         if agency:
             return agency
@@ -570,9 +570,9 @@ def parse_text(text: str, *, agency: str | None = None, year: int | None = None,
     if legacy:
         f.add("legacy_format", "pre-2019 report layout: not parsed into the current tables", "document")
 
-    title = _title_of(text, html_title)
-    doc_agency = _agency_of(text, title)
-    doc_year, period_year = _year_of(text, title)
+    titles = _title_candidates(text, html_title)
+    doc_agency = _agency_of(text, titles)
+    doc_year, period_year = _year_of(text, titles)
     if doc_year and period_year and doc_year != period_year:
         f.add("metadata_conflict", f"title year {doc_year} but statistical period {period_year}", "year")
     out_agency, out_year = doc_agency, doc_year

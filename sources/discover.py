@@ -1,0 +1,576 @@
+"""Discovery: find the reports on agencies' sites and merge them into the source registry.
+
+A *listings* file names, per agency, the web page that lists its annual reports (the
+政府信息公开年报 column)::
+
+    agency,listing_url,province,city,county,level,parent
+    六盘水市,https://www.gzlps.gov.cn/zfxxgk/zfxxgknb/,贵州省,六盘水市,,市,
+
+``discover`` fetches each listing page with the project's polite :class:`sources.fetch.Fetcher`,
+follows its pagination up to ``max_pages`` pages per listing (never a page twice; a page
+that fails is recorded and the rest goes on), picks the report links with
+:func:`transforms.listing.extract_links` and files each under the agency its title names.
+``merge_registry`` folds the result into an existing registry; ``write_registry`` writes it
+atomically. docs/DISCOVERY.md describes all of it for users.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from sources.registry import (
+    COLUMNS,
+    FIRST_YEAR,
+    LEVELS,
+    OPTIONAL,
+    RegistryError,
+    Source,
+    check_url,
+    load_registry,
+)
+from transforms import decode as dec
+from transforms.listing import ReportLink, extract_links
+
+LISTING_REQUIRED = ("agency", "listing_url")
+LISTING_COLUMNS = LISTING_REQUIRED + OPTIONAL
+DEFAULT_MAX_PAGES = 20
+
+
+class ListingsError(RegistryError):
+    """The listings file cannot be used; the message names each offending line."""
+
+    def __init__(self, path: str, errors: list[tuple[int, str]]):
+        super().__init__(path, errors)
+        lines = [f"{path} line {line}: {msg}" if line else f"{path}: {msg}" for line, msg in errors]
+        self.args = ("invalid listings file:\n  " + "\n  ".join(lines),)
+
+
+@dataclass(frozen=True)
+class Listing:
+    """One listings row: ``agency`` publishes its reports in the column at ``listing_url``."""
+
+    agency: str
+    listing_url: str
+    province: str | None = None
+    city: str | None = None
+    county: str | None = None
+    level: str | None = None
+    parent: str | None = None
+    line: int | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class PageVisit:
+    """One listing page fetched (or not)."""
+
+    listing: Listing
+    url: str
+    ok: bool
+    error: str | None = None  # a fetch failure code (http_404, timeout, …) or not_html
+    http_status: int | None = None
+    reports: int = 0  # report links on the page (any year)
+    next_pages: int = 0
+
+
+@dataclass(frozen=True)
+class Found:
+    """A report found on a listing page, as the registry row it becomes."""
+
+    source: Source
+    link: ReportLink
+    listing: Listing
+    page_url: str
+
+
+@dataclass
+class DiscoveryResult:
+    found: list[Found] = field(default_factory=list)  # reports of the requested years, each URL once
+    pages: list[PageVisit] = field(default_factory=list)
+    undated: list[tuple[Listing, ReportLink]] = field(default_factory=list)  # reports with no year
+    other_years: int = 0  # reports found but outside the requested years
+    truncated: list[Listing] = field(default_factory=list)  # listings that had more pages than max_pages
+    listed_urls: set[str] = field(default_factory=set)  # every report URL seen (any year): for merge
+
+    @property
+    def sources(self) -> list[Source]:
+        return [f.source for f in self.found]
+
+    @property
+    def failed_pages(self) -> list[PageVisit]:
+        return [p for p in self.pages if not p.ok]
+
+
+# --------------------------------------------------------------------------- listings file
+def _read_text(path: Path) -> str:
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("gb18030")  # Excel on a Chinese Windows saves CSV as GBK
+
+
+def parse_listings(text: str, *, name: str = "<listings>") -> list[Listing]:
+    """Validate listings CSV text (``agency,listing_url`` plus optional region columns)."""
+    lines = ["" if ln.lstrip().startswith("#") else ln for ln in text.splitlines()]
+    reader = csv.reader(io.StringIO("\n".join(lines) + "\n"))
+    errors: list[tuple[int, str]] = []
+    header: list[str] | None = None
+    out: list[Listing] = []
+    seen: dict[str, int] = {}
+    for row in reader:
+        line = reader.line_num
+        if not any(cell.strip() for cell in row):
+            continue
+        if header is None:
+            header = [c.strip().lower() for c in row]
+            missing = [c for c in LISTING_REQUIRED if c not in header]
+            unknown = [c for c in header if c not in LISTING_COLUMNS]
+            dupes = sorted({c for c in header if header.count(c) > 1})
+            if missing:
+                errors.append((line, f"header lacks required column(s) {', '.join(missing)} "
+                                     f"(header is: {','.join(header)})"))
+            if unknown:
+                errors.append((line, f"unknown column(s) {', '.join(unknown)}; known: {', '.join(LISTING_COLUMNS)}"))
+            if dupes:
+                errors.append((line, f"column(s) {', '.join(dupes)} appear more than once"))
+            if errors:
+                raise ListingsError(name, errors)
+            continue
+        if len(row) > len(header):
+            errors.append((line, f"{len(row)} fields but the header has {len(header)} columns"))
+            continue
+        rec = {col: (row[i].strip() if i < len(row) else "") for i, col in enumerate(header)}
+        row_errors = []
+        if not rec["agency"]:
+            row_errors.append("agency is empty")
+        url = rec["listing_url"]
+        if not url:
+            row_errors.append("listing_url is empty")
+        elif msg := check_url(url):
+            row_errors.append(msg.replace("url ", "listing_url ", 1))
+        level = rec.get("level") or None
+        if level is not None and level not in LEVELS:
+            row_errors.append(f"level {level!r} is not one of {', '.join(LEVELS)}")
+        if not row_errors and url in seen:
+            row_errors.append(f"listing_url repeats line {seen[url]}")
+        if row_errors:
+            errors.extend((line, m) for m in row_errors)
+            continue
+        seen[url] = line
+        out.append(Listing(
+            agency=rec["agency"], listing_url=url, province=rec.get("province") or None,
+            city=rec.get("city") or None, county=rec.get("county") or None, level=level,
+            parent=rec.get("parent") or None, line=line,
+        ))
+    if header is None:
+        errors.append((0, f"empty listings file: expected a header line with {','.join(LISTING_COLUMNS)}"))
+    if errors:
+        raise ListingsError(name, errors)
+    return out
+
+
+def load_listings(path: str | os.PathLike) -> list[Listing]:
+    """Read and validate a listings file; raises :class:`ListingsError` naming the lines."""
+    p = Path(path)
+    try:
+        text = _read_text(p)
+    except OSError as e:
+        raise ListingsError(str(p), [(0, f"cannot read: {e.strerror or e}")]) from None
+    return parse_listings(text, name=str(p))
+
+
+# --------------------------------------------------------------------------- fetching a page
+@dataclass(frozen=True)
+class PageFetch:
+    url: str  # final URL after redirects
+    body: bytes | None
+    content_type: str | None = None
+    http_status: int | None = None
+    error: str | None = None  # failure code, None when the body was received
+
+
+def fetch_page(fetcher, url: str) -> PageFetch:
+    """GET one listing page with the fetcher's politeness, retries, size cap and redirect checks.
+
+    Uses ``fetcher.fetch_url(url)`` when the fetcher has it (returning an object with
+    ``status``/``http_status``, ``body``, ``content_type``, ``url``/``final_url``, ``error``, or a
+    tuple ``(http_status, body, content_type, final_url)``). Until then it drives the
+    fetcher's own one-attempt GET and retry policy, without storing the page in the raw store:
+    a listing page is not a report.
+    """
+    fetch_url = getattr(fetcher, "fetch_url", None)
+    if callable(fetch_url):
+        try:
+            got = fetch_url(url)
+        except Exception as e:  # noqa: BLE001 - one page's trouble is that page's failure
+            return PageFetch(url, None, error=getattr(e, "code", None) or type(e).__name__)
+        if isinstance(got, tuple):
+            status, body, ctype, final = got
+            return PageFetch(final or url, body, ctype, status,
+                             None if status is None or 200 <= status < 300 else f"http_{status}")
+        body = getattr(got, "body", None)
+        error = getattr(got, "error", None)
+        return PageFetch(getattr(got, "final_url", None) or getattr(got, "url", None) or url, body,
+                         getattr(got, "content_type", None), getattr(got, "http_status", None),
+                         error or (None if body is not None else "no_body"))
+    return _fetch_with_internals(fetcher, url)
+
+
+def _fetch_with_internals(fetcher, url: str) -> PageFetch:
+    # Temporary adapter over sources.fetch.Fetcher's internals (see fetch_page's docstring).
+    from sources import fetch as fx
+
+    for attempt in range(fetcher.retries + 1):
+        try:
+            info = fetcher._get(url, None)
+            return PageFetch(info["url"], info.get("body"), info["headers"].get("Content-Type"), info["status"])
+        except fx._Fail as f:
+            retryable = f.code in fx.RETRYABLE or f.http_status == 429 or (f.http_status or 0) >= 500
+            if retryable and attempt < fetcher.retries:
+                fetcher._sleep_before_retry(url, attempt, f.retry_after)
+                continue
+            return PageFetch(getattr(f, "final_url", url), None, None, f.http_status, f.code)
+    raise AssertionError("unreachable")
+
+
+# --------------------------------------------------------------------------- discovery
+def _canonical(url: str) -> str:
+    p = urlsplit(url)
+    return urlunsplit((p.scheme.lower(), p.netloc.lower(), p.path or "/", p.query, ""))
+
+
+_INDEX_FILE = re.compile(r"/(?:index|default)\.(?:s?html?|jhtml)$", re.IGNORECASE)
+
+
+def _page_key(url: str) -> str:
+    """Pages are the same when their URLs are, and a folder is the same page as its index.html."""
+    p = urlsplit(_canonical(url))
+    return urlunsplit((p.scheme, p.netloc, _INDEX_FILE.sub("/", p.path), p.query, ""))
+
+
+def crawl_listing(listing: Listing, fetcher, *, max_pages: int = DEFAULT_MAX_PAGES
+                  ) -> tuple[list[PageVisit], list[tuple[ReportLink, str]], bool]:
+    """Fetch one listing and its further pages (breadth first, each page once).
+
+    Returns the page visits, the report links with the page each was found on (in page
+    order, duplicates included), and whether pages were left unvisited because of ``max_pages``.
+    """
+    queue = [listing.listing_url]
+    seen = {_page_key(listing.listing_url)}
+    visits: list[PageVisit] = []
+    links: list[tuple[ReportLink, str]] = []
+    while queue and len(visits) < max_pages:
+        url = queue.pop(0)
+        got = fetch_page(fetcher, url)
+        seen.add(_page_key(got.url))
+        if got.error or got.body is None:
+            visits.append(PageVisit(listing, url, False, got.error or "no_body", got.http_status))
+            continue
+        decoded = dec.decode(got.body, got.content_type)
+        if decoded.kind not in (dec.HTML, dec.TEXT):
+            visits.append(PageVisit(listing, url, False, "not_html", got.http_status))
+            continue
+        page = extract_links(decoded.text, got.url)
+        links.extend((r, url) for r in page.reports)
+        new = 0
+        for nxt in page.next_pages:
+            key = _page_key(nxt)
+            if key not in seen:
+                seen.add(key)
+                queue.append(nxt)
+                new += 1
+        visits.append(PageVisit(listing, url, True, None, got.http_status, len(page.reports), new))
+    return visits, links, bool(queue)
+
+
+_CORE_SUFFIX = re.compile(r"(?:人民政府办公厅|人民政府办公室|人民政府|政府办公室|政府办公厅|政府)$")
+
+
+def _core(name: str) -> str:
+    return _CORE_SUFFIX.sub("", re.sub(r"\s+", "", name))
+
+
+def _region_name(listing: Listing, prefix: str) -> str | None:
+    """The listing's region that a short name like 市财政局 / 区民政局 is relative to."""
+    core = _core(listing.agency)
+    if prefix in "市州盟":
+        cands = [listing.city, core]
+    elif prefix in "区县旗":
+        cands = [listing.county, core]
+    else:  # 省
+        cands = [listing.province, core]
+    for c in cands:
+        if c and c.endswith(prefix) and len(c) > 1:
+            return c
+    return None
+
+
+def qualify_agency(name: str, listing: Listing) -> str:
+    """"市财政局" on 六盘水市's site is 六盘水市财政局: short names are made unique with the
+    listing's region (the registry keys reports by agency and year)."""
+    if len(name) >= 3 and name[0] in "省市州盟区县旗" and not name.startswith(("市辖", "县级")):
+        region = _region_name(listing, name[0])
+        if region:
+            return region + name[1:]
+    return name
+
+
+def _infer_level(name: str) -> str | None:
+    if re.search(r"(?:镇|乡|街道|街道办事处|苏木)(?:人民政府)?$", name):
+        return "乡镇街道"
+    if re.search(r"(?:县|区|旗)(?:人民政府)?$", name):
+        return "县"
+    if re.search(r"(?:市|州|盟)(?:人民政府)?$", name):
+        return "市"
+    if re.search(r"(?:省|自治区)(?:人民政府)?$", name):
+        return "省"
+    return "部门"
+
+
+def source_for(link: ReportLink, listing: Listing) -> Source:
+    """The registry row for a report link found on ``listing``'s pages.
+
+    The title's agency when it names one (a department's report on the city's site goes
+    under the department, with the listing's agency as its parent and the listing's
+    province and city), else the listing's own agency and region.
+    """
+    assert link.year is not None
+    own = Source(listing.agency, link.year, link.url, listing.province, listing.city, listing.county,
+                 listing.level, listing.parent)
+    if not link.agency:
+        return own
+    name = qualify_agency(link.agency, listing)
+    if _core(name) == _core(listing.agency):
+        return replace(own, agency=name)
+    level = _infer_level(name)
+    county = listing.county
+    if level == "县" and not county:
+        county = _core(name)
+    city = listing.city
+    if level == "市" and not city:
+        city = _core(name)
+    return Source(name, link.year, link.url, listing.province, city, county, level, listing.agency)
+
+
+def discover(listings: Iterable[Listing], fetcher, *, years: Iterable[int] | None = None,
+             max_pages: int = DEFAULT_MAX_PAGES, workers: int = 4) -> DiscoveryResult:
+    """Fetch every listing (pagination included) and return the reports of ``years`` (all if None).
+
+    Each report URL is recorded once, under the first listing and page that showed it.
+    Listings on different hosts are crawled in parallel; the fetcher keeps each host polite.
+    """
+    listings = list(listings)
+    wanted = set(years) if years is not None else None
+    if max_pages < 1:
+        raise ValueError(f"max_pages must be at least 1, got {max_pages}")
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(listings) or 1)),
+                            thread_name_prefix="xxgk-discover") as pool:
+        crawled = list(pool.map(lambda li: crawl_listing(li, fetcher, max_pages=max_pages), listings))
+    result = DiscoveryResult()
+    seen: set[str] = set()
+    for listing, (visits, links, truncated) in zip(listings, crawled, strict=True):
+        result.pages.extend(visits)
+        if truncated:
+            result.truncated.append(listing)
+        for link, page_url in links:
+            key = _canonical(link.url)
+            if key in seen:
+                continue
+            seen.add(key)
+            result.listed_urls.add(key)
+            if link.year is None:
+                result.undated.append((listing, link))
+                continue
+            if wanted is not None and link.year not in wanted:
+                result.other_years += 1
+                continue
+            if link.year < FIRST_YEAR:
+                result.other_years += 1
+                continue
+            result.found.append(Found(source_for(link, listing), link, listing, page_url))
+    return result
+
+
+# --------------------------------------------------------------------------- registry merge
+@dataclass(frozen=True)
+class Moved:
+    old: Source
+    new: Source
+
+
+def merge_registry(existing: list[Source], found: DiscoveryResult | Iterable[Source] | Iterable[Found]
+                   ) -> tuple[list[Source], list[Source], list[Moved]]:
+    """Fold discovered reports into a registry: ``(merged, added, moved)``.
+
+    * a report already there (same agency, year and url) changes nothing;
+    * a report whose agency and year are there under another url, where that old url is no
+      longer listed anywhere discovery looked, has moved: its row keeps its place and its
+      region columns (empty ones are filled from discovery) and takes the new url;
+    * anything else is added, at the end, in discovery order.
+    """
+    if isinstance(found, DiscoveryResult):
+        new_rows = found.sources
+        listed = set(found.listed_urls) | {_canonical(s.url) for s in new_rows}
+    else:
+        new_rows = [f.source if isinstance(f, Found) else f for f in found]
+        listed = {_canonical(s.url) for s in new_rows}
+    merged = list(existing)
+    keys = {(s.agency, s.year, _canonical(s.url)) for s in merged}
+    added: list[Source] = []
+    moved: list[Moved] = []
+    for src in new_rows:
+        key = (src.agency, src.year, _canonical(src.url))
+        if key in keys:
+            continue
+        gone = [i for i, old in enumerate(merged)
+                if old.agency == src.agency and old.year == src.year and _canonical(old.url) not in listed]
+        if gone:
+            i = gone[0]
+            old = merged[i]
+            new = replace(old, url=src.url, **{c: getattr(src, c) for c in OPTIONAL if not getattr(old, c)})
+            merged[i] = new
+            moved.append(Moved(old, new))
+        else:
+            merged.append(src)
+            added.append(src)
+        keys.add(key)
+    return merged, added, moved
+
+
+def write_registry(path: str | os.PathLike, sources: Iterable[Source]) -> None:
+    """Write a source registry CSV (UTF-8, the columns of sources.registry) atomically."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(COLUMNS)
+    for s in sources:
+        w.writerow([s.agency, s.year, s.url, *[(getattr(s, c) or "") for c in OPTIONAL]])
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(buf.getvalue())
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, p)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+# --------------------------------------------------------------------------- entry points
+@dataclass(frozen=True)
+class DiscoverySummary:
+    listings: int
+    pages: int
+    failed_pages: int
+    found: int
+    added: int
+    moved: int
+    registry_rows: int
+    written: bool
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def discover_into_registry(listings_path: str | os.PathLike, registry_path: str | os.PathLike,
+                           years: Iterable[int] | None, fetcher, *, max_pages: int = DEFAULT_MAX_PAGES
+                           ) -> DiscoverySummary:
+    """For the scheduled flow: discover, merge into ``registry_path`` (created if missing) and
+    rewrite it when something was added or moved. Raises ListingsError / RegistryError."""
+    listings = load_listings(listings_path)
+    existing = load_registry(registry_path) if Path(registry_path).exists() else []
+    result = discover(listings, fetcher, years=years, max_pages=max_pages)
+    merged, added, moved = merge_registry(existing, result)
+    written = bool(added or moved) or not Path(registry_path).exists()
+    if written:
+        write_registry(registry_path, merged)
+    return DiscoverySummary(len(listings), len(result.pages), len(result.failed_pages), len(result.found),
+                            len(added), len(moved), len(merged), written)
+
+
+def _default_home() -> Path:
+    return Path(os.environ.get("XXGK_HOME") or "data")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="xxgk discover",
+        description="Find annual reports on agencies' listing pages and merge them into a source registry.")
+    p.add_argument("--listings", help="listings CSV (agency,listing_url,…); default $XXGK_HOME/listings.csv")
+    p.add_argument("--year", type=int, action="append", dest="years", metavar="YYYY",
+                   help="only reports of this year (repeatable; default: every year)")
+    p.add_argument("--registry", help="source registry to merge into; default $XXGK_HOME/registry.csv")
+    p.add_argument("--write", action="store_true", help="write the merged registry (otherwise only print)")
+    p.add_argument("--max-pages", type=int, default=DEFAULT_MAX_PAGES, help="pages per listing (default 20)")
+    p.add_argument("--min-delay", type=float, default=1.0, help="seconds between two requests to one host")
+    return p
+
+
+def cli_main(argv: list[str] | None = None, *, fetcher=None, out=None) -> int:
+    """``xxgk discover``: print what was found and what is new; with --write, save the registry."""
+    out = out or sys.stdout
+    args = build_parser().parse_args(argv)
+    home = _default_home()
+    listings_path = Path(args.listings) if args.listings else home / "listings.csv"
+    registry_path = Path(args.registry) if args.registry else home / "registry.csv"
+    if args.max_pages < 1:
+        print("error: --max-pages must be at least 1", file=sys.stderr)
+        return 2
+    try:
+        listings = load_listings(listings_path)
+        existing = load_registry(registry_path) if registry_path.exists() else []
+    except RegistryError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    own = fetcher is None
+    if own:
+        from sources.fetch import Fetcher
+
+        fetcher = Fetcher(min_delay_s=args.min_delay)
+    try:
+        result = discover(listings, fetcher, years=args.years, max_pages=args.max_pages)
+    finally:
+        if own:
+            fetcher.close()
+    merged, added, moved = merge_registry(existing, result)
+    added_urls = {s.url for s in added} | {m.new.url for m in moved}
+    print(f"{len(result.pages)} listing page(s) read from {len(listings)} listing(s); "
+          f"{len(result.found)} report(s) found", file=out)
+    for f in result.found:
+        s = f.source
+        tag = "new  " if s.url in added_urls else "known"
+        print(f"  {tag} {s.year} {s.agency}  {s.url}", file=out)
+    for m in moved:
+        print(f"  moved {m.old.year} {m.old.agency}: {m.old.url} -> {m.new.url}", file=out)
+    for v in result.failed_pages:
+        print(f"  page failed ({v.error}): {v.url}  [{v.listing.agency}]", file=out)
+    for li in result.truncated:
+        print(f"  more than {args.max_pages} pages, the rest not read: {li.listing_url}  [{li.agency}]", file=out)
+    for li, link in result.undated:
+        print(f"  no year, skipped: {link.title}  {link.url}  [{li.agency}]", file=out)
+    print(f"new: {len(added)}, moved: {len(moved)}, registry: {len(merged)} row(s)", file=out)
+    if args.write and (added or moved or not registry_path.exists()):
+        write_registry(registry_path, merged)
+        print(f"wrote {registry_path}", file=out)
+    elif added or moved:
+        print(f"(not written; pass --write to update {registry_path})", file=out)
+    return 0
+
+
+main = cli_main
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(cli_main())

@@ -1,0 +1,618 @@
+"""A polite, resumable HTTP fetcher for report pages (requests, one pooled Session).
+
+Per URL: follow redirects by hand (each hop must be http/https, at most
+``max_redirects``, no loops); retry connection errors, timeouts, truncated bodies, 429
+and 5xx with exponential backoff plus a little jitter, honouring ``Retry-After`` (seconds
+or an HTTP date, capped); never retry other 4xx; stream the body and stop at
+``max_bytes``; send ``If-None-Match`` / ``If-Modified-Since`` from the raw store's last
+version so an unchanged report costs one 304.
+
+Per host (``host[:port]``): at most ``max_per_host`` requests in flight and at least
+``min_delay_s`` between the starts of two requests; a ``Retry-After`` pushes the host's
+next slot back. Hosts are served in parallel from one thread pool.
+
+Every outcome, failures included, becomes a manifest row in the raw store, and the run
+goes on. Failure reasons are short codes (docs/SOURCES.md): ``http_<status>``,
+``timeout``, ``connection_error``, ``connection_reset``, ``too_large``, ``truncated``,
+``redirect_loop``, ``too_many_redirects``, ``bad_scheme``, ``not_a_report``,
+``decode_error``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import http.client
+import random
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit
+
+import requests
+import urllib3.exceptions as u3
+
+from sources.rawstore import RawStore, sha256_hex
+from sources.registry import Source
+from transforms import decode as dec
+
+USER_AGENT = "xxgk/0.1 (+https://github.com/xxgk; government disclosure reports research)"
+FETCHED, NOT_MODIFIED, FAILED = "fetched", "not_modified", "failed"
+
+# Failure codes (docs/SOURCES.md lists them for users).
+TIMEOUT = "timeout"
+CONNECTION_ERROR = "connection_error"
+CONNECTION_RESET = "connection_reset"
+TOO_LARGE = "too_large"
+TRUNCATED = "truncated"
+REDIRECT_LOOP = "redirect_loop"
+TOO_MANY_REDIRECTS = "too_many_redirects"
+BAD_SCHEME = "bad_scheme"
+NOT_A_REPORT = "not_a_report"
+DECODE_ERROR = "decode_error"
+RETRYABLE = frozenset({TIMEOUT, CONNECTION_ERROR, CONNECTION_RESET, TRUNCATED})
+
+_SCRIPTS = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_TAGS = re.compile(r"<[^>]*>")
+_SOFT_404 = re.compile(
+    r"(?<!\d)404(?!\d)|页面不存在|页面未找到|找不到(该|此|您要的)?页面|已被?删除|文章不存在|信息不存在|无法访问"
+)
+_IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"RIFF", b"BM")
+_NON_REPORT_TYPES = ("image/", "video/", "audio/", "font/")
+
+
+@dataclass(frozen=True)
+class FetchOutcome:
+    source: Source
+    status: str  # fetched | not_modified | failed
+    sha256: str | None = None  # the stored body (for not_modified: the version already held)
+    content_type: str | None = None
+    encoding: str | None = None
+    kind: str | None = None  # pdf | html | text | docx | doc (transforms.decode)
+    http_status: int | None = None
+    error: str | None = None  # a failure code, e.g. http_404, timeout
+    attempts: int = 0  # HTTP requests made, redirect hops and retries included
+    fetched_at: str | None = None  # ISO 8601 UTC
+    url: str | None = None  # final URL after redirects
+    bytes: int | None = None
+    new_version: bool = False  # a body this URL had not given before
+    detail: str | None = field(default=None, compare=False)  # human-readable context for the error
+
+    @property
+    def ok(self) -> bool:
+        return self.status != FAILED
+
+
+class _Fail(Exception):
+    def __init__(
+        self, code: str, detail: str = "", http_status: int | None = None, retry_after: float | None = None
+    ):
+        super().__init__(f"{code}: {detail}" if detail else code)
+        self.code, self.detail, self.http_status, self.retry_after = code, detail, http_status, retry_after
+
+
+class _HostGate:
+    """At most ``limit`` requests in flight to one host, starts ``min_delay`` apart."""
+
+    def __init__(self, limit: int, min_delay: float):
+        self._sem = threading.BoundedSemaphore(limit)
+        self._lock = threading.Lock()
+        self._next = 0.0
+        self._min_delay = min_delay
+
+    def __enter__(self):
+        self._sem.acquire()
+        with self._lock:
+            now = time.monotonic()
+            start = max(now, self._next)
+            self._next = start + self._min_delay
+        if start > now:
+            time.sleep(start - now)
+        return self
+
+    def __exit__(self, *exc):
+        self._sem.release()
+
+    def defer(self, seconds: float) -> None:
+        """The server asked us to wait (Retry-After): no request to it before then."""
+        with self._lock:
+            self._next = max(self._next, time.monotonic() + seconds)
+
+
+def _now_iso() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def parse_retry_after(value: str | None, now: dt.datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date), or None."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    now = now or dt.datetime.now(dt.UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
+def _chain(exc: BaseException) -> Iterable[BaseException]:
+    """The exception, its causes and wrapped arguments (requests nests urllib3 errors in args)."""
+    seen: set[int] = set()
+    todo = [exc]
+    while todo:
+        e = todo.pop()
+        if id(e) in seen:
+            continue
+        seen.add(id(e))
+        yield e
+        todo += [a for a in getattr(e, "args", ()) if isinstance(a, BaseException)]
+        for nxt in (e.__cause__, e.__context__, getattr(e, "reason", None)):
+            if isinstance(nxt, BaseException):
+                todo.append(nxt)
+
+
+def classify_exception(exc: BaseException) -> str:
+    """A failure code for an exception raised by requests/urllib3 while talking to a server."""
+    chain = list(_chain(exc))
+    if any(isinstance(e, requests.Timeout) for e in chain):
+        return TIMEOUT
+    # urllib3's NewConnectionError subclasses ConnectTimeoutError: a refusal is not a timeout.
+    if any(
+        isinstance(e, (ConnectionRefusedError, u3.NewConnectionError, u3.NameResolutionError)) for e in chain
+    ):
+        return CONNECTION_ERROR
+    if any(isinstance(e, (u3.TimeoutError, TimeoutError)) for e in chain):
+        return TIMEOUT
+    if any(
+        isinstance(e, (ConnectionResetError, BrokenPipeError, http.client.RemoteDisconnected)) for e in chain
+    ):
+        return CONNECTION_RESET
+    if any(
+        isinstance(
+            e, (http.client.IncompleteRead, u3.IncompleteRead, requests.exceptions.ChunkedEncodingError)
+        )
+        for e in chain
+    ):
+        return TRUNCATED
+    return CONNECTION_ERROR
+
+
+_META_REFRESH = re.compile(
+    rb"""<meta[^>]{0,80}http-equiv\s*=\s*["']?refresh["']?[^>]{0,80}"""
+    rb"""content\s*=\s*["']?\s*\d*\s*;?\s*url\s*=\s*['"]?([^"'>\s]+)""",
+    re.IGNORECASE,
+)
+
+
+def meta_refresh_target(body: bytes) -> str | None:
+    """The target of a small forwarding page (``<meta http-equiv="refresh" content="0;url=...">``)."""
+    if len(body) > 4096:
+        return None  # a real page that happens to refresh itself is a page, not a forward
+    m = _META_REFRESH.search(body)
+    return m.group(1).decode("latin-1").strip() if m else None
+
+
+def classify_body(body: bytes, content_type: str | None) -> tuple[dec.Decoded | None, str | None, str]:
+    """(decoded, failure code or None, detail): is this body a report we can read?"""
+    ctype = (content_type or "").split(";")[0].strip().lower()
+    if not body:
+        return None, NOT_A_REPORT, "empty body"
+    if ctype.startswith(_NON_REPORT_TYPES) or body[:4].startswith(_IMAGE_MAGIC):
+        return None, NOT_A_REPORT, f"an image or other media ({ctype or 'sniffed'})"
+    try:
+        decoded = dec.decode(body, content_type)
+    except Exception as e:  # noqa: BLE001 - any decoder crash is this document's failure, not the run's
+        return None, DECODE_ERROR, f"{type(e).__name__}: {e}"
+    if decoded.kind in (dec.PDF, dec.DOCX, dec.DOC):
+        return decoded, None, ""  # kept as bytes; the parser reads them
+    text = decoded.text
+    bad = text.count("\ufffd")
+    if bad > max(8, len(text) // 100):
+        return decoded, DECODE_ERROR, f"{bad} undecodable characters as {decoded.encoding}"
+    visible = _TAGS.sub(" ", _SCRIPTS.sub(" ", text)) if decoded.kind == dec.HTML else text
+    cjk = sum(1 for ch in visible if "\u4e00" <= ch <= "\u9fff")
+    if not cjk:
+        return decoded, NOT_A_REPORT, f"{decoded.kind} without any Chinese text"
+    # Many sites answer a missing page with status 200 and a short "页面不存在" page.
+    if cjk < 200 and _SOFT_404.search(visible):
+        return (
+            decoded,
+            NOT_A_REPORT,
+            f"an error page served with status 200 ({_SOFT_404.search(visible).group(0)})",
+        )
+    return decoded, None, ""
+
+
+class Fetcher:
+    """Fetch report URLs politely into a :class:`~sources.rawstore.RawStore`.
+
+    ``timeout`` is (connect, read) seconds or one number for both. ``retries`` is the number
+    of extra attempts after the first for transient failures. ``backoff_s`` is the first
+    backoff; it doubles per retry, plus up to 10 % jitter. ``max_retry_after_s`` caps how long
+    a server's Retry-After may make us wait.
+    """
+
+    def __init__(
+        self,
+        max_per_host: int = 2,
+        min_delay_s: float = 0.5,
+        timeout: float | tuple[float, float] = (5, 30),
+        retries: int = 4,
+        backoff_s: float = 0.5,
+        max_bytes: int = 20_000_000,
+        max_redirects: int = 5,
+        user_agent: str = USER_AGENT,
+        max_retry_after_s: float = 60.0,
+        workers: int = 8,
+    ):
+        if max_per_host < 1:
+            raise ValueError(f"max_per_host must be at least 1, got {max_per_host}")
+        if min_delay_s < 0 or backoff_s < 0 or retries < 0 or max_redirects < 0 or max_bytes < 1:
+            raise ValueError("min_delay_s, backoff_s, retries and max_redirects must be >= 0, max_bytes >= 1")
+        self.max_per_host = max_per_host
+        self.min_delay_s = min_delay_s
+        self.timeout = timeout if isinstance(timeout, tuple) else (float(timeout), float(timeout))
+        self.retries = retries
+        self.backoff_s = backoff_s
+        self.max_bytes = max_bytes
+        self.max_redirects = max_redirects
+        self.user_agent = user_agent
+        self.max_retry_after_s = max_retry_after_s
+        self.workers = max(1, workers)
+        self._gates: dict[str, _HostGate] = {}
+        self._gates_lock = threading.Lock()
+        self.session = requests.Session()
+        # Pool sized for the parallelism we allow; urllib3's own retries are off (ours are explicit).
+        adapter = requests.adapters.HTTPAdapter(
+            pool_connections=max(10, self.workers),
+            pool_maxsize=max(self.max_per_host, self.workers),
+            max_retries=0,
+        )
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+        self.session.headers.update(
+            {
+                "User-Agent": user_agent,
+                "Accept": "text/html,application/xhtml+xml,application/pdf;q=0.9,*/*;q=0.5",
+                "Accept-Language": "zh-CN,zh;q=0.9",
+            }
+        )
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> Fetcher:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ public
+    def fetch_many(
+        self, sources: Iterable[Source], store: RawStore, progress: Callable[[int, int], None] | None = None
+    ) -> list[FetchOutcome]:
+        """Fetch every source once; outcomes in the order of ``sources``."""
+        sources = list(sources)
+        total = len(sources)
+        results: list[FetchOutcome | None] = [None] * total
+        done = 0
+        done_lock = threading.Lock()
+
+        def run(i: int) -> None:
+            nonlocal done
+            results[i] = self.fetch_one(sources[i], store)
+            with done_lock:
+                done += 1
+                n = done
+            if progress:
+                progress(n, total)
+
+        # Interleave hosts so that workers spread over hosts instead of queueing on one gate.
+        by_host: dict[str, list[int]] = {}
+        for i, s in enumerate(sources):
+            by_host.setdefault(s.host, []).append(i)
+        order = [i for rnd in _round_robin(list(by_host.values())) for i in rnd]
+        if total:
+            with ThreadPoolExecutor(
+                max_workers=min(self.workers, total), thread_name_prefix="xxgk-fetch"
+            ) as pool:
+                for fut in [pool.submit(run, i) for i in order]:
+                    fut.result()
+        return [r for r in results if r is not None]
+
+    def fetch_one(self, source: Source, store: RawStore) -> FetchOutcome:
+        """Fetch one source, store its body, record a manifest row; never raises for HTTP trouble."""
+        prev = store.latest(source.url)
+        if prev and not store.has(prev.get("sha256") or ""):
+            prev = None  # validators are useless without the body they validate
+        attempts = 0
+        fetched_at = _now_iso()
+        outcome: FetchOutcome
+        validators: dict = {}
+        for attempt in range(self.retries + 1):
+            fetched_at = _now_iso()
+            try:
+                info = self._get(source.url, prev)
+                attempts += info["requests"]
+                outcome = self._finish(source, store, prev, info, attempts, fetched_at)
+                validators = _validators(info["headers"], prev if outcome.status == NOT_MODIFIED else None)
+                break
+            except _Fail as f:
+                attempts += getattr(f, "requests", 1)
+                retryable = f.code in RETRYABLE or f.http_status == 429 or (f.http_status or 0) >= 500
+                if retryable and attempt < self.retries:
+                    self._sleep_before_retry(source.url, attempt, f.retry_after)
+                    continue
+                outcome = FetchOutcome(
+                    source,
+                    FAILED,
+                    http_status=f.http_status,
+                    error=f.code,
+                    attempts=attempts,
+                    fetched_at=fetched_at,
+                    url=getattr(f, "final_url", source.url),
+                    detail=f.detail or None,
+                )
+                break
+        self._record(store, outcome, validators)
+        return outcome
+
+    # ------------------------------------------------------------------ internals
+    def _gate(self, url: str) -> _HostGate:
+        host = urlsplit(url).netloc.lower()
+        with self._gates_lock:
+            gate = self._gates.get(host)
+            if gate is None:
+                gate = self._gates[host] = _HostGate(self.max_per_host, self.min_delay_s)
+            return gate
+
+    def _sleep_before_retry(self, url: str, attempt: int, retry_after: float | None) -> None:
+        delay = self.backoff_s * (2**attempt) + random.uniform(0, self.backoff_s * 0.1)
+        if retry_after is not None:
+            wait = min(retry_after, self.max_retry_after_s)
+            self._gate(url).defer(wait)
+            delay = max(delay, wait)
+        time.sleep(delay)
+
+    def _get(self, url: str, prev: dict | None) -> dict:
+        """One attempt: follow redirects by hand and read the body. Raises _Fail."""
+        visited = [url]
+        current = url
+        requests_made = 0
+        while True:
+            scheme = urlsplit(current).scheme.lower()
+            if scheme not in ("http", "https"):
+                raise self._fail(
+                    BAD_SCHEME, f"refusing {scheme or 'scheme-less'} URL {current}", requests_made, current
+                )
+            headers = {}
+            if prev:
+                if prev.get("etag"):
+                    headers["If-None-Match"] = prev["etag"]
+                if prev.get("last_modified"):
+                    headers["If-Modified-Since"] = prev["last_modified"]
+            gate = self._gate(current)
+            with gate:
+                requests_made += 1
+                try:
+                    resp = self.session.get(
+                        current, headers=headers, timeout=self.timeout, stream=True, allow_redirects=False
+                    )
+                except requests.RequestException as e:
+                    raise self._fail(classify_exception(e), str(e)[:300], requests_made, current) from None
+                try:
+                    status = resp.status_code
+                    if status in (301, 302, 303, 307, 308) and resp.headers.get("Location"):
+                        location = resp.headers["Location"].strip()
+                    elif status == 304:
+                        if not headers:
+                            raise self._fail(
+                                "http_304", "304 to an unconditional request", requests_made, current, status
+                            )
+                        return {
+                            "status": 304,
+                            "url": current,
+                            "requests": requests_made,
+                            "headers": resp.headers,
+                        }
+                    elif not 200 <= status < 300:
+                        ra = None
+                        if status == 429 or status >= 500:
+                            ra = parse_retry_after(resp.headers.get("Retry-After"))
+                        raise self._fail(
+                            f"http_{status}", resp.reason or "", requests_made, current, status, ra
+                        )
+                    else:
+                        body = self._read_body(resp, requests_made, current)
+                        location = meta_refresh_target(body)  # a stub page that only forwards
+                        if location is None:
+                            return {
+                                "status": status,
+                                "url": current,
+                                "requests": requests_made,
+                                "headers": resp.headers,
+                                "body": body,
+                            }
+                    nxt = urljoin(current, location)
+                    if urlsplit(nxt).scheme.lower() not in ("http", "https"):
+                        raise self._fail(
+                            BAD_SCHEME, f"redirect from {current} to {nxt}", requests_made, current, status
+                        )
+                    if nxt in visited:
+                        raise self._fail(
+                            REDIRECT_LOOP, " -> ".join([*visited, nxt]), requests_made, current, status
+                        )
+                    if len(visited) > self.max_redirects:
+                        raise self._fail(
+                            TOO_MANY_REDIRECTS,
+                            f"more than {self.max_redirects} from {url}",
+                            requests_made,
+                            current,
+                            status,
+                        )
+                    visited.append(nxt)
+                    current = nxt
+                finally:
+                    resp.close()
+
+    def _read_body(self, resp: requests.Response, requests_made: int, url: str) -> bytes:
+        declared = resp.headers.get("Content-Length")
+        length: int | None = None
+        if declared and declared.strip().isdigit():
+            length = int(declared)
+            if length > self.max_bytes:
+                raise self._fail(
+                    TOO_LARGE,
+                    f"Content-Length {length} > {self.max_bytes}",
+                    requests_made,
+                    url,
+                    resp.status_code,
+                )
+        chunks: list[bytes] = []
+        got = 0
+        try:
+            for chunk in resp.iter_content(chunk_size=64 * 1024):
+                got += len(chunk)
+                if got > self.max_bytes:
+                    raise self._fail(
+                        TOO_LARGE,
+                        f"body exceeds {self.max_bytes} bytes",
+                        requests_made,
+                        url,
+                        resp.status_code,
+                    )
+                chunks.append(chunk)
+        except requests.RequestException as e:
+            code = classify_exception(e)
+            raise self._fail(
+                code, f"after {got} bytes: {str(e)[:300]}", requests_made, url, resp.status_code
+            ) from None
+        body = b"".join(chunks)
+        encoded = (resp.headers.get("Content-Encoding") or "identity").strip().lower()
+        # With a content coding, Content-Length counts the compressed bytes; urllib3 checks those.
+        if length is not None and encoded == "identity" and len(body) != length:
+            raise self._fail(
+                TRUNCATED, f"received {len(body)} of {length} bytes", requests_made, url, resp.status_code
+            )
+        return body
+
+    @staticmethod
+    def _fail(
+        code: str,
+        detail: str,
+        requests_made: int,
+        url: str,
+        http_status: int | None = None,
+        retry_after: float | None = None,
+    ) -> _Fail:
+        f = _Fail(code, detail, http_status, retry_after)
+        f.requests = requests_made  # type: ignore[attr-defined]
+        f.final_url = url  # type: ignore[attr-defined]
+        return f
+
+    def _finish(
+        self, source: Source, store: RawStore, prev: dict | None, info: dict, attempts: int, fetched_at: str
+    ) -> FetchOutcome:
+        headers = info["headers"]
+        if info["status"] == 304:
+            assert prev is not None
+            return FetchOutcome(
+                source,
+                NOT_MODIFIED,
+                sha256=prev.get("sha256"),
+                content_type=prev.get("content_type"),
+                encoding=prev.get("encoding"),
+                kind=prev.get("kind"),
+                http_status=304,
+                attempts=attempts,
+                fetched_at=fetched_at,
+                url=info["url"],
+                bytes=prev.get("bytes"),
+            )
+        body: bytes = info["body"]
+        ctype = headers.get("Content-Type")
+        decoded, code, detail = classify_body(body, ctype)
+        if code:
+            return FetchOutcome(
+                source,
+                FAILED,
+                content_type=ctype,
+                encoding=decoded.encoding if decoded else None,
+                kind=decoded.kind if decoded else None,
+                http_status=info["status"],
+                error=code,
+                attempts=attempts,
+                fetched_at=fetched_at,
+                url=info["url"],
+                bytes=len(body),
+                detail=f"{detail} (body sha256 {sha256_hex(body)[:12]}, not stored)",
+            )
+        assert decoded is not None
+        digest, _ = store.put(body)
+        new_version = digest not in store.versions(source.url)
+        return FetchOutcome(
+            source,
+            FETCHED,
+            sha256=digest,
+            content_type=ctype,
+            encoding=decoded.encoding,
+            kind=decoded.kind,
+            http_status=info["status"],
+            attempts=attempts,
+            fetched_at=fetched_at,
+            url=info["url"],
+            bytes=len(body),
+            new_version=new_version,
+        )
+
+    @staticmethod
+    def _record(store: RawStore, o: FetchOutcome, validators: dict) -> None:
+        store.record(
+            {
+                "agency": o.source.agency,
+                "year": o.source.year,
+                "url": o.source.url,
+                "final_url": o.url,
+                "status": o.status,
+                "http_status": o.http_status,
+                "content_type": o.content_type,
+                "encoding": o.encoding,
+                "kind": o.kind,
+                "sha256": o.sha256,
+                "bytes": o.bytes,
+                "fetched_at": o.fetched_at,
+                "attempts": o.attempts,
+                "error": o.error,
+                "detail": (o.detail or None) and o.detail[:500],
+                "etag": validators.get("etag"),
+                "last_modified": validators.get("last_modified"),
+                "new_version": o.new_version,
+            }
+        )
+
+
+def _validators(headers, prev: dict | None) -> dict:
+    """ETag / Last-Modified to send next time; a 304 may omit them, then the old ones stand."""
+    prev = prev or {}
+    return {
+        "etag": headers.get("ETag") or prev.get("etag"),
+        "last_modified": headers.get("Last-Modified") or prev.get("last_modified"),
+    }
+
+
+def _round_robin(groups: list[list[int]]) -> Iterable[list[int]]:
+    i = 0
+    while True:
+        rnd = [g[i] for g in groups if i < len(g)]
+        if not rnd:
+            return
+        yield rnd
+        i += 1

@@ -1,0 +1,151 @@
+"""The raw store: every fetched body kept once, named by its SHA-256, plus a manifest.
+
+Layout under ``root`` (``$XXGK_HOME/raw``)::
+
+    objects/ab/abcdef...        one file per distinct body (content-addressed)
+    manifest.jsonl              one JSON object per fetch outcome, append-only
+
+A body is written to a temporary file and renamed into place, so a crash never leaves a
+partial object under its final name, and writing the same body twice is a no-op. Each
+manifest row is appended with a single ``write`` on an ``O_APPEND`` descriptor (atomic
+for rows of this size on a local file system); a torn last line from a crash is skipped
+when reading. A changed report gets a new object and a new row; the old object stays,
+so every version can be read back with :meth:`RawStore.get`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+MANIFEST_FIELDS = (
+    "agency",
+    "year",
+    "url",
+    "final_url",
+    "status",
+    "http_status",
+    "content_type",
+    "encoding",
+    "kind",
+    "sha256",
+    "bytes",
+    "fetched_at",
+    "attempts",
+    "error",
+    "detail",
+    "etag",
+    "last_modified",
+    "new_version",
+)
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class RawStore:
+    def __init__(self, root: str | os.PathLike):
+        self.root = Path(root)
+        self.objects = self.root / "objects"
+        self.manifest_path = self.root / "manifest.jsonl"
+        self.objects.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._latest: dict[str, dict] = {}  # url -> last row that carried a body
+        self._versions: dict[str, list[str]] = {}  # url -> distinct sha256 in order of first sight
+        for row in self.rows():
+            self._index(row)
+
+    # ------------------------------------------------------------------ bodies
+    def path_of(self, sha256: str) -> Path:
+        return self.objects / sha256[:2] / sha256
+
+    def has(self, sha256: str) -> bool:
+        return self.path_of(sha256).is_file()
+
+    def put(self, data: bytes) -> tuple[str, bool]:
+        """Store ``data``; returns (sha256, whether it was new)."""
+        digest = sha256_hex(data)
+        target = self.path_of(digest)
+        if target.is_file():
+            return digest, False
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return digest, True
+
+    def get(self, sha256: str) -> bytes:
+        try:
+            return self.path_of(sha256).read_bytes()
+        except FileNotFoundError:
+            raise KeyError(f"no object {sha256} in raw store {self.root}") from None
+
+    def object_count(self) -> int:
+        return sum(1 for p in self.objects.glob("*/*") if not p.name.startswith(".tmp-"))
+
+    # ------------------------------------------------------------------ manifest
+    def record(self, row: dict[str, Any]) -> dict:
+        """Append one manifest row (unknown keys are refused, missing ones are null)."""
+        unknown = set(row) - set(MANIFEST_FIELDS)
+        if unknown:
+            raise ValueError(f"unknown manifest field(s): {', '.join(sorted(unknown))}")
+        full = {k: row.get(k) for k in MANIFEST_FIELDS}
+        line = (json.dumps(full, ensure_ascii=False, sort_keys=False) + "\n").encode("utf-8")
+        with self._lock:
+            fd = os.open(self.manifest_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                os.write(fd, line)
+            finally:
+                os.close(fd)
+            self._index(full)
+        return full
+
+    def rows(self) -> Iterator[dict]:
+        """Every manifest row in order; a torn (crash-truncated) line is skipped."""
+        try:
+            f = self.manifest_path.open("rb")
+        except FileNotFoundError:
+            return
+        with f:
+            for raw in f:
+                try:
+                    row = json.loads(raw)
+                except ValueError:
+                    continue
+                if isinstance(row, dict):
+                    yield row
+
+    def _index(self, row: dict) -> None:
+        url, digest = row.get("url"), row.get("sha256")
+        # A 304 row carries the version it confirmed and possibly refreshed validators.
+        if not url or row.get("status") not in ("fetched", "not_modified") or not digest:
+            return
+        self._latest[url] = row
+        versions = self._versions.setdefault(url, [])
+        if digest not in versions:
+            versions.append(digest)
+
+    def latest(self, url: str) -> dict | None:
+        """The last row with a stored body for ``url`` (its etag/last_modified are the validators)."""
+        with self._lock:
+            row = self._latest.get(url)
+        return dict(row) if row else None
+
+    def versions(self, url: str) -> list[str]:
+        """Distinct bodies seen for ``url``, oldest first."""
+        with self._lock:
+            return list(self._versions.get(url, ()))

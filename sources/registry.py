@@ -1,0 +1,201 @@
+"""The source registry: which agencies' reports to fetch, for which years, from where.
+
+A registry is a CSV file (UTF-8, with or without BOM; GBK/GB18030 as saved by Excel is
+accepted too) whose header names its columns::
+
+    agency,year,url,province,city,county,level,parent
+    六盘水市,2024,https://www.gzlps.gov.cn/.../t20250120_1.html,贵州省,六盘水市,,市,
+
+``agency``, ``year`` and ``url`` are required; the others are optional and may be left
+empty. ``level`` is one of 省, 市, 县, 乡镇街道, 部门. Blank lines and lines starting with
+``#`` are ignored. ``{samples}`` inside a URL stands for the base URL of the bundled
+sample server (its port is chosen at run time): pass ``samples_base`` to fill it in.
+
+Validation collects every problem and raises one :class:`RegistryError` whose message
+names each offending line. docs/SOURCES.md documents the format for users.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+REQUIRED = ("agency", "year", "url")
+OPTIONAL = ("province", "city", "county", "level", "parent")
+COLUMNS = REQUIRED + OPTIONAL
+LEVELS = ("省", "市", "县", "乡镇街道", "部门")
+FIRST_YEAR = 2008  # the 条例 took effect on 2008-05-01; no annual report predates it
+SAMPLES_PLACEHOLDER = "{samples}"
+BUNDLED_REGISTRY = Path(__file__).resolve().parent / "samples" / "registry.csv"
+
+
+class RegistryError(ValueError):
+    """The registry cannot be used; ``errors`` holds (line number, message) pairs."""
+
+    def __init__(self, path: str, errors: list[tuple[int, str]]):
+        self.path = path
+        self.errors = errors
+        lines = [f"{path} line {line}: {msg}" if line else f"{path}: {msg}" for line, msg in errors]
+        super().__init__("invalid source registry:\n  " + "\n  ".join(lines))
+
+
+@dataclass(frozen=True)
+class Source:
+    """One registry row: the report of ``agency`` for ``year`` at ``url``."""
+
+    agency: str
+    year: int
+    url: str
+    province: str | None = None
+    city: str | None = None
+    county: str | None = None
+    level: str | None = None
+    parent: str | None = None
+    line: int | None = field(default=None, compare=False)  # where it came from, for messages
+
+    @property
+    def host(self) -> str:
+        """host[:port], lower-cased: the unit of politeness."""
+        return urlsplit(self.url).netloc.lower()
+
+
+def _read_text(path: Path) -> str:
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("gb18030")  # Excel on a Chinese Windows saves CSV as GBK
+
+
+def check_url(url: str) -> str | None:
+    """Why ``url`` is not a usable report URL, or None."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https"):
+        return f"url {url!r} must start with http:// or https://"
+    if not parts.hostname:
+        return f"url {url!r} has no host"
+    try:
+        parts.port  # noqa: B018 - raises on a malformed port
+    except ValueError:
+        return f"url {url!r} has an invalid port"
+    if any(ch.isspace() for ch in url):
+        return f"url {url!r} contains whitespace"
+    return None
+
+
+def _check_year(raw: str) -> tuple[int | None, str | None]:
+    last = dt.date.today().year
+    try:
+        year = int(raw)
+    except ValueError:
+        return None, f"year {raw!r} is not a whole number (expected e.g. 2024)"
+    if not FIRST_YEAR <= year <= last:
+        return None, f"year {year} is outside {FIRST_YEAR}..{last}"
+    return year, None
+
+
+def parse_registry(text: str, *, name: str = "<registry>", samples_base: str | None = None) -> list[Source]:
+    """Validate registry CSV text; see the module docstring for the format."""
+    # Skip comment lines but keep line numbers: replace them with empty lines.
+    lines = ["" if ln.lstrip().startswith("#") else ln for ln in text.splitlines()]
+    reader = csv.reader(io.StringIO("\n".join(lines) + "\n"))
+    errors: list[tuple[int, str]] = []
+    header: list[str] | None = None
+    out: list[Source] = []
+    seen: dict[tuple[str, int, str], int] = {}
+    for row in reader:
+        line = reader.line_num
+        if not any(cell.strip() for cell in row):
+            continue
+        if header is None:
+            header = [c.strip().lower() for c in row]
+            missing = [c for c in REQUIRED if c not in header]
+            unknown = [c for c in header if c not in COLUMNS]
+            dupes = sorted({c for c in header if header.count(c) > 1})
+            if missing:
+                errors.append(
+                    (
+                        line,
+                        f"header lacks required column(s) {', '.join(missing)} "
+                        f"(header is: {','.join(header)})",
+                    )
+                )
+            if unknown:
+                errors.append((line, f"unknown column(s) {', '.join(unknown)}; known: {', '.join(COLUMNS)}"))
+            if dupes:
+                errors.append((line, f"column(s) {', '.join(dupes)} appear more than once"))
+            if errors:
+                raise RegistryError(name, errors)
+            continue
+        if len(row) > len(header):
+            errors.append((line, f"{len(row)} fields but the header has {len(header)} columns"))
+            continue
+        rec = {col: (row[i].strip() if i < len(row) else "") for i, col in enumerate(header)}
+        row_errors: list[str] = []
+        if not rec["agency"]:
+            row_errors.append("agency is empty")
+        year, msg = _check_year(rec["year"])
+        if msg:
+            row_errors.append(msg)
+        url = rec["url"]
+        if SAMPLES_PLACEHOLDER in url:
+            if samples_base is None:
+                row_errors.append(
+                    f"url {url!r} uses {SAMPLES_PLACEHOLDER} but no sample server base URL was given"
+                )
+            else:
+                url = url.replace(SAMPLES_PLACEHOLDER, samples_base.rstrip("/"))
+        if not url:
+            row_errors.append("url is empty")
+        elif SAMPLES_PLACEHOLDER not in url and (msg := check_url(url)):
+            row_errors.append(msg)
+        level = rec.get("level") or None
+        if level is not None and level not in LEVELS:
+            row_errors.append(f"level {level!r} is not one of {', '.join(LEVELS)}")
+        if row_errors:
+            errors.extend((line, m) for m in row_errors)
+            continue
+        assert year is not None
+        key = (rec["agency"], year, url)
+        if key in seen:
+            errors.append((line, f"duplicate of line {seen[key]} (same agency, year and url)"))
+            continue
+        seen[key] = line
+        out.append(
+            Source(
+                agency=rec["agency"],
+                year=year,
+                url=url,
+                province=rec.get("province") or None,
+                city=rec.get("city") or None,
+                county=rec.get("county") or None,
+                level=level,
+                parent=rec.get("parent") or None,
+                line=line,
+            )
+        )
+    if header is None:
+        errors.append((0, f"empty registry: expected a header line with {','.join(COLUMNS)}"))
+    if errors:
+        raise RegistryError(name, errors)
+    return out
+
+
+def load_registry(path: str | os.PathLike, samples_base: str | None = None) -> list[Source]:
+    """Read and validate a registry file; raises :class:`RegistryError` naming the lines."""
+    p = Path(path)
+    try:
+        text = _read_text(p)
+    except OSError as e:
+        raise RegistryError(str(p), [(0, f"cannot read: {e.strerror or e}")]) from None
+    return parse_registry(text, name=str(p), samples_base=samples_base)
+
+
+def load_bundled(samples_base: str) -> list[Source]:
+    """The bundled sample registry, its URLs pointing at ``samples_base``."""
+    return load_registry(BUNDLED_REGISTRY, samples_base=samples_base)

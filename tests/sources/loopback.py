@@ -1,0 +1,114 @@
+"""A raw-socket loopback HTTP server for faults that HTTP libraries will not produce
+(resets, short bodies, lying Content-Length, silence), and response helpers."""
+
+from __future__ import annotations
+
+import socket
+import struct
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Hit:
+    path: str
+    headers: dict[str, str]
+    start: float  # time.monotonic() when the request head arrived
+    end: float = 0.0
+
+
+def response(
+    status: int = 200, body: bytes = b"", headers: dict[str, str] | None = None, reason: str = "X"
+) -> bytes:
+    head = [f"HTTP/1.1 {status} {reason}"]
+    hdrs = {"Content-Length": str(len(body)), "Connection": "close"}
+    hdrs.update(headers or {})
+    head += [f"{k}: {v}" for k, v in hdrs.items() if v is not None]
+    return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
+
+
+Route = Callable[[socket.socket, Hit], None]
+
+
+@dataclass
+class RawServer:
+    routes: dict[str, Route] = field(default_factory=dict)
+    hits: list[Hit] = field(default_factory=list)
+
+    def __post_init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.lock = threading.Lock()
+        self.inflight = 0
+        self.max_inflight = 0
+        self._stop = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def add(self, path: str, fn: Route | bytes) -> None:
+        if isinstance(fn, bytes):
+            data = fn
+            self.routes[path] = lambda conn, hit: conn.sendall(data)
+        else:
+            self.routes[path] = fn
+
+    def count(self, path: str) -> int:
+        return sum(1 for h in self.hits if h.path == path)
+
+    def _accept(self):
+        while not self._stop:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket):
+        with conn:
+            buf = b""
+            while b"\r\n\r\n" not in buf:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    return
+                buf += chunk
+            head = buf.split(b"\r\n\r\n")[0].decode("latin-1").split("\r\n")
+            path = head[0].split(" ")[1]
+            headers = {k.strip().lower(): v.strip() for k, _, v in (ln.partition(":") for ln in head[1:])}
+            hit = Hit(path, headers, time.monotonic())
+            with self.lock:
+                self.hits.append(hit)
+                self.inflight += 1
+                self.max_inflight = max(self.max_inflight, self.inflight)
+            try:
+                route = self.routes.get(path)
+                if route is None:
+                    conn.sendall(response(404, b"no route"))
+                else:
+                    route(conn, hit)
+            except OSError:
+                pass
+            finally:
+                hit.end = time.monotonic()
+                with self.lock:
+                    self.inflight -= 1
+
+    def close(self):
+        self._stop = True
+        self.sock.close()
+
+
+def reset(conn: socket.socket, hit: Hit) -> None:
+    """Abort the connection: SO_LINGER 0 makes close() send a TCP RST."""
+    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+
+REPORT_HTML = (
+    "<html><head><meta charset='utf-8'><title>2024年政府信息公开工作年度报告</title></head>"
+    "<body><p>一、总体情况</p><p>本机关2024年新收政府信息公开申请3件。</p></body></html>"
+).encode()
