@@ -1,0 +1,684 @@
+"""Split runs of digits whose cell boundaries were lost, using the invariants as constraints.
+
+Web pages turned into text often glue a table row together: "801000081" is the seven
+cells 80, 1, 0, 0, 0, 0, 81 of 本年新收. This module finds every way to cut such a run
+into cells (no leading zeros; a lone "0" is fine) and keeps only the cuts that satisfy
+the hard invariants of formatspec (H2 per applications row, H1/H3/H6 across rows, H4 per
+review/litigation group), with the narrative's figures as extra evidence.
+
+Deterministic and exact: a cell gets a value only when every cut consistent with the
+constraints gives it that same value. Otherwise it stays ``None`` and the row is listed
+in ``Solution.ambiguous`` with (up to ``MAX_LISTED``) candidate tuples. Searches are
+bounded by a node count and a deadline; when a bound is hit, nothing is pruned that was
+not proved impossible, so the answer gets less precise, never wrong.
+
+Runs may hold whitespace or "|": those are known cell boundaries (forced cuts).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+from transforms import formatspec as fs
+
+MAX_LISTED = 10  # candidate tuples listed per ambiguous row
+MAX_CANDIDATES = 20_000  # per row; beyond this the row is reported ambiguous unresolved
+MAX_NODES = 400_000  # search nodes per search phase
+MAX_ROW_NODES = 60_000  # nodes for one row's splits, so that one odd row cannot starve the others
+TIME_LIMIT_S = 1.0  # wall-clock bound per search phase (two phases per solve call)
+
+Value = int | float | None
+Candidate = tuple[int | float, ...]
+
+_SEP = re.compile(r"[\s|]+")
+_INT = re.compile(r"0|[1-9]\d*")
+_DEC = re.compile(r"(0|[1-9]\d*)(\.\d+)?")
+
+
+class _Exhausted(Exception):
+    """The search budget ran out."""
+
+
+class _Budget:
+    def __init__(self, nodes: int | None = None, seconds: float | None = None) -> None:
+        self.nodes = MAX_NODES if nodes is None else nodes
+        self.deadline = time.monotonic() + (TIME_LIMIT_S if seconds is None else seconds)
+        self.exhausted = False
+
+    def tick(self) -> None:
+        self.nodes -= 1
+        if self.nodes <= 0 or (self.nodes % 1024 == 0 and time.monotonic() > self.deadline):
+            self.exhausted = True
+            raise _Exhausted
+
+
+@dataclass
+class Solution:
+    """What a solver determined.
+
+    ``values``: key (row / item / group) -> cell values in formatspec column order;
+    ``None`` where not determined. ``derived``: (key, column key) of every cell this
+    module gave a value by splitting a run (the parser flags them ``cell_derived``).
+    ``ambiguous``: key -> candidate tuples (at most MAX_LISTED; the true split is among
+    all candidates) for rows with several consistent splits; cells on which all
+    candidates agree are still filled (and in ``derived``), the others are ``None``.
+    ``unsolvable``: keys whose run admits no split satisfying the constraints (cells
+    ``None``; the report is inconsistent or the run is not what was expected).
+    ``truncated``: keys whose candidate list is incomplete because a bound was hit.
+    For review_litigation, ``values["_all"]`` (and ``ambiguous["_all"]``) also give the
+    15 cells as one flat list in formatspec order (groups x outcomes).
+    """
+
+    values: dict[str, list[Value]] = field(default_factory=dict)
+    derived: set[tuple[str, str]] = field(default_factory=set)
+    ambiguous: dict[str, list[Candidate]] = field(default_factory=dict)
+    unsolvable: set[str] = field(default_factory=set)
+    truncated: set[str] = field(default_factory=set)
+    notes: list[str] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- splitting
+
+
+_NEXT_NUMBERING = re.compile(r"\d[.、．]\s*$")
+
+
+def _tokens(run: str | Sequence[str]) -> tuple[str, frozenset[int]]:
+    """Concatenated digits and the positions of forced cuts (known cell boundaries).
+
+    A run ending in "5." or "5、" carries the next label's number ("10000015.属于三类..."):
+    no cell ends with a dot, so that digit is dropped.
+    """
+    if isinstance(run, str):
+        run = _NEXT_NUMBERING.sub("", run)
+    parts = [p for p in (_SEP.split(run.strip()) if isinstance(run, str) else [str(x).strip() for x in run]) if p]
+    text, cuts, pos = "", set(), 0
+    for p in parts:
+        if pos:
+            cuts.add(pos)
+        text += p
+        pos += len(p)
+    return text, frozenset(cuts)
+
+
+def _valid(part: str, decimal: bool) -> bool:
+    return bool((_DEC if decimal else _INT).fullmatch(part))
+
+
+def _num(part: str) -> int | float:
+    return float(part) if "." in part else int(part)
+
+
+def _parts(
+    s: str, n: int, forced: frozenset[int], *, decimal_last: bool = False, start: int = 0,
+    budget: _Budget | None = None,
+) -> Iterator[tuple[str, ...]]:
+    """All cuts of s[start:] into n valid parts honouring the forced cuts."""
+    if n == 0:
+        if start == len(s):
+            yield ()
+        return
+    if budget:
+        budget.tick()
+    if n == 1:
+        if start < len(s) and not any(start < c < len(s) for c in forced) and _valid(
+            s[start:], decimal_last
+        ):
+            yield (s[start:],)
+        return
+    # A part may not cross a forced cut, and leaves at least one char for each later part.
+    limit = len(s) - (n - 1)
+    nxt = min((c for c in forced if c > start), default=None)
+    if nxt is not None:
+        limit = min(limit, nxt)
+    for end in range(start + 1, limit + 1):
+        part = s[start:end]
+        if not _INT.fullmatch(part):
+            if part[0] == "0":
+                break  # a leading zero only gets worse with a longer part
+            continue
+        for rest in _parts(s, n - 1, forced, decimal_last=decimal_last, start=end, budget=budget):
+            yield (part, *rest)
+
+
+def splits(run: str | Sequence[str], n: int, *, decimal_last: bool = False) -> Iterator[tuple[int | float, ...]]:
+    """Every way to cut a run of digits into n non-negative numbers without leading zeros.
+
+    Whitespace or "|" in the run (or the boundaries between items of a list) are known
+    cell boundaries. With ``decimal_last`` the last cell may be a decimal ("5949.08").
+    """
+    s, forced = _tokens(run)
+    for parts in _parts(s, n, forced, decimal_last=decimal_last):
+        yield tuple(_num(p) for p in parts)
+
+
+def _sum_splits(s: str, forced: frozenset[int], n: int, budget: _Budget, start: int = 0,
+                end: int | None = None) -> Iterator[tuple[int, ...]]:
+    """Cuts of s[start:end] into n integers whose last equals the sum of the others (H2, H4)."""
+    end = len(s) if end is None else end
+    for k in range(end - 1, start + n - 2, -1):  # the total is s[k:end]
+        if any(k < c < end for c in forced):
+            break
+        total_s = s[k:end]
+        if not _INT.fullmatch(total_s):
+            continue
+        total = int(total_s)
+        width = len(total_s)
+        # n-1 parts, none longer than the total, fill s[start:k]
+        if k - start > (n - 1) * width:
+            continue  # the parts would need more digits than the total has: try a longer total
+        yield from (
+            (*p, total)
+            for p in _bounded_parts(s, n - 1, forced, start, k, total, budget)
+        )
+
+
+def _bounded_parts(s: str, n: int, forced: frozenset[int], start: int, end: int, remaining: int,
+                   budget: _Budget) -> Iterator[tuple[int, ...]]:
+    """Cuts of s[start:end] into n integers summing exactly to ``remaining``."""
+    budget.tick()
+    if n == 1:
+        part = s[start:end]
+        if start < end and not any(start < c < end for c in forced) and _INT.fullmatch(part) and int(
+            part
+        ) == remaining:
+            yield (remaining,)
+        return
+    width = len(str(remaining))
+    if end - start < n or end - start > n * width:
+        return
+    limit = min(end - (n - 1), start + width)
+    nxt = min((c for c in forced if start < c < end), default=None)
+    if nxt is not None:
+        limit = min(limit, nxt)
+    for cut in range(start + 1, limit + 1):
+        part = s[start:cut]
+        if part[0] == "0" and len(part) > 1:
+            break
+        v = int(part)
+        if v > remaining:
+            break
+        for rest in _bounded_parts(s, n - 1, forced, cut, end, remaining - v, budget):
+            yield (v, *rest)
+
+
+def _collect(gen: Iterable[Candidate], key: str, sol: Solution) -> list[Candidate]:
+    out: list[Candidate] = []
+    for cand in gen:
+        out.append(cand)
+        if len(out) > MAX_CANDIDATES:
+            sol.truncated.add(key)
+            break
+    return out
+
+
+# --------------------------------------------------------------------------- search
+
+
+@dataclass
+class _Eq:
+    """sum(coef * value[row][col]) == 0, or <= 0 when ``le``."""
+
+    terms: list[tuple[str, int, int]]  # (row, column index, coefficient)
+    le: bool = False
+
+
+def _consistent(domains: dict[str, list[Candidate]], eqs: list[_Eq], budget: _Budget) -> dict[str, set[int]] | None:
+    """Indexes of each row's candidates that occur in at least one full solution.
+
+    Rows with one candidate are constants. Returns None when no assignment at all
+    satisfies the equations. Raises _Exhausted when the budget runs out.
+    """
+    var_rows = sorted((r for r, d in domains.items() if len(d) > 1), key=lambda r: len(domains[r]))
+    if not var_rows:
+        ok = all(_eq_holds(e, {r: d[0] for r, d in domains.items()}) for e in eqs)
+        return {r: {0} for r in domains} if ok else None
+    lo = {r: [min(c[i] for c in d) for i in range(len(d[0]))] for r, d in domains.items()}
+    hi = {r: [max(c[i] for c in d) for i in range(len(d[0]))] for r, d in domains.items()}
+    eqs_of: dict[str, list[_Eq]] = {r: [e for e in eqs if any(t[0] == r for t in e.terms)] for r in var_rows}
+    viable: dict[str, set[int]] = {r: set() for r in var_rows}
+    assign: dict[str, int] = {r: 0 for r, d in domains.items() if len(d) == 1}
+
+    def feasible(e: _Eq) -> bool:
+        low = high = 0
+        for row, col, coef in e.terms:
+            if row in assign:
+                v = domains[row][assign[row]][col]
+                low += coef * v
+                high += coef * v
+            elif coef > 0:
+                low += coef * lo[row][col]
+                high += coef * hi[row][col]
+            else:
+                low += coef * hi[row][col]
+                high += coef * lo[row][col]
+        return low <= 0 if e.le else low <= 0 <= high
+
+    def search(i: int) -> bool:
+        budget.tick()
+        if i == len(var_rows):
+            for r in var_rows:
+                viable[r].add(assign[r])
+            return True
+        r = var_rows[i]
+        order = pinned.get(r, range(len(domains[r])))
+        for ci in order:
+            assign[r] = ci
+            if all(feasible(e) for e in eqs_of[r]) and search(i + 1):
+                del assign[r]
+                return True
+        del assign[r]
+        return False
+
+    pinned: dict[str, Sequence[int]] = {}
+    if not all(feasible(e) for e in eqs):
+        return None
+    found_any = False
+    for r in var_rows:
+        for ci in range(len(domains[r])):
+            if ci in viable[r]:
+                continue
+            pinned = {r: (ci,)}
+            if search(0):
+                found_any = True
+        if not found_any:
+            return None
+    out = {r: {0} for r in domains if len(domains[r]) == 1}
+    out.update(viable)
+    return out
+
+
+def _eq_holds(e: _Eq, values: dict[str, Candidate]) -> bool:
+    total = sum(coef * values[row][col] for row, col, coef in e.terms)
+    return total <= 0 if e.le else total == 0
+
+
+def _resolve(
+    keys: Sequence[str],
+    columns: Sequence[str],
+    fixed: dict[str, list[Value]],
+    cands: dict[str, list[Candidate]],
+    eqs: list[_Eq],
+    sol: Solution,
+    narrative_filter: dict[str, list[Candidate]],
+    budget: _Budget,
+) -> None:
+    """Intersect per-row candidates with the cross-row equations and fill ``sol``."""
+    # Equations are usable only over known cells: drop those touching a missing row, an
+    # unsolvable run or a blank read cell.
+    domains: dict[str, list[Candidate]] = {}
+    for k, vals in fixed.items():
+        domains[k] = [tuple(vals)]  # type: ignore[arg-type]
+    for k, c in cands.items():
+        if c and k not in sol.truncated:
+            domains[k] = c
+    usable = [
+        e for e in eqs
+        if all(row in domains and all(d[col] is not None for d in domains[row][:1]) for row, col, _ in e.terms)
+    ]
+
+    def attempt(doms: dict[str, list[Candidate]]) -> dict[str, set[int]] | None:
+        try:
+            return _consistent(doms, usable, budget)
+        except _Exhausted:
+            sol.notes.append("search bound reached: cross-row constraints only partly applied")
+            return {k: set(range(len(d))) for k, d in doms.items()}
+
+    final: dict[str, list[Candidate]] = {k: cands[k] for k in cands}
+    if usable:
+        narrowed = {k: narrative_filter.get(k, d) for k, d in domains.items()}
+        viable = attempt(narrowed) if narrowed != domains else None
+        if viable is None:
+            viable = attempt(domains)
+            narrowed = domains
+        if viable is None:
+            sol.notes.append("runs cannot satisfy the cross-row invariants together; used per-row constraints only")
+            narrowed = {k: narrative_filter.get(k, d) for k, d in domains.items()}
+            viable = {k: set(range(len(d))) for k, d in narrowed.items()}
+        for k in cands:
+            if k in viable:
+                final[k] = [narrowed[k][i] for i in sorted(viable[k])]
+    else:
+        for k in cands:
+            final[k] = narrative_filter.get(k, cands[k])
+
+    for k in keys:
+        if k not in cands:
+            continue
+        c = final[k]
+        if not c:
+            if k in sol.truncated:
+                sol.ambiguous[k] = []  # undecided: the bound was hit before any split was found
+            else:
+                sol.unsolvable.add(k)
+            sol.values[k] = [None] * len(columns)
+            continue
+        vals: list[Value] = []
+        for i, col in enumerate(columns):
+            column_values = {cand[i] for cand in c}
+            if len(column_values) == 1 and k not in sol.truncated:
+                vals.append(c[0][i])
+                sol.derived.add((k, col))
+            else:
+                vals.append(None)
+        sol.values[k] = vals
+        if len(c) > 1 or k in sol.truncated:
+            sol.ambiguous[k] = c[:MAX_LISTED]
+
+
+def _narrative_filter(
+    cands: dict[str, list[Candidate]], columns: Sequence[str], figures: dict[str, list[tuple[int, int]]]
+) -> dict[str, list[Candidate]]:
+    """Candidates agreeing with the narrative figures; rows where none agree are left out."""
+    out = {}
+    for k, c in cands.items():
+        wanted = figures.get(k)
+        if not wanted:
+            continue
+        kept = [cand for cand in c if all(cand[i] == v for i, v in wanted)]
+        if kept:
+            out[k] = kept
+    return out
+
+
+def _figures(narrative: dict[str, int] | None, table: str, keys: Sequence[str], columns: Sequence[str],
+             default_col: str | None) -> dict[str, list[tuple[int, int]]]:
+    """Narrative keys "row", "row.column" or "table.row.column" as (column index, value)."""
+    out: dict[str, list[tuple[int, int]]] = {}
+    for key, value in (narrative or {}).items():
+        parts = key.split(".")
+        if parts[0] == table:
+            parts = parts[1:]
+        if not parts or parts[0] not in keys or not isinstance(value, int | float):
+            continue
+        col = parts[1] if len(parts) > 1 else default_col
+        if col in columns:
+            out.setdefault(parts[0], []).append((list(columns).index(col), value))
+    return out
+
+
+def _is_run(v: object) -> bool:
+    return isinstance(v, str) or (isinstance(v, list | tuple) and bool(v) and all(isinstance(x, str) for x in v))
+
+
+# --------------------------------------------------------------------------- applications
+
+
+def solve_applications(
+    rows: dict[str, list[Value] | str],
+    template: str,
+    narrative: dict[str, int] | None = None,
+) -> Solution:
+    """Split the run-together rows of the applications table.
+
+    ``rows``: row key (formatspec.app_rows(template)) -> its 7 values already read (ints
+    or None) or a run (a string of digits, or a list of strings each holding whole cells).
+    ``narrative``: figures the narrative states, keyed "row" (meaning that row's total),
+    "row.column" or "applications.row.column", e.g. {"new_received": 81}.
+    Constraints: H2 per row; H1, H3 and H6 per column across rows.
+    """
+    sol = Solution()
+    deadline = time.monotonic() + TIME_LIMIT_S
+    keys = [r.key for r in fs.app_rows(template)]
+    columns = [c.key for c in fs.APPLICANT_COLUMNS]
+    fixed: dict[str, list[Value]] = {}
+    cands: dict[str, list[Candidate]] = {}
+    for k, v in rows.items():
+        if k not in keys:
+            raise ValueError(f"unknown applications row {k!r} for template {template}")
+        if _is_run(v):
+            s, forced = _tokens(v)  # type: ignore[arg-type]
+            budget = _Budget(MAX_ROW_NODES, max(deadline - time.monotonic(), 0.0))
+            try:
+                cands[k] = _collect(_sum_splits(s, forced, len(columns), budget), k, sol)
+            except _Exhausted:
+                sol.truncated.add(k)
+                cands[k] = []
+        else:
+            vals = list(v)  # type: ignore[arg-type]
+            if len(vals) != len(columns):
+                raise ValueError(f"row {k!r}: {len(vals)} values, expected {len(columns)}")
+            fixed[k] = vals
+            sol.values[k] = vals
+    budget = _Budget()  # the cross-row search gets its own budget
+    eqs = _app_equations(template, keys, len(columns))
+    figs = _figures(narrative, fs.APPLICATIONS, keys, columns, "total")
+    _resolve(keys, columns, fixed, cands, eqs, sol, _narrative_filter(cands, columns, figs), budget)
+    return sol
+
+
+def _app_equations(template: str, keys: Sequence[str], ncols: int) -> list[_Eq]:
+    leaves = fs.app_leaves(template)
+    eqs = []
+    for c in range(ncols):
+        # H1: new + carried_over - total_processed - carried_forward == 0
+        eqs.append(_Eq([("new_received", c, 1), ("carried_over", c, 1), ("total_processed", c, -1),
+                        ("carried_forward", c, -1)]))
+        # H3: total_processed - sum(leaves) == 0
+        eqs.append(_Eq([("total_processed", c, 1)] + [(leaf, c, -1) for leaf in leaves]))
+        # H6: carried_forward - new - carried_over <= 0
+        eqs.append(_Eq([("carried_forward", c, 1), ("new_received", c, -1), ("carried_over", c, -1)], le=True))
+    return eqs
+
+
+# --------------------------------------------------------------------------- review / litigation
+
+_RL_GROUPS = [g.key for g in fs.RL_GROUPS]
+ALL = "_all"  # review_litigation: the 15 cells as one flat list
+_RL_COLS = [o.key for o in fs.RL_OUTCOMES]
+
+
+def solve_review_litigation(run: str | list, narrative: dict[str, int] | None = None) -> Solution:
+    """Split the 15 review/litigation cells (3 groups x upheld, corrected, other, pending, total).
+
+    ``run``: a string of digits (whitespace or "|" = known boundaries), a list of strings
+    each holding whole cells, or the 15 values already read. Constraint H4 per group.
+    ``narrative``: "admin_review" or "admin_review_total" (行政复议 N件 = its total),
+    "litigation" or "litigation_total" (行政诉讼 N件 = direct + after-review totals), or
+    "group.outcome" keys, e.g. {"admin_review": 2} (narrative.extract's dict works as is).
+    """
+    sol = Solution()
+    ncols = len(_RL_COLS)
+    if isinstance(run, list | tuple) and not _is_run(run):
+        vals = list(run)
+        if len(vals) != len(_RL_GROUPS) * ncols:
+            raise ValueError(f"review_litigation: {len(vals)} values, expected {len(_RL_GROUPS) * ncols}")
+        for gi, g in enumerate(_RL_GROUPS):
+            sol.values[g] = vals[gi * ncols:(gi + 1) * ncols]
+        return _with_all(sol, [])
+    s, forced = _tokens(run)
+    budget = _Budget()
+    whole: list[tuple[Candidate, ...]] = []
+    truncated = False
+
+    def groups(start: int, gi: int) -> Iterator[tuple[Candidate, ...]]:
+        if gi == len(_RL_GROUPS):
+            if start == len(s):
+                yield ()
+            return
+        rest = len(_RL_GROUPS) - gi - 1
+        for end in range(start + ncols, len(s) - rest * ncols + 1):
+            if gi == len(_RL_GROUPS) - 1 and end != len(s):
+                continue
+            for cand in _sum_splits(s, forced, ncols, budget, start, end):
+                for tail in groups(end, gi + 1):
+                    yield (cand, *tail)
+
+    try:
+        for combo in groups(0, 0):
+            whole.append(combo)
+            if len(whole) > MAX_CANDIDATES:
+                truncated = True
+                break
+    except _Exhausted:
+        truncated = True
+    figs = _rl_figures(narrative)
+    if figs and whole:
+        kept = [c for c in whole if all(f(c) == v for f, v in figs)]
+        if kept:
+            whole = kept
+    if truncated:
+        sol.truncated.update(_RL_GROUPS)
+        sol.notes.append("review_litigation: search bound reached")
+    if not whole:
+        for g in _RL_GROUPS:
+            sol.values[g] = [None] * ncols
+            if truncated:
+                sol.ambiguous[g] = []  # undecided: the bound was hit before any split was found
+            else:
+                sol.unsolvable.add(g)
+        return _with_all(sol, [])
+    for gi, g in enumerate(_RL_GROUPS):
+        vals: list[Value] = []
+        for ci, col in enumerate(_RL_COLS):
+            seen = {c[gi][ci] for c in whole}
+            if len(seen) == 1 and not truncated:
+                vals.append(whole[0][gi][ci])
+                sol.derived.add((g, col))
+            else:
+                vals.append(None)
+        sol.values[g] = vals
+        group_cands = list(dict.fromkeys(c[gi] for c in whole))
+        if len(group_cands) > 1 or truncated:
+            sol.ambiguous[g] = group_cands[:MAX_LISTED]
+    return _with_all(sol, [tuple(v for group in c for v in group) for c in whole])
+
+
+def _with_all(sol: Solution, flat_candidates: list[Candidate]) -> Solution:
+    """Add the "_all" view: the 15 cells as one flat list (groups x outcomes, formatspec order)."""
+    sol.values[ALL] = [v for g in _RL_GROUPS for v in sol.values[g]]
+    if any(g in sol.ambiguous for g in _RL_GROUPS):
+        sol.ambiguous[ALL] = flat_candidates[:MAX_LISTED]
+    return sol
+
+
+def _rl_figures(narrative: dict[str, int] | None) -> list[tuple]:
+    out = []
+    total = _RL_COLS.index("total")
+    for key, value in (narrative or {}).items():
+        k = key.removeprefix(fs.REVIEW_LITIGATION + ".")
+        k = {"admin_review_total": "admin_review"}.get(k, k)  # narrative.extract's keys
+        if k in ("litigation", "litigation_total"):
+            idx = [_RL_GROUPS.index("litigation_direct"), _RL_GROUPS.index("litigation_after_review")]
+            out.append((lambda c, idx=idx: sum(c[i][total] for i in idx), value))
+            continue
+        parts = k.split(".")
+        if parts[0] in _RL_GROUPS:
+            col = _RL_COLS.index(parts[1]) if len(parts) > 1 and parts[1] in _RL_COLS else total
+            gi = _RL_GROUPS.index(parts[0])
+            out.append((lambda c, gi=gi, col=col: c[gi][col], value))
+    return out
+
+
+# --------------------------------------------------------------------------- active disclosure
+
+
+def solve_active_disclosure(
+    rows: dict[str, list[Value] | str],
+    template: str,
+    narrative: dict[str, int] | None = None,
+) -> Solution:
+    """Split the run-together rows of table 1 (主动公开).
+
+    ``rows``: item key -> its values already read, or a run. A single-cell item's run is
+    just its number (a decimal for fees). Multi-cell items have no hard invariant (S3, S4
+    are soft), so they resolve only where every split agrees or the narrative pins them:
+    ``narrative`` keys "item.measure" (or "active_disclosure.item.measure"), e.g.
+    {"normative_documents.issued": 77}. Candidates are listed S3/S4-consistent first.
+    """
+    sol = Solution()
+    items = {it.key: it for it in fs.AD_ITEMS[template]}
+    measures = fs.AD_MEASURES[template]
+    budget = _Budget()
+    for k, v in rows.items():
+        if k not in items:
+            raise ValueError(f"unknown active_disclosure item {k!r} for template {template}")
+        cols = list(items[k].measures)
+        if not _is_run(v):
+            sol.values[k] = list(v)  # type: ignore[arg-type]
+            continue
+        last_decimal = measures[cols[-1]].vtype in (fs.DECIMAL, fs.AMOUNT)
+        signed = [measures[m].vtype == fs.SIGNED for m in cols]
+        s, forced = _tokens(v)  # type: ignore[arg-type]
+        if any(signed):
+            s, forced, signs = _strip_signs(s, forced)
+        else:
+            signs = {}
+        try:
+            found = _collect(
+                (c for parts in _parts(s, len(cols), forced, decimal_last=last_decimal, budget=budget)
+                 if (c := _signed(parts, signs, signed)) is not None),
+                k, sol,
+            )
+        except _Exhausted:
+            sol.truncated.add(k)
+            found = []
+        if len(cols) > 1:
+            # listing order only (never a reason to resolve): S3/S4-consistent, then balanced
+            found.sort(key=lambda c, k=k: (not _soft_ok(template, k, c), max(len(str(v)) for v in c)))
+            figs = _figures(narrative, fs.ACTIVE_DISCLOSURE, [k], cols, None).get(k)
+            if figs:
+                kept = [c for c in found if all(c[i] == val for i, val in figs)]
+                found = kept or found
+        if not found:
+            if k in sol.truncated:
+                sol.ambiguous[k] = []
+            else:
+                sol.unsolvable.add(k)
+            sol.values[k] = [None] * len(cols)
+            continue
+        vals: list[Value] = []
+        for i, col in enumerate(cols):
+            if len({c[i] for c in found}) == 1 and k not in sol.truncated:
+                vals.append(found[0][i])
+                if len(cols) > 1:
+                    sol.derived.add((k, col))
+            else:
+                vals.append(None)
+        sol.values[k] = vals
+        if len(found) > 1 or k in sol.truncated:
+            sol.ambiguous[k] = found[:MAX_LISTED]
+    return sol
+
+
+def _soft_ok(template: str, item: str, c: Candidate) -> bool:
+    if template == fs.F2021 and item in ("regulations", "normative_documents"):
+        issued, repealed, in_force = c
+        return in_force >= issued - repealed  # S3
+    if template == fs.F2019 and item in ("regulations", "normative_documents"):
+        made, published, total = c
+        return published <= made and total >= published  # S4
+    return True
+
+
+def _strip_signs(s: str, forced: frozenset[int]) -> tuple[str, frozenset[int], dict[int, str]]:
+    """Remove +/- signs (F2019 本年增/减): a sign starts a cell, so it is a forced cut."""
+    out, cuts, signs = "", set(), {}
+    shift = 0
+    for i, ch in enumerate(s):
+        if ch in "+-":
+            signs[len(out)] = ch
+            if out:
+                cuts.add(len(out))
+            shift += 1
+            continue
+        if i in forced:
+            cuts.add(i - shift)
+        out += ch
+    return out, frozenset(cuts), signs
+
+
+def _signed(parts: tuple[str, ...], signs: dict[int, str], signed: list[bool]) -> Candidate | None:
+    """Numbers of a cut with their signs; None when a sign falls on an unsigned cell."""
+    pos, vals = 0, []
+    for i, part in enumerate(parts):
+        sign = signs.get(pos)
+        if sign and not signed[i]:
+            return None
+        v = _num(part)
+        vals.append(-v if sign == "-" else v)
+        pos += len(part)
+    return tuple(vals)

@@ -1,0 +1,360 @@
+"""The text layer of a PDF report, laid out so that the parser can read its tables.
+
+pdfplumber rather than bare pdfminer.six: it is pdfminer.six plus ruling-line table
+detection (cells, row/col spans), which is exactly what the reports' grid tables need.
+
+Output: the page text in reading order, with every table row on one line as
+``label | v1 | v2 | ... |`` (the parser's pipe mode). Label columns (row-span group
+labels, sub-labels) are merged into the one label cell; cells covered by a span are
+dropped, empty cells are kept as empty cells. Wrapped cell text is joined. Across pages
+(FORMAT.md §7.6): page markers ("- 4 -", "第4页") are removed, a table continued on the next
+page continues (a repeated header row is dropped, a row whose label was cut by the page
+break is joined), a section heading repeated after a page break is dropped, and a running
+header/footer (a margin line recurring on several pages) is kept only where it first occurs.
+Where a page has no ruled table, lines are built from words grouped by their y position;
+a line ending in numbers becomes ``label | n1 | n2 |``, vertical header letters (one CJK
+character per line) are dropped, and a label wrapped around its value line is joined.
+
+Errors: :class:`PdfError` for input that is not a readable PDF (not a PDF, malformed,
+encrypted with a user password, more than ``MAX_PAGES`` pages or ``MAX_BYTES`` bytes, a
+text layer that decodes only to "(cid:N)" codes). Copy-protected PDFs (owner password
+only) are read. A PDF without a text layer (a scan) gives "".
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
+
+import pdfplumber
+from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
+from pdfminer.pdfparser import PDFSyntaxError
+from pdfminer.psparser import PSException
+from pdfplumber.utils.exceptions import MalformedPDFException, PdfminerException
+
+from transforms import formatspec as fs
+
+MAX_PAGES = 200
+MAX_BYTES = 100 * 1024 * 1024
+
+
+class PdfError(ValueError):
+    """The bytes are not a PDF whose text can be read; the message says why."""
+
+
+_CID = re.compile(r"\(cid:\d+\)")
+_NUM = re.compile(r"[+-]?\d[\d,，]*(\.\d+)?")
+_CJK = r"\u3400-\u9fff\uf900-\ufaff"
+_CJK_GAP = re.compile(rf"(?<=[{_CJK}（）(),，、。：:“”])\s+(?=[{_CJK}（）(),，、。：:“”])")
+_PAGE_MARK = re.compile(r"^\s*([-—–－]+\s*\d{1,4}\s*[-—–－]+|第\s*\d{1,4}\s*页(\s*[,，/]?\s*共\s*\d{1,4}\s*页)?)\s*$")
+_BARE_NUM = re.compile(r"^\s*\d{1,4}\s*$")
+_LABEL_START = re.compile(r"^\s*([（(][一二三四五六七八九十]+[)）]|\d+\s*[.、．]|[一二三四五六七八九十]+\s*[、.．]|第二十条)")
+_HEADING = re.compile(fs.SECTION_HEADING)
+
+
+@dataclass
+class _Row:
+    label: str
+    values: list[str]  # cells of the value columns, "" for an empty cell
+    ncols: int  # columns of the table it came from
+
+
+@dataclass
+class _Item:
+    top: float
+    text: str | None = None  # a text line
+    row: _Row | None = None  # a table row
+    table_id: int = -1
+    margin: bool = False  # a text line in the top or bottom margin (running header/footer?)
+
+
+def pdf_to_text(data: bytes, *, max_pages: int = MAX_PAGES) -> str:
+    """Text of a PDF report with its table rows as pipe-separated lines."""
+    if not isinstance(data, bytes | bytearray):
+        raise TypeError("pdf_to_text takes bytes")
+    if len(data) > MAX_BYTES:
+        raise PdfError(f"PDF too large: {len(data)} bytes (limit {MAX_BYTES})")
+    if b"%PDF-" not in data[:1024]:
+        raise PdfError("not a PDF: no %PDF- header")
+    try:
+        with pdfplumber.open(io.BytesIO(data)) as pdf:
+            n = len(pdf.pages)
+            if n > max_pages:
+                raise PdfError(f"PDF has {n} pages, more than the limit of {max_pages}")
+            pages = [_page_items(page) for page in pdf.pages]
+            _drop_running_lines(pages)
+    except PdfError:
+        raise
+    except (PDFPasswordIncorrect, PDFEncryptionError) as e:
+        raise PdfError(f"PDF is encrypted and cannot be opened without a password ({type(e).__name__})") from e
+    except PdfminerException as e:
+        cause = e.args[0] if e.args else e
+        if isinstance(cause, PDFPasswordIncorrect | PDFEncryptionError):
+            raise PdfError(f"PDF is encrypted and cannot be opened without a password ({type(cause).__name__})") from e
+        raise PdfError(f"malformed PDF: {type(cause).__name__}: {cause}") from e
+    except (PDFSyntaxError, PSException, MalformedPDFException) as e:
+        raise PdfError(f"malformed PDF: {type(e).__name__}: {e}") from e
+    except Exception as e:  # noqa: BLE001 - pdfminer fails on broken files in many ways
+        raise PdfError(f"malformed PDF: {type(e).__name__}: {e}") from e
+    text = _assemble(pages)
+    cid = sum(len(m) for m in _CID.findall(text))
+    if cid and cid > 0.3 * len(re.sub(r"\s+", "", text)):
+        raise PdfError("the text layer cannot be decoded: its fonts have no Unicode map ((cid:N) codes)")
+    return text
+
+
+# --------------------------------------------------------------------------- one page
+
+
+def _clean(cell: str | None) -> str | None:
+    if cell is None:
+        return None
+    text = unicodedata.normalize("NFC", cell).replace("\n", "")
+    text = _CJK_GAP.sub("", text).strip()
+    if _NUM.fullmatch(text.replace(" ", "")):
+        text = text.replace(" ", "")
+    return text
+
+
+def _is_value(cell: str | None) -> bool:
+    return cell is not None and bool(_NUM.fullmatch(cell))
+
+
+def _page_items(page) -> list[_Item]:
+    items: list[_Item] = []
+    tables = [t for t in page.find_tables() if _is_grid(t)]
+    rest = page
+    for ti, table in enumerate(tables):
+        rest = rest.outside_bbox(table.bbox)
+        rows = [[_clean(c) for c in r] for r in table.extract()]
+        value_cols = [next((i for i, c in enumerate(r) if _is_value(c)), None) for r in rows]
+        known = [v for v in value_cols if v is not None]
+        first_value = min(known) if known else None
+        for r, row_cells, row_obj in zip(range(len(rows)), rows, table.rows, strict=True):
+            top = min(c[1] for c in row_obj.cells if c is not None) if any(row_obj.cells) else row_obj.bbox[1]
+            label_cols = first_value if first_value is not None else 0
+            label = "".join(c for c in row_cells[:label_cols] if c)
+            values = [c for c in row_cells[label_cols:] if c is not None]  # None: covered by a span
+            if first_value is None or (value_cols[r] is None and not label):
+                # header / caption row: its non-empty cells
+                cells = [c for c in row_cells if c]
+                if cells:
+                    items.append(_Item(top, row=_Row("", cells, len(row_cells)), table_id=ti))
+                continue
+            items.append(_Item(top, row=_Row(label, values, len(row_cells)), table_id=ti))
+    items.extend(
+        _Item(line["top"], text=line["text"], margin=line["top"] < 0.08 * page.height or line["top"] > 0.9 * page.height)
+        for line in _text_lines(rest, page.height)
+    )
+    items.sort(key=lambda it: it.top)
+    return items
+
+
+def _is_grid(table) -> bool:
+    """A real table: some row has two or more cells with text (not a boxed paragraph)."""
+    return any(sum(1 for c in row if c and c.strip()) >= 2 for row in table.extract())
+
+
+def _text_lines(page, height: float) -> list[dict]:
+    """Lines of words outside tables, with numbers at the end turned into pipe cells."""
+    out = []
+    raw = page.extract_text_lines(return_chars=False)
+    lines = [ln for ln in raw if not _is_marker(ln, height)]
+    # vertical header text: two or more consecutive one-character lines are dropped
+    single = [len(ln["text"].strip()) == 1 and re.fullmatch(f"[{_CJK}]", ln["text"].strip()) for ln in lines]
+    keep = [
+        not (single[i] and ((i > 0 and single[i - 1]) or (i + 1 < len(lines) and single[i + 1])))
+        for i in range(len(lines))
+    ]
+    lines = [ln for ln, k in zip(lines, keep, strict=True) if k]
+    for ln in lines:
+        out.append({"top": ln["top"], "text": ln["text"], "x0": ln["x0"], "bottom": ln["bottom"]})
+    return _words_rows(out)
+
+
+def _is_marker(line: dict, height: float) -> bool:
+    text = line["text"]
+    if _PAGE_MARK.match(text):
+        return True
+    # a bare page number only in the top or bottom margin
+    return bool(_BARE_NUM.match(text)) and (line["top"] > 0.9 * height or line["bottom"] < 0.06 * height)
+
+
+def _split_numbers(text: str) -> tuple[str, list[str]]:
+    tokens = text.split()
+    k = len(tokens)
+    while k > 0 and _NUM.fullmatch(tokens[k - 1]):
+        k -= 1
+    return " ".join(tokens[:k]), tokens[k:]
+
+
+def _words_rows(lines: list[dict]) -> list[dict]:
+    """Turn "label n1 n2 ..." lines into pipe rows; join labels wrapped around a value line."""
+    parsed = []
+    for ln in lines:
+        label, nums = _split_numbers(ln["text"])
+        parsed.append({**ln, "label": label, "nums": nums})
+    out: list[dict] = []
+    i = 0
+    while i < len(parsed):
+        cur = parsed[i]
+        if len(cur["nums"]) >= 2 and not cur["label"]:
+            # a value line without label: a label wrapped around it sits just above/below
+            prev = out[-1] if out and not out[-1].get("nums") and _close(out[-1], cur) else None
+            nxt = parsed[i + 1] if i + 1 < len(parsed) else None
+            label = ""
+            if prev is not None:
+                out.pop()
+                label = prev["label"]
+            if nxt is not None and not nxt["nums"] and _close(cur, nxt) and prev is not None and not (
+                _LABEL_START.match(nxt["label"])
+            ):
+                label += nxt["label"]
+                i += 1
+            out.append({**cur, "label": label})
+        else:
+            out.append(cur)
+        i += 1
+    rows = []
+    for ln in out:
+        if ln["nums"] and (ln["label"] or len(ln["nums"]) >= 2) and _numeric_row(ln):
+            label = _CJK_GAP.sub("", ln["label"])
+            rows.append({"top": ln["top"], "text": " | ".join([label] * bool(label) + ln["nums"]) + " |"})
+        else:
+            rows.append({"top": ln["top"], "text": ln["text"]})
+    return rows
+
+
+def _numeric_row(ln: dict) -> bool:
+    """A table row, not a sentence that happens to end in numbers ("共计 95")."""
+    label = ln["label"]
+    if not label:
+        return len(ln["nums"]) >= 2
+    return len(label) <= 60 and "。" not in label and _has_key(label)
+
+
+def _close(a: dict, b: dict) -> bool:
+    height = max(a["bottom"] - a["top"], 1.0)
+    return 0 <= b["top"] - a["bottom"] < 1.2 * height
+
+
+# --------------------------------------------------------------------------- across pages
+
+
+def _drop_running_lines(pages: list[list[_Item]]) -> None:
+    """Remove running headers/footers: margin lines that recur on several pages.
+
+    The first occurrence stays (it may be the report's title); section headings are left
+    to the repeated-heading rule.
+    """
+    def key(it: _Item) -> str:
+        return re.sub(r"\d+", "#", re.sub(r"\s+", "", it.text or ""))
+
+    def candidate(it: _Item) -> bool:
+        return it.margin and bool(it.text) and not _HEADING.match(_norm(it.text or ""))
+
+    seen = Counter(k for items in pages for k in {key(it) for it in items if candidate(it)})
+    running = {k for k, n in seen.items() if n >= 2}
+    emitted: set[str] = set()
+    for items in pages:
+        kept = []
+        for it in items:
+            if candidate(it) and key(it) in running:
+                if key(it) in emitted:
+                    continue
+                emitted.add(key(it))
+            kept.append(it)
+        items[:] = kept
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+
+
+def _row_line(row: _Row) -> str:
+    cells = ([row.label] if row.label else []) + row.values
+    return " | ".join(cells) + " |"
+
+
+def _has_key(text: str) -> bool:
+    """The text holds a row label of its own (a key of formatspec's rows or items)."""
+    norm = _norm(text)
+    if any(re.search(p, norm) for r in fs.APP_ROWS for p in r.match):
+        return True
+    return any(m in norm for items in fs.AD_ITEMS.values() for it in items for m in it.match)
+
+
+def _is_fragment(text: str) -> bool:
+    """Text that continues a label cut by a page break, not a label of its own."""
+    return bool(text) and not _LABEL_START.match(text) and not _has_key(text)
+
+
+def _assemble(pages: list[list[_Item]]) -> str:
+    lines: list[str] = []
+    headings_seen: set[str] = set()
+    last_table: tuple[int, int] | None = None  # (page, table id) of the last emitted row
+    header_texts: dict[tuple[int, int], list[str]] = {}
+    origin: dict[tuple[int, int], tuple[int, int]] = {}  # continuation table -> its first part
+    last_row: _Row | None = None
+    for pi, items in enumerate(pages):
+        at_top = True  # nothing but markers and repeated headings seen yet on this page
+        for it in items:
+            if it.text is not None:
+                text = it.text.strip()
+                if not text:
+                    continue
+                m = _HEADING.match(_norm(text))
+                if m:
+                    if m.group(1) in headings_seen and at_top and pi > 0:
+                        continue  # the section heading repeated after a page break
+                    headings_seen.add(m.group(1))
+                lines.append(text)
+                last_table, last_row, at_top = None, None, False
+                continue
+            row = it.row
+            assert row is not None
+            key = (pi, it.table_id)
+            if key not in origin:
+                cont = at_top and last_table is not None and last_table[0] == pi - 1 and (
+                    last_row is not None and last_row.ncols == row.ncols
+                )
+                origin[key] = origin[last_table] if cont and last_table else key
+            base = origin[key]
+            continued = base != key
+            first_here = continued and last_table != key  # first row of a continuation
+            at_top = False
+            if not row.label and not any(_is_value(v) for v in row.values):
+                text = " | ".join(row.values) + " |"
+                if continued and text in header_texts.get(base, []):
+                    continue  # header row repeated on the continuation page
+                if not continued:
+                    header_texts.setdefault(base, []).append(text)
+                lines.append(text)
+                last_row, last_table = row, key
+                continue
+            has_values = any(row.values)
+            if first_here and last_row is not None:
+                if not has_values and any(last_row.values) and last_row.label and _is_fragment(row.label):
+                    last_row = _Row(last_row.label + row.label, last_row.values, last_row.ncols)
+                    lines[-1] = _row_line(last_row)  # the rest of a label cut by the page break
+                    last_table = key
+                    continue
+                head = _label_only(last_row)
+                if has_values and head and not head.startswith("第二十条") and _is_fragment(row.label):
+                    row = _Row(head + row.label, row.values, row.ncols)  # label began on the last page
+                    lines.pop()
+            lines.append(_row_line(row))
+            last_row, last_table = row, key
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def _label_only(row: _Row) -> str | None:
+    """The text of a row that holds a label and no value, else None."""
+    if row.label and not any(row.values):
+        return row.label
+    if not row.label and len(row.values) == 1 and not _is_value(row.values[0]):
+        return row.values[0]
+    return None
