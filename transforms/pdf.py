@@ -24,6 +24,7 @@ only) are read. A PDF without a text layer (a scan) gives "".
 from __future__ import annotations
 
 import io
+import logging
 import re
 import unicodedata
 from collections import Counter
@@ -36,6 +37,9 @@ from pdfminer.psparser import PSException
 from pdfplumber.utils.exceptions import MalformedPDFException, PdfminerException
 
 from transforms import formatspec as fs
+
+# pdfminer warns at length on damaged files; what matters reaches the caller as PdfError.
+logging.getLogger("pdfminer").setLevel(logging.ERROR)
 
 MAX_PAGES = 200
 MAX_BYTES = 100 * 1024 * 1024
