@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import datetime as dt
 import io
 import os
 import re
@@ -100,6 +101,9 @@ class DiscoveryResult:
     undated: list[tuple[Listing, ReportLink]] = field(default_factory=list)  # reports with no year
     other_years: int = 0  # reports found but outside the requested years
     truncated: list[Listing] = field(default_factory=list)  # listings that had more pages than max_pages
+    # Other URLs for an agency and year already found (a PDF next to its page, or the same
+    # report on two sites): the registry gets one row per agency and year.
+    alternates: list[Found] = field(default_factory=list)
     listed_urls: set[str] = field(default_factory=set)  # every report URL seen (any year): for merge
 
     @property
@@ -259,9 +263,12 @@ def _page_key(url: str) -> str:
     return urlunsplit((p.scheme, p.netloc, _INDEX_FILE.sub("/", p.path), p.query, ""))
 
 
-def crawl_listing(listing: Listing, fetcher, *, max_pages: int = DEFAULT_MAX_PAGES
-                  ) -> tuple[list[PageVisit], list[tuple[ReportLink, str]], bool]:
+def crawl_listing(listing: Listing, fetcher, *, max_pages: int = DEFAULT_MAX_PAGES,
+                  years: set[int] | None = None) -> tuple[list[PageVisit], list[tuple[ReportLink, str]], bool]:
     """Fetch one listing and its further pages (breadth first, each page once).
+
+    Further pages are the listing's pagination and its year sub-columns (…/2023n/); a
+    sub-column naming a year outside ``years`` is not read.
 
     Returns the page visits, the report links with the page each was found on (in page
     order, duplicates included), and whether pages were left unvisited because of ``max_pages``.
@@ -277,14 +284,19 @@ def crawl_listing(listing: Listing, fetcher, *, max_pages: int = DEFAULT_MAX_PAG
         if got.error or got.body is None:
             visits.append(PageVisit(listing, url, False, got.error or "no_body", got.http_status))
             continue
-        decoded = dec.decode(got.body, got.content_type)
-        if decoded.kind not in (dec.HTML, dec.TEXT):
-            visits.append(PageVisit(listing, url, False, "not_html", got.http_status))
+        try:
+            decoded = dec.decode(got.body, got.content_type)
+            if decoded.kind not in (dec.HTML, dec.TEXT):
+                visits.append(PageVisit(listing, url, False, "not_html", got.http_status))
+                continue
+            page = extract_links(decoded.text, got.url)
+        except Exception:  # noqa: BLE001 - a page we cannot read is that page's failure, not the run's
+            visits.append(PageVisit(listing, url, False, "unreadable", got.http_status))
             continue
-        page = extract_links(decoded.text, got.url)
         links.extend((r, url) for r in page.reports)
         new = 0
-        for nxt in page.next_pages:
+        subs = [u for u, y in page.sub_listings if years is None or y is None or y in years]
+        for nxt in [*page.next_pages, *subs]:
             key = _page_key(nxt)
             if key not in seen:
                 seen.add(key)
@@ -329,12 +341,12 @@ def qualify_agency(name: str, listing: Listing) -> str:
 def _infer_level(name: str) -> str | None:
     if re.search(r"(?:镇|乡|街道|街道办事处|苏木)(?:人民政府)?$", name):
         return "乡镇街道"
+    if re.search(r"(?:省|自治区)(?:人民政府)?$", name):
+        return "省"
     if re.search(r"(?:县|区|旗)(?:人民政府)?$", name):
         return "县"
     if re.search(r"(?:市|州|盟)(?:人民政府)?$", name):
         return "市"
-    if re.search(r"(?:省|自治区)(?:人民政府)?$", name):
-        return "省"
     return "部门"
 
 
@@ -376,9 +388,11 @@ def discover(listings: Iterable[Listing], fetcher, *, years: Iterable[int] | Non
         raise ValueError(f"max_pages must be at least 1, got {max_pages}")
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(listings) or 1)),
                             thread_name_prefix="xxgk-discover") as pool:
-        crawled = list(pool.map(lambda li: crawl_listing(li, fetcher, max_pages=max_pages), listings))
+        crawled = list(pool.map(lambda li: crawl_listing(li, fetcher, max_pages=max_pages, years=wanted),
+                                listings))
     result = DiscoveryResult()
     seen: set[str] = set()
+    candidates: list[Found] = []
     for listing, (visits, links, truncated) in zip(listings, crawled, strict=True):
         result.pages.extend(visits)
         if truncated:
@@ -395,11 +409,25 @@ def discover(listings: Iterable[Listing], fetcher, *, years: Iterable[int] | Non
             if wanted is not None and link.year not in wanted:
                 result.other_years += 1
                 continue
-            if link.year < FIRST_YEAR:
+            if not FIRST_YEAR <= link.year <= dt.date.today().year:  # the registry's own bounds
                 result.other_years += 1
                 continue
-            result.found.append(Found(source_for(link, listing), link, listing, page_url))
+            candidates.append(Found(source_for(link, listing), link, listing, page_url))
+    best: dict[tuple[str, int], Found] = {}
+    for f in candidates:
+        key = (f.source.agency, f.source.year)
+        if key not in best or _rank(f) < _rank(best[key]):
+            best[key] = f
+    chosen = {id(f) for f in best.values()}
+    result.found = [f for f in candidates if id(f) in chosen]
+    result.alternates = [f for f in candidates if id(f) not in chosen]
     return result
+
+
+def _rank(f: Found) -> tuple[int, int]:
+    """Lower is better: a year stated in the title, then a page rather than an attachment
+    (the page usually carries the tables as HTML and links the attachment anyway)."""
+    return (0 if f.link.year_source == "title" else 1, 1 if f.link.is_attachment else 0)
 
 
 # --------------------------------------------------------------------------- registry merge
@@ -414,9 +442,11 @@ def merge_registry(existing: list[Source], found: DiscoveryResult | Iterable[Sou
     """Fold discovered reports into a registry: ``(merged, added, moved)``.
 
     * a report already there (same agency, year and url) changes nothing;
-    * a report whose agency and year are there under another url, where that old url is no
-      longer listed anywhere discovery looked, has moved: its row keeps its place and its
-      region columns (empty ones are filled from discovery) and takes the new url;
+    * a report whose agency and year are there under another url: when that old url is no
+      longer listed anywhere discovery looked, the report has moved: its row keeps its place
+      and its region columns (empty ones are filled from discovery) and takes the new url.
+      When the old url is still listed, the registry's row stands (one report per agency
+      and year; the warehouse would otherwise treat the two as versions of each other);
     * anything else is added, at the end, in discovery order.
     """
     if isinstance(found, DiscoveryResult):
@@ -433,8 +463,10 @@ def merge_registry(existing: list[Source], found: DiscoveryResult | Iterable[Sou
         key = (src.agency, src.year, _canonical(src.url))
         if key in keys:
             continue
-        gone = [i for i, old in enumerate(merged)
-                if old.agency == src.agency and old.year == src.year and _canonical(old.url) not in listed]
+        same = [i for i, old in enumerate(merged) if old.agency == src.agency and old.year == src.year]
+        gone = [i for i in same if _canonical(merged[i].url) not in listed]
+        if same and len(gone) < len(same):
+            continue  # known under a URL that is still listed
         if gone:
             i = gone[0]
             old = merged[i]
@@ -480,9 +512,18 @@ class DiscoverySummary:
     moved: int
     registry_rows: int
     written: bool
+    added_sources: tuple[Source, ...] = ()
+    moved_sources: tuple[Moved, ...] = ()
+    page_failures: tuple[tuple[str, str], ...] = ()  # (page url, failure code)
 
     def as_dict(self) -> dict:
-        return dict(self.__dict__)
+        """Plain values for logs and flow results."""
+        d = {k: v for k, v in self.__dict__.items() if not isinstance(v, tuple)}
+        d["added"] = [f"{s.year} {s.agency} {s.url}" for s in self.added_sources] or self.added
+        d["moved"] = [f"{m.new.year} {m.new.agency}: {m.old.url} -> {m.new.url}" for m in self.moved_sources] \
+            or self.moved
+        d["page_failures"] = [f"{err} {url}" for url, err in self.page_failures]
+        return d
 
 
 def discover_into_registry(listings_path: str | os.PathLike, registry_path: str | os.PathLike,
@@ -498,7 +539,8 @@ def discover_into_registry(listings_path: str | os.PathLike, registry_path: str 
     if written:
         write_registry(registry_path, merged)
     return DiscoverySummary(len(listings), len(result.pages), len(result.failed_pages), len(result.found),
-                            len(added), len(moved), len(merged), written)
+                            len(added), len(moved), len(merged), written, tuple(added), tuple(moved),
+                            tuple((p.url, p.error or "") for p in result.failed_pages))
 
 
 def _default_home() -> Path:

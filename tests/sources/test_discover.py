@@ -47,7 +47,8 @@ def site(httpserver):
 
     utf8 = "text/html; charset=utf-8"
     for path, name in [(LPS, "lps_index.html"), (LPS + "index.html", "lps_index.html"),
-                       (LPS + "index_1.html", "lps_index_1.html"), (LPS + "index_3.html", "lps_index_3.html")]:
+                       (LPS + "index_1.html", "lps_index_1.html"), (LPS + "index_3.html", "lps_index_3.html"),
+                       (LPS + "2020n/", "lps_2020n.html")]:
         httpserver.expect_request(path).respond_with_handler(page(name, "utf-8", utf8))
     # GBK bytes, declared only by <meta charset=gb2312>: the header gives no charset.
     for path, name in [(SC + "index.shtml", "shuicheng_index.html"), (SC + "index_1.shtml", "shuicheng_index_1.html")]:
@@ -101,6 +102,9 @@ def test_discover_finds_every_2024_report_once_and_nothing_else(site):
     # The attachment rows are recognised as attachments.
     kinds = {f.source.agency: f.link.is_attachment for f in result.found}
     assert kinds["钟山区"] and kinds["六盘水市水务局"] and not kinds["六盘水市"]
+    # The PDF of the city's report, listed on its own row, is an alternate, not a second report.
+    assert [(f.source.agency, f.source.url.rsplit("/", 1)[-1]) for f in result.alternates] == [
+        ("六盘水市", "lps2024nb.pdf")]
     # The year of the title without a year comes from its publication date.
     edu = next(f for f in result.found if f.source.agency == "六盘水市教育局")
     assert (edu.link.year_source, edu.link.published) == ("published", "2025-02-10")
@@ -112,7 +116,7 @@ def test_discover_finds_every_2024_report_once_and_nothing_else(site):
                     SC + "index.shtml": 1, SC + "index_1.shtml": 1}
     assert not result.truncated
     # Other years were seen (and are known to merge) but not returned.
-    assert result.other_years == 6
+    assert result.other_years == 5
 
 
 def test_discover_all_years_and_the_gbk_page(site):
@@ -122,7 +126,9 @@ def test_discover_all_years_and_the_gbk_page(site):
     pairs = {(s.agency, s.year) for s in result.sources}
     assert {("六盘水市", 2023), ("六盘水市", 2022), ("六盘水市", 2021), ("水城区", 2023),
             ("水城区信访局", 2023)} <= pairs
-    assert len(result.sources) == len(EXPECTED_2024) + 5
+    # The 2020 year sub-column is read when 2020 is wanted; its cut-short title still counts.
+    assert {("六盘水市", 2020), ("六盘水市生态环境局", 2020)} <= pairs
+    assert len(result.sources) == len(EXPECTED_2024) + 7
     titles = {f.link.title for f in result.found}
     assert "2023年度水城区政府信息公开工作年度报告" in titles  # GBK decoded, not mojibake
     assert not any(t for t in titles if any(w in t for w in ("通知", "指南", "解读", "图解", "一图", "要点", "申请表")))
@@ -176,11 +182,11 @@ def test_merge_added_duplicate_and_moved():
     assert again == merged and not added2 and not moved2
 
 
-def test_merge_keeps_both_when_the_old_url_is_still_listed():
+def test_merge_keeps_the_known_row_when_its_url_is_still_listed():
     existing = [src("甲市", "http://a.gov.cn/html.html")]
     found = [src("甲市", "http://a.gov.cn/html.html"), src("甲市", "http://a.gov.cn/report.pdf")]
     merged, added, moved = merge_registry(existing, found)
-    assert not moved and [s.url for s in added] == ["http://a.gov.cn/report.pdf"] and len(merged) == 2
+    assert merged == existing and not added and not moved
 
 
 def test_write_registry_round_trips_atomically(tmp_path):
@@ -224,6 +230,7 @@ def test_discover_into_registry_adds_then_is_stable(site, tmp_path):
         first = discover_into_registry(listings, registry, [2024], f)
         assert (first.found, first.added, first.moved, first.written) == (9, 8, 0, True)
         assert len(load_registry(registry)) == 9
+        assert first.as_dict()["page_failures"] == [f"http_404 {base}{LPS}index_2.html"]
         second = discover_into_registry(listings, registry, [2024], f)
     assert (second.added, second.moved, second.written) == (0, 0, False)
 
@@ -245,3 +252,67 @@ def test_cli_prints_found_and_new_and_writes(site, tmp_path, monkeypatch):
     assert rc == 0 and len(load_registry(tmp_path / "registry.csv")) == 9
     err = cli_main(["--listings", str(tmp_path / "missing.csv")], out=io.StringIO())
     assert err == 2
+
+
+def test_redirected_and_flaky_listing_page(httpserver):
+    """A forwarding stub and a 301 are followed, relative links resolve against the final URL,
+    a 503 is retried by the fetcher."""
+    calls = {"n": 0}
+
+    def flaky(request):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            return Response("busy", status=503, headers={"Retry-After": "0"})
+        return Response('<html><body><ul><li><a href="202501/t1.html">甲县2024年政府信息公开工作年度报告</a></li>'
+                        '</ul></body></html>', content_type="text/html; charset=utf-8")
+
+    httpserver.expect_request("/zfxxgk/").respond_with_data(
+        '<html><head><meta http-equiv="refresh" content="0;url=/nb"></head></html>', content_type="text/html")
+    httpserver.expect_request("/nb").respond_with_data("", status=301, headers={"Location": "/nb/"})
+    httpserver.expect_request("/nb/").respond_with_handler(flaky)
+    [listing] = parse_listings(f"agency,listing_url\n甲县,{httpserver.url_for('/zfxxgk/')}\n")
+    with fetcher() as f:
+        result = discover([listing], f, years=[2024])
+    assert [s.url for s in result.sources] == [httpserver.url_for("/nb/202501/t1.html")]
+    assert calls["n"] == 2 and not result.failed_pages
+
+
+def test_fetch_url_interface_is_used_when_the_fetcher_has_it(site):
+    """The adapter prefers ``fetcher.fetch_url(url) -> (status, body, content_type, final_url)``."""
+    base, _ = site
+
+    class WithFetchUrl:
+        def __init__(self):
+            self.inner, self.urls = fetcher(), []
+
+        def fetch_url(self, url):
+            from sources.discover import _fetch_with_internals
+            self.urls.append(url)
+            got = _fetch_with_internals(self.inner, url)
+            if got.error:
+                raise RuntimeError(got.error)
+            return got.http_status, got.body, got.content_type, got.url
+
+    f = WithFetchUrl()
+    [lps] = [li for li in parse_listings(listings_csv(base)) if li.agency == "六盘水市"]
+    result = discover([lps], f, years=[2024])
+    f.inner.close()
+    assert base + LPS in f.urls and len(result.sources) == 7
+    assert [p.error for p in result.failed_pages] == ["RuntimeError"]
+
+
+@pytest.mark.parametrize(("agency", "expected"), [
+    (None, ("贵州省人民政府", None, None, "省", None)),
+    ("贵州省人民政府办公厅", ("贵州省人民政府办公厅", None, None, "省", None)),  # the listing's own
+    ("省财政厅", ("贵州省财政厅", None, None, "部门", "贵州省人民政府")),
+    ("六盘水市", ("六盘水市", "六盘水市", None, "市", "贵州省人民政府")),
+    ("水城区", ("水城区", None, "水城区", "县", "贵州省人民政府")),
+    ("某某镇", ("某某镇", None, None, "乡镇街道", "贵州省人民政府")),
+])
+def test_source_for_files_under_the_titled_agency(agency, expected):
+    from sources.discover import Listing, source_for
+    from transforms.listing import ReportLink
+    listing = Listing("贵州省人民政府", "http://www.guizhou.gov.cn/nb/", province="贵州省", level="省")
+    s = source_for(ReportLink("http://www.guizhou.gov.cn/nb/t1.html", "t", 2024, agency, False), listing)
+    assert (s.agency, s.city, s.county, s.level, s.parent) == expected
+    assert s.province == "贵州省" and s.year == 2024

@@ -49,6 +49,7 @@ def test_report_titles(title, year, agency):
     "某某市2023年上半年政府信息公开工作报告",
     "关于某某市2023年政府信息公开工作年度报告的更正说明",
     "某某市2023年国民经济和社会发展统计公报",
+    "关于公布2024年度政府信息公开工作年度报告的公告",
     "",
 ])
 def test_not_report_titles(title):
@@ -142,3 +143,53 @@ def test_query_page_numbers_and_garbage():
     assert extract_links(html, BASE).next_pages == [BASE + "?page=2", BASE + "?page=3"]
     assert extract_links("", BASE).reports == []
     assert extract_links("<<<>>>\x00", BASE).reports == []
+
+
+def test_cut_short_titles_tags_and_dates_in_link_text():
+    html = page(
+        '<li><a href="t1.html">某某市财政局2024年政府信息公开工作年度...</a></li>'
+        '<li><a href="t2.html">[置顶] 2024年度政府信息公开工作年度报告</a></li>'
+        '<li><a href="t3.html">某某市商务局政府信息公开工作年度报告 2025-01-20</a></li>'
+        '<li><a href="t4.html">某某市2024年政府信息公开...</a></li>'  # could be a 指南: not taken
+    )
+    got = {r.url.rsplit("/", 1)[-1]: (r.agency, r.year) for r in extract_links(html, BASE).reports}
+    assert got == {"t1.html": ("某某市财政局", 2024), "t2.html": (None, 2024), "t3.html": ("某某市商务局", 2024)}
+
+
+def test_hanweb_records_in_a_script_are_read():
+    html = ('<html><body><div id="list"><script type="text/xml"><datastore><recordset>'
+            '<record><![CDATA[<li><a href="/art/2025/1/20/art_1_1.html">某某县2024年政府信息公开工作年度报告</a>'
+            '<span>2025-01-20</span></li>]]></record>'
+            '<record><![CDATA[<li><a href="/art/2024/1/20/art_1_2.html">某某县2024年政务公开工作要点</a></li>]]>'
+            '</record></recordset></datastore></script></div></body></html>')
+    reports = extract_links(html, "http://www.x.gov.cn/col/col1/index.html").reports
+    assert [(r.url, r.agency, r.year) for r in reports] == [
+        ("http://www.x.gov.cn/art/2025/1/20/art_1_1.html", "某某县", 2024)]
+
+
+def test_next_labels_and_year_sub_columns():
+    html = page("", '<a href="p2.html">[下一页]</a> <a href="p3.html" title="下一页"><img src="n.gif"></a>'
+                    ' <a href="p9.html">下一页 &gt;&gt;</a> <a href="/">首页</a>'
+                    ' <a href="2023n/">2023年度</a> <a href="2022n/index.html">2022年</a>'
+                    ' <a href="/zfxxgk/zn/">政府信息公开指南</a> <a href="bm/">部门年报</a>'
+                    ' <a href="tz/">通知公告</a>')
+    got = extract_links(html, BASE)
+    assert got.next_pages == [BASE + "p2.html", BASE + "p3.html", BASE + "p9.html"]
+    assert got.sub_listings == [(BASE + "2023n/", 2023), (BASE + "2022n/index.html", 2022), (BASE + "bm/", None)]
+
+
+def test_publisher_cell_names_the_agency_when_the_title_does_not():
+    html = ('<table><tr><th>序号</th><th>标题</th><th>发布机构</th><th>日期</th></tr>'
+            '<tr><td>1</td><td><a href="t1.html">2024年度政府信息公开工作年度报告</a></td><td>市财政局</td>'
+            '<td>2025-01-20</td></tr>'
+            '<tr><td>2</td><td><a href="t2.html">二〇二四年度政府信息公开工作年度报告</a></td>'
+            '<td>发布机构：某某县民政局</td></tr>'
+            '<tr><td>3</td><td><a href="t3.html">2024年度政府信息公开工作年度报告</a></td><td>2025-01-21</td></tr></table>')
+    got = [(r.url.rsplit("/", 1)[-1], r.agency, r.year) for r in extract_links(html, BASE).reports]
+    assert got == [("t1.html", "市财政局", 2024), ("t2.html", "某某县民政局", 2024), ("t3.html", None, 2024)]
+
+
+def test_whitespace_in_href_is_cleaned():
+    html = page('<li><a href="/u/某某县 2024年\n政府信息公开工作年度报告.pdf">某某县2024年政府信息公开工作年度报告</a></li>')
+    [r] = extract_links(html, BASE).reports
+    assert r.url == "http://www.example.gov.cn/u/某某县%202024年政府信息公开工作年度报告.pdf" and r.is_attachment
