@@ -30,6 +30,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from sources.fetch import Page
 from sources.registry import (
     COLUMNS,
     FIRST_YEAR,
@@ -195,57 +196,13 @@ def load_listings(path: str | os.PathLike) -> list[Listing]:
 
 
 # --------------------------------------------------------------------------- fetching a page
-@dataclass(frozen=True)
-class PageFetch:
-    url: str  # final URL after redirects
-    body: bytes | None
-    content_type: str | None = None
-    http_status: int | None = None
-    error: str | None = None  # failure code, None when the body was received
-
-
-def fetch_page(fetcher, url: str) -> PageFetch:
-    """GET one listing page with the fetcher's politeness, retries, size cap and redirect checks.
-
-    Uses ``fetcher.fetch_url(url)`` when the fetcher has it (returning an object with
-    ``status``/``http_status``, ``body``, ``content_type``, ``url``/``final_url``, ``error``, or a
-    tuple ``(http_status, body, content_type, final_url)``). Until then it drives the
-    fetcher's own one-attempt GET and retry policy, without storing the page in the raw store:
-    a listing page is not a report.
-    """
-    fetch_url = getattr(fetcher, "fetch_url", None)
-    if callable(fetch_url):
-        try:
-            got = fetch_url(url)
-        except Exception as e:  # noqa: BLE001 - one page's trouble is that page's failure
-            return PageFetch(url, None, error=getattr(e, "code", None) or type(e).__name__)
-        if isinstance(got, tuple):
-            status, body, ctype, final = got
-            return PageFetch(final or url, body, ctype, status,
-                             None if status is None or 200 <= status < 300 else f"http_{status}")
-        body = getattr(got, "body", None)
-        error = getattr(got, "error", None)
-        return PageFetch(getattr(got, "final_url", None) or getattr(got, "url", None) or url, body,
-                         getattr(got, "content_type", None), getattr(got, "http_status", None),
-                         error or (None if body is not None else "no_body"))
-    return _fetch_with_internals(fetcher, url)
-
-
-def _fetch_with_internals(fetcher, url: str) -> PageFetch:
-    # Temporary adapter over sources.fetch.Fetcher's internals (see fetch_page's docstring).
-    from sources import fetch as fx
-
-    for attempt in range(fetcher.retries + 1):
-        try:
-            info = fetcher._get(url, None)
-            return PageFetch(info["url"], info.get("body"), info["headers"].get("Content-Type"), info["status"])
-        except fx._Fail as f:
-            retryable = f.code in fx.RETRYABLE or f.http_status == 429 or (f.http_status or 0) >= 500
-            if retryable and attempt < fetcher.retries:
-                fetcher._sleep_before_retry(url, attempt, f.retry_after)
-                continue
-            return PageFetch(getattr(f, "final_url", url), None, None, f.http_status, f.code)
-    raise AssertionError("unreachable")
+def fetch_page(fetcher, url: str) -> Page:
+    """GET one listing page with the fetcher's politeness, retries, size cap and redirect
+    checks, without storing it in the raw store: a listing page is not a report."""
+    try:
+        return fetcher.fetch_url(url)
+    except Exception as e:  # noqa: BLE001 - one page's trouble is that page's failure
+        return Page(url, None, error=getattr(e, "code", None) or type(e).__name__)
 
 
 # --------------------------------------------------------------------------- discovery

@@ -86,12 +86,24 @@ class FetchOutcome:
         return self.status != FAILED
 
 
+@dataclass(frozen=True)
+class Page:
+    """A page fetched without storing it (``Fetcher.fetch_url``)."""
+
+    url: str  # final URL after redirects
+    body: bytes | None
+    content_type: str | None = None
+    http_status: int | None = None
+    error: str | None = None  # failure code, None when the body was received
+
+
 class _Fail(Exception):
     def __init__(
         self, code: str, detail: str = "", http_status: int | None = None, retry_after: float | None = None
     ):
         super().__init__(f"{code}: {detail}" if detail else code)
         self.code, self.detail, self.http_status, self.retry_after = code, detail, http_status, retry_after
+        self.total_requests = 1
 
 
 class _HostGate:
@@ -333,37 +345,51 @@ class Fetcher:
         prev = store.latest(source.url)
         if prev and not store.has(prev.get("sha256") or ""):
             prev = None  # validators are useless without the body they validate
-        attempts = 0
         fetched_at = _now_iso()
-        outcome: FetchOutcome
         validators: dict = {}
+        try:
+            info, attempts = self._get_with_retries(source.url, prev)
+            outcome = self._finish(source, store, prev, info, attempts, fetched_at)
+            validators = _validators(info["headers"], prev if outcome.status == NOT_MODIFIED else None)
+        except _Fail as f:
+            outcome = FetchOutcome(
+                source,
+                FAILED,
+                http_status=f.http_status,
+                error=f.code,
+                attempts=f.total_requests,
+                fetched_at=fetched_at,
+                url=getattr(f, "final_url", source.url),
+                detail=f.detail or None,
+            )
+        self._record(store, outcome, validators)
+        return outcome
+
+    def fetch_url(self, url: str) -> Page:
+        """GET one page (a listing, an attachment) with the same politeness, retries, size cap
+        and redirect checks, without storing it; never raises for HTTP trouble."""
+        try:
+            info, _ = self._get_with_retries(url, None)
+        except _Fail as f:
+            return Page(getattr(f, "final_url", url), None, None, f.http_status, f.code)
+        return Page(info["url"], info.get("body"), info["headers"].get("Content-Type"), info["status"])
+
+    def _get_with_retries(self, url: str, prev: dict | None) -> tuple[dict, int]:
+        """``_get`` under the retry policy: (response info, requests made), or the last _Fail."""
+        attempts = 0
         for attempt in range(self.retries + 1):
-            fetched_at = _now_iso()
             try:
-                info = self._get(source.url, prev)
-                attempts += info["requests"]
-                outcome = self._finish(source, store, prev, info, attempts, fetched_at)
-                validators = _validators(info["headers"], prev if outcome.status == NOT_MODIFIED else None)
-                break
+                info = self._get(url, prev)
+                return info, attempts + info["requests"]
             except _Fail as f:
                 attempts += getattr(f, "requests", 1)
                 retryable = f.code in RETRYABLE or f.http_status == 429 or (f.http_status or 0) >= 500
                 if retryable and attempt < self.retries:
-                    self._sleep_before_retry(source.url, attempt, f.retry_after)
+                    self._sleep_before_retry(url, attempt, f.retry_after)
                     continue
-                outcome = FetchOutcome(
-                    source,
-                    FAILED,
-                    http_status=f.http_status,
-                    error=f.code,
-                    attempts=attempts,
-                    fetched_at=fetched_at,
-                    url=getattr(f, "final_url", source.url),
-                    detail=f.detail or None,
-                )
-                break
-        self._record(store, outcome, validators)
-        return outcome
+                f.total_requests = attempts
+                raise
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     # ------------------------------------------------------------------ internals
     def _gate(self, url: str) -> _HostGate:

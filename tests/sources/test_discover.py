@@ -277,28 +277,24 @@ def test_redirected_and_flaky_listing_page(httpserver):
     assert calls["n"] == 2 and not result.failed_pages
 
 
-def test_fetch_url_interface_is_used_when_the_fetcher_has_it(site):
-    """The adapter prefers ``fetcher.fetch_url(url) -> (status, body, content_type, final_url)``."""
+def test_listing_pages_go_through_the_fetchers_fetch_url(site):
+    """Listing pages use the polite fetcher's ``fetch_url`` and are not stored as reports."""
     base, _ = site
 
-    class WithFetchUrl:
+    class Recording:
         def __init__(self):
             self.inner, self.urls = fetcher(), []
 
         def fetch_url(self, url):
-            from sources.discover import _fetch_with_internals
             self.urls.append(url)
-            got = _fetch_with_internals(self.inner, url)
-            if got.error:
-                raise RuntimeError(got.error)
-            return got.http_status, got.body, got.content_type, got.url
+            return self.inner.fetch_url(url)
 
-    f = WithFetchUrl()
+    f = Recording()
     [lps] = [li for li in parse_listings(listings_csv(base)) if li.agency == "六盘水市"]
     result = discover([lps], f, years=[2024])
     f.inner.close()
     assert base + LPS in f.urls and len(result.sources) == 7
-    assert [p.error for p in result.failed_pages] == ["RuntimeError"]
+    assert [p.error for p in result.failed_pages] == ["http_404"]  # the broken next page, recorded
 
 
 @pytest.mark.parametrize(("agency", "expected"), [
