@@ -1,0 +1,97 @@
+"""Validation results and the gate's decision, stored in the warehouse."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from transforms import formatspec as fs
+from warehouse import db
+
+CHECK_COLUMNS = ("report_id", "check_id", "scope", "severity", "status", "expected", "actual", "detail")
+SEVERITIES = (fs.ERROR, fs.WARNING)
+_STATUS = re.compile(r"^(pass|fail|skipped(_[a-z]+)?)$")  # transforms.checks statuses
+STATUSES = ("passed", "quarantined")
+
+_CHECK_SCHEMA = pa.schema([
+    ("report_id", pa.string()), ("check_id", pa.string()), ("scope", pa.string()), ("severity", pa.string()),
+    ("status", pa.string()), ("expected", pa.float64()), ("actual", pa.float64()), ("detail", pa.string()),
+])
+
+
+def store_checks(con: duckdb.DuckDBPyConnection, checks_df: pd.DataFrame) -> int:
+    """Store check results; the rows of every report in ``checks_df`` replace its previous ones.
+
+    Returns the number of rows stored. Raises ValueError naming the first bad column or value.
+    """
+    missing = [c for c in CHECK_COLUMNS if c not in checks_df.columns]
+    if missing:
+        raise ValueError(f"store_checks: missing columns {missing} (need {list(CHECK_COLUMNS)})")
+    df = checks_df[list(CHECK_COLUMNS)]
+    bad = df["report_id"].isna() | df["check_id"].isna()
+    if bad.any():
+        raise ValueError(f"store_checks: row {int(bad.to_numpy().argmax())} has no report_id or check_id")
+    bad = ~df["severity"].isin(SEVERITIES)
+    if bad.any():
+        i = int(bad.to_numpy().argmax())
+        raise ValueError(f"store_checks: row {i} severity {df['severity'].iloc[i]!r} is not one of {SEVERITIES}")
+    bad = ~df["status"].astype("string").str.fullmatch(_STATUS.pattern).fillna(False).astype(bool)
+    if bad.any():
+        i = int(bad.to_numpy().argmax())
+        raise ValueError(f"store_checks: row {i} status {df['status'].iloc[i]!r} is not pass, fail or skipped_*")
+
+    def text(col: str) -> pa.Array:
+        return pa.array(df[col].astype("string"), pa.string(), from_pandas=True)
+
+    def number(col: str) -> pa.Array:
+        return pa.array(pd.to_numeric(df[col], errors="raise").astype("float64"), pa.float64(), from_pandas=True)
+
+    table = pa.table({
+        "report_id": text("report_id"), "check_id": text("check_id"), "scope": text("scope"),
+        "severity": text("severity"), "status": text("status"), "expected": number("expected"),
+        "actual": number("actual"), "detail": text("detail"),
+    }, schema=_CHECK_SCHEMA)
+    with db.session(con) as cur:
+        cur.execute("BEGIN TRANSACTION")
+        try:
+            cur.register("in_check", table)
+            db.run_sql(cur, "facts", "store_checks.sql")
+            cur.execute("COMMIT")
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+    return table.num_rows
+
+
+def set_status(
+    con: duckdb.DuckDBPyConnection,
+    statuses: Mapping[str, str],
+    reasons: Mapping[str, str | Iterable[str]] | None = None,
+) -> None:
+    """Record the gate's decision per report: 'passed' or 'quarantined', with optional reasons."""
+    reasons = reasons or {}
+    rows = []
+    for rid, status in statuses.items():
+        if status not in STATUSES:
+            raise ValueError(f"set_status: status of {rid} is {status!r}, not one of {STATUSES}")
+        why = reasons.get(rid)
+        if why is not None and not isinstance(why, str):
+            why = "; ".join(str(x) for x in why)
+        rows.append({"report_id": rid, "status": status, "reasons": why or None})
+    if not rows:
+        return
+    table = pa.Table.from_pylist(rows, schema=pa.schema([("report_id", pa.string()), ("status", pa.string()),
+                                                         ("reasons", pa.string())]))
+    with db.session(con) as cur:
+        cur.execute("BEGIN TRANSACTION")
+        try:
+            cur.register("in_status", table)
+            db.run_sql(cur, "facts", "set_status.sql")
+            cur.execute("COMMIT")
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise

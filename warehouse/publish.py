@@ -1,0 +1,130 @@
+"""Publish the marts for BI tools: ``$XXGK_HOME/marts.duckdb`` and ``$XXGK_HOME/marts/*.parquet``.
+
+The database is built in a temporary file beside ``marts.duckdb`` in the DuckDB 1.x storage
+format (``STORAGE_VERSION 'v1.0.0'``), checkpointed and detached, then moved over the old
+file with ``os.replace``. A reader that opens the file sees either the old or the new
+database, never a half-written one; a reader already open keeps reading the old one (its
+open file survives the rename). Each Parquet file is swapped the same way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from warehouse import db
+
+# CONTRACT.md §2, in the order they are written.
+TABLES = (
+    "dim_agency",
+    "dim_report",
+    "fact_active_disclosure",
+    "fact_application",
+    "fact_review_litigation",
+    "fact_check",
+    "mart_agency_year",
+    "mart_region_year",
+    "mart_quality",
+)
+STORAGE_VERSION = "v1.0.0"  # opened by DuckDB 1.x drivers (DBeaver, Metabase, duckdb-engine)
+DB_NAME = "marts.duckdb"
+PARQUET_DIR = "marts"
+
+
+@dataclass(frozen=True)
+class PublishSummary:
+    path: Path
+    parquet_dir: Path
+    published: int  # current reports in the facts and marts
+    quarantined: int  # current reports held back (listed in mart_quality)
+    rows: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    # report_id -> (status, reasons) as published: 'published' or 'quarantined'; the warehouse may
+    # hold back more than the gate named (a failed error-severity check)
+    statuses: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _remove_stale(home: Path, parquet_dir: Path) -> None:
+    # Left over by a publish that died; only one process can hold the warehouse, so none is live.
+    for p in [*home.glob(f".{DB_NAME}.tmp-*"), *parquet_dir.glob(".*.parquet.tmp-*")]:
+        with contextlib.suppress(FileNotFoundError):
+            p.unlink()
+
+
+def build_marts(con: duckdb.DuckDBPyConnection, quarantined: Iterable[str] | None = None) -> None:
+    """Build the published tables as temporary tables ``out_<table>`` of the warehouse session."""
+    ids = sorted(set(quarantined or ()))
+    con.register("arg_quarantined", pa.table({"report_id": pa.array(ids, pa.string())}))
+    try:
+        for name in db.numbered_files("marts"):
+            db.run_sql(con, "marts", name)
+    finally:
+        con.unregister("arg_quarantined")
+
+
+def publish(con: duckdb.DuckDBPyConnection, home: Path, quarantined: set[str] | None = None) -> PublishSummary:
+    """Build and atomically publish marts.duckdb and marts/*.parquet under ``home``."""
+    t0 = time.monotonic()
+    home = Path(home)
+    home.mkdir(parents=True, exist_ok=True)
+    parquet_dir = home / PARQUET_DIR
+    parquet_dir.mkdir(exist_ok=True)
+    _remove_stale(home, parquet_dir)
+    tag = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    tmp_db = home / f".{DB_NAME}.tmp-{tag}"
+    wal = tmp_db.with_name(tmp_db.name + ".wal")
+    tmp_parquet = {t: parquet_dir / f".{t}.parquet.tmp-{tag}" for t in TABLES}
+    rows: dict[str, int] = {}
+    with db.session(con) as cur:  # its own temp tables, dropped with it
+        build_marts(cur, quarantined)
+        try:
+            cur.execute(f"ATTACH $path AS pub (STORAGE_VERSION '{STORAGE_VERSION}')", {"path": str(tmp_db)})
+            try:
+                db.run_sql(cur, "marts", "copy_to_pub.sql")
+                for t in TABLES:  # identifiers from the constant list above, never user input
+                    rows[t] = cur.execute(f"SELECT count(*) FROM pub.{t}").fetchall()[0][0]
+                cur.execute("CHECKPOINT pub")
+            finally:
+                cur.execute("DETACH pub")
+            if wal.exists():
+                raise RuntimeError(f"publish: {wal} remained after the checkpoint; the file is not self-contained")
+            with open(tmp_db, "rb+") as fh:
+                os.fsync(fh.fileno())
+            for t, path in tmp_parquet.items():
+                cur.sql(f"SELECT * FROM out_{t}").to_parquet(str(path))
+            # Everything is written: now swap, the database first, then each Parquet file.
+            os.replace(tmp_db, home / DB_NAME)
+            for t, path in tmp_parquet.items():
+                os.replace(path, parquet_dir / f"{t}.parquet")
+            _fsync_dir(home)
+            _fsync_dir(parquet_dir)
+        finally:
+            for p in [tmp_db, wal, *tmp_parquet.values()]:
+                with contextlib.suppress(FileNotFoundError):
+                    p.unlink()
+        statuses = {rid: (st, why) for rid, st, why in db.query(cur, "marts", "scope_rows.sql")}
+    return PublishSummary(
+        path=home / DB_NAME,
+        parquet_dir=parquet_dir,
+        published=sum(1 for st, _ in statuses.values() if st == "published"),
+        quarantined=sum(1 for st, _ in statuses.values() if st == "quarantined"),
+        rows=rows,
+        seconds=round(time.monotonic() - t0, 3),
+        statuses=statuses,
+    )

@@ -1,0 +1,28 @@
+-- What this publish contains: the current version of every report, published or quarantined.
+-- Quarantined: named by the gate (arg_quarantined), set so by checks.set_status, or holding a
+-- failed error-severity check (CONTRACT.md §2: only reports that passed every error check reach
+-- the facts and marts).
+CREATE OR REPLACE TEMP TABLE pub_scope AS
+WITH failed AS (
+    SELECT
+        report_id,
+        string_agg(check_id || CASE WHEN coalesce(scope, '') = '' THEN '' ELSE '[' || scope || ']' END, ', '
+                   ORDER BY check_id, scope) AS failed_checks
+    FROM chk_result
+    WHERE status = 'fail' AND severity = 'error'
+    GROUP BY report_id
+)
+SELECT
+    d.report_id,
+    CASE WHEN q.report_id IS NOT NULL OR s.status = 'quarantined' OR f.report_id IS NOT NULL
+         THEN 'quarantined' ELSE 'published' END AS status,
+    nullif(concat_ws('; ',
+        CASE WHEN s.status = 'quarantined' THEN coalesce(s.reasons, 'quarantined by the gate') END,
+        CASE WHEN q.report_id IS NOT NULL AND coalesce(s.status, '') <> 'quarantined' THEN 'quarantined by the gate' END,
+        CASE WHEN f.report_id IS NOT NULL THEN 'failed: ' || f.failed_checks END
+    ), '') AS reasons
+FROM stg_document AS d
+LEFT JOIN (SELECT DISTINCT report_id FROM arg_quarantined) AS q USING (report_id)
+LEFT JOIN report_status AS s USING (report_id)
+LEFT JOIN failed AS f USING (report_id)
+WHERE d.is_current;

@@ -1,0 +1,46 @@
+-- The published dimensions and facts (CONTRACT.md §2, exactly these columns).
+CREATE OR REPLACE TEMP TABLE out_dim_report AS
+SELECT
+    d.report_id, d.agency_id, d.year, d.source_url, d.content_sha256, d.fetched_at,
+    d.template_active_disclosure, d.template_applications, p.status
+FROM stg_document AS d JOIN pub_scope AS p USING (report_id)
+ORDER BY d.agency_id, d.year;
+
+CREATE OR REPLACE TEMP TABLE out_dim_agency AS
+SELECT agency_id, name, province, city, county, level, parent_agency_id
+FROM (
+    SELECT d.agency_id, d.agency AS name, d.province, d.city, d.county, d.level, d.parent_agency_id,
+           d.year, d.fetched_at, d.load_seq
+    FROM stg_document AS d JOIN pub_scope AS p USING (report_id)
+)
+-- an agency's attributes as its latest report's registry row gives them
+QUALIFY row_number() OVER (PARTITION BY agency_id ORDER BY year DESC, fetched_at DESC NULLS LAST, load_seq DESC) = 1
+ORDER BY agency_id;
+
+CREATE OR REPLACE TEMP TABLE out_fact_active_disclosure AS
+SELECT f.report_id, f.item, f.measure, f.value
+FROM fact_active_disclosure AS f JOIN pub_scope AS p USING (report_id)
+WHERE p.status = 'published'
+ORDER BY f.report_id, f.item, f.measure;
+
+CREATE OR REPLACE TEMP TABLE out_fact_application AS
+SELECT f.report_id, f.row_code, f.applicant, f.value
+FROM fact_application AS f JOIN pub_scope AS p USING (report_id)
+WHERE p.status = 'published'
+ORDER BY f.report_id, f.row_code, f.applicant;
+
+CREATE OR REPLACE TEMP TABLE out_fact_review_litigation AS
+SELECT f.report_id, f.proceeding, f.outcome, f.value
+FROM fact_review_litigation AS f JOIN pub_scope AS p USING (report_id)
+WHERE p.status = 'published'
+ORDER BY f.report_id, f.proceeding, f.outcome;
+
+-- The contract has no scope column: the scope (e.g. column=total) leads the detail.
+CREATE OR REPLACE TEMP TABLE out_fact_check AS
+SELECT
+    c.report_id, c.check_id, c.severity, c.status, c.expected, c.actual,
+    CASE WHEN coalesce(c.scope, '') = '' THEN c.detail ELSE '[' || c.scope || '] ' || coalesce(c.detail, '') END
+        AS detail
+FROM chk_result AS c JOIN pub_scope AS p USING (report_id)
+WHERE p.status = 'published'
+ORDER BY c.report_id, c.check_id, c.scope;

@@ -1,0 +1,39 @@
+-- Per current report: checks passed, warned (failed warning checks), failed (failed error
+-- checks), skipped, the parser's findings, and why a report is quarantined.
+CREATE OR REPLACE TEMP TABLE out_mart_quality AS
+WITH chk AS (
+    SELECT
+        report_id,
+        count(*) FILTER (WHERE status = 'pass') AS checks_passed,
+        count(*) FILTER (WHERE status = 'fail' AND severity <> 'error') AS checks_warned,
+        count(*) FILTER (WHERE status = 'fail' AND severity = 'error') AS checks_failed,
+        count(*) FILTER (WHERE status LIKE 'skipped%') AS checks_skipped,
+        string_agg(check_id || CASE WHEN coalesce(scope, '') = '' THEN '' ELSE '[' || scope || ']' END, ', '
+                   ORDER BY check_id, scope) FILTER (WHERE status = 'fail' AND severity = 'error') AS failed_checks,
+        string_agg(check_id || CASE WHEN coalesce(scope, '') = '' THEN '' ELSE '[' || scope || ']' END, ', '
+                   ORDER BY check_id, scope) FILTER (WHERE status = 'fail' AND severity <> 'error') AS warned_checks
+    FROM chk_result
+    GROUP BY report_id
+),
+fnd AS (
+    SELECT
+        report_id,
+        count(*) FILTER (WHERE severity = 'error') AS findings_error,
+        count(*) FILTER (WHERE severity <> 'error' OR severity IS NULL) AS findings_warning
+    FROM stg_finding
+    GROUP BY report_id
+)
+SELECT
+    d.report_id, d.agency_id, d.agency, d.year, p.status,
+    coalesce(c.checks_passed, 0) AS checks_passed,
+    coalesce(c.checks_warned, 0) AS checks_warned,
+    coalesce(c.checks_failed, 0) AS checks_failed,
+    coalesce(c.checks_skipped, 0) AS checks_skipped,
+    coalesce(f.findings_error, 0) AS findings_error,
+    coalesce(f.findings_warning, 0) AS findings_warning,
+    c.failed_checks, c.warned_checks, p.reasons
+FROM stg_document AS d
+JOIN pub_scope AS p USING (report_id)
+LEFT JOIN chk AS c USING (report_id)
+LEFT JOIN fnd AS f USING (report_id)
+ORDER BY d.agency_id, d.year;
