@@ -4,6 +4,9 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
+# DuckDB 1.x, as BI tools' drivers ship it: the tests open the published marts with it.
+DUCKDB1_VENV  ?= .venv-duckdb1
+DUCKDB1_STAMP := $(DUCKDB1_VENV)/.installed-stamp
 
 .PHONY: demo test lint reliability bench clean help
 
@@ -19,13 +22,18 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
+$(DUCKDB1_STAMP):
+	$(PYTHON) -m venv $(DUCKDB1_VENV)
+	$(DUCKDB1_VENV)/bin/python -m pip install -q --disable-pip-version-check 'duckdb==1.4.4'
+	touch $(DUCKDB1_STAMP)
+
 demo: $(STAMP)
 	$(VENV)/bin/xxgk demo
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
 
-test: $(STAMP) lint
+test: $(STAMP) $(DUCKDB1_STAMP) lint
 	$(PY) -m pytest -q
 
 reliability: $(STAMP)
@@ -35,4 +43,4 @@ bench: $(STAMP)
 	$(PY) -m benchmarks.run_all
 
 clean:
-	rm -rf $(VENV) data .pytest_cache
+	rm -rf $(VENV) $(DUCKDB1_VENV) data .pytest_cache
