@@ -1,19 +1,342 @@
-"""The ``xxgk`` command."""
+"""xxgk: clean, checked numbers from government information disclosure annual reports.
+
+Runs the pipeline without a Prefect server (use the Prefect deployments for scheduled
+runs: docs/ORCHESTRATION.md). Data goes to $XXGK_HOME (default ./data); settings come
+from XXGK_* environment variables or a TOML file (--config, else $XXGK_HOME/xxgk.toml).
+"""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
+import os
+import re
 import sys
+from pathlib import Path
+from typing import Any
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+
+
+class CliError(Exception):
+    """An error shown to the user as one line (exit status 1)."""
+
+
+def _err(msg: str) -> None:
+    print(f"xxgk: {msg}", file=sys.stderr)
+
+
+def _one_line(e: BaseException) -> str:
+    """An exception as one line: its type and its message with line breaks folded."""
+    return f"{type(e).__name__}: {' '.join(str(e).split())}"
+
+
+def _progress(quiet: bool):
+    def emit(msg: str) -> None:
+        if not quiet:
+            print(f"  … {msg}", file=sys.stderr, flush=True)
+
+    return emit
+
+
+# ---------------------------------------------------------------- parse
+
+
+def cmd_parse(args: argparse.Namespace) -> int:
+    try:
+        data = Path(args.file).read_bytes()
+    except OSError as e:
+        raise CliError(f"cannot read {args.file}: {e.strerror or e}") from None
+    from transforms.parse import parse_report
+
+    result = parse_report(data, agency=args.agency, year=args.year)
+    print(json.dumps(result, ensure_ascii=False, indent=2))
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------- years
+
+
+def parse_years(text: str) -> list[int]:
+    """'2019-2024', '2022,2024' or a mix ('2019-2020,2023')."""
+    years: set[int] = set()
+    for part in text.split(","):
+        part = part.strip()
+        m = re.fullmatch(r"(\d{4})\s*-\s*(\d{4})", part)
+        if m:
+            a, b = int(m.group(1)), int(m.group(2))
+            if b < a:
+                raise argparse.ArgumentTypeError(f"range {part}: end before start")
+            years.update(range(a, b + 1))
+        elif re.fullmatch(r"\d{4}", part):
+            years.add(int(part))
+        else:
+            raise argparse.ArgumentTypeError(f"not a year or range of years: {part!r} (e.g. 2019-2024 or 2022,2024)")
+    return sorted(years)
+
+
+def _year(text: str) -> int:
+    if not re.fullmatch(r"\d{4}", text.strip()):
+        raise argparse.ArgumentTypeError(f"not a year: {text!r}")
+    return int(text)
+
+
+# ---------------------------------------------------------------- running
+
+
+def _settings(args: argparse.Namespace, **extra: Any):
+    from flows.settings import load_settings
+
+    return load_settings(config=args.config, home=args.home, sources=getattr(args, "sources", None), **extra)
+
+
+def _summary_text(s: Any) -> str:
+    c = s.counts
+    lines = [
+        f"{s.year}: {c['sources']} report(s) in the registry; fetched {c['fetched']}, not modified "
+        f"{c['not_modified']}, fetch failed {c['failed']}; parsed {c['parsed']} ({c['parse_cached']} from cache), "
+        f"parse failed {c['parse_failed']}; quarantined {c['quarantined']}; published {c['published']}",
+    ]
+    if not s.published:
+        lines.append(f"  not published: {s.gate_reason or 'see the reasons below'}")
+    for r in s.reports:
+        if r.reasons and r.outcome != "published":
+            lines.append(f"  - {r.agency} {r.year}: {r.outcome}: {'; '.join(r.reasons)}"[:300])
+    return "\n".join(lines)
+
+
+def _run_years(years: list[int], settings: Any, quiet: bool, use_prefect: bool) -> list[Any]:
+    """Run each year; a failing year is reported and the next one runs."""
+    from flows import pipeline as pl
+
+    progress = _progress(quiet)
+    done: list[Any] = []
+    failed: list[tuple[int, str]] = []
+    for year in years:
+        try:
+            if use_prefect:
+                done.append(_run_year_prefect(year, settings))
+            else:
+                done.append(pl.run_year(year, settings, progress=progress))
+        except Exception as e:  # noqa: BLE001 - one year's failure must not hide the others
+            failed.append((year, _one_line(e)))
+            _err(f"year {year} failed: {_one_line(e)}")
+    for s in done:
+        print(_summary_text(s))
+    if any(s.published for s in done):
+        print(f"marts: {settings.marts_path.resolve()}")
+    docs = [s.data_docs_path for s in done if s.data_docs_path]
+    if docs:
+        print(f"data docs: {docs[-1]}")
+    if failed:
+        raise CliError("failed year(s): " + ", ".join(str(y) for y, _why in failed) + " (reasons above)")
+    return done
+
+
+def _run_year_prefect(year: int, settings: Any):
+    """Through the Prefect flow (PREFECT_API_URL, or a temporary local server)."""
+    # A busy machine needs more than the default 20 s to start the temporary server.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # no telemetry (and no error without internet)
+    from flows import pipeline as pl
+    from flows.etl import etl_year
+
+    # The flow reads its settings itself: hand it the ones given on the command line.
+    os.environ["XXGK_HOME"] = str(settings.home)
+    if settings.config_file:
+        os.environ["XXGK_CONFIG"] = str(settings.config_file)
+    if settings.sources:
+        os.environ["XXGK_SOURCES"] = settings.sources
+    result = etl_year(year=year, sources=settings.sources)
+    s = pl.RunSummary(year=year, published=result["published"], gate_reason=result["gate_reason"],
+                      marts_path=result["marts_path"], data_docs_path=result["data_docs_path"])
+    for row in result["reports"]:
+        o = pl.ReportOutcome(agency=row["agency"], year=row["year"], url=row["url"], fetch=row["fetch"],
+                             parse=row["parse"] or None, outcome=row["outcome"])
+        o.reasons = [r for r in row["reasons"].split("; ") if r]
+        s.reports.append(o)
+    return s
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    _run_years([args.year], settings, args.quiet, args.prefect)
+    return EXIT_OK
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    _run_years(args.years, settings, args.quiet, args.prefect)
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from flows import pipeline as pl
+
+    # The demo is the bundled samples, whatever XXGK_SOURCES or the config file say.
+    settings = dataclasses.replace(_settings(args), sources=None)
+    sources = pl.load_sources(settings, None, samples_base="http://127.0.0.1")
+    years = sorted({int(s.year) for s in sources})
+    print(f"xxgk demo: {len(sources)} bundled sample report(s) of {', '.join(map(str, years))}, "
+          f"served on loopback; data in {settings.home.resolve()}", file=sys.stderr)
+    _run_years(years, settings, args.quiet, args.prefect)
+    print()
+    cmd_status(args)
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------- status
+
+
+def status_data(marts: Path) -> dict[str, Any]:
+    import datetime as dt
+
+    import duckdb
+
+    if not marts.is_file():
+        raise CliError(f"nothing published yet: {marts} does not exist (run `xxgk demo` or `xxgk run --year YYYY`)")
+    published_at = dt.datetime.fromtimestamp(marts.stat().st_mtime).astimezone().isoformat(timespec="seconds")
+    try:
+        con = duckdb.connect(str(marts), read_only=True)
+    except duckdb.Error as e:
+        raise CliError(f"cannot open {marts} read-only: {e}") from None
+    try:
+        tables = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
+        by_year: list[dict[str, Any]] = []
+        if "dim_report" in tables:
+            for year, status, n in con.execute(
+                "select year, coalesce(status, 'published'), count(*) from dim_report group by all order by 1, 2"
+            ).fetchall():
+                by_year.append({"year": int(year), "status": status, "reports": int(n)})
+        quality: list[dict[str, Any]] = []
+        if "mart_quality" in tables:
+            cols = [r[0] for r in con.execute("describe mart_quality").fetchall()]
+            if "status" in cols:
+                quality = [{"status": s, "reports": int(n)} for s, n in con.execute(
+                    "select status, count(*) from mart_quality group by 1 order by 1").fetchall()]
+        counts = {t: int(con.execute(f'select count(*) from "{t}"').fetchone()[0]) for t in sorted(tables)}
+    finally:
+        con.close()
+    return {"marts": str(marts.resolve()), "published_at": published_at, "reports_by_year": by_year,
+            "quality": quality, "tables": counts}
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    data = status_data(settings.marts_path)
+    if getattr(args, "json", False):
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    print(f"published: {data['marts']}")
+    print(f"  at {data['published_at']}")
+    years: dict[int, list[str]] = {}
+    for row in data["reports_by_year"]:
+        years.setdefault(row["year"], []).append(f"{row['reports']} {row['status']}")
+    total = sum(row["reports"] for row in data["reports_by_year"])
+    print(f"  from {total} report(s):")
+    for year, parts in years.items():
+        print(f"    {year}: {', '.join(parts)}")
+    print("  tables: " + ", ".join(f"{t} ({n} rows)" for t, n in data["tables"].items()))
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------- argparse
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="xxgk", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--home", help="data directory (default: $XXGK_HOME or ./data)")
+    common.add_argument("--config", help="TOML settings file (default: $XXGK_HOME/xxgk.toml if present)")
+
+    running = argparse.ArgumentParser(add_help=False)
+    running.add_argument("--quiet", "-q", action="store_true", help="no progress lines on stderr")
+    running.add_argument("--prefect", action="store_true",
+                         help="run through the Prefect flows (PREFECT_API_URL, or a temporary local server) "
+                              "instead of plain Python")
+
+    p = sub.add_parser("parse", help="parse one report file and print the contract JSON",
+                       description="Parse one report file (HTML, text or PDF, detected from its bytes) and print "
+                                   "the JSON object of docs/CONTRACT.md §1. Exit 0 when JSON was printed, 1 when "
+                                   "the file cannot be read, 2 for bad arguments.")
+    p.add_argument("file", help="the report file")
+    p.add_argument("--agency", help="the publishing body, as the registry names it (takes precedence)")
+    p.add_argument("--year", type=_year, help="the report year (takes precedence over the document)")
+    p.set_defaults(func=cmd_parse)
+
+    p = sub.add_parser("run", parents=[common, running], help="fetch, parse, check and publish one year",
+                       description="Run the whole pipeline for one year: fetch the registry's reports of that "
+                                   "year, parse, load, validate (the publish gate) and publish marts.duckdb.")
+    p.add_argument("--year", type=_year, required=True, help="the report year, e.g. 2024")
+    p.add_argument("--sources", help="registry CSV (default: the bundled sample registry, served on loopback)")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("backfill", parents=[common, running], help="run several years in order",
+                       description="Run the pipeline for several years, oldest first. A failing year is "
+                                   "reported and the others still run (exit 1 if any failed).")
+    p.add_argument("--years", type=parse_years, required=True, help="a range 2019-2024 or a list 2022,2024")
+    p.add_argument("--sources", help="registry CSV (default: the bundled sample registry, served on loopback)")
+    p.set_defaults(func=cmd_backfill)
+
+    p = sub.add_parser("demo", parents=[common, running], help="the whole pipeline on the bundled samples",
+                       description="Serve the bundled sample reports on loopback (no internet needed), run every "
+                                   "year they cover through the whole pipeline and print a summary and the "
+                                   "status of the published marts.")
+    p.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("status", parents=[common], help="what is published, when, from how many reports",
+                       description="Open marts.duckdb read-only and show when it was published, how many "
+                                   "reports of each year it holds and the row counts of its tables.")
+    p.add_argument("--json", action="store_true", help="print the status as JSON")
+    p.set_defaults(func=cmd_status)
+    return parser
+
+
+def _silence_shutdown() -> None:
+    """After a run through Prefect's temporary server, its shutdown can print an asyncio
+    CancelledError traceback at interpreter exit: everything useful has been printed by
+    then, so stderr is closed to keep the user's terminal clean."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.close(devnull)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="xxgk", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("parse", help="parse one report file and print the contract JSON")
-    p.add_argument("file")
-    args = parser.parse_args(argv)
-    print(args, file=sys.stderr)
-    return 0
+    parser = build_parser()
+    args = parser.parse_args(argv)  # exits 2 with a usage line on bad arguments
+    try:
+        return _dispatch(args)
+    finally:
+        if getattr(args, "prefect", False) and argv is None:  # only as the `xxgk` process, not in tests
+            _silence_shutdown()
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    from flows.settings import SettingsError
+
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # no usage statistics leave the machine
+
+    try:
+        return args.func(args)
+    except CliError as e:
+        _err(str(e))
+    except SettingsError as e:
+        _err(f"settings: {e}")
+    except KeyboardInterrupt:
+        _err("interrupted")
+        return 130
+    except Exception as e:  # noqa: BLE001 - one clear line, not a traceback
+        _err(_one_line(e))
+        if os.environ.get("XXGK_DEBUG"):
+            raise
+    return EXIT_ERROR
 
 
 if __name__ == "__main__":

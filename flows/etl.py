@@ -1,0 +1,287 @@
+"""Prefect flows: ``etl_year`` (one year) and ``backfill`` (years in order, each its own run).
+
+Thin wiring over flows/pipeline.py. Tasks work on batches (a Prefect task costs ~8 ms,
+so no task per report):
+
+* ``fetch``: the registry rows of the year, fetched politely into the raw store. Retried
+  (the fetcher is resumable: a retry re-requests only what is not stored yet).
+* ``parse``: chunks of documents, cached by Prefect under a key made of the content hashes,
+  the registry metadata and the parser version, on top of the per-document parsed cache
+  of the pipeline. An unchanged report is never parsed again.
+* ``load`` / ``validate`` / ``publish``: the warehouse writes, inside the global concurrency
+  limit ``xxgk-warehouse-writer`` (limit 1), so only one run writes at a time.
+
+Every run leaves three artifacts: a table of per-report outcomes, a markdown summary with
+the counts and the marts path, and a link to the Data Docs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.concurrency.sync import concurrency
+
+from flows import pipeline as pl
+from flows.settings import Settings, load_settings
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # no usage statistics from the worker's flow runs
+
+WRITER_LIMIT = "xxgk-warehouse-writer"
+PARSE_CHUNK = 200  # documents per parse task: a batch large enough to amortise the task overhead
+
+
+def previous_year(now: dt.datetime | None = None) -> int:
+    """Reports on year Y appear from January of Y+1: the schedule's default is last year."""
+    now = now or dt.datetime.now(ZoneInfo("Asia/Shanghai"))
+    return now.year - 1
+
+
+def parse_cache_key(_context: Any, parameters: dict[str, Any]) -> str:
+    version = pl.parser_version()
+    keys = sorted(pl.parse_cache_key(i["sha256"], i.get("agency"), i.get("year"), version) for i in parameters["items"])
+    return "xxgk-parse-" + hashlib.sha256("\n".join(keys).encode()).hexdigest()
+
+
+@task(name="fetch", retries=2, retry_delay_seconds=[5, 30], cache_policy=NO_CACHE)
+def fetch_task(year: int, settings: Settings) -> list[pl.ReportOutcome]:
+    logger = get_run_logger()
+    with pl.samples_served(settings) as base:
+        if base:
+            logger.info("serving the bundled sample reports on %s", base)
+        sources = pl.load_sources(settings, year, samples_base=base)
+        logger.info("%d registry row(s) for %d", len(sources), year)
+        outcomes = pl.fetch_batch(sources, settings, loopback=base is not None)
+    logger.info(
+        "fetched %d, not modified %d, failed %d",
+        sum(o.fetch == "fetched" for o in outcomes),
+        sum(o.fetch == "not_modified" for o in outcomes),
+        sum(o.fetch == "failed" for o in outcomes),
+    )
+    return outcomes
+
+
+@task(name="parse", cache_key_fn=parse_cache_key, persist_result=True)
+def parse_task(items: list[dict[str, Any]], settings: Settings) -> dict[str, dict]:
+    return pl.parse_batch(items, settings, progress=get_run_logger().info)
+
+
+@task(name="load", cache_policy=NO_CACHE)
+def load_task(outcomes: list[pl.ReportOutcome], parsed: dict[str, dict], settings: Settings):
+    with pl.warehouse(settings) as con:
+        ids = pl.load_batch(con, outcomes, parsed)
+    get_run_logger().info("loaded %d report(s)", len(ids))
+    return outcomes, ids
+
+
+@task(name="validate", cache_policy=NO_CACHE)
+def validate_task(outcomes: list[pl.ReportOutcome], report_ids: list[str], settings: Settings, year: int):
+    with pl.warehouse(settings) as con:
+        checks_df, decision, reports_df = pl.validate_batch(con, report_ids, settings, year)
+    quarantined = pl.apply_gate(outcomes, decision)
+    allowed, reason = pl.gate_allows_publish(decision)
+    get_run_logger().info("gate: %d quarantined, publish=%s %s", len(quarantined), allowed, reason)
+    return outcomes, checks_df, decision, reports_df, allowed, reason
+
+
+@task(name="publish", cache_policy=NO_CACHE)
+def publish_task(outcomes: list[pl.ReportOutcome], quarantined: dict[str, list[str]], settings: Settings):
+    with pl.warehouse(settings) as con:
+        published = pl.publish_batch(con, settings, quarantined)
+    pl.mark_published(outcomes, published)
+    return outcomes
+
+
+@task(name="data-docs", cache_policy=NO_CACHE)
+def data_docs_task(settings: Settings, checks_df: Any, year: int, decision: Any, reports_df: Any) -> str | None:
+    return pl.build_data_docs(settings, checks_df, year, decision, reports_df)
+
+
+def _collect(futures) -> dict[str, dict]:
+    parsed: dict[str, dict] = {}
+    for future in futures:
+        result = future.result()
+        if future.state.name == "Cached":  # the whole chunk came from Prefect's cache
+            result = {k: {**v, "cached": True} for k, v in result.items()}
+        parsed.update(result)
+    return parsed
+
+
+@flow(name="parse-documents")
+def parse_on_dask(chunks: list[list[dict[str, Any]]], settings: Settings) -> dict[str, dict]:
+    """The parse chunks on a Dask cluster (task_runner = "dask"): parsing is CPU-bound."""
+    return _collect([parse_task.submit(chunk, settings) for chunk in chunks])
+
+
+def parse_chunks(chunks: list[list[dict[str, Any]]], settings: Settings) -> dict[str, dict]:
+    if settings.task_runner == "dask" and chunks:
+        from prefect_dask import DaskTaskRunner
+
+        runner = DaskTaskRunner(address=settings.dask_address) if settings.dask_address else DaskTaskRunner()
+        return parse_on_dask.with_options(task_runner=runner)(chunks, settings)
+    return _collect([parse_task.submit(chunk, settings) for chunk in chunks])
+
+
+def ensure_writer_limit() -> None:
+    """Create the global concurrency limit on first use.
+
+    Without it ``concurrency()`` would not block anything (it only warns), so a fresh
+    server would allow two writers; creating it (limit 1) keeps the guarantee. An
+    existing limit is left as the operator set it.
+    """
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+    from prefect.exceptions import ObjectNotFound
+
+    with get_client(sync_client=True) as client:
+        try:
+            client.read_global_concurrency_limit_by_name(WRITER_LIMIT)
+        except ObjectNotFound:
+            try:
+                client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=WRITER_LIMIT, limit=1))
+            except Exception:  # noqa: BLE001 - another run created it in between
+                client.read_global_concurrency_limit_by_name(WRITER_LIMIT)
+
+
+def _artifact_year_key(kind: str, year: int) -> str:
+    return f"xxgk-{kind}-{year}"  # artifact keys: lowercase letters, digits and dashes
+
+
+def publish_artifacts(summary: pl.RunSummary) -> None:
+    rows = [r.row() for r in summary.reports] or [{"agency": "", "outcome": "no registry row for this year"}]
+    create_table_artifact(
+        table=rows,
+        key=_artifact_year_key("reports", summary.year),
+        description=f"Per-report outcomes of {summary.year}: fetch, parse, gate, publish, with reasons",
+    )
+    create_markdown_artifact(
+        markdown=summary.markdown(),
+        key=_artifact_year_key("summary", summary.year),
+        description=f"xxgk run summary for {summary.year}",
+    )
+    target = summary.data_docs_path or summary.marts_path
+    if target:
+        link = target if "://" in target else "file://" + str(pl.Path(target).resolve())
+        create_link_artifact(
+            link=link,
+            link_text="Data Docs" if summary.data_docs_path else "marts.duckdb (no Data Docs built)",
+            key=_artifact_year_key("data-docs", summary.year),
+            description=f"Validation results (Great Expectations Data Docs) of {summary.year}",
+        )
+    else:
+        create_markdown_artifact(
+            markdown=f"No Data Docs for {summary.year}: nothing was validated.",
+            key=_artifact_year_key("data-docs", summary.year),
+        )
+
+
+@flow(name="etl-year", log_prints=True)
+def etl_year(year: int | None = None, sources: str | None = None) -> dict[str, Any]:
+    """Fetch, parse, load, validate and publish the reports of one year.
+
+    ``year`` defaults to the previous calendar year (Asia/Shanghai): the reports on year Y
+    are published from January of Y+1. ``sources`` is a registry CSV; the default is the
+    bundled sample registry, whose pages this flow serves itself on loopback.
+    """
+    year = int(year) if year is not None else previous_year()
+    settings = load_settings(sources=sources)
+    logger = get_run_logger()
+    summary = pl.RunSummary(year=year)
+    t0 = pl.time.monotonic()
+
+    try:
+        _run(year, settings, summary)
+    except BaseException as e:
+        summary.gate_reason = f"run failed: {type(e).__name__}: {e}"
+        raise
+    finally:
+        summary.seconds = pl.time.monotonic() - t0
+        try:
+            publish_artifacts(summary)  # also for a failed run: the UI shows how far it got
+        except Exception as e:  # noqa: BLE001 - never hide the run's own outcome behind an artifact error
+            logger.warning("could not create the run's artifacts: %s", e)
+    logger.info("%s", summary.counts)
+    return summary.to_dict()
+
+
+def _run(year: int, settings: Settings, summary: pl.RunSummary) -> None:
+    outcomes = fetch_task(year, settings)
+    summary.reports = outcomes
+    items = pl.parse_items(outcomes)
+    chunks = [items[i : i + PARSE_CHUNK] for i in range(0, len(items), PARSE_CHUNK)]
+    parsed = parse_chunks(chunks, settings)
+    pl.apply_parsed(outcomes, parsed)
+
+    ensure_writer_limit()
+    with concurrency(WRITER_LIMIT, occupy=1), pl.writer_lock(settings):
+        outcomes, report_ids = load_task(outcomes, parsed, settings)
+        if not report_ids:
+            summary.gate_reason = "no report was parsed: nothing to publish"
+            return
+        outcomes, checks_df, decision, reports_df, allowed, summary.gate_reason = validate_task(
+            outcomes, report_ids, settings, year
+        )
+        if allowed:
+            publish_task(outcomes, pl.quarantine_reasons(decision), settings)
+            summary.published = True
+            summary.marts_path = str(settings.marts_path.resolve())
+        summary.data_docs_path = data_docs_task(settings, checks_df, year, decision, reports_df)
+
+
+def resolve_years(years: list[int] | None = None, start: int | None = None, end: int | None = None) -> list[int]:
+    if years:
+        return sorted({int(y) for y in years})
+    if start is None and end is None:
+        return [previous_year()]
+    start = int(start if start is not None else end)
+    end = int(end if end is not None else start)
+    if end < start:
+        raise ValueError(f"backfill: end year {end} is before start year {start}")
+    return list(range(start, end + 1))
+
+
+@flow(name="backfill", log_prints=True)
+def backfill(
+    years: list[int] | None = None,
+    start: int | None = None,
+    end: int | None = None,
+    sources: str | None = None,
+) -> dict[str, Any]:
+    """Run ``etl_year`` for each year in order, each as its own (sub)flow run.
+
+    A failing year is recorded and the next year runs; the summary lists failed years.
+    """
+    logger = get_run_logger()
+    todo = resolve_years(years, start, end)
+    results: dict[int, dict[str, Any]] = {}
+    failed: dict[int, str] = {}
+    for year in todo:
+        state = etl_year.with_options(flow_run_name=f"etl-year-{year}")(
+            year=year, sources=sources, return_state=True
+        )
+        if state.is_completed():
+            results[year] = state.result()
+        else:
+            failed[year] = state.message or state.name
+            logger.error("year %d failed: %s", year, failed[year])
+    lines = ["# xxgk backfill", "", "| year | sources | fetched | parsed | quarantined | published | state |",
+             "|---|---|---|---|---|---|---|"]
+    for year in todo:
+        if year in results:
+            c = results[year]["counts"]
+            lines.append(f"| {year} | {c['sources']} | {c['fetched'] + c['not_modified']} | {c['parsed']} "
+                         f"| {c['quarantined']} | {c['published']} | completed |")
+        else:
+            lines.append(f"| {year} | | | | | | **failed**: {failed[year]} |")
+    if failed:
+        lines += ["", f"**Failed years:** {', '.join(str(y) for y in failed)}"]
+    create_markdown_artifact(markdown="\n".join(lines), key="xxgk-backfill",
+                             description=f"Backfill of {todo[0]}-{todo[-1]}" if todo else "Backfill")
+    return {"years": todo, "completed": sorted(results), "failed": {str(k): v for k, v in failed.items()},
+            "results": {str(k): v for k, v in results.items()}}

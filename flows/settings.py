@@ -1,0 +1,146 @@
+"""Settings in one place.
+
+Precedence (lowest first): built-in defaults < TOML file < ``XXGK_*`` environment
+variables < explicit overrides (command-line flags, flow parameters).
+
+The TOML file is ``--config FILE`` / ``XXGK_CONFIG``, else ``$XXGK_HOME/xxgk.toml`` when it
+exists. Its keys are the field names below, at top level or under a ``[xxgk]`` table::
+
+    home = "/srv/xxgk"
+    sources = "/srv/xxgk/registry.csv"
+    max_per_host = 2
+    min_delay = 1.0
+    max_fail_share = 0.5
+
+docs/ORCHESTRATION.md lists every setting with its environment variable.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+
+class SettingsError(ValueError):
+    """A setting has an unusable value; the message names the setting and its origin."""
+
+
+TASK_RUNNERS = ("default", "dask")
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path = Path("data")  # XXGK_HOME: raw store, parsed cache, warehouse, marts
+    sources: str | None = None  # XXGK_SOURCES: registry CSV; None = the bundled sample registry
+    # Politeness toward the publishing sites (passed to sources.fetch.Fetcher).
+    max_per_host: int = 2  # XXGK_MAX_PER_HOST: concurrent requests per host
+    min_delay: float = 1.0  # XXGK_MIN_DELAY: seconds between two requests to one host
+    timeout: float = 30.0  # XXGK_TIMEOUT: seconds per request
+    retries: int = 3  # XXGK_RETRIES: attempts per URL on transient errors
+    user_agent: str = "xxgk/0.1 (+https://github.com/xxgk; government disclosure reports research)"
+    # Publish gate (expectations.gate.decide).
+    max_fail_share: float = 0.5  # XXGK_MAX_FAIL_SHARE: share of quarantined reports that stops a publish
+    # Prefect task runner for the flows: "default" (threads) or "dask".
+    task_runner: str = "default"  # XXGK_TASK_RUNNER
+    dask_address: str | None = None  # XXGK_DASK_ADDRESS: an existing Dask scheduler; None = local cluster
+    config_file: Path | None = field(default=None, compare=False)  # where the file settings came from
+
+    @property
+    def raw_dir(self) -> Path:
+        return self.home / "raw"
+
+    @property
+    def parsed_dir(self) -> Path:
+        return self.home / "parsed"
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.home / "warehouse.duckdb"
+
+    @property
+    def marts_path(self) -> Path:
+        return self.home / "marts.duckdb"
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        """A copy with the given non-None values applied (validated)."""
+        clean = {k: v for k, v in overrides.items() if v is not None}
+        return _validated(replace(self, **_coerce_all(clean, "override")))
+
+
+_ENV = {f.name: "XXGK_" + f.name.upper() for f in fields(Settings) if f.name != "config_file"}
+
+
+def _coerce(name: str, value: Any, origin: str) -> Any:
+    kind = {f.name: f.type for f in fields(Settings)}[name]
+    try:
+        if name == "home":
+            return Path(os.path.expanduser(str(value)))
+        if kind == "int":
+            if isinstance(value, bool):
+                raise ValueError
+            return int(value)
+        if kind == "float":
+            return float(value)
+        if name in ("sources", "dask_address"):
+            return None if value in ("", None) else str(value)
+        return str(value)
+    except (TypeError, ValueError):
+        raise SettingsError(f"{name} from {origin}: expected {kind}, got {value!r}") from None
+
+
+def _coerce_all(values: dict[str, Any], origin: str) -> dict[str, Any]:
+    known = {f.name for f in fields(Settings)} - {"config_file"}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise SettingsError(f"unknown setting(s) in {origin}: {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+    return {k: _coerce(k, v, origin) for k, v in values.items()}
+
+
+def _validated(s: Settings) -> Settings:
+    if s.max_per_host < 1:
+        raise SettingsError(f"max_per_host must be at least 1, got {s.max_per_host}")
+    if s.min_delay < 0 or s.timeout <= 0:
+        raise SettingsError("min_delay must be >= 0 and timeout > 0")
+    if s.retries < 0:
+        raise SettingsError(f"retries must be >= 0, got {s.retries}")
+    if not 0 <= s.max_fail_share <= 1:
+        raise SettingsError(f"max_fail_share must be between 0 and 1, got {s.max_fail_share}")
+    if s.task_runner not in TASK_RUNNERS:
+        raise SettingsError(f"task_runner must be one of {', '.join(TASK_RUNNERS)}, got {s.task_runner!r}")
+    return s
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise SettingsError(f"cannot read config file {path}: {e.strerror or e}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise SettingsError(f"config file {path} is not valid TOML: {e}") from None
+    return dict(data.get("xxgk", data))
+
+
+def load_settings(config: str | os.PathLike | None = None, env: dict[str, str] | None = None,
+                  **overrides: Any) -> Settings:
+    """Defaults < TOML file < XXGK_* environment < ``overrides`` (None values ignored)."""
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    env_values = {name: env[var] for name, var in _ENV.items() if env.get(var) not in (None, "")}
+    # The file location may itself depend on XXGK_HOME (or on an override of home).
+    home = Path(os.path.expanduser(str(overrides.get("home") or env_values.get("home") or Settings.home)))
+    config_path = Path(config) if config else (Path(env["XXGK_CONFIG"]) if env.get("XXGK_CONFIG") else None)
+    if config_path is None and (home / "xxgk.toml").is_file():
+        config_path = home / "xxgk.toml"
+    if config_path is not None:
+        values.update(_coerce_all(_read_toml(config_path), f"config file {config_path}"))
+    values.update({k: _coerce(k, v, f"environment variable {_ENV[k]}") for k, v in env_values.items()})
+    values.update(_coerce_all({k: v for k, v in overrides.items() if v is not None}, "override"))
+    return _validated(Settings(**values, config_file=config_path))
+
+
+def env_table() -> list[tuple[str, str, Any]]:
+    """(setting, environment variable, default) for the documentation and ``--help``."""
+    return [(f.name, _ENV[f.name], f.default) for f in fields(Settings) if f.name in _ENV]
