@@ -210,7 +210,15 @@ def etl_year(year: int | None = None, sources: str | None = None) -> dict[str, A
     return summary.to_dict()
 
 
+@task(name="discover", retries=1, retry_delay_seconds=30, cache_policy=NO_CACHE)
+def discover_task(year: int, settings: Settings) -> Settings:
+    """New and moved reports on the configured listing pages, merged into the registry."""
+    return pl.discover_step(year, settings, get_run_logger().info)
+
+
 def _run(year: int, settings: Settings, summary: pl.RunSummary) -> None:
+    if settings.listings:
+        settings = discover_task(year, settings)
     outcomes = fetch_task(year, settings)
     summary.reports = outcomes
     items = pl.parse_items(outcomes)

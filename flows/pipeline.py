@@ -482,12 +482,8 @@ def publish_batch(con, settings: Settings, quarantined: dict[str, list[str]]) ->
     """
     from warehouse.publish import publish
 
-    publish(con, settings.home, set(quarantined))
-    try:
-        rows = con.execute("SELECT report_id, status, reasons FROM pub_scope").fetchall()
-    except Exception:  # noqa: BLE001 - an older warehouse without the scope table: trust the gate
-        return {}
-    return {rid: (status, reasons or "") for rid, status, reasons in rows}
+    summary = publish(con, settings.home, set(quarantined))
+    return {rid: (status, why or "") for rid, (status, why) in summary.statuses.items()}
 
 
 def build_data_docs(settings: Settings, checks_df: Any, year: int, decision: Any = None,
@@ -517,10 +513,25 @@ def mark_published(outcomes: list[ReportOutcome], published: dict[str, tuple[str
 # ---------------------------------------------------------------- one year
 
 
+def discover_step(year: int, settings: Settings, progress: Progress = _quiet) -> Settings:
+    """With listings configured, find the year's reports on them and merge them into the
+    registry before fetching; returns the settings to run with (their registry)."""
+    if not settings.listings:
+        return settings
+    from sources.discover import discover_into_registry
+
+    registry = Path(settings.sources) if settings.sources else settings.home / "registry.csv"
+    with make_fetcher(settings) as fetcher:
+        found = discover_into_registry(settings.listings, registry, [year], fetcher)
+    progress(f"{year}: discovery: {found.as_dict()}")
+    return settings.with_overrides(sources=str(registry))
+
+
 def run_year(year: int, settings: Settings, progress: Progress = _quiet) -> RunSummary:
     """The whole pipeline for one year, without Prefect."""
     t0 = time.monotonic()
     summary = RunSummary(year=year)
+    settings = discover_step(year, settings, progress)
     with samples_served(settings) as base:
         sources = load_sources(settings, year, samples_base=base)
         progress(f"{year}: fetching {len(sources)} report(s)")

@@ -35,11 +35,14 @@ TASK_RUNNERS = ("default", "dask")
 class Settings:
     home: Path = Path("data")  # XXGK_HOME: raw store, parsed cache, warehouse, marts
     sources: str | None = None  # XXGK_SOURCES: registry CSV; None = the bundled sample registry
+    # XXGK_LISTINGS: listings CSV (agency,listing_url,...); when set, each run first discovers the
+    # year's reports on those listing pages and merges them into the registry (docs/DISCOVERY.md).
+    listings: str | None = None
     # Politeness toward the publishing sites (passed to sources.fetch.Fetcher).
     max_per_host: int = 2  # XXGK_MAX_PER_HOST: concurrent requests per host
     min_delay: float = 1.0  # XXGK_MIN_DELAY: seconds between two requests to one host
     timeout: float = 30.0  # XXGK_TIMEOUT: seconds per request
-    retries: int = 3  # XXGK_RETRIES: attempts per URL on transient errors
+    retries: int = 3  # XXGK_RETRIES: further attempts per URL after a transient error (5xx, 429, timeout)
     user_agent: str = "xxgk/0.1 (+https://github.com/xxgk; government disclosure reports research)"
     # Publish gate (expectations.gate.decide).
     max_fail_share: float = 0.5  # XXGK_MAX_FAIL_SHARE: share of quarantined reports that stops a publish
@@ -84,7 +87,7 @@ def _coerce(name: str, value: Any, origin: str) -> Any:
             return int(value)
         if kind == "float":
             return float(value)
-        if name in ("sources", "dask_address"):
+        if name in ("sources", "dask_address", "listings"):
             return None if value in ("", None) else str(value)
         return str(value)
     except (TypeError, ValueError):

@@ -122,13 +122,27 @@ def _handler_for(root: Path) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+# The bundled samples are served on this port when it is free, so that their URLs stay the
+# same from run to run: a re-run then costs conditional requests (304), not new versions.
+SAMPLES_PORT = 47317
+
+
 @contextmanager
-def serve_samples(root: str | Path | None = None, port: int = 0) -> Iterator[str]:
-    """Serve ``root`` (default: the bundled samples) on 127.0.0.1; yields the base URL."""
+def serve_samples(root: str | Path | None = None, port: int | None = None) -> Iterator[str]:
+    """Serve ``root`` (default: the bundled samples) on 127.0.0.1; yields the base URL.
+
+    ``port=None`` tries ``SAMPLES_PORT`` and falls back to any free port; ``0`` is any free port.
+    """
     base_dir = Path(root).resolve() if root else SAMPLES_DIR
     if not base_dir.is_dir():
         raise FileNotFoundError(f"sample directory {base_dir} does not exist")
-    server = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(base_dir))
+    handler = _handler_for(base_dir)
+    try:
+        server = ThreadingHTTPServer(("127.0.0.1", SAMPLES_PORT if port is None else port), handler)
+    except OSError:
+        if port is not None:
+            raise
+        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, name="xxgk-samples", daemon=True)
     thread.start()
