@@ -210,6 +210,15 @@ def etl_year(year: int | None = None, sources: str | None = None) -> dict[str, A
     return summary.to_dict()
 
 
+@task(name="attachments", retries=1, retry_delay_seconds=10, cache_policy=NO_CACHE)
+def attachments_task(outcomes: list[pl.ReportOutcome], parsed: dict,
+                     settings: Settings) -> tuple[list[pl.ReportOutcome], dict]:
+    """Pages whose tables are only in a linked attachment: fetch it once and parse it instead."""
+    with pl.samples_served(settings) as base:
+        pl.follow_attachments(outcomes, parsed, settings, loopback=base is not None, progress=get_run_logger().info)
+    return outcomes, parsed  # returned, not only mutated: a distributed runner works on copies
+
+
 @task(name="discover", retries=1, retry_delay_seconds=30, cache_policy=NO_CACHE)
 def discover_task(year: int, settings: Settings) -> Settings:
     """New and moved reports on the configured listing pages, merged into the registry."""
@@ -224,6 +233,8 @@ def _run(year: int, settings: Settings, summary: pl.RunSummary) -> None:
     items = pl.parse_items(outcomes)
     chunks = [items[i : i + PARSE_CHUNK] for i in range(0, len(items), PARSE_CHUNK)]
     parsed = parse_chunks(chunks, settings)
+    outcomes, parsed = attachments_task(outcomes, parsed, settings)
+    summary.reports = outcomes
     pl.apply_parsed(outcomes, parsed)
 
     ensure_writer_limit()

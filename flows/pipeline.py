@@ -264,7 +264,71 @@ def parse_one(data: bytes, agency: str | None, year: int | None, content_type: s
         extract = None
     if extract is not None and getattr(res, "text", None):
         narrative = dict(extract(res.text))
-    return {"report": res.report, "narrative": narrative}
+    return {"report": res.report, "narrative": narrative,
+            "attachments": [[href, text] for href, text in (getattr(res, "attachments", None) or [])]}
+
+
+# ---------------------------------------------------------------- attachments
+
+_TABLES = ("active_disclosure", "applications", "review_litigation")
+
+
+def _tables_present(report: dict) -> int:
+    return sum(report.get(t) is not None for t in _TABLES)
+
+
+def _best_attachment(links: list) -> str | None:
+    """The attachment most likely to be the report itself: named like one, PDF or Word first."""
+    def rank(link):
+        href, text = link[0], link[1] if len(link) > 1 else ""
+        named = "报告" in (text or "") or "年报" in (text or "")
+        ext = href.lower().split("?")[0].rsplit(".", 1)[-1]
+        return (not named, ext not in ("pdf", "docx", "doc"))
+
+    return sorted(links, key=rank)[0][0] if links else None
+
+
+def follow_attachments(outcomes: list[ReportOutcome], parsed: dict[str, dict], settings: Settings,
+                       loopback: bool = False, progress: Progress = _quiet) -> int:
+    """A page whose tables are missing but which links an attachment (.pdf, .docx, ...):
+    fetch the attachment once, politely, into the raw store, and parse it instead when it
+    holds more of the tables. Returns how many reports were taken from attachments."""
+    from urllib.parse import urljoin
+
+    version = parser_version()
+    todo = []
+    for o in outcomes:
+        if o.outcome == FETCH_FAILED or not o.content_sha256:
+            continue
+        res = parsed.get(parse_cache_key(o.content_sha256, o.agency, o.year, version)) or {}
+        link = _best_attachment(res.get("attachments") or []) if res.get("ok") else None
+        if link and _tables_present(res["report"]) < len(_TABLES):
+            todo.append((o, res, urljoin(o.url, link)))
+    if not todo:
+        return 0
+    from dataclasses import replace as dc_replace
+
+    store = raw_store(settings)
+    taken = 0
+    with make_fetcher(settings, loopback=loopback) as fetcher:
+        for o, page, url in todo:
+            src = dc_replace(o.source, url=url) if o.source is not None else None
+            got = fetcher.fetch_one(src, store) if src is not None else None
+            if got is None or not got.ok or not got.sha256:
+                o.reasons.append(f"attachment {url}: {getattr(got, 'error', None) or 'not fetched'}")
+                continue
+            item = {"sha256": got.sha256, "agency": o.agency, "year": o.year, "content_type": got.content_type}
+            key = parse_cache_key(got.sha256, o.agency, o.year, version)
+            att = _parse_cached(store, settings, key, item)
+            if att.get("ok") and _tables_present(att["report"]) > _tables_present(page["report"]):
+                parsed[key] = att
+                o.content_sha256, o.content_type = got.sha256, got.content_type
+                o.reasons.append(f"parsed from the attachment {url}")
+                taken += 1
+            else:
+                o.reasons.append(f"attachment {url} holds no more of the tables than the page")
+    progress(f"attachments: {taken} of {len(todo)} report(s) taken from an attachment")
+    return taken
 
 
 def parse_batch(items: list[dict[str, Any]], settings: Settings, progress: Progress = _quiet) -> dict[str, dict]:
@@ -541,6 +605,9 @@ def run_year(year: int, settings: Settings, progress: Progress = _quiet) -> RunS
     items = parse_items(outcomes)
     progress(f"{year}: parsing {len(items)} document(s)")
     parsed = parse_batch(items, settings, progress=lambda m: progress(f"{year}: {m}"))
+    with samples_served(settings) as base:
+        follow_attachments(outcomes, parsed, settings, loopback=base is not None,
+                           progress=lambda m: progress(f"{year}: {m}"))
     apply_parsed(outcomes, parsed)
     with writer_lock(settings), warehouse(settings) as con:
         progress(f"{year}: loading and validating")
