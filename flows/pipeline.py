@@ -393,6 +393,16 @@ def _as_datetime(value: Any) -> dt.datetime | None:
     return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
 
 
+def failed_report(agency: str | None, year: int | None, error: str) -> dict:
+    """The contract object of a document the parser could not read: no tables, one finding."""
+    return {
+        "contract": "xxgk.report/1", "agency": agency, "year": year,
+        "templates": {"active_disclosure": None, "applications": None, "review_litigation": None},
+        "active_disclosure": None, "applications": None, "review_litigation": None,
+        "findings": [{"code": "parse_failed", "severity": "error", "message": error[:500], "where": "document"}],
+    }
+
+
 def documents(outcomes: list[ReportOutcome], parsed: dict[str, dict]) -> list[tuple[ReportOutcome, Any]]:
     """(outcome, warehouse.load.Document) for every parsed report."""
     from warehouse.load import Document
@@ -400,9 +410,15 @@ def documents(outcomes: list[ReportOutcome], parsed: dict[str, dict]) -> list[tu
     version = parser_version()
     docs = []
     for o in outcomes:
-        if o.parse not in ("parsed", "cached"):
+        if o.parse == "failed" and o.content_sha256:
+            # Kept, not lost: a stub with the parser's error is loaded, fails H7 and is
+            # quarantined, so mart_quality lists it with its reason.
+            error = (parsed.get(parse_cache_key(o.content_sha256, o.agency, o.year, version)) or {}).get("error")
+            res = {"report": failed_report(o.agency, o.year, error or "not parsed"), "narrative": {}}
+        elif o.parse in ("parsed", "cached"):
+            res = parsed[parse_cache_key(o.content_sha256, o.agency, o.year, version)]
+        else:
             continue
-        res = parsed[parse_cache_key(o.content_sha256, o.agency, o.year, version)]
         s = o.source
         doc = Document(
             agency=o.agency,
@@ -493,15 +509,26 @@ def validate_batch(con, report_ids: list[str], settings: Settings, year: int | N
     checks_df = validate(frames, prev_frames=prev)
     store_checks(con, checks_df)
     decision = decide(checks_df, report_ids, max_fail_share=settings.max_fail_share)
-    record_gate(con, report_ids, decision)
+    record_gate(con, report_ids, decision, parse_failures(frames))
     return checks_df, decision, frames.reports
 
 
-def record_gate(con, report_ids: list[str], decision: Any) -> None:
+def parse_failures(frames) -> dict[str, list[str]]:
+    """report_id → the parser's error, for the stubs of documents that could not be parsed."""
+    f = frames.findings
+    if f is None or len(f) == 0:
+        return {}
+    failed = f[f["code"] == "parse_failed"]
+    return {rid: [f"parse failed: {msg}"] for rid, msg in zip(failed["report_id"], failed["message"], strict=True)}
+
+
+def record_gate(con, report_ids: list[str], decision: Any, extra: dict[str, list[str]] | None = None) -> None:
     """The gate's verdict per report, with reasons, in the warehouse (mart_quality shows it)."""
     from warehouse.checks import set_status
 
     reasons = quarantine_reasons(decision)
+    for rid, why in (extra or {}).items():
+        reasons[rid] = why + reasons.get(rid, [])
     statuses = {rid: ("quarantined" if rid in reasons else "passed") for rid in report_ids}
     set_status(con, statuses, reasons)
 

@@ -42,8 +42,8 @@ def _marts(path: str) -> dict[str, list]:
 def test_dask_runner_gives_the_default_runners_results(prefect_harness, xxgk_env, tmp_path, monkeypatch):
     from distributed import LocalCluster
 
-    generate(14, tmp_path / "corpus", seed=3, pdf_share=0.0, error_share=0.2)
-    monkeypatch.setattr(etl, "PARSE_CHUNK", 4)  # 4 chunks: parallel work for the cluster
+    generate(10, tmp_path / "corpus", seed=7, pdf_share=0.0, error_share=0.2)
+    monkeypatch.setattr(etl, "PARSE_CHUNK", 3)  # 4 chunks: parallel work for the cluster
     # Prefect's task cache would hand the second run the first run's parse results.
     monkeypatch.setattr(etl, "parse_task", etl.parse_task.with_options(refresh_cache=True))
     monkeypatch.setenv("XXGK_MIN_DELAY", "0")
@@ -62,8 +62,8 @@ def test_dask_runner_gives_the_default_runners_results(prefect_harness, xxgk_env
 
     default, dask = results["default"], results["dask"]
     assert ran_on_dask, f"no parse task reached the Dask scheduler: {list(cluster.scheduler.task_prefixes)}"
-    assert default["counts"]["parsed"] == 14 and default["counts"]["parse_cached"] == 0
-    assert 0 < default["counts"]["quarantined"] < 14  # the planted errors
+    assert default["counts"]["parsed"] == 10 and default["counts"]["parse_cached"] == 0
+    assert 0 < default["counts"]["quarantined"] < 10  # the planted errors
     assert dask["counts"] == default["counts"]
 
     def outcomes(res):

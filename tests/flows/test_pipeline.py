@@ -58,10 +58,14 @@ def test_run_year_records_every_outcome_and_publishes(tmp_path, registry, monkey
     con = duckdb.connect(s.marts_path, read_only=True)
     try:
         quality = dict(con.execute("select report_id, status from mart_quality").fetchall())
+        why = dict(con.execute("select report_id, reasons from mart_quality").fetchall())
     finally:
         con.close()
     for r in ok:  # what the summary says is what was published
         assert quality[r.report_id] == r.outcome
+    # The unparseable document is kept and quarantined with its reason, not dropped.
+    assert quality[crashed.report_id] == "quarantined"
+    assert "stand-in parser crash" in why[crashed.report_id]
 
     # Second run: nothing changed, so nothing is parsed again (a failure is retried: the parser may be fixed).
     def only_the_failed_one(data, *args):
