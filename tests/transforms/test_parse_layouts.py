@@ -243,3 +243,23 @@ def test_table_words_in_narrative_are_not_taken_for_a_table():
             "办理行政许可事项 共计 120 件,行政处罚 5 件,本年新收申请 3 件。\n五、存在的主要问题及改进情况\n无")
     got = parse_text(text)
     assert got["active_disclosure"] is None and got["applications"] is None
+
+
+def test_f2019_page_with_blank_result_totals_like_shanghai_2019():
+    """Shanghai 2019 (FORMAT.md §6.1): F2019 tables as rowspan/colspan HTML, the 总计 cell of
+    every result row left blank. Blank totals whose six parts are printed are derived and flagged."""
+    from sources.render import render_html
+
+    want = make_report(12, template_ad=fs.F2019, template_app=fs.F2019, year=2019, agency="上海市人民政府办公厅")
+    printed = {k: dict(v) for k, v in want["applications"].items()}
+    leaves = fs.app_leaves(fs.F2019)
+    for key in leaves:
+        printed[key]["total"] = None
+    page = render_html({**want, "applications": printed}, title="2019年上海市人民政府办公厅政府信息公开工作年度报告",
+                       paragraphs=["本年度报告中所列数据统计期限从2019年1月1日到12月31日止。"])
+    got = parse_report(page)
+    assert got["templates"] == want["templates"]
+    assert (got["agency"], got["year"]) == ("上海市人民政府办公厅", 2019)
+    assert_same_cells(got, want)  # totals derived = the printed parts' sums
+    assert all(codes_at(got, f"applications.{k}.total") == {"cell_derived"} for k in leaves)
+    assert not codes_at(got, "applications.total_processed.total")
