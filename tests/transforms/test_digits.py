@@ -24,6 +24,8 @@ from transforms import formatspec as fs
 from transforms.digits import solve_active_disclosure, solve_applications, solve_review_litigation, splits
 
 RUNS = Path(__file__).parent.parent / "fixtures" / "runs"
+# The same report's original page, with its real cell boundaries, is a bundled sample.
+PAGE = Path(__file__).resolve().parents[2] / "sources" / "samples" / "pingtan_2023.html"
 COLS = [c.key for c in fs.APPLICANT_COLUMNS]
 RL_COLS = [o.key for o in fs.RL_OUTCOMES]
 RL_GROUPS = [g.key for g in fs.RL_GROUPS]
@@ -70,7 +72,7 @@ def test_splits_equal_brute_force(run, n):
 
 def _truth() -> dict:
     """Cells of the three tables from the HTML, whose cells have real boundaries."""
-    root = lxml.html.parse(str(RUNS / "pingtan_2023.html")).getroot()
+    root = lxml.html.parse(str(PAGE)).getroot()
     tables = [
         [[" ".join(td.text_content().split()) for td in tr if td.tag in ("td", "th")] for tr in t.iter("tr")]
         for t in root.iter("table")

@@ -10,6 +10,7 @@ from transforms.checks import flat_cells
 from transforms.parse import parse_report
 
 FIX = Path(__file__).parent.parent / "fixtures"
+PINGTAN_PAGE = Path(__file__).resolve().parents[2] / "sources" / "samples" / "pingtan_2023.html"
 
 
 def test_huaian_pdf_parses_exactly():
@@ -24,7 +25,7 @@ def test_huaian_pdf_parses_exactly():
 
 
 def test_pingtan_run_together_text_never_gives_a_wrong_number():
-    html = parse_report((FIX / "runs" / "pingtan_2023.html").read_bytes())
+    html = parse_report(PINGTAN_PAGE.read_bytes())
     text = parse_report((FIX / "runs" / "pingtan_2023.txt").read_bytes())
     truth, got = flat_cells(html), flat_cells(text)
     assert len(truth) == 200 and not [f for f in html["findings"] if f["code"] == "invariant_violation"]
@@ -40,7 +41,7 @@ def test_pingtan_run_together_text_never_gives_a_wrong_number():
 
 
 def test_pingtan_page_and_text_agree_on_metadata_and_templates():
-    html = parse_report((FIX / "runs" / "pingtan_2023.html").read_bytes())
+    html = parse_report(PINGTAN_PAGE.read_bytes())
     text = parse_report((FIX / "runs" / "pingtan_2023.txt").read_bytes())
     for key in ("agency", "year", "templates"):
         assert html[key] == text[key]
