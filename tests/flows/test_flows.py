@@ -14,19 +14,25 @@ from flows import pipeline as pl
 pytestmark = pytest.mark.slow
 
 
-def _artifacts(keys: list[str]):
+def _artifacts(keys: list[str], flow_run_id=None):
+    """The artifacts of one flow run (other tests in the session create the same keys)."""
     from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId, ArtifactFilterKey
+
+    flt = ArtifactFilter(key=ArtifactFilterKey(any_=keys))
+    if flow_run_id is not None:
+        flt.flow_run_id = ArtifactFilterFlowRunId(any_=[flow_run_id])
 
     async def read():
         async with get_client() as client:
-            return await client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=keys)))
+            return await client.read_artifacts(artifact_filter=flt)
 
     return {a.key: a for a in asyncio.run(read())}
 
 
 def test_etl_year_publishes_and_explains_each_report(prefect_harness, xxgk_env):
-    result = etl.etl_year(year=2024)
+    state = etl.etl_year(year=2024, return_state=True)
+    result = state.result()
 
     c = result["counts"]
     assert c["sources"] == 5 and c["fetched"] == 5 and c["parsed"] == 5
@@ -42,7 +48,8 @@ def test_etl_year_publishes_and_explains_each_report(prefect_harness, xxgk_env):
             con.close()
         assert years == {2024}
 
-    arts = _artifacts(["xxgk-reports-2024", "xxgk-summary-2024", "xxgk-data-docs-2024"])
+    arts = _artifacts(["xxgk-reports-2024", "xxgk-summary-2024", "xxgk-data-docs-2024"],
+                      state.state_details.flow_run_id)
     assert arts["xxgk-reports-2024"].type == "table"
     table = json.loads(arts["xxgk-reports-2024"].data)
     assert {(r["agency"], r["outcome"], r["reasons"]) for r in table} == {
