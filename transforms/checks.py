@@ -65,6 +65,34 @@ def _statement(check: fs.Check) -> str:
 
 
 @lru_cache(maxsize=4096)
+def _plain_paths(check: fs.Check) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """Both sides as plain cell paths of this year, or None when a term is subtracted,
+    constant or of the previous year (those take the general path)."""
+    sides = []
+    for side in _terms(check):
+        if any(sign < 0 or const is not None or is_prev for sign, _t, const, is_prev, _p in side):
+            return None
+        sides.append(tuple(path for *_rest, path in side))
+    return sides[0], sides[1]
+
+
+def _int_sides(check: fs.Check, cells: dict) -> tuple[int, int] | None:
+    paths = _plain_paths(check)
+    if paths is None:
+        return None
+    sums = []
+    for side in paths:
+        total = 0
+        for path in side:
+            v = cells.get(path)
+            if type(v) is not int:  # None (blank, "/", missing) or a decimal: the general path
+                return None
+            total += v
+        sums.append(total)
+    return sums[0], sums[1]
+
+
+@lru_cache(maxsize=4096)
 def _terms(check: fs.Check):
     """Each side's terms parsed once: (sign, term, constant or None, previous year?, path)."""
     sides = []
@@ -93,6 +121,11 @@ def evaluate_check(check: fs.Check, report: dict, prev: dict | None = None, mark
         prev_markers = cell_markers(prev) if prev is not None else {}
     if prev_cells is None:
         prev_cells = flat_cells(prev) if prev is not None else {}
+    fast = _int_sides(check, cells)
+    if fast is not None:  # the common case: every cell printed as a whole number
+        lhs, rhs = fast
+        return CheckResult(check.id, check.scope, check.severity, PASS if _OPS[check.op](lhs, rhs) else FAIL,
+                           lhs, rhs, _statement(check))
     sides: list[Decimal | int] = []
     na_used: list[str] = []
     blank: list[str] = []
