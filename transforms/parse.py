@@ -354,6 +354,7 @@ class _Reader:
 
 
 # --------------------------------------------------------------------------- metadata
+_TITLE_PREFIX = re.compile(r"^(标题|题名|名称)\s*:\s*")
 _AGENCY_LIKE = re.compile(
     r"^[\u4e00-\u9fff()]{2,40}(局|办|委|会|厅|院|府|处|室|中心|镇|乡|街道|区|县|市|州|盟|旗|所|站|队|部|署|行|司)$")
 
@@ -364,7 +365,8 @@ def _title_candidates(text: str, html_title: str | None) -> list[str]:
     if html_title and _TITLE_LINE.search(html_title):
         candidates.append(re.split(r"[_|]| - ", html_title)[0].strip())
     # Pages start with navigation menus: look further down, but only at title-like lines.
-    lines = [re.sub(r"^(标题|题名|名称)\s*:\s*", "", ln.strip()).strip(" |") for ln in text[:8000].split("\n")[:80]]
+    lines = [ln.strip() for ln in text[:8000].split("\n")[:80]]
+    lines = [_TITLE_PREFIX.sub("", ln).strip(" |") if "报告" in ln else ln.strip(" |") for ln in lines]
     for i, line in enumerate(lines):
         if (_TITLE_LINE.search(line) and len(line) <= 60 and "。" not in line
                 and not re.match(r"^(根据|按照|依据|本报告|现|特|为)", line)):
