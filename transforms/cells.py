@@ -18,6 +18,7 @@ BLANK = "blank"
 NA = "na"
 UNREADABLE = "unreadable"
 
+_MAX_CELL_CHARS = 40  # no count or amount of these tables is longer; int() of huge strings is refused
 _NA_MARKS = frozenset({"/", "\\", "-", "--", "---", "×", "x", "X", "-/-", "/ /", "//", "—", "——", "–", "－", "／"})
 _ZERO_WORDS = frozenset({"〇", "零", "无", "0件"})
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(?:[,，]\d{3})+(?:\.\d+)?$")
@@ -54,6 +55,8 @@ def _as_python(d: Decimal) -> int | float:
 
 def read_cell(raw: str | None, vtype: str = fs.COUNT) -> Cell:
     text = (raw or "").strip()
+    if len(text) > _MAX_CELL_CHARS:
+        return Cell(None, UNREADABLE, f"a cell of {len(text)} characters is not a number of this table")
     if text.isascii() and text.isdigit() and vtype != fs.AMOUNT:  # the common case, fast
         return Cell(int(text), None)
     if not text:

@@ -44,7 +44,8 @@ def sniff_kind(data: bytes) -> str:
     head = data[:2048].lstrip()
     if head.startswith(b"%PDF-") or b"%PDF-" in data[:1024]:
         return PDF
-    if head.startswith(b"PK\x03\x04"):
+    # A zip: the local header, or (when that is damaged) the end-of-directory record.
+    if head.startswith(b"PK\x03\x04") or (head.startswith(b"PK") and b"PK\x05\x06" in data[-70000:]):
         return DOCX
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         return DOC

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import io
 import zipfile
+import zlib
 
 from lxml import etree
 
@@ -53,7 +54,7 @@ def _render(body, out: list[str]) -> None:
 def docx_to_text(data: bytes) -> str:
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile as exc:
+    except (zipfile.BadZipFile, ValueError, EOFError, OSError, NotImplementedError) as exc:
         raise DocxError(f"not a zip archive: {exc}") from exc
     infos = zf.infolist()
     if len(infos) > MAX_ENTRIES:
@@ -64,8 +65,12 @@ def docx_to_text(data: bytes) -> str:
         raise DocxError("no word/document.xml: not a Word document") from exc
     if info.file_size > MAX_DOCUMENT_BYTES or info.file_size > MAX_RATIO * max(1, info.compress_size):
         raise DocxError(f"word/document.xml expands to {info.file_size} bytes: refused (zip bomb?)")
-    with zf.open(info) as fh:
-        xml = fh.read(MAX_DOCUMENT_BYTES + 1)
+    try:
+        with zf.open(info) as fh:
+            xml = fh.read(MAX_DOCUMENT_BYTES + 1)
+    except (RuntimeError, NotImplementedError, zlib.error, zipfile.BadZipFile, ValueError, EOFError, OSError) as exc:
+        # encrypted entry, unknown compression, corrupt deflate, a header that lies
+        raise DocxError(f"word/document.xml cannot be read: {type(exc).__name__}: {exc}") from exc
     if len(xml) > MAX_DOCUMENT_BYTES:
         raise DocxError("word/document.xml is larger than its header says: refused")
     try:

@@ -551,9 +551,12 @@ def parse_text(text: str, *, agency: str | None = None, year: int | None = None,
     _apply_runs(reader, tables, narrative)
     for table, keys in reader.short.items():
         for key in keys:
-            for col in tables[table].values[key]:
+            values = tables[table].values
+            paths = ([f"{table}.{g}.{o}" for g in values for o in values[g]] if key == "_all"
+                     else [f"{table}.{key}.{col}" for col in values[key]])
+            for path in paths:
                 f.add("cell_ambiguous", "fewer values than cells in a layout that drops blank cells: "
-                      "which cells are blank is unknown", f"{table}.{key}.{col}")
+                      "which cells are blank is unknown", path)
     _derive_totals(tables, f)
 
     legacy = not any(t.present for t in tables.values()) and bool(_LEGACY.search(text))

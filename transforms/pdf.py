@@ -27,6 +27,7 @@ import io
 import logging
 import re
 import unicodedata
+import zlib
 from collections import Counter
 from dataclasses import dataclass
 
@@ -75,6 +76,32 @@ class _Item:
     margin: bool = False  # a text line in the top or bottom margin (running header/footer?)
 
 
+MAX_INFLATED = 60 * 1024 * 1024  # all Flate streams together, inflated; real reports stay far below
+MAX_STREAM_RATIO = 400  # one stream inflating more than this (and past 4 MB) is a compression bomb
+_FLATE_STREAM = re.compile(rb"/FlateDecode[^>]*>>\s*stream\r?\n", re.DOTALL)
+_BARE_REF_OBJ = re.compile(rb"(?<![\d])(\d{1,7})\s+(\d{1,5})\s+obj\s*(\d{1,7})\s+(\d{1,5})\s+R\s*endobj")
+
+
+def _refuse_traps(data: bytes) -> None:
+    """Inputs that keep pdfminer busy for minutes or for ever, refused up front (found by
+    fuzzing): compression bombs, and an object that is nothing but a reference to itself."""
+    for m in _BARE_REF_OBJ.finditer(data):
+        if m.group(1, 2) == m.group(3, 4):
+            raise PdfError(f"malformed PDF: object {int(m.group(1))} refers to itself")
+    inflated = 0
+    for m in _FLATE_STREAM.finditer(data):
+        end = data.find(b"endstream", m.end())
+        raw = data[m.end(): end if end > 0 else len(data)]
+        d = zlib.decompressobj()
+        try:
+            size = len(d.decompress(raw, MAX_INFLATED - inflated + 1))
+        except zlib.error:
+            continue  # not ours to judge: pdfminer reports broken streams itself
+        inflated += size
+        if inflated > MAX_INFLATED or (size > 4 * 1024 * 1024 and size > MAX_STREAM_RATIO * max(1, len(raw))):
+            raise PdfError(f"PDF stream inflates to more than {size // (1024 * 1024)} MB: refused (compression bomb?)")
+
+
 def pdf_to_text(data: bytes, *, max_pages: int = MAX_PAGES) -> str:
     """Text of a PDF report with its table rows as pipe-separated lines."""
     if not isinstance(data, bytes | bytearray):
@@ -83,6 +110,7 @@ def pdf_to_text(data: bytes, *, max_pages: int = MAX_PAGES) -> str:
         raise PdfError(f"PDF too large: {len(data)} bytes (limit {MAX_BYTES})")
     if b"%PDF-" not in data[:1024]:
         raise PdfError("not a PDF: no %PDF- header")
+    _refuse_traps(data)
     try:
         with pdfplumber.open(io.BytesIO(data)) as pdf:
             n = len(pdf.pages)
