@@ -264,6 +264,7 @@ class Fetcher:
         user_agent: str = USER_AGENT,
         max_retry_after_s: float = 60.0,
         workers: int = 8,
+        max_body_seconds: float | None = None,
     ):
         if max_per_host < 1:
             raise ValueError(f"max_per_host must be at least 1, got {max_per_host}")
@@ -278,6 +279,9 @@ class Fetcher:
         self.max_redirects = max_redirects
         self.user_agent = user_agent
         self.max_retry_after_s = max_retry_after_s
+        # The read timeout bounds each pause; this bounds the whole body (a slow drip):
+        # by default three read timeouts, 90 s with the pipeline's 30 s.
+        self.max_body_seconds = max_body_seconds if max_body_seconds is not None else 3 * self.timeout[1]
         self.workers = max(1, workers)
         self._gates: dict[str, _HostGate] = {}
         self._gates_lock = threading.Lock()
@@ -504,9 +508,18 @@ class Fetcher:
                 )
         chunks: list[bytes] = []
         got = 0
+        deadline = time.monotonic() + self.max_body_seconds
         try:
             for chunk in resp.iter_content(chunk_size=64 * 1024):
                 got += len(chunk)
+                if time.monotonic() > deadline:
+                    raise self._fail(
+                        TIMEOUT,
+                        f"body still arriving after {self.max_body_seconds:g} s ({got} bytes)",
+                        requests_made,
+                        url,
+                        resp.status_code,
+                    )
                 if got > self.max_bytes:
                     raise self._fail(
                         TOO_LARGE,
