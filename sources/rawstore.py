@@ -18,11 +18,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 MANIFEST_FIELDS = (
     "agency",
@@ -44,6 +46,31 @@ MANIFEST_FIELDS = (
     "last_modified",
     "new_version",
 )
+
+
+_SECRET_PARAMS = re.compile(
+    r"(?i)^(token|access_token|auth|authorization|key|api_?key|secret|password|passwd|pwd|sig|signature|sessionid)$")
+
+
+def redact_url(url: str | None) -> str | None:
+    """The URL without secrets: the password of ``user:password@`` and the values of
+    token-like query parameters become ``***``. Used wherever a URL is stored or shown."""
+    if not url or ("@" not in url and "=" not in url):
+        return url
+    try:
+        p = urlsplit(url)
+    except ValueError:
+        return url
+    netloc = p.netloc
+    if "@" in netloc:
+        user, host = netloc.rsplit("@", 1)
+        netloc = (user.split(":", 1)[0] + ":***@" if ":" in user else "***@") + host
+    query = "&".join(
+        (k + "=***") if _SECRET_PARAMS.match(k) else part
+        for part in p.query.split("&") if part
+        for k in [part.split("=", 1)[0]]
+    ) if p.query else p.query
+    return urlunsplit((p.scheme, netloc, p.path, query, p.fragment))
 
 
 def sha256_hex(data: bytes) -> str:
@@ -104,6 +131,8 @@ class RawStore:
         if unknown:
             raise ValueError(f"unknown manifest field(s): {', '.join(sorted(unknown))}")
         full = {k: row.get(k) for k in MANIFEST_FIELDS}
+        for key in ("url", "final_url"):  # credentials in a URL are used, never written down
+            full[key] = redact_url(full[key])
         line = (json.dumps(full, ensure_ascii=False, sort_keys=False) + "\n").encode("utf-8")
         with self._lock:
             fd = os.open(self.manifest_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
@@ -142,10 +171,10 @@ class RawStore:
     def latest(self, url: str) -> dict | None:
         """The last row with a stored body for ``url`` (its etag/last_modified are the validators)."""
         with self._lock:
-            row = self._latest.get(url)
+            row = self._latest.get(redact_url(url))
         return dict(row) if row else None
 
     def versions(self, url: str) -> list[str]:
         """Distinct bodies seen for ``url``, oldest first."""
         with self._lock:
-            return list(self._versions.get(url, ()))
+            return list(self._versions.get(redact_url(url), ()))

@@ -52,3 +52,18 @@ def test_versions_keep_old_bodies(tmp_path):
     assert st.versions("http://x/a") == digests[:2]
     assert st.latest("http://x/a")["sha256"] == digests[0]
     assert st.get(digests[1]) == b"v2"
+
+
+def test_credentials_in_urls_are_never_written_to_the_manifest(tmp_path):
+    from sources.rawstore import RawStore, redact_url
+
+    assert redact_url("http://u:pw@h.gov.cn/a?token=abc&id=3") == "http://u:***@h.gov.cn/a?token=***&id=3"
+    assert redact_url("http://h.gov.cn/a?id=3") == "http://h.gov.cn/a?id=3"
+    store = RawStore(tmp_path)
+    sha, _ = store.put(b"body")
+    store.record({"url": "http://u:pw@h.gov.cn/a?token=abc", "final_url": "http://h.gov.cn/a?sig=zz",
+                  "status": "fetched", "sha256": sha})
+    text = (tmp_path / "manifest.jsonl").read_text(encoding="utf-8") if (tmp_path / "manifest.jsonl").exists() \
+        else "".join(map(str, store.rows()))
+    assert "pw" not in text and "abc" not in text and "zz" not in text
+    assert store.latest("http://u:pw@h.gov.cn/a?token=abc")["sha256"] == sha  # still found by the real URL
