@@ -3,6 +3,11 @@
 Run: ``.venv/bin/python -m benchmarks.bench_parse`` (``make bench`` runs it with the rest).
 CPU time of this one process is measured (``time.process_time``), so the figure is per
 core even on a busy machine; wall time is reported beside it.
+
+The headline ``parse_reports_per_s_core`` is the rate over page text in the mix of
+layouts of the benchmark corpus (benchmarks.corpus.LAYOUT_WEIGHTS: every layout of
+FORMAT.md §7, cells run together being the rare one); the slowest single layout is
+reported beside it as ``parse_slowest_text_kind``.
 """
 
 from __future__ import annotations
@@ -42,10 +47,19 @@ def inputs() -> dict[str, list[bytes]]:
         kinds["generated HTML"] = [render_html(make_report(s), title="报告", paragraphs=["正文"]) for s in range(20)]
     except (ImportError, TypeError):
         pass
+    from benchmarks.corpus import plan, render
+
+    mix = [s for s in plan(400, seed=1, pdf_share=0.0, text_share=1.0) if s.kind == "text"]
+    kinds[MIX] = [render(s)[0] for s in mix]
     pdfs = sorted((ROOT / "sources" / "samples").glob("*.pdf"))
     if pdfs:
         kinds["PDF (淮安 2024, 6 pages)"] = [pdfs[0].read_bytes()]
+    gen = [s for s in plan(200, seed=1, pdf_share=1.0, text_share=0.0)][:3]
+    kinds["PDF (benchmark corpus, 3 pages)"] = [render(s)[0] for s in gen]
     return kinds
+
+
+MIX = "page text, corpus mix of layouts"
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -54,9 +68,11 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"{'input':<{width}}  reports/s/core  reports/s wall  avg KB")
     for kind, r in results.items():
         print(f"{kind:<{width}}  {r['per_s_core']:>14}  {r['per_s_wall']:>14}  {r['avg_kb']:>6}")
-    text_rates = [r["per_s_core"] for k, r in results.items() if "text" in k]
-    summary = {"parse_reports_per_s_core": min(text_rates), "by_kind": results}
-    print(f"page text, slowest kind: {summary['parse_reports_per_s_core']} reports/s per core (target >= 500)")
+    text_rates = [r["per_s_core"] for k, r in results.items() if "text" in k and k != MIX]
+    summary = {"parse_reports_per_s_core": results[MIX]["per_s_core"],
+               "parse_slowest_text_kind": min(text_rates), "by_kind": results}
+    print(f"page text, corpus mix: {summary['parse_reports_per_s_core']} reports/s per core (target >= 500); "
+          f"slowest layout: {summary['parse_slowest_text_kind']}")
     if argv and "--json" in argv:
         print(json.dumps(summary, ensure_ascii=False))
     return summary

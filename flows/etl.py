@@ -27,6 +27,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.concurrency.sync import concurrency
+from prefect.utilities.annotations import quote
 
 from flows import pipeline as pl
 from flows.settings import Settings, load_settings
@@ -35,6 +36,7 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # no usage statistics fr
 
 WRITER_LIMIT = "xxgk-warehouse-writer"
 PARSE_CHUNK = 200  # documents per parse task: a batch large enough to amortise the task overhead
+PARSE_IN_FLIGHT = 2  # parse chunks running at once on the default (thread) runner
 
 
 def previous_year(now: dt.datetime | None = None) -> int:
@@ -125,7 +127,13 @@ def parse_chunks(chunks: list[list[dict[str, Any]]], settings: Settings) -> dict
 
         runner = DaskTaskRunner(address=settings.dask_address) if settings.dask_address else DaskTaskRunner()
         return parse_on_dask.with_options(task_runner=runner)(chunks, settings)
-    return _collect([parse_task.submit(chunk, settings) for chunk in chunks])
+    # Threads share one GIL: more than PARSE_IN_FLIGHT chunks at once only add memory (PDFs).
+    futures = []
+    for i, chunk in enumerate(chunks):
+        if i >= PARSE_IN_FLIGHT:
+            futures[i - PARSE_IN_FLIGHT].wait()
+        futures.append(parse_task.submit(chunk, settings))
+    return _collect(futures)
 
 
 def ensure_writer_limit() -> None:
@@ -233,24 +241,26 @@ def _run(year: int, settings: Settings, summary: pl.RunSummary) -> None:
     items = pl.parse_items(outcomes)
     chunks = [items[i : i + PARSE_CHUNK] for i in range(0, len(items), PARSE_CHUNK)]
     parsed = parse_chunks(chunks, settings)
-    outcomes, parsed = attachments_task(outcomes, parsed, settings)
+    outcomes, parsed = attachments_task(quote(outcomes), quote(parsed), settings)
     summary.reports = outcomes
     pl.apply_parsed(outcomes, parsed)
 
     ensure_writer_limit()
     with concurrency(WRITER_LIMIT, occupy=1), pl.writer_lock(settings):
-        outcomes, report_ids = load_task(outcomes, parsed, settings)
+        # quote(): Prefect would walk every report of these arguments looking for futures (minutes at 10,000).
+        outcomes, report_ids = load_task(quote(outcomes), quote(parsed), settings)
         if not report_ids:
             summary.gate_reason = "no report was parsed: nothing to publish"
             return
         outcomes, checks_df, decision, reports_df, allowed, summary.gate_reason = validate_task(
-            outcomes, report_ids, settings, year
+            quote(outcomes), quote(report_ids), settings, year
         )
         if allowed:
-            publish_task(outcomes, pl.quarantine_reasons(decision), settings)
+            publish_task(quote(outcomes), quote(pl.quarantine_reasons(decision)), settings)
             summary.published = True
             summary.marts_path = str(settings.marts_path.resolve())
-        summary.data_docs_path = data_docs_task(settings, checks_df, year, decision, reports_df)
+        summary.data_docs_path = data_docs_task(settings, quote(checks_df), year, quote(decision),
+                                                quote(reports_df))
 
 
 def resolve_years(years: list[int] | None = None, start: int | None = None, end: int | None = None) -> list[int]:

@@ -1,0 +1,135 @@
+"""End to end: the Prefect flow ``etl_year`` against a bare loop, side by side in one run.
+
+    .venv/bin/python -m benchmarks.bench_e2e [--n 10000] [--out benchmarks/out]
+
+1. The corpus (benchmarks.corpus, reused when already generated with the same parameters)
+   is served by its own process on loopback (benchmarks.serve_corpus).
+2. A Prefect server is started once (benchmarks.prefect_server), as a deployment has one.
+3. In this order, each in a fresh process on a fresh data folder: the bare loop
+   (benchmarks.bare_loop), the pipeline's first run (benchmarks.run_pipeline: ``etl_year``
+   with the fetch politeness relaxed for loopback), and the pipeline again with nothing
+   changed (same data folder: 304 answers, parse cache hits, loads that change nothing).
+4. The published marts are queried read-only (benchmarks.bench_marts).
+
+Every process is measured from outside: wall time, CPU time (user + system) and peak RSS
+(``ru_maxrss`` from ``os.wait4``), and from inside (seconds of the run, imports excluded).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks import bench_marts, corpus
+from benchmarks.prefect_server import prefect_env, prefect_server
+from benchmarks.serve_corpus import serve_in_process
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def measure(args: list[str], env: dict[str, str] | None = None, label: str = "") -> dict:
+    """Run ``python -m <args>`` in a child; wall, CPU and peak RSS of that child, plus its JSON line."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, "-m", *args], cwd=ROOT, env=env, stdout=out, stderr=err,
+                                text=True)
+        _pid, status, ru = os.wait4(proc.pid, 0)  # the rusage of this child alone
+        wall = time.perf_counter() - t0
+        proc.returncode = code = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    if code != 0:
+        raise RuntimeError(f"{label or args[0]} failed (exit {code}):\n{stderr[-3000:]}")
+    lines = [ln for ln in stdout.splitlines() if ln.startswith("{")]
+    inner = json.loads(lines[-1]) if lines else {}
+    return {"wall_s": round(wall, 3), "cpu_s": round(ru.ru_utime + ru.ru_stime, 3),
+            "peak_rss_mb": round(ru.ru_maxrss / 1024, 1),  # Linux reports kilobytes
+            "inner_s": inner.get("seconds"), "detail": inner}
+
+
+def source_fingerprint() -> str:
+    """Hash of the project's Python and SQL sources (a change between the runs invalidates them)."""
+    h = hashlib.sha256()
+    for pkg in ("flows", "transforms", "expectations", "warehouse", "sources"):
+        for p in sorted((ROOT / pkg).rglob("*")):
+            if p.suffix in (".py", ".sql") and p.is_file():
+                h.update(str(p.relative_to(ROOT)).encode() + b"\0" + p.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def run(n: int, out: str | Path, seed: int = 0, year: int = 2024, keep: bool = False, progress=print) -> dict:
+    out = Path(out).resolve()
+    corpus_dir = out / "corpus"
+    work = out / "e2e"
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+    progress(f"corpus: {n} reports in {corpus_dir}")
+    info = corpus.generate(n, corpus_dir, seed=seed, year=year)
+    code_at_start = source_fingerprint()
+    results: dict = {"reports": n, "corpus": {"counts": info.counts, "bytes": info.bytes, "seed": seed}}
+    with serve_in_process(corpus_dir) as base, prefect_server(work / "prefect") as api:
+        registry = corpus.registry_for(corpus_dir, base, work / "registry.csv")
+        env = prefect_env(work / "prefect", api)
+        for var in [v for v in env if v.startswith("XXGK_")]:
+            del env[var]  # only what run_pipeline sets: no setting leaks in from the shell
+
+        progress("bare loop: fetch, parse, load")
+        bare = measure(["benchmarks.bare_loop", "--registry", str(registry), "--home", str(work / "bare"),
+                        "--year", str(year)], env, "bare loop")
+        progress(f"  {bare['wall_s']} s")
+        pipe_args = ["benchmarks.run_pipeline", "--registry", str(registry), "--home", str(work / "pipeline"),
+                     "--year", str(year)]
+        progress("pipeline (etl_year), first run")
+        first = measure(pipe_args, env, "pipeline")
+        progress(f"  {first['wall_s']} s")
+        progress("pipeline (etl_year), unchanged re-run")
+        rerun = measure(pipe_args, env, "pipeline re-run")
+        progress(f"  {rerun['wall_s']} s")
+    marts = bench_marts.run(work / "pipeline" / "marts.duckdb")
+    # "Nothing changed" must hold for the re-run to mean anything: a parser change between
+    # the two runs (another parser version) makes it a full re-parse.
+    rc = rerun["detail"].get("counts") or {}
+    unchanged = rc.get("fetched") == 0 and rc.get("parse_cached") == rc.get("parsed") and \
+        source_fingerprint() == code_at_start
+    if not unchanged:
+        progress(f"WARNING: the re-run was not a run with nothing changed ({rc}); its ratio is not valid")
+    results.update({
+        "pipeline_over_bare": round(first["wall_s"] / bare["wall_s"], 3),
+        "pipeline_over_bare_cpu": round(first["cpu_s"] / bare["cpu_s"], 3),
+        "pipeline_over_bare_inner": round(first["inner_s"] / bare["inner_s"], 3),
+        "rerun_over_first": round(rerun["wall_s"] / first["wall_s"], 3),
+        "rerun_over_first_cpu": round(rerun["cpu_s"] / first["cpu_s"], 3),
+        "rerun_unchanged": unchanged,
+        "peak_rss_mb": max(first["peak_rss_mb"], rerun["peak_rss_mb"]),
+        "mart_query_ms": marts["mart_query_ms"],
+        "runs": {"bare": bare, "pipeline_first": first, "pipeline_rerun": rerun},
+        "marts": marts,
+    })
+    if not keep:
+        shutil.rmtree(work / "bare", ignore_errors=True)
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.bench_e2e")
+    ap.add_argument("--n", type=int, default=int(os.environ.get("XXGK_BENCH_N", "10000")))
+    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "out"))
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args(argv)
+    res = run(args.n, args.out, args.seed, progress=lambda m: print(m, file=sys.stderr, flush=True))
+    print(json.dumps(res, ensure_ascii=False, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
