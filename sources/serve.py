@@ -66,6 +66,7 @@ def _handler_for(root: Path) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "xxgk-samples/0.1"
         protocol_version = "HTTP/1.1"  # keep-alive, so the fetcher's pool is exercised
+        disable_nagle_algorithm = True  # else each keep-alive response waits ~40 ms for an ACK
 
         def log_message(self, format, *args):  # noqa: A002 - quiet: the fetcher reports outcomes
             pass
