@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from flows.settings import Settings
+from sources.rawstore import redact_url
 
 Progress = Callable[[str], None]
 
@@ -65,7 +66,7 @@ class ReportOutcome:
             "reasons": "; ".join(self.reasons),
             "report_id": self.report_id or "",
             "sha256": (self.content_sha256 or "")[:12],
-            "url": self.url,
+            "url": redact_url(self.url),
         }
 
 
@@ -353,32 +354,79 @@ def parse_batch(items: list[dict[str, Any]], settings: Settings, progress: Progr
 
     Returns {cache key: {"ok", "report", "narrative", "error", "cached"}}. An unchanged
     document (same content hash, registry metadata and parser version) is read from the
-    parsed cache under ``$XXGK_HOME/parsed/`` instead of being parsed again.
+    parsed cache under ``$XXGK_HOME/parsed/`` instead of being parsed again. The others are
+    parsed in worker processes with a time limit each (``parse_timeout``; 0 parses here).
     """
     version = parser_version()
     store = _body_store(settings)
     out: dict[str, dict] = {}
-    for i, it in enumerate(items, 1):
+    todo: list[tuple[str, dict[str, Any]]] = []
+    for it in items:
         key = parse_cache_key(it["sha256"], it.get("agency"), it.get("year"), version)
-        out[key] = _parse_cached(store, settings, key, it)
-        if i % 50 == 0 or i == len(items):
-            progress(f"parsed {i}/{len(items)}")
+        hit = _read_cache(settings, key)
+        if hit is not None:
+            out[key] = hit
+        else:
+            todo.append((key, it))
+    finished = len(out)
+
+    def done(i: int, result: dict | None, error: str | None) -> None:
+        nonlocal finished
+        key, _it = todo[i]
+        if error is not None:
+            out[key] = {"ok": False, "error": error[:500], "cached": False}
+        else:
+            _write_atomic(_cache_path(settings, key), json.dumps(result, ensure_ascii=False, default=str))
+            out[key] = {**result, "ok": True, "cached": False}
+        finished += 1
+        if finished % 50 == 0 or finished == len(items):
+            progress(f"parsed {finished}/{len(items)}")
+
+    if settings.parse_timeout == 0 or len(todo) == 0:
+        for i, (_key, it) in enumerate(todo):
+            try:
+                done(i, parse_one(store.get(it["sha256"]), it.get("agency"), it.get("year"), it.get("content_type")),
+                     None)
+            except Exception as e:  # noqa: BLE001 - any parser failure quarantines this report only
+                done(i, None, f"{type(e).__name__}: {e}".strip())
+    else:
+        from flows.parsepool import default_workers, shared_pool
+
+        pool = shared_pool(settings.parse_workers or default_workers(), settings.parse_timeout)
+        jobs = [(str(store.path_of(it["sha256"])), it.get("agency"), it.get("year"), it.get("content_type"))
+                for _key, it in todo]
+        pool.run(parse_file, jobs, done)
+    if items and finished == len(out) and not todo:
+        progress(f"parsed {len(items)}/{len(items)} (all from the cache)")
     return out
 
 
-def _parse_cached(store, settings: Settings, key: str, it: dict[str, Any]) -> dict[str, Any]:
+def parse_file(path: str, agency: str | None, year: int | None, content_type: str | None) -> dict[str, Any]:
+    """``parse_one`` of a raw-store file, in a parse worker (reads the file there, not over a pipe)."""
+    with open(path, "rb") as f:
+        return parse_one(f.read(), agency, year, content_type)
+
+
+def _read_cache(settings: Settings, key: str) -> dict[str, Any] | None:
     path = _cache_path(settings, key)
-    if path.is_file():
-        try:
-            return {**json.loads(path.read_text(encoding="utf-8")), "ok": True, "cached": True}
-        except (OSError, ValueError):
-            pass  # a damaged cache entry is parsed again
+    if not path.is_file():
+        return None
+    try:
+        return {**json.loads(path.read_text(encoding="utf-8")), "ok": True, "cached": True}
+    except (OSError, ValueError):
+        return None  # a damaged cache entry is parsed again
+
+
+def _parse_cached(store, settings: Settings, key: str, it: dict[str, Any]) -> dict[str, Any]:
+    hit = _read_cache(settings, key)
+    if hit is not None:
+        return hit
     try:
         data = store.get(it["sha256"])
         parsed = parse_one(data, it.get("agency"), it.get("year"), it.get("content_type"))
     except Exception as e:  # noqa: BLE001 - any parser failure quarantines this report only
         return {"ok": False, "error": f"{type(e).__name__}: {e}".strip()[:500], "cached": False}
-    _write_atomic(path, json.dumps(parsed, ensure_ascii=False, default=str))
+    _write_atomic(_cache_path(settings, key), json.dumps(parsed, ensure_ascii=False, default=str))
     return {**parsed, "ok": True, "cached": False}
 
 
@@ -440,7 +488,7 @@ def documents(outcomes: list[ReportOutcome], parsed: dict[str, dict]) -> list[tu
         doc = Document(
             agency=o.agency,
             year=o.year,
-            source_url=o.url,
+            source_url=redact_url(o.url),  # credentials in a registry URL are used, never published
             content_sha256=o.content_sha256,
             fetched_at=_as_datetime(o.fetched_at),
             province=getattr(s, "province", None),
@@ -535,8 +583,13 @@ def parse_failures(frames) -> dict[str, list[str]]:
     f = frames.findings
     if f is None or len(f) == 0:
         return {}
-    failed = f[f["code"] == "parse_failed"]
-    return {rid: [f"parse failed: {msg}"] for rid, msg in zip(failed["report_id"], failed["message"], strict=True)}
+    # The parser's own reason when a document could not be read at all (a crash, a zip bomb,
+    # an encrypted PDF): more precise than the H7 "table missing" that follows from it.
+    failed = f[(f["code"] == "parse_failed") | ((f["where"] == "document") & (f["severity"] == "error"))]
+    out: dict[str, list[str]] = {}
+    for rid, code, msg in zip(failed["report_id"], failed["code"], failed["message"], strict=True):
+        out.setdefault(rid, []).append(f"parse failed: {msg}" if code == "parse_failed" else f"unreadable: {msg}")
+    return out
 
 
 def record_gate(con, report_ids: list[str], decision: Any, extra: dict[str, list[str]] | None = None) -> None:

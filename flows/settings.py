@@ -44,6 +44,9 @@ class Settings:
     timeout: float = 30.0  # XXGK_TIMEOUT: seconds per request
     retries: int = 3  # XXGK_RETRIES: further attempts per URL after a transient error (5xx, 429, timeout)
     user_agent: str = "xxgk/0.1 (+https://github.com/xxgk; government disclosure reports research)"
+    # Parsing in worker processes, each document with a time limit (flows/parsepool.py).
+    parse_workers: int = 0  # XXGK_PARSE_WORKERS: worker processes; 0 = one per core
+    parse_timeout: float = 120.0  # XXGK_PARSE_TIMEOUT: seconds per document; 0 = parse in-process, no limit
     # Publish gate (expectations.gate.decide).
     max_fail_share: float = 0.5  # XXGK_MAX_FAIL_SHARE: share of quarantined reports that stops a publish
     # Prefect task runner for the flows: "default" (threads) or "dask".
@@ -107,6 +110,8 @@ def _validated(s: Settings) -> Settings:
         raise SettingsError(f"max_per_host must be at least 1, got {s.max_per_host}")
     if s.min_delay < 0 or s.timeout <= 0:
         raise SettingsError("min_delay must be >= 0 and timeout > 0")
+    if s.parse_workers < 0 or s.parse_timeout < 0:
+        raise SettingsError("parse_workers and parse_timeout must be >= 0")
     if s.retries < 0:
         raise SettingsError(f"retries must be >= 0, got {s.retries}")
     if not 0 <= s.max_fail_share <= 1:

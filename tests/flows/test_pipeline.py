@@ -28,7 +28,9 @@ def registry(tmp_path):
 
 
 def test_run_year_records_every_outcome_and_publishes(tmp_path, registry, monkeypatch):
-    settings = load_settings(env={}, home=tmp_path / "home", sources=str(registry), max_fail_share=1.0)
+    # parse_timeout=0: parse in this process, so that the stand-in parser below is the one used
+    settings = load_settings(env={}, home=tmp_path / "home", sources=str(registry), max_fail_share=1.0,
+                             parse_timeout=0)
     real_parse = pl.parse_one
 
     def crash_on_pdf(data, agency, year, content_type):

@@ -1,0 +1,21 @@
+"""Jobs for the parse-pool tests (importable by the worker processes)."""
+
+import os
+import time
+
+
+def echo(x):
+    return x
+
+
+def sleep_then(x, seconds):
+    time.sleep(seconds)
+    return x
+
+
+def die(x):
+    os._exit(3)  # a worker killed under it, as the kernel's OOM killer would
+
+
+def boom(x):
+    raise ValueError(f"bad {x}")

@@ -1,0 +1,40 @@
+"""Parse workers: a document that hangs or kills its worker costs that document only."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from flows.parsepool import ParsePool
+
+pytestmark = pytest.mark.slow
+
+
+def _run(pool, fn, jobs):
+    results = {}
+    pool.run(fn, jobs, lambda i, r, e: results.__setitem__(i, (r, e)))
+    return results
+
+
+def test_results_errors_timeouts_and_dead_workers_are_told_apart():
+    sys.path.insert(0, str(Path(__file__).parent))  # the workers import the jobs from here too
+    import pp_jobs as j
+
+    pool = ParsePool(workers=2, timeout=2.0)
+    try:
+        assert _run(pool, j.echo, [(1,), (2,), (3,)]) == {0: (1, None), 1: (2, None), 2: (3, None)}
+        got = _run(pool, j.boom, [("x",)])
+        assert got[0][0] is None and "ValueError: bad x" in got[0][1]
+        t0 = time.monotonic()
+        got = _run(pool, j.sleep_then, [("slow", 60), ("fast", 0), ("fast2", 0.1)])
+        assert time.monotonic() - t0 < 20
+        assert got[0][0] is None and "timeout after 2 s" in got[0][1]
+        assert got[1] == ("fast", None) and got[2] == ("fast2", None)
+        got = _run(pool, j.die, [("a",)])
+        assert got[0][0] is None and "died" in got[0][1]
+        assert _run(pool, j.echo, [(9,)]) == {0: (9, None)}  # the pool recovers
+    finally:
+        pool.close()
