@@ -9,8 +9,8 @@ Numbers are never altered beyond removing separators; a unit that must be conver
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import NamedTuple
 
 from transforms import formatspec as fs
 
@@ -30,8 +30,7 @@ _VALUE_TOKEN = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class Cell:
+class Cell(NamedTuple):  # a tuple: built for every cell of every report, so cheap to make
     value: int | float | None
     marker: str | None  # None when read as printed
     note: str | None = None  # what a finding should say (unit converted, sign rejected, ...)
@@ -39,7 +38,11 @@ class Cell:
 
 def is_value_token(token: str) -> bool:
     """Could this whitespace-separated token be a cell value (not part of a label)?"""
-    return bool(_VALUE_TOKEN.match(_STRAY.sub("", token))) if token else False
+    if not token:
+        return False
+    if token.isdigit():
+        return True
+    return bool(_VALUE_TOKEN.match(_STRAY.sub("", token)))
 
 
 def _number(text: str) -> Decimal | None:
