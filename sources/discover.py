@@ -39,6 +39,7 @@ from sources.registry import (
     RegistryError,
     Source,
     check_url,
+    csv_records,
     load_registry,
 )
 from transforms import decode as dec
@@ -127,35 +128,11 @@ def _read_text(path: Path) -> str:
 
 def parse_listings(text: str, *, name: str = "<listings>") -> list[Listing]:
     """Validate listings CSV text (``agency,listing_url`` plus optional region columns)."""
-    lines = ["" if ln.lstrip().startswith("#") else ln for ln in text.splitlines()]
-    reader = csv.reader(io.StringIO("\n".join(lines) + "\n"))
     errors: list[tuple[int, str]] = []
-    header: list[str] | None = None
     out: list[Listing] = []
     seen: dict[str, int] = {}
-    for row in reader:
-        line = reader.line_num
-        if not any(cell.strip() for cell in row):
-            continue
-        if header is None:
-            header = [c.strip().lower() for c in row]
-            missing = [c for c in LISTING_REQUIRED if c not in header]
-            unknown = [c for c in header if c not in LISTING_COLUMNS]
-            dupes = sorted({c for c in header if header.count(c) > 1})
-            if missing:
-                errors.append((line, f"header lacks required column(s) {', '.join(missing)} "
-                                     f"(header is: {','.join(header)})"))
-            if unknown:
-                errors.append((line, f"unknown column(s) {', '.join(unknown)}; known: {', '.join(LISTING_COLUMNS)}"))
-            if dupes:
-                errors.append((line, f"column(s) {', '.join(dupes)} appear more than once"))
-            if errors:
-                raise ListingsError(name, errors)
-            continue
-        if len(row) > len(header):
-            errors.append((line, f"{len(row)} fields but the header has {len(header)} columns"))
-            continue
-        rec = {col: (row[i].strip() if i < len(row) else "") for i, col in enumerate(header)}
+    for line, rec in csv_records(text, name, LISTING_REQUIRED, LISTING_COLUMNS, ListingsError, errors,
+                                 "listings file"):
         row_errors = []
         if not rec["agency"]:
             row_errors.append("agency is empty")
@@ -178,8 +155,6 @@ def parse_listings(text: str, *, name: str = "<listings>") -> list[Listing]:
             city=rec.get("city") or None, county=rec.get("county") or None, level=level,
             parent=rec.get("parent") or None, line=line,
         ))
-    if header is None:
-        errors.append((0, f"empty listings file: expected a header line with {','.join(LISTING_COLUMNS)}"))
     if errors:
         raise ListingsError(name, errors)
     return out

@@ -21,6 +21,7 @@ import csv
 import datetime as dt
 import io
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -99,43 +100,49 @@ def _check_year(raw: str) -> tuple[int | None, str | None]:
     return year, None
 
 
-def parse_registry(text: str, *, name: str = "<registry>", samples_base: str | None = None) -> list[Source]:
-    """Validate registry CSV text; see the module docstring for the format."""
-    # Skip comment lines but keep line numbers: replace them with empty lines.
+def csv_records(text: str, name: str, required: tuple[str, ...], columns: tuple[str, ...], error_cls,
+                errors: list[tuple[int, str]], what: str = "file") -> Iterator[tuple[int, dict[str, str]]]:
+    """(line number, {column: stripped value}) for each data row of a CSV with a header.
+
+    Comment lines (#) and blank lines are skipped, line numbers kept. A bad header raises
+    ``error_cls(name, errors)`` at once; a row with too many fields is added to ``errors``.
+    """
     lines = ["" if ln.lstrip().startswith("#") else ln for ln in text.splitlines()]
     reader = csv.reader(io.StringIO("\n".join(lines) + "\n"))
-    errors: list[tuple[int, str]] = []
     header: list[str] | None = None
-    out: list[Source] = []
-    seen: dict[tuple[str, int, str], int] = {}
     for row in reader:
         line = reader.line_num
         if not any(cell.strip() for cell in row):
             continue
         if header is None:
             header = [c.strip().lower() for c in row]
-            missing = [c for c in REQUIRED if c not in header]
-            unknown = [c for c in header if c not in COLUMNS]
+            missing = [c for c in required if c not in header]
+            unknown = [c for c in header if c not in columns]
             dupes = sorted({c for c in header if header.count(c) > 1})
             if missing:
-                errors.append(
-                    (
-                        line,
-                        f"header lacks required column(s) {', '.join(missing)} "
-                        f"(header is: {','.join(header)})",
-                    )
-                )
+                errors.append((line, f"header lacks required column(s) {', '.join(missing)} "
+                                     f"(header is: {','.join(header)})"))
             if unknown:
-                errors.append((line, f"unknown column(s) {', '.join(unknown)}; known: {', '.join(COLUMNS)}"))
+                errors.append((line, f"unknown column(s) {', '.join(unknown)}; known: {', '.join(columns)}"))
             if dupes:
                 errors.append((line, f"column(s) {', '.join(dupes)} appear more than once"))
             if errors:
-                raise RegistryError(name, errors)
+                raise error_cls(name, errors)
             continue
         if len(row) > len(header):
             errors.append((line, f"{len(row)} fields but the header has {len(header)} columns"))
             continue
-        rec = {col: (row[i].strip() if i < len(row) else "") for i, col in enumerate(header)}
+        yield line, {col: (row[i].strip() if i < len(row) else "") for i, col in enumerate(header)}
+    if header is None:
+        errors.append((0, f"empty {what}: expected a header line with {','.join(columns)}"))
+
+
+def parse_registry(text: str, *, name: str = "<registry>", samples_base: str | None = None) -> list[Source]:
+    """Validate registry CSV text; see the module docstring for the format."""
+    errors: list[tuple[int, str]] = []
+    out: list[Source] = []
+    seen: dict[tuple[str, int, str], int] = {}
+    for line, rec in csv_records(text, name, REQUIRED, COLUMNS, RegistryError, errors, "registry"):
         row_errors: list[str] = []
         if not rec["agency"]:
             row_errors.append("agency is empty")
@@ -179,8 +186,6 @@ def parse_registry(text: str, *, name: str = "<registry>", samples_base: str | N
                 line=line,
             )
         )
-    if header is None:
-        errors.append((0, f"empty registry: expected a header line with {','.join(COLUMNS)}"))
     if errors:
         raise RegistryError(name, errors)
     return out
