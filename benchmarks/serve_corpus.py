@@ -14,37 +14,16 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 
-from sources.serve import _handler_for
+from sources.serve import serve_samples
 
 
-@contextmanager
-def serve_corpus(root: str | Path, port: int = 0) -> Iterator[str]:
-    """sources.serve's handler over ``root``, with Nagle's algorithm off.
-
-    http.server writes the headers and the body in two sends; with Nagle on, the second
-    waits for the client's delayed ACK (~40 ms per keep-alive request on Linux), which
-    would make the benchmark measure TCP timers instead of the pipeline.
-    """
-    base_dir = Path(root).resolve()
-    if not base_dir.is_dir():
-        raise FileNotFoundError(f"corpus directory {base_dir} does not exist")
-    handler = type("CorpusHandler", (_handler_for(base_dir),), {"disable_nagle_algorithm": True})
-    server = ThreadingHTTPServer(("127.0.0.1", port), handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, name="xxgk-bench-corpus", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+def serve_corpus(root: str | Path, port: int = 0):
+    """sources.serve's server over ``root`` on a free port (its handler has Nagle's algorithm
+    off: with it on, each keep-alive response waits ~40 ms for a delayed ACK)."""
+    return serve_samples(root, port=port)
 
 
 def main(argv: list[str] | None = None) -> int:
