@@ -276,13 +276,22 @@ class _Reader:
         by_key = {r.key: r for r in regions}
         names = tuple(c.key for c in fs.APPLICANT_COLUMNS)
         vtypes = (fs.COUNT,) * len(names)
+        # A 法人或其他组织 小计 column is not in the template (FORMAT.md §4.1): read past it.
+        subtotal = bool(re.search(loose("小计"), self.text[start:regions[0].label_start]))
+        if subtotal:
+            self.f.add("nonstandard_row", "the table adds a 法人或其他组织 小计 column; it is read past",
+                       fs.APPLICATIONS)
         values: dict[str, dict] = {}
         for row in fs.app_rows(template):
             reg = by_key.get(row.key)
             if reg is None:
                 values[row.key] = self.missing_row(fs.APPLICATIONS, row.key, names)
                 continue
-            vals = _split_values(self.text[reg.value_start:reg.end], len(names))
+            vals = _split_values(self.text[reg.value_start:reg.end], len(names) + subtotal)
+            if subtotal and vals.run is None and not vals.short:
+                vals.raw = vals.raw[:6] + vals.raw[7:]
+            elif subtotal:
+                vals = _Values([None] * len(names), mode=vals.mode, short=True)
             values[row.key] = self.read_row(fs.APPLICATIONS, row.key, names, vtypes, vals)
         self._merged_zero_rows(values, by_key)
         return _TableRead(template, values, True)

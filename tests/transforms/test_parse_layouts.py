@@ -263,3 +263,21 @@ def test_f2019_page_with_blank_result_totals_like_shanghai_2019():
     assert_same_cells(got, want)  # totals derived = the printed parts' sums
     assert all(codes_at(got, f"applications.{k}.total") == {"cell_derived"} for k in leaves)
     assert not codes_at(got, "applications.total_processed.total")
+
+
+def test_a_subtotal_column_outside_the_template_is_read_past():
+    want = make_report(13)
+    text = render_text(want, "pipe_rows").replace("法律服务机构 | 其他 |", "法律服务机构 | 其他 | 小计 |")
+    lines = []
+    for line in text.split("\n"):
+        cells = [c.strip() for c in line.rstrip().rstrip("|").split("|")]
+        labels = [c for c in cells if c and not c.isdigit()]
+        nums = [c for c in cells if c.isdigit()]
+        if len(nums) == 7 and labels:  # a table-2 row: insert the subtotal of the five org columns
+            org = sum(int(n) for n in nums[1:6])
+            cells = labels + nums[:6] + [str(org)] + nums[6:]
+            line = " | ".join(cells) + " |"
+        lines.append(line)
+    got = parse_text("\n".join(lines))
+    assert got["applications"] == want["applications"]
+    assert "nonstandard_row" in codes_at(got, "applications")
