@@ -100,16 +100,13 @@ def in_domain(values: np.ndarray, domain: str) -> np.ndarray:
     return missing | ok
 
 
+# GX's domain keys of a multicolumn map metric, the same for both metrics below.
+_MULTICOLUMN_DOMAIN_KEYS = ("batch_id", "table", "column_list", "row_condition", "condition_parser", "ignore_row_if")
+
+
 class MulticolumnSumRules(MulticolumnMapMetricProvider):
     condition_metric_name = "xxgk_multicolumn.sum_rules"
-    condition_domain_keys = (
-        "batch_id",
-        "table",
-        "column_list",
-        "row_condition",
-        "condition_parser",
-        "ignore_row_if",
-    )
+    condition_domain_keys = _MULTICOLUMN_DOMAIN_KEYS
     condition_value_keys = ("rules", "constants", "op", "missing_fails")
 
     @multicolumn_condition_partial(engine=PandasExecutionEngine)
@@ -123,14 +120,7 @@ class MulticolumnSumRules(MulticolumnMapMetricProvider):
 
 class MulticolumnValuesInDomain(MulticolumnMapMetricProvider):
     condition_metric_name = "xxgk_multicolumn.values_in_domain"
-    condition_domain_keys = (
-        "batch_id",
-        "table",
-        "column_list",
-        "row_condition",
-        "condition_parser",
-        "ignore_row_if",
-    )
+    condition_domain_keys = _MULTICOLUMN_DOMAIN_KEYS
     condition_value_keys = ("domain",)
 
     @multicolumn_condition_partial(engine=PandasExecutionEngine)
