@@ -110,6 +110,7 @@ def run(n: int, out: str | Path, seed: int = 0, year: int = 2024, keep: bool = F
         "rerun_over_first": round(rerun["wall_s"] / first["wall_s"], 3),
         "rerun_over_first_cpu": round(rerun["cpu_s"] / first["cpu_s"], 3),
         "rerun_unchanged": unchanged,
+        "rerun_took_last_run_outcomes": bool(rerun["detail"].get("unchanged_since")),
         "peak_rss_mb": max(first["peak_rss_mb"], rerun["peak_rss_mb"]),
         "mart_query_ms": marts["mart_query_ms"],
         "runs": {"bare": bare, "pipeline_first": first, "pipeline_rerun": rerun},

@@ -41,16 +41,16 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         summary = run_year(args.year, load_settings())
         seconds = time.perf_counter() - t0
-        counts, published = summary.counts, summary.published
+        counts, published, unchanged = summary.counts, summary.published, summary.unchanged_since
     else:
         from flows.etl import etl_year
 
         t0 = time.perf_counter()
         result = etl_year(year=args.year, sources=args.registry)
         seconds = time.perf_counter() - t0
-        counts, published = result["counts"], result["published"]
+        counts, published, unchanged = result["counts"], result["published"], result.get("unchanged_since")
     print(json.dumps({"seconds": round(seconds, 3), "imports_s": round(t0 - t_start, 3), "counts": counts,
-                      "published": published}), flush=True)
+                      "published": published, "unchanged_since": unchanged}), flush=True)
     return 0
 
 

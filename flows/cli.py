@@ -88,7 +88,9 @@ def _year(text: str) -> int:
 def _settings(args: argparse.Namespace, **extra: Any):
     from flows.settings import load_settings
 
-    return load_settings(config=args.config, home=args.home, sources=getattr(args, "sources", None), **extra)
+    full = True if getattr(args, "full", False) else None  # without --full: the file or XXGK_FULL_RUN decide
+    return load_settings(config=args.config, home=args.home, sources=getattr(args, "sources", None),
+                         full_run=full, **extra)
 
 
 def _summary_text(s: Any) -> str:
@@ -98,6 +100,8 @@ def _summary_text(s: Any) -> str:
         f"{c['not_modified']}, fetch failed {c['failed']}; parsed {c['parsed']} ({c['parse_cached']} from cache), "
         f"parse failed {c['parse_failed']}; quarantined {c['quarantined']}; published {c['published']}",
     ]
+    if getattr(s, "unchanged_since", None):
+        lines.append(f"  nothing changed since the run of {s.unchanged_since}: its outcomes stand (--full re-runs)")
     if not s.published:
         lines.append(f"  not published: {s.gate_reason or 'see the reasons below'}")
     for r in s.reports:
@@ -148,9 +152,12 @@ def _run_year_prefect(year: int, settings: Any):
         os.environ["XXGK_CONFIG"] = str(settings.config_file)
     if settings.sources:
         os.environ["XXGK_SOURCES"] = settings.sources
+    if settings.full_run:
+        os.environ["XXGK_FULL_RUN"] = "true"
     result = etl_year(year=year, sources=settings.sources)
     s = pl.RunSummary(year=year, published=result["published"], gate_reason=result["gate_reason"],
-                      marts_path=result["marts_path"], data_docs_path=result["data_docs_path"])
+                      marts_path=result["marts_path"], data_docs_path=result["data_docs_path"],
+                      unchanged_since=result.get("unchanged_since"))
     for row in result["reports"]:
         o = pl.ReportOutcome(agency=row["agency"], year=row["year"], url=row["url"], fetch=row["fetch"],
                              parse=row["parse"] or None, outcome=row["outcome"])
@@ -258,6 +265,10 @@ def build_parser() -> argparse.ArgumentParser:
     running.add_argument("--prefect", action="store_true",
                          help="run through the Prefect flows (PREFECT_API_URL, or a temporary local server) "
                               "instead of plain Python")
+    running.add_argument("--full", action="store_true",
+                         help="load, validate and publish even when nothing changed since the year's last "
+                              "complete run (by default such a re-run only makes its conditional requests and "
+                              "keeps that run's outcomes)")
 
     p = sub.add_parser("parse", help="parse one report file and print the contract JSON",
                        description="Parse one report file (HTML, text or PDF, detected from its bytes) and print "

@@ -77,7 +77,7 @@ def parse_task(items: list[dict[str, Any]], settings: Settings) -> dict[str, dic
 @task(name="load", cache_policy=NO_CACHE)
 def load_task(outcomes: list[pl.ReportOutcome], parsed: dict[str, dict], settings: Settings):
     with pl.warehouse(settings) as con:
-        ids = pl.load_batch(con, outcomes, parsed)
+        ids = pl.load_batch(con, outcomes, parsed, settings, progress=get_run_logger().info)
     get_run_logger().info("loaded %d report(s)", len(ids))
     return outcomes, ids
 
@@ -85,7 +85,8 @@ def load_task(outcomes: list[pl.ReportOutcome], parsed: dict[str, dict], setting
 @task(name="validate", cache_policy=NO_CACHE)
 def validate_task(outcomes: list[pl.ReportOutcome], report_ids: list[str], settings: Settings, year: int):
     with pl.warehouse(settings) as con:
-        checks_df, decision, reports_df = pl.validate_batch(con, report_ids, settings, year)
+        checks_df, decision, reports_df = pl.validate_batch(con, report_ids, settings, year,
+                                                            progress=get_run_logger().info)
     quarantined = pl.apply_gate(outcomes, decision)
     allowed, reason = pl.gate_allows_publish(decision)
     get_run_logger().info("gate: %d quarantined, publish=%s %s", len(quarantined), allowed, reason)
@@ -220,11 +221,12 @@ def etl_year(year: int | None = None, sources: str | None = None) -> dict[str, A
 
 @task(name="attachments", retries=1, retry_delay_seconds=10, cache_policy=NO_CACHE)
 def attachments_task(outcomes: list[pl.ReportOutcome], parsed: dict,
-                     settings: Settings) -> tuple[list[pl.ReportOutcome], dict]:
+                     settings: Settings) -> tuple[list[pl.ReportOutcome], dict, list[dict]]:
     """Pages whose tables are only in a linked attachment: fetch it once and parse it instead."""
     with pl.samples_served(settings) as base:
-        pl.follow_attachments(outcomes, parsed, settings, loopback=base is not None, progress=get_run_logger().info)
-    return outcomes, parsed  # returned, not only mutated: a distributed runner works on copies
+        followed = pl.follow_attachments(outcomes, parsed, settings, loopback=base is not None,
+                                         progress=get_run_logger().info)
+    return outcomes, parsed, followed  # returned, not only mutated: a distributed runner works on copies
 
 
 @task(name="discover", retries=1, retry_delay_seconds=30, cache_policy=NO_CACHE)
@@ -233,34 +235,57 @@ def discover_task(year: int, settings: Settings) -> Settings:
     return pl.discover_step(year, settings, get_run_logger().info)
 
 
+@task(name="check-unchanged", cache_policy=NO_CACHE)
+def unchanged_task(year: int, settings: Settings, outcomes: list[pl.ReportOutcome]):
+    """Nothing changed since the year's last complete run? Then its outcomes stand (flows/runrecord.py)."""
+    fingerprint = pl.run_fingerprint(year, settings, outcomes)
+    with pl.samples_served(settings) as base:
+        rec = pl.try_unchanged(year, settings, outcomes, fingerprint, loopback=base is not None,
+                               progress=get_run_logger().info)
+    # The outcomes were updated from the record; its per-report rows need not travel back.
+    return outcomes, fingerprint, None if rec is None else {k: v for k, v in rec.items() if k != "reports"}
+
+
 def _run(year: int, settings: Settings, summary: pl.RunSummary) -> None:
+    logger = get_run_logger()
     if settings.listings:
         settings = discover_task(year, settings)
     outcomes = fetch_task(year, settings)
     summary.reports = outcomes
+    outcomes, summary.fingerprint, rec = unchanged_task(year, settings, quote(outcomes))
+    summary.reports = outcomes
+    if rec is not None:
+        pl.apply_record(summary, rec)
+        logger.info("nothing changed since the run of %s: its outcomes stand (parse, load, validation and "
+                    "publish skipped; XXGK_FULL_RUN=1 runs them)", rec["written_at"])
+        return
     items = pl.parse_items(outcomes)
     chunks = [items[i : i + PARSE_CHUNK] for i in range(0, len(items), PARSE_CHUNK)]
     parsed = parse_chunks(chunks, settings)
-    outcomes, parsed = attachments_task(quote(outcomes), quote(parsed), settings)
+    outcomes, parsed, followed = attachments_task(quote(outcomes), quote(parsed), settings)
     summary.reports = outcomes
     pl.apply_parsed(outcomes, parsed)
 
     ensure_writer_limit()
     with concurrency(WRITER_LIMIT, occupy=1), pl.writer_lock(settings):
+        pl.forget_run(settings, year)
         # quote(): Prefect would walk every report of these arguments looking for futures (minutes at 10,000).
         outcomes, report_ids = load_task(quote(outcomes), quote(parsed), settings)
-        if not report_ids:
+        del parsed
+        if report_ids:
+            outcomes, checks_df, decision, reports_df, allowed, summary.gate_reason = validate_task(
+                quote(outcomes), quote(report_ids), settings, year
+            )
+            if allowed:
+                outcomes = publish_task(quote(outcomes), quote(pl.quarantine_reasons(decision)), settings)
+                summary.published = True
+                summary.marts_path = str(settings.marts_path.resolve())
+            summary.data_docs_path = data_docs_task(settings, quote(checks_df), year, quote(decision),
+                                                    quote(reports_df))
+        else:
             summary.gate_reason = "no report was parsed: nothing to publish"
-            return
-        outcomes, checks_df, decision, reports_df, allowed, summary.gate_reason = validate_task(
-            quote(outcomes), quote(report_ids), settings, year
-        )
-        if allowed:
-            publish_task(quote(outcomes), quote(pl.quarantine_reasons(decision)), settings)
-            summary.published = True
-            summary.marts_path = str(settings.marts_path.resolve())
-        summary.data_docs_path = data_docs_task(settings, quote(checks_df), year, quote(decision),
-                                                quote(reports_df))
+        summary.reports = outcomes
+        pl.record_run(settings, summary, followed)
 
 
 def resolve_years(years: list[int] | None = None, start: int | None = None, end: int | None = None) -> list[int]:

@@ -79,6 +79,8 @@ class RunSummary:
     marts_path: str | None = None
     data_docs_path: str | None = None
     seconds: float = 0.0
+    unchanged_since: str | None = None  # nothing changed since that run: its outcomes were taken
+    fingerprint: str | None = field(default=None, repr=False)  # of the run's inputs (flows/runrecord.py)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -101,6 +103,7 @@ class RunSummary:
             "gate_reason": self.gate_reason,
             "marts_path": self.marts_path,
             "data_docs_path": self.data_docs_path,
+            "unchanged_since": self.unchanged_since,
             "seconds": round(self.seconds, 2),
             "reports": [r.row() for r in self.reports],
         }
@@ -124,6 +127,9 @@ class RunSummary:
             "",
             f"**Data Docs:** `{self.data_docs_path}`" if self.data_docs_path else "**Data Docs:** none",
         ]
+        if self.unchanged_since:
+            lines += ["", f"**Nothing changed** since the run of {self.unchanged_since}: its outcomes stand "
+                          "(parse, load, validation and publish were skipped)."]
         problems = [r for r in self.reports if r.reasons and r.outcome != PUBLISHED]
         if problems:
             lines += ["", "## Reports not published", ""]
@@ -295,6 +301,14 @@ def _tables_present(report: dict) -> int:
     return sum(report.get(t) is not None for t in _TABLES)
 
 
+def slim(result: dict[str, Any]) -> dict[str, Any]:
+    """What the pipeline keeps in memory of a parse result; the report stays in the parsed cache."""
+    if not result.get("ok"):
+        return {"ok": False, "error": result.get("error"), "cached": bool(result.get("cached"))}
+    return {"ok": True, "cached": bool(result.get("cached")), "tables": _tables_present(result["report"]),
+            "attachments": result.get("attachments") or []}
+
+
 def _best_attachment(links: list) -> str | None:
     """The attachment most likely to be the report itself: named like one, PDF or Word first."""
     def rank(link):
@@ -307,55 +321,66 @@ def _best_attachment(links: list) -> str | None:
 
 
 def follow_attachments(outcomes: list[ReportOutcome], parsed: dict[str, dict], settings: Settings,
-                       loopback: bool = False, progress: Progress = _quiet) -> int:
+                       loopback: bool = False, progress: Progress = _quiet) -> list[dict[str, Any]]:
     """A page whose tables are missing but which links an attachment (.pdf, .docx, ...):
     fetch the attachment once, politely, into the raw store, and parse it instead when it
-    holds more of the tables. Returns how many reports were taken from attachments."""
+    holds more of the tables. Returns the attachments followed ({index, url, sha256, taken}),
+    which the run record keeps so that a re-run checks them for changes too."""
     from urllib.parse import urljoin
 
     version = parser_version()
     todo = []
-    for o in outcomes:
+    for i, o in enumerate(outcomes):
         if o.outcome == FETCH_FAILED or not o.content_sha256:
             continue
         res = parsed.get(parse_cache_key(o.content_sha256, o.agency, o.year, version)) or {}
         link = _best_attachment(res.get("attachments") or []) if res.get("ok") else None
-        if link and _tables_present(res["report"]) < len(_TABLES):
-            todo.append((o, res, urljoin(o.url, link)))
+        if link and res.get("tables", 0) < len(_TABLES):
+            todo.append((i, o, res, urljoin(o.url, link)))
     if not todo:
-        return 0
-    from dataclasses import replace as dc_replace
-
+        return []
     store = raw_store(settings)
-    taken = 0
+    followed = []
     with make_fetcher(settings, loopback=loopback) as fetcher:
-        for o, page, url in todo:
-            src = dc_replace(o.source, url=url) if o.source is not None else None
-            got = fetcher.fetch_one(src, store) if src is not None else None
+        for i, o, page, url in todo:
+            got = fetch_attachment(fetcher, store, o, url)
+            followed.append({"index": i, "url": url, "sha256": got.sha256 if got is not None and got.ok else None,
+                             "taken": False})
             if got is None or not got.ok or not got.sha256:
                 o.reasons.append(f"attachment {url}: {getattr(got, 'error', None) or 'not fetched'}")
                 continue
             item = {"sha256": got.sha256, "agency": o.agency, "year": o.year, "content_type": got.content_type}
             key = parse_cache_key(got.sha256, o.agency, o.year, version)
-            att = _parse_cached(store, settings, key, item)
-            if att.get("ok") and _tables_present(att["report"]) > _tables_present(page["report"]):
+            att = slim(_parse_cached(store, settings, key, item))
+            if att.get("ok") and att["tables"] > page["tables"]:
                 parsed[key] = att
                 o.content_sha256, o.content_type = got.sha256, got.content_type
                 o.reasons.append(f"parsed from the attachment {url}")
-                taken += 1
+                followed[-1]["taken"] = True
             else:
                 o.reasons.append(f"attachment {url} holds no more of the tables than the page")
+    taken = sum(f["taken"] for f in followed)
     progress(f"attachments: {taken} of {len(todo)} report(s) taken from an attachment")
-    return taken
+    return followed
+
+
+def fetch_attachment(fetcher, store, o: ReportOutcome, url: str):
+    """Fetch an attachment of a report's page as that report's registry row would be."""
+    from dataclasses import replace as dc_replace
+
+    return fetcher.fetch_one(dc_replace(o.source, url=url), store) if o.source is not None else None
 
 
 def parse_batch(items: list[dict[str, Any]], settings: Settings, progress: Progress = _quiet) -> dict[str, dict]:
     """Parse a batch; ``items`` are {sha256, agency, year, content_type} dicts.
 
-    Returns {cache key: {"ok", "report", "narrative", "error", "cached"}}. An unchanged
-    document (same content hash, registry metadata and parser version) is read from the
-    parsed cache under ``$XXGK_HOME/parsed/`` instead of being parsed again. The others are
-    parsed in worker processes with a time limit each (``parse_timeout``; 0 parses here).
+    Returns {cache key: {"ok", "error", "cached", "tables", "attachments"}}: what the next
+    steps decide on, not the reports themselves, which stay in the parsed cache under
+    ``$XXGK_HOME/parsed/`` until the load reads them a chunk at a time (holding 10,000
+    parsed reports at once took a gigabyte). An unchanged document (same content hash,
+    registry metadata and parser version) is read from that cache instead of being parsed
+    again. The others are parsed in worker processes with a time limit each
+    (``parse_timeout``; 0 parses here).
     """
     version = parser_version()
     store = _body_store(settings)
@@ -365,7 +390,7 @@ def parse_batch(items: list[dict[str, Any]], settings: Settings, progress: Progr
         key = parse_cache_key(it["sha256"], it.get("agency"), it.get("year"), version)
         hit = _read_cache(settings, key)
         if hit is not None:
-            out[key] = hit
+            out[key] = slim(hit)
         else:
             todo.append((key, it))
     finished = len(out)
@@ -377,7 +402,7 @@ def parse_batch(items: list[dict[str, Any]], settings: Settings, progress: Progr
             out[key] = {"ok": False, "error": error[:500], "cached": False}
         else:
             _write_atomic(_cache_path(settings, key), json.dumps(result, ensure_ascii=False, default=str))
-            out[key] = {**result, "ok": True, "cached": False}
+            out[key] = slim({**result, "ok": True, "cached": False})
         finished += 1
         if finished % 50 == 0 or finished == len(items):
             progress(f"parsed {finished}/{len(items)}")
@@ -468,20 +493,30 @@ def failed_report(agency: str | None, year: int | None, error: str) -> dict:
     }
 
 
-def documents(outcomes: list[ReportOutcome], parsed: dict[str, dict]) -> list[tuple[ReportOutcome, Any]]:
-    """(outcome, warehouse.load.Document) for every parsed report."""
+def documents(outcomes: list[ReportOutcome], parsed: dict[str, dict],
+              settings: Settings) -> list[tuple[ReportOutcome, Any]]:
+    """(outcome, warehouse.load.Document) for every parsed report among ``outcomes``.
+
+    The reports are read back from the parsed cache (parsed again if an entry went missing),
+    so call this on a chunk of outcomes at a time.
+    """
     from warehouse.load import Document
 
     version = parser_version()
+    store = _body_store(settings)
     docs = []
     for o in outcomes:
+        key = parse_cache_key(o.content_sha256, o.agency, o.year, version) if o.content_sha256 else None
         if o.parse == "failed" and o.content_sha256:
             # Kept, not lost: a stub with the parser's error is loaded, fails H7 and is
             # quarantined, so mart_quality lists it with its reason.
-            error = (parsed.get(parse_cache_key(o.content_sha256, o.agency, o.year, version)) or {}).get("error")
+            error = (parsed.get(key) or {}).get("error")
             res = {"report": failed_report(o.agency, o.year, error or "not parsed"), "narrative": {}}
         elif o.parse in ("parsed", "cached"):
-            res = parsed[parse_cache_key(o.content_sha256, o.agency, o.year, version)]
+            item = {"sha256": o.content_sha256, "agency": o.agency, "year": o.year, "content_type": o.content_type}
+            res = _parse_cached(store, settings, key, item)
+            if not res.get("ok"):
+                res = {"report": failed_report(o.agency, o.year, res.get("error") or "not parsed"), "narrative": {}}
         else:
             continue
         s = o.source
@@ -533,7 +568,7 @@ def warehouse(settings: Settings):
     from warehouse.db import connect, init_schema
 
     settings.home.mkdir(parents=True, exist_ok=True)
-    con = connect(settings.warehouse_path)
+    con = connect(settings.warehouse_path, memory_limit=settings.warehouse_memory)
     try:
         init_schema(con)
         yield con
@@ -541,41 +576,132 @@ def warehouse(settings: Settings):
         con.close()
 
 
-def load_batch(con, outcomes: list[ReportOutcome], parsed: dict[str, dict]) -> list[str]:
-    """Load the parsed documents; returns their report ids (and sets them on the outcomes)."""
+LOAD_CHUNK = 500  # documents per load transaction: bounded memory, few transactions
+
+
+def load_batch(con, outcomes: list[ReportOutcome], parsed: dict[str, dict], settings: Settings,
+               progress: Progress = _quiet) -> list[str]:
+    """Load the parsed documents, a chunk at a time; returns their report ids (also set on the outcomes).
+
+    Each chunk is one transaction. A run stopped half-way leaves whole chunks loaded; the
+    next run finds them unchanged and loads the rest (and no run record is left, so it
+    validates and publishes everything).
+    """
     from warehouse.load import load_documents
 
-    docs = documents(outcomes, parsed)
-    if docs:
-        load_documents(con, [d for _o, d in docs])
-    for o, d in docs:
-        o.report_id = d.report_id
-    return [d.report_id for _o, d in docs]
+    ids: list[str] = []
+    for start in range(0, len(outcomes), LOAD_CHUNK):
+        docs = documents(outcomes[start : start + LOAD_CHUNK], parsed, settings)
+        if docs:
+            load_documents(con, [d for _o, d in docs])
+        for o, d in docs:
+            o.report_id = d.report_id
+            ids.append(d.report_id)
+        if len(outcomes) > LOAD_CHUNK:
+            progress(f"loaded {min(start + LOAD_CHUNK, len(outcomes))}/{len(outcomes)}")
+    return ids
 
 
-def validate_batch(con, report_ids: list[str], settings: Settings, year: int | None = None):
+VALIDATE_CHUNK = 2500  # reports validated at once: the frames of 10,000 took a gigabyte
+
+
+def validation_chunks(con, report_ids: list[str], size: int = VALIDATE_CHUNK) -> list[list[str]]:
+    """The run's reports in groups of about ``size``, a parent body always with the bodies
+    that name it as their parent (the hierarchy checks add the children up)."""
+    import pyarrow as pa
+
+    ids = list(dict.fromkeys(report_ids))
+    con.register("arg_chunk_ids", pa.table({"report_id": pa.array(ids, pa.string())}))
+    try:
+        rows = con.execute("SELECT d.report_id, d.agency, d.parent FROM stg_document d "
+                           "JOIN arg_chunk_ids a USING (report_id)").fetchall()
+    finally:
+        con.unregister("arg_chunk_ids")
+    root: dict[str, str] = {}  # union-find over agency names
+
+    def find(a: str) -> str:
+        while root.setdefault(a, a) != a:
+            root[a] = root[root[a]]
+            a = root[a]
+        return a
+
+    agencies = {agency for _rid, agency, _parent in rows}
+    for _rid, agency, parent in rows:
+        if parent and parent in agencies:
+            root[find(agency)] = find(parent)
+    groups: dict[str, list[str]] = {}
+    for rid, agency, _parent in rows:
+        groups.setdefault(find(agency), []).append(rid)
+    chunks: list[list[str]] = [[]]
+    for members in groups.values():
+        if chunks[-1] and len(chunks[-1]) + len(members) > size:
+            chunks.append([])
+        chunks[-1].extend(members)
+    return [c for c in chunks if c]
+
+
+def validate_batch(con, report_ids: list[str], settings: Settings, year: int | None = None,
+                   progress: Progress = _quiet):
     """GX validation of the staged reports, stored as checks; returns (checks_df, decision, reports_df).
 
-    The current reports of the previous year are passed along as context for the
-    cross-year checks (X1, X2); they are not validated again.
+    Validated ``VALIDATE_CHUNK`` reports at a time (the checks of a report depend only on
+    it, its children and its previous year, which go into the same chunk). The current
+    reports of the previous year are passed along as context for the cross-year checks
+    (X1, X2); they are not validated again.
     """
+    import pandas as pd
+
     from expectations.gate import decide
     from expectations.validate import validate
     from warehouse.checks import store_checks
     from warehouse.load import staging_frames
 
-    frames = staging_frames(con, report_ids=report_ids)
-    prev = None
-    if year is not None:
-        prev_ids = [r for (r,) in con.execute(
-            "SELECT report_id FROM stg_document WHERE is_current AND year = $y", {"y": int(year) - 1}).fetchall()]
-        if prev_ids:
-            prev = staging_frames(con, report_ids=prev_ids)
-    checks_df = validate(frames, prev_frames=prev)
-    store_checks(con, checks_df)
+    checks_parts, report_parts, failures = [], [], {}
+    chunks = validation_chunks(con, report_ids)
+    done = 0
+    for ids in chunks:
+        frames = staging_frames(con, report_ids=ids)
+        prev = None
+        if year is not None:
+            prev_ids = previous_year_ids(con, ids, int(year))
+            if prev_ids:
+                prev = staging_frames(con, report_ids=prev_ids)
+        part = validate(frames, prev_frames=prev)
+        store_checks(con, part)
+        checks_parts.append(_compact(part))
+        report_parts.append(frames.reports)
+        failures.update(parse_failures(frames))
+        del frames, prev, part
+        done += len(ids)
+        if len(chunks) > 1:
+            progress(f"validated {done}/{len(report_ids)}")
+    checks_df = pd.concat(checks_parts, ignore_index=True) if checks_parts else None
+    reports_df = pd.concat(report_parts, ignore_index=True) if report_parts else None
+    if checks_df is None:
+        checks_df = validate(staging_frames(con, report_ids=[]))
     decision = decide(checks_df, report_ids, max_fail_share=settings.max_fail_share)
-    record_gate(con, report_ids, decision, parse_failures(frames))
-    return checks_df, decision, frames.reports
+    record_gate(con, report_ids, decision, failures)
+    return checks_df, decision, reports_df
+
+
+def previous_year_ids(con, report_ids: list[str], year: int) -> list[str]:
+    """The current reports of ``year - 1`` by the agencies of ``report_ids``."""
+    import pyarrow as pa
+
+    con.register("arg_prev_ids", pa.table({"report_id": pa.array(report_ids, pa.string())}))
+    try:
+        return [r for (r,) in con.execute(
+            "SELECT p.report_id FROM stg_document p WHERE p.is_current AND p.year = $y AND p.agency_id IN "
+            "(SELECT d.agency_id FROM stg_document d JOIN arg_prev_ids a USING (report_id))",
+            {"y": year - 1}).fetchall()]
+    finally:
+        con.unregister("arg_prev_ids")
+
+
+def _compact(checks):
+    """The check rows kept in memory for the gate and the Data Docs: a passing check's detail
+    (300 characters, 190 MB over 10,000 reports) is dropped here; the warehouse keeps it."""
+    return checks.assign(detail=checks["detail"].where(checks["status"] != "pass"))
 
 
 def parse_failures(frames) -> dict[str, list[str]]:
@@ -688,38 +814,113 @@ def discover_step(year: int, settings: Settings, progress: Progress = _quiet) ->
     return settings.with_overrides(sources=str(registry))
 
 
+def run_fingerprint(year: int, settings: Settings, outcomes: list[ReportOutcome]) -> str:
+    from flows import runrecord
+
+    return runrecord.fingerprint(year, outcomes, parser_version(), settings.max_fail_share)
+
+
+def try_unchanged(year: int, settings: Settings, outcomes: list[ReportOutcome], fingerprint: str,
+                  loopback: bool = False, progress: Progress = _quiet) -> dict | None:
+    """When nothing changed since the year's last complete run (flows/runrecord.py), take the
+    outcomes from its record and return it; else None, and every step runs."""
+    from flows import runrecord
+
+    if settings.full_run or not outcomes:
+        return None
+    rec = runrecord.read_matching(settings.home, year, fingerprint, len(outcomes))
+    if rec is None:
+        return None
+    if rec["attachments"]:
+        store = raw_store(settings)
+        with make_fetcher(settings, loopback=loopback) as fetcher:
+            for a in rec["attachments"]:
+                got = fetch_attachment(fetcher, store, outcomes[a["index"]], a["url"])
+                if (got.sha256 if got is not None and got.ok else None) != a["sha256"]:
+                    progress(f"attachment {a['url']} changed")
+                    return None
+    reports = rec["reports"]
+    failed = [i for i, r in enumerate(reports) if r["parse"] == "failed" and outcomes[i].outcome != FETCH_FAILED]
+    if failed:  # retried: the failure may have been a time or memory limit
+        items = [{"sha256": reports[i]["sha256"], "agency": outcomes[i].agency, "year": outcomes[i].year,
+                  "content_type": reports[i]["content_type"]} for i in failed]
+        if any(r.get("ok") for r in parse_batch(items, settings).values()):
+            progress(f"{year}: a document that failed to parse now parses")
+            return None
+    for o, r in zip(outcomes, reports, strict=True):
+        if o.outcome == FETCH_FAILED:
+            continue  # the same failure as recorded (the fingerprint says so), with today's details
+        o.parse = "cached" if r["parse"] in ("parsed", "cached") else r["parse"]
+        o.report_id, o.outcome, o.reasons = r["report_id"], r["outcome"], list(r["reasons"])
+        o.content_sha256, o.content_type = r["sha256"], r["content_type"]
+    return rec
+
+
+def apply_record(summary: RunSummary, rec: dict) -> None:
+    summary.published, summary.gate_reason = rec["published"], rec["gate_reason"]
+    summary.marts_path, summary.data_docs_path = rec["marts_path"], rec["data_docs_path"]
+    summary.unchanged_since = rec["written_at"]
+
+
+def record_run(settings: Settings, summary: RunSummary, attachments: list[dict]) -> None:
+    """After the last write of a complete run (inside the writer lock, warehouse closed)."""
+    from flows import runrecord
+
+    if summary.fingerprint:
+        runrecord.write(settings.home, summary.year, summary.fingerprint, summary, attachments)
+
+
+def forget_run(settings: Settings, year: int) -> None:
+    from flows import runrecord
+
+    runrecord.forget(settings.home, year)
+
+
 def run_year(year: int, settings: Settings, progress: Progress = _quiet) -> RunSummary:
     """The whole pipeline for one year, without Prefect."""
     t0 = time.monotonic()
     summary = RunSummary(year=year)
     settings = discover_step(year, settings, progress)
+    say = lambda m: progress(f"{year}: {m}")  # noqa: E731
     with samples_served(settings) as base:
         sources = load_sources(settings, year, samples_base=base)
         progress(f"{year}: fetching {len(sources)} report(s)")
-        outcomes = fetch_batch(sources, settings, loopback=base is not None,
-                               progress=lambda m: progress(f"{year}: {m}"))
-    summary.reports = outcomes
+        outcomes = fetch_batch(sources, settings, loopback=base is not None, progress=say)
+        summary.reports = outcomes
+        summary.fingerprint = run_fingerprint(year, settings, outcomes)
+        rec = try_unchanged(year, settings, outcomes, summary.fingerprint, loopback=base is not None, progress=say)
+    if rec is not None:
+        apply_record(summary, rec)
+        say(f"nothing changed since the run of {rec['written_at']}: its outcomes stand "
+            "(parse, load, validation and publish skipped; --full runs them)")
+        summary.seconds = time.monotonic() - t0
+        return summary
     items = parse_items(outcomes)
     progress(f"{year}: parsing {len(items)} document(s)")
-    parsed = parse_batch(items, settings, progress=lambda m: progress(f"{year}: {m}"))
+    parsed = parse_batch(items, settings, progress=say)
     with samples_served(settings) as base:
-        follow_attachments(outcomes, parsed, settings, loopback=base is not None,
-                           progress=lambda m: progress(f"{year}: {m}"))
+        followed = follow_attachments(outcomes, parsed, settings, loopback=base is not None, progress=say)
     apply_parsed(outcomes, parsed)
-    with writer_lock(settings), warehouse(settings) as con:
-        progress(f"{year}: loading and validating")
-        report_ids = load_batch(con, outcomes, parsed)
-        if report_ids:
-            checks_df, decision, reports_df = validate_batch(con, report_ids, settings, year)
-            quarantined = apply_gate(outcomes, decision)
-            allowed, summary.gate_reason = gate_allows_publish(decision)
-            if allowed:
-                progress(f"{year}: publishing")
-                mark_published(outcomes, publish_batch(con, settings, quarantined))
-                summary.published = True
-                summary.marts_path = str(settings.marts_path)
-            summary.data_docs_path = build_data_docs(settings, checks_df, year, decision, reports_df)
-        else:
-            summary.gate_reason = "no report was parsed: nothing to publish"
+    with writer_lock(settings):
+        forget_run(settings, year)
+        with warehouse(settings) as con:
+            progress(f"{year}: loading")
+            report_ids = load_batch(con, outcomes, parsed, settings, progress=say)
+            del parsed
+            if report_ids:
+                progress(f"{year}: validating")
+                checks_df, decision, reports_df = validate_batch(con, report_ids, settings, year, progress=say)
+                quarantined = apply_gate(outcomes, decision)
+                allowed, summary.gate_reason = gate_allows_publish(decision)
+                if allowed:
+                    progress(f"{year}: publishing")
+                    mark_published(outcomes, publish_batch(con, settings, quarantined))
+                    summary.published = True
+                    summary.marts_path = str(settings.marts_path)
+                progress(f"{year}: writing the Data Docs")
+                summary.data_docs_path = build_data_docs(settings, checks_df, year, decision, reports_df)
+            else:
+                summary.gate_reason = "no report was parsed: nothing to publish"
+        record_run(settings, summary, followed)
     summary.seconds = time.monotonic() - t0
     return summary

@@ -18,6 +18,7 @@ docs/ORCHESTRATION.md lists every setting with its environment variable.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -29,6 +30,7 @@ class SettingsError(ValueError):
 
 
 TASK_RUNNERS = ("default", "dask")
+_MEMORY = re.compile(r"\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,11 @@ class Settings:
     parse_timeout: float = 120.0  # XXGK_PARSE_TIMEOUT: seconds per document; 0 = parse in-process, no limit
     # Publish gate (expectations.gate.decide).
     max_fail_share: float = 0.5  # XXGK_MAX_FAIL_SHARE: share of quarantined reports that stops a publish
+    # XXGK_FULL_RUN: load, validate and publish even when nothing changed since the year's last
+    # complete run (by default such a re-run takes that run's outcomes: flows/runrecord.py).
+    full_run: bool = False
+    # XXGK_WAREHOUSE_MEMORY: DuckDB's memory limit for the warehouse (it spills to disk beyond it).
+    warehouse_memory: str = "512MB"
     # Prefect task runner for the flows: "default" (threads) or "dask".
     task_runner: str = "default"  # XXGK_TASK_RUNNER
     dask_address: str | None = None  # XXGK_DASK_ADDRESS: an existing Dask scheduler; None = local cluster
@@ -79,6 +86,10 @@ class Settings:
 _ENV = {f.name: "XXGK_" + f.name.upper() for f in fields(Settings) if f.name != "config_file"}
 
 
+_BOOL_WORDS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False,
+               "off": False}
+
+
 def _coerce(name: str, value: Any, origin: str) -> Any:
     kind = {f.name: f.type for f in fields(Settings)}[name]
     try:
@@ -90,6 +101,13 @@ def _coerce(name: str, value: Any, origin: str) -> Any:
             return int(value)
         if kind == "float":
             return float(value)
+        if kind == "bool":
+            if isinstance(value, bool):
+                return value
+            word = str(value).strip().lower()
+            if word not in _BOOL_WORDS:
+                raise ValueError
+            return _BOOL_WORDS[word]
         if name in ("sources", "dask_address", "listings"):
             return None if value in ("", None) else str(value)
         return str(value)
@@ -116,6 +134,8 @@ def _validated(s: Settings) -> Settings:
         raise SettingsError(f"retries must be >= 0, got {s.retries}")
     if not 0 <= s.max_fail_share <= 1:
         raise SettingsError(f"max_fail_share must be between 0 and 1, got {s.max_fail_share}")
+    if not _MEMORY.fullmatch(s.warehouse_memory):
+        raise SettingsError(f"warehouse_memory must be a size such as 512MB or 2GB, got {s.warehouse_memory!r}")
     if s.task_runner not in TASK_RUNNERS:
         raise SettingsError(f"task_runner must be one of {', '.join(TASK_RUNNERS)}, got {s.task_runner!r}")
     return s

@@ -80,6 +80,10 @@ def _int_sides(check: fs.Check, cells: dict) -> tuple[int, int] | None:
     paths = _plain_paths(check)
     if paths is None:
         return None
+    return _sum_sides(paths, cells)
+
+
+def _sum_sides(paths: tuple[tuple[str, ...], tuple[str, ...]], cells: dict) -> tuple[int, int] | None:
     sums = []
     for side in paths:
         total = 0
@@ -158,20 +162,50 @@ def evaluate_check(check: fs.Check, report: dict, prev: dict | None = None, mark
     return CheckResult(check.id, check.scope, check.severity, PASS if ok else FAIL, _plain(lhs), _plain(rhs), detail)
 
 
+@lru_cache(maxsize=64)
+def _plan(template_ad: str | None, template_app: str | None, cross_year: bool):
+    """The checks of these templates, each with its plain paths (or None) and statement: expanded once."""
+    return tuple((c, _plain_paths(c), _statement(c))
+                 for c in fs.checks_for(template_ad, template_app, cross_year=cross_year))
+
+
 def evaluate(report: dict, prev: dict | None = None, cross_year: bool = False) -> list[CheckResult]:
     """All sum rules that apply to the report's templates (cross-year ones need ``prev``)."""
+    return _evaluate(report, prev, cross_year, failures_only=False)
+
+
+def failures(report: dict) -> list[CheckResult]:
+    """The results of evaluate(report) that are FAIL, in the same order (the parser needs
+    no others, and most checks pass: they are not built)."""
+    return _evaluate(report, None, False, failures_only=True)
+
+
+def _evaluate(report: dict, prev: dict | None, cross_year: bool, failures_only: bool) -> list[CheckResult]:
     tpl = report.get("templates") or {}
     markers = cell_markers(report)
-    checks = fs.checks_for(tpl.get("active_disclosure"), tpl.get("applications"), cross_year=cross_year)
+    plan = _plan(tpl.get("active_disclosure"), tpl.get("applications"), cross_year)
     if cross_year:
         ptpl = (prev or {}).get("templates") or {}
         # X4: never chain across the format boundary.
-        checks = [
-            c for c in checks
+        plan = tuple(
+            (c, paths, statement) for c, paths, statement in plan
             if (c.lhs[0].split(".")[0] == fs.APPLICATIONS and ptpl.get("applications") == tpl.get("applications"))
             or (c.lhs[0].split(".")[0] == fs.ACTIVE_DISCLOSURE
                 and ptpl.get("active_disclosure") == tpl.get("active_disclosure"))
-        ]
+        )
     cells = flat_cells(report)
     prev_cells, prev_markers = flat_cells(prev), cell_markers(prev) if prev is not None else {}
-    return [evaluate_check(c, report, prev, markers, cells, prev_cells, prev_markers) for c in checks]
+    out = []
+    for c, paths, statement in plan:
+        # evaluate_check's fast path inlined (most checks): every cell a whole number
+        fast = _sum_sides(paths, cells) if paths is not None else None
+        if fast is not None:
+            lhs, rhs = fast
+            ok = _OPS[c.op](lhs, rhs)
+            if not (ok and failures_only):
+                out.append(CheckResult(c.id, c.scope, c.severity, PASS if ok else FAIL, lhs, rhs, statement))
+        else:
+            res = evaluate_check(c, report, prev, markers, cells, prev_cells, prev_markers)
+            if not failures_only or res.status == FAIL:
+                out.append(res)
+    return out

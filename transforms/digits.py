@@ -29,6 +29,11 @@ MAX_CANDIDATES = 20_000  # per row; beyond this the row is reported ambiguous un
 MAX_NODES = 400_000  # search nodes per search phase
 MAX_ROW_NODES = 60_000  # nodes for one row's splits, so that one odd row cannot starve the others
 TIME_LIMIT_S = 1.0  # wall-clock bound per search phase (two phases per solve call)
+# Longest runs searched with sum bounds: the unpruned search never needs its node budget
+# up to these lengths (worst seen: ~23k of MAX_ROW_NODES for 24 digits, ~11k of MAX_NODES for
+# 32), so pruning changes no answer there; longer runs keep the unpruned search and its bound.
+PRUNED_ROW_DIGITS = 24  # an applications row (7 cells)
+PRUNED_RL_DIGITS = 32  # the 15 review/litigation cells
 
 Value = int | float | None
 Candidate = tuple[int | float, ...]
@@ -156,9 +161,21 @@ def splits(run: str | Sequence[str], n: int, *, decimal_last: bool = False) -> I
 
 
 def _sum_splits(s: str, forced: frozenset[int], n: int, budget: _Budget, start: int = 0,
-                end: int | None = None) -> Iterator[tuple[int, ...]]:
-    """Cuts of s[start:end] into n integers whose last equals the sum of the others (H2, H4)."""
+                end: int | None = None, prune_max: int = 0) -> Iterator[tuple[int, ...]]:
+    """Cuts of s[start:end] into n integers whose last equals the sum of the others (H2, H4).
+
+    Runs of ASCII digits up to ``prune_max`` long are searched with sum bounds (same
+    cuts, same order, far fewer nodes); longer ones, or runs holding anything else, are
+    searched unpruned as they always were, so where the node budget gives up on a
+    pathological run does not change.
+    """
     end = len(s) if end is None else end
+    pruned = len(s) <= prune_max and s.isascii() and s.isdigit()
+    parts = _bounded_parts if pruned else _bounded_parts_plain
+    if pruned:  # digit sums of s[:i], for casting out nines
+        nines = [0]
+        for ch in s:
+            nines.append(nines[-1] + ord(ch) - 48)
     for k in range(end - 1, start + n - 2, -1):  # the total is s[k:end]
         if any(k < c < end for c in forced):
             break
@@ -170,38 +187,139 @@ def _sum_splits(s: str, forced: frozenset[int], n: int, budget: _Budget, start: 
         # n-1 parts, none longer than the total, fill s[start:k]
         if k - start > (n - 1) * width:
             continue  # the parts would need more digits than the total has: try a longer total
+        if pruned and (nines[k] - nines[start] - nines[end] + nines[k]) % 9:
+            continue  # a number is its digit sum mod 9, so however cut, the parts' sum is not the total
         yield from (
             (*p, total)
-            for p in _bounded_parts(s, n - 1, forced, start, k, total, budget)
+            for p in parts(s, n - 1, forced, start, k, total, budget)
         )
+
+
+def _one_part(s: str, forced: frozenset[int], start: int, end: int, remaining: int) -> bool:
+    """s[start:end] is one valid part (no forced cut inside) whose value is ``remaining``."""
+    part = s[start:end]
+    return (start < end and not any(start < c < end for c in forced) and _INT.fullmatch(part) is not None
+            and int(part) == remaining)
+
+
+def _first_parts(s: str, forced: frozenset[int], start: int, end: int, n: int,
+                 remaining: int) -> Iterator[tuple[int, int]]:
+    """(end, value) of each possible first part when s[start:end] is cut into n parts summing
+    to ``remaining``, shortest first (parts have at most the digits of ``remaining``)."""
+    width = len(str(remaining))
+    if end - start < n or end - start > n * width:
+        return
+    limit = min(end - (n - 1), start + width)
+    if forced:
+        nxt = min((c for c in forced if start < c < end), default=None)
+        if nxt is not None:
+            limit = min(limit, nxt)
+    for cut in range(start + 1, limit + 1):
+        part = s[start:cut]
+        if part[0] == "0" and len(part) > 1:
+            break  # a leading zero: "0" stands alone
+        v = int(part)
+        if v > remaining:
+            break
+        yield cut, v
 
 
 def _bounded_parts(s: str, n: int, forced: frozenset[int], start: int, end: int, remaining: int,
                    budget: _Budget) -> Iterator[tuple[int, ...]]:
-    """Cuts of s[start:end] into n integers summing exactly to ``remaining``."""
+    """Cuts of s[start:end] (ASCII digits) into n integers summing exactly to ``remaining``."""
     budget.tick()
     if n == 1:
-        part = s[start:end]
-        if start < end and not any(start < c < end for c in forced) and _INT.fullmatch(part) and int(
-            part
-        ) == remaining:
+        if _one_part(s, forced, start, end, remaining):
             yield (remaining,)
         return
     width = len(str(remaining))
     if end - start < n or end - start > n * width:
         return
-    limit = min(end - (n - 1), start + width)
-    nxt = min((c for c in forced if start < c < end), default=None)
-    if nxt is not None:
-        limit = min(limit, nxt)
-    for cut in range(start + 1, limit + 1):
-        part = s[start:cut]
-        if part[0] == "0" and len(part) > 1:
-            break
-        v = int(part)
-        if v > remaining:
-            break
-        for rest in _bounded_parts(s, n - 1, forced, cut, end, remaining - v, budget):
+    bounds = _sum_bounds(s, forced, start, end, n, width, remaining)
+    if bounds is not None:
+        yield from _bounded_search(s, n, forced, start, end, remaining, budget, *bounds)
+
+
+def _sum_bounds(s: str, forced: frozenset[int], start: int, end: int, n: int, width: int,
+                remaining: int) -> tuple[list[list[int | None]], list[list[int | None]]] | None:
+    """lo[m][i] / hi[m][i]: least / greatest sum of s[i:end] cut into m valid parts of at
+    most ``width`` digits honouring the forced cuts (None: no such cut), for m < n.
+
+    Every cut the search can make is one of these, so a branch whose remainder lies outside
+    [lo, hi] holds no solution and is skipped without being walked. None when no cut of
+    the whole of s[start:end] into n parts can sum to ``remaining``.
+    """
+    size = end + 1
+    # the part starting at i ends by stop[i]: the width, the next forced cut, the end
+    stop = [end] * size
+    nxt = end
+    for i in range(end - 1, start - 1, -1):
+        stop[i] = i + 1 if s[i] == "0" else (i + width if i + width < nxt else nxt)  # "0" stands alone
+        if i in forced:
+            nxt = i
+    lo: list[list[int | None]] = [[None] * size for _ in range(n)]
+    hi: list[list[int | None]] = [[None] * size for _ in range(n)]
+    lo[0][end] = hi[0][end] = 0
+    for m in range(1, n + 1):
+        lo_prev, hi_prev = lo[m - 1], hi[m - 1]
+        if m < n:
+            lo_m, hi_m, last_i = lo[m], hi[m], end - m
+        else:  # the whole cut: only its bounds at start are needed
+            lo_m, hi_m, last_i = [None] * size, [None] * size, start
+        for i in range(last_i, start - 1, -1):
+            best_lo = best_hi = None
+            v = 0
+            for j in range(i + 1, stop[i] + 1):
+                v = v * 10 + ord(s[j - 1]) - 48
+                rest_lo = lo_prev[j]
+                if rest_lo is None:
+                    continue
+                if best_lo is None:
+                    best_lo, best_hi = v + rest_lo, v + hi_prev[j]
+                else:
+                    if v + rest_lo < best_lo:
+                        best_lo = v + rest_lo
+                    if v + hi_prev[j] > best_hi:
+                        best_hi = v + hi_prev[j]
+            lo_m[i], hi_m[i] = best_lo, best_hi
+    if lo_m[start] is None or not lo_m[start] <= remaining <= hi_m[start]:
+        return None
+    return lo, hi
+
+
+def _bounded_search(s: str, n: int, forced: frozenset[int], start: int, end: int, remaining: int,
+                    budget: _Budget, lo: list[list[int | None]], hi: list[list[int | None]]
+                    ) -> Iterator[tuple[int, ...]]:
+    """_bounded_parts's depth-first search, in the same order, pruned with the sum bounds."""
+    budget.tick()
+    if n == 1:
+        if _one_part(s, forced, start, end, remaining):
+            yield (remaining,)
+        return
+    lo_rest, hi_rest = lo[n - 1], hi[n - 1]
+    for cut, v in _first_parts(s, forced, start, end, n, remaining):
+        rest = remaining - v
+        least = lo_rest[cut]
+        if least is None or rest < least or rest > hi_rest[cut]:
+            continue  # no cut of the remainder can sum to ``rest``
+        if n == 2:  # lo[1][cut] is the value of s[cut:end] when that is a valid part: it is ``rest``
+            yield (v, rest)
+            continue
+        for tail in _bounded_search(s, n - 1, forced, cut, end, rest, budget, lo, hi):
+            yield (v, *tail)
+
+
+def _bounded_parts_plain(s: str, n: int, forced: frozenset[int], start: int, end: int, remaining: int,
+                         budget: _Budget) -> Iterator[tuple[int, ...]]:
+    """_bounded_parts unpruned: its node count is the original one, and a "." or a digit that
+    int() rejects fails in int() exactly where it always did."""
+    budget.tick()
+    if n == 1:
+        if _one_part(s, forced, start, end, remaining):
+            yield (remaining,)
+        return
+    for cut, v in _first_parts(s, forced, start, end, n, remaining):
+        for rest in _bounded_parts_plain(s, n - 1, forced, cut, end, remaining - v, budget):
             yield (v, *rest)
 
 
@@ -232,6 +350,71 @@ def _consistent(domains: dict[str, list[Candidate]], eqs: list[_Eq], budget: _Bu
     Rows with one candidate are constants. Returns None when no assignment at all
     satisfies the equations. Raises _Exhausted when the budget runs out.
     """
+    # Bounds propagation first drops candidates that no assignment of the other rows can
+    # complete (it never drops one that occurs in a solution), so the search below mostly
+    # sees single-candidate rows; its answer is then mapped back to the original indexes.
+    alive = _propagate(domains, eqs)
+    if alive is None:
+        return None
+    if all(len(a) == len(domains[r]) for r, a in alive.items()):
+        return _support(domains, eqs, budget)
+    support = _support({r: [domains[r][i] for i in a] for r, a in alive.items()}, eqs, budget)
+    if support is None:
+        return None
+    return {r: {alive[r][i] for i in idx} for r, idx in support.items()}
+
+
+def _propagate(domains: dict[str, list[Candidate]], eqs: list[_Eq]) -> dict[str, list[int]] | None:
+    """Indexes of the candidates that pass every equation against the others' value ranges.
+
+    A candidate is dropped when, with every other row of an equation free within its own
+    candidates' range, the equation still cannot hold; repeated until nothing changes.
+    None when some row is left with no candidate (no assignment satisfies the equations).
+    """
+    alive = {r: list(range(len(d))) for r, d in domains.items()}
+    # per equation: the constant rows' sum, and each other row's contribution per candidate
+    grouped: list[tuple[bool, int, list[tuple[str, list[int]]]]] = []
+    for e in eqs:
+        by_row: dict[str, list[tuple[int, int]]] = {}
+        for row, col, coef in e.terms:
+            by_row.setdefault(row, []).append((col, coef))
+        const, var = 0, []
+        for r, terms in by_row.items():
+            contrib = [sum(coef * cand[col] for col, coef in terms) for cand in domains[r]]
+            if len(contrib) == 1:
+                const += contrib[0]
+            else:
+                var.append((r, contrib))
+        if not var:
+            if const > 0 or (not e.le and const < 0):
+                return None
+            continue
+        grouped.append((e.le, const, var))
+    changed = True
+    while changed:
+        changed = False
+        for le, const, var in grouped:
+            lows = [min(contrib[i] for i in alive[r]) for r, contrib in var]
+            highs = [max(contrib[i] for i in alive[r]) for r, contrib in var]
+            low, high = const + sum(lows), const + sum(highs)
+            if low > 0 or (not le and high < 0):
+                return None
+            for (r, contrib), row_low, row_high in zip(var, lows, highs, strict=True):
+                live = alive[r]
+                if len(live) == 1:
+                    continue
+                others_low, others_high = low - row_low, high - row_high
+                keep = [i for i in live if others_low + contrib[i] <= 0 and (le or others_high + contrib[i] >= 0)]
+                if len(keep) < len(live):
+                    if not keep:
+                        return None
+                    alive[r] = keep
+                    changed = True
+    return alive
+
+
+def _support(domains: dict[str, list[Candidate]], eqs: list[_Eq], budget: _Budget) -> dict[str, set[int]] | None:
+    """_consistent's exhaustive search (each candidate pinned in turn)."""
     var_rows = sorted((r for r, d in domains.items() if len(d) > 1), key=lambda r: len(domains[r]))
     if not var_rows:
         ok = all(_eq_holds(e, {r: d[0] for r, d in domains.items()}) for e in eqs)
@@ -433,7 +616,8 @@ def solve_applications(
             s, forced = _tokens(v)  # type: ignore[arg-type]
             budget = _Budget(MAX_ROW_NODES, max(deadline - time.monotonic(), 0.0))
             try:
-                cands[k] = _collect(_sum_splits(s, forced, len(columns), budget), k, sol)
+                cands[k] = _collect(_sum_splits(s, forced, len(columns), budget, prune_max=PRUNED_ROW_DIGITS),
+                                    k, sol)
             except _Exhausted:
                 sol.truncated.add(k)
                 cands[k] = []
@@ -503,7 +687,7 @@ def solve_review_litigation(run: str | list, narrative: dict[str, int] | None = 
         for end in range(start + ncols, len(s) - rest * ncols + 1):
             if gi == len(_RL_GROUPS) - 1 and end != len(s):
                 continue
-            for cand in _sum_splits(s, forced, ncols, budget, start, end):
+            for cand in _sum_splits(s, forced, ncols, budget, start, end, prune_max=PRUNED_RL_DIGITS):
                 for tail in groups(end, gi + 1):
                     yield (cand, *tail)
 

@@ -40,14 +40,24 @@ class HtmlText:
     tables: int = 0
 
 
+_TAGS: dict[str, str] = {}  # raw tag -> local lowercase name: a page repeats a few tags many times
+
+
 def _tag(el) -> str:
     tag = el.tag
     if not isinstance(tag, str):  # comments, processing instructions, entities
         return ""
-    return tag.rsplit("}", 1)[-1].lower()
+    name = _TAGS.get(tag)
+    if name is None:
+        name = tag.rsplit("}", 1)[-1].lower()
+        if len(_TAGS) < 1000:  # bounded: odd pages may invent any number of tags
+            _TAGS[tag] = name
+    return name
 
 
 def _span(el, name: str) -> int:
+    if el.get(name) is None:  # the common case: no span attribute
+        return 1
     try:
         return max(1, min(int(str(el.get(name, "1")).strip() or 1), 100))
     except ValueError:
@@ -61,6 +71,8 @@ class _Renderer:
         self.tables = 0
 
     def inline_text(self, el, depth: int) -> str:
+        if len(el) == 0 and depth < _MAX_DEPTH and _tag(el) in ("td", "th"):
+            return _WS.sub(" ", el.text or "").strip()  # a cell of plain text (most): what walk gives
         out: list[str] = []
         self.walk(el, out, depth)
         return _WS.sub(" ", "".join(out)).strip()
@@ -114,9 +126,10 @@ class _Renderer:
         for child in table:
             if _tag(child) == "caption":
                 out.append(self.inline_text(child, depth + 1) + "\n")
+        nested = table.find(".//table") is not None  # any layout cells at all (rarely)
         for tr in self.rows(table):
             cells = [c for c in tr if _tag(c) in ("td", "th")]
-            if any(c.find(".//table") is not None for c in cells):
+            if nested and any(c.find(".//table") is not None for c in cells):
                 for cell in cells:  # a layout table: its cells are blocks
                     self.walk(cell, out, depth + 1)
                     out.append("\n")

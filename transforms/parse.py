@@ -32,10 +32,11 @@ from transforms.decode import DOC, DOCX, HTML, PDF, decode
 from transforms.html import html_to_text
 from transforms.normalize import loose, norm_text
 
-PARSER_VERSION = "1.1.0"
+PARSER_VERSION = "1.2.0"
 CONTRACT = "xxgk.report/1"
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+_MAX_CELL_CHARS = cellgrammar._MAX_CELL_CHARS
 _LINE_HAS_VALUE = re.compile(r"(?:^|[|\s])(?:\d+(?:\.\d+)?|[/\\-])\s*(?:\||$)")
 
 
@@ -79,6 +80,8 @@ _LEGACY = re.compile(_alt(("依申请公开政府信息情况", "政府信息公
 # The text just before a row's key that still belongs to its label: "(三)", "1.属于".
 _LABEL_HEAD = re.compile(
     r"(?:[一二三四][ \t]*、[ \t]*)?(?:\([一二三四五六七]\)[ \t]*)?(?:\d[ \t]*[.、][ \t]*)?[\u4e00-\u9fff\"'()]*$")
+# Every character _LABEL_HEAD can match: a match lies within the run of these that ends the window.
+_LABEL_HEAD_RUN = re.compile(r"[\u4e00-\u9fff\"'() \t\d.、]*")
 # Whitespace layouts: values and label words, split apart even where they touch.
 _TOKEN = re.compile(r"[+-]?\d[\d,，]*(?:\.\d+)?(?:万元|元|件)?|[/\\×]+|-{1,3}|[^\s\d/\\|+-]+|[+-]")
 _LABEL_TAIL = re.compile(r"[^|\s\d/\\]*")
@@ -135,13 +138,26 @@ def _find_rows(text: str, start: int, end: int, rows) -> list[_Region]:
         m = pattern.search(text, pos, end)
         if not m:
             continue
-        head = _LABEL_HEAD.search(text, max(pos, m.start() - 40), m.start())
-        label_start = head.start() if head else m.start()
+        label_start = _label_start(text, max(pos, m.start() - 40), m.start())
         tail = _LABEL_TAIL.match(text, m.end(), end)
         value_start = tail.end() if tail else m.end()
         found.append(_Region(key, label_start, value_start))
         pos = value_start
     return found
+
+
+def _label_start(text: str, lo: int, hi: int) -> int:
+    """Where _LABEL_HEAD.search(text, lo, hi) starts, searched only from where it can.
+
+    The pattern ends in ``$`` (the window end, or just before a newline ending it) and
+    every character it matches is in _LABEL_HEAD_RUN, so a match starts inside the run of
+    those characters that ends the window: starting the search there skips the positions
+    where the regex would scan ahead only to fail (the search was quadratic in the window).
+    """
+    end = hi - 1 if hi > lo and text[hi - 1] == "\n" else hi
+    run = _LABEL_HEAD_RUN.match(text[lo:end][::-1])
+    head = _LABEL_HEAD.search(text, end - run.end(), hi)
+    return head.start() if head else hi
 
 
 def _close_regions(text: str, regions: list[_Region], end: int, terminators: re.Pattern[str]) -> None:
@@ -201,19 +217,27 @@ class _Reader:
         self.text = text
         self.f = findings
         self.runs: dict[str, dict[str, str]] = {}
-        self.short: dict[str, set[str]] = {}
+        # Row keys per table in reading order (a dict, not a set: findings must not depend on
+        # the interpreter's string hashing, which changes from process to process).
+        self.short: dict[str, dict[str, None]] = {}
 
     # -- cells
     def read_row(self, table: str, key: str, names: tuple[str, ...], vtypes: tuple[str, ...],
                  vals: _Values) -> dict[str, int | float | None]:
         out: dict[str, int | float | None] = {}
         for name, vtype, raw in zip(names, vtypes, vals.raw, strict=True):
-            where = f"{table}.{key}.{name}"
             if raw is None:
                 out[name] = None
                 continue
+            # read_cell's fast case inlined (most cells): plain digits, no finding
+            if raw.isdigit() and raw.isascii() and len(raw) <= _MAX_CELL_CHARS and vtype != fs.AMOUNT:
+                out[name] = int(raw)
+                continue
             cell = cellgrammar.read_cell(raw, vtype)
             out[name] = cell.value
+            if cell.marker is None and cell.note is None:
+                continue
+            where = f"{table}.{key}.{name}"
             if cell.marker == cellgrammar.BLANK:
                 self.f.add("cell_blank", "the cell is blank", where)
             elif cell.marker == cellgrammar.NA:
@@ -225,7 +249,7 @@ class _Reader:
         if vals.run is not None:
             self.runs.setdefault(table, {})[key] = vals.run
         elif vals.short:
-            self.short.setdefault(table, set()).add(key)
+            self.short.setdefault(table, {})[key] = None
         return out
 
     def missing_row(self, table: str, key: str, names) -> dict[str, None]:
@@ -623,7 +647,7 @@ def parse_text(text: str, *, agency: str | None = None, year: int | None = None,
         fs.REVIEW_LITIGATION: tables[fs.REVIEW_LITIGATION].values if tables[fs.REVIEW_LITIGATION].present else None,
         "findings": f.items,
     }
-    for res in sumchecks.evaluate(report):
+    for res in sumchecks.failures(report):
         if res.status == sumchecks.FAIL:
             f.add("invariant_violation", f"{res.check_id}: {res.detail} ({res.expected} vs {res.actual})",
                   f"{res.check_id}[{res.scope}]" if res.scope else res.check_id, severity=res.severity)

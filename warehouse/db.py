@@ -33,11 +33,16 @@ def default_path() -> Path:
     return home() / "warehouse.duckdb"
 
 
-def connect(path: str | os.PathLike | None = None) -> duckdb.DuckDBPyConnection:
-    """Open (creating it if needed) the warehouse database; only the pipeline opens it."""
+def connect(path: str | os.PathLike | None = None, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
+    """Open (creating it if needed) the warehouse database; only the pipeline opens it.
+
+    ``memory_limit`` (e.g. "512MB") bounds DuckDB's buffers, which spill to disk beyond it;
+    DuckDB's own default is 80 % of the machine's memory, and building the marts of 10,000
+    reports then held ~700 MB where 300 MB do (1.7 s slower).
+    """
     path = Path(path) if path is not None else default_path()
     path.parent.mkdir(parents=True, exist_ok=True)
-    return duckdb.connect(str(path))
+    return duckdb.connect(str(path), config={"memory_limit": memory_limit} if memory_limit else {})
 
 
 def sql_text(layer: str, name: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -30,7 +31,7 @@ def _artifacts(keys: list[str], flow_run_id=None):
     return {a.key: a for a in asyncio.run(read())}
 
 
-def test_etl_year_publishes_and_explains_each_report(prefect_harness, xxgk_env):
+def test_etl_year_publishes_and_explains_each_report(prefect_harness, xxgk_env, monkeypatch):
     state = etl.etl_year(year=2024, return_state=True)
     result = state.result()
 
@@ -57,9 +58,21 @@ def test_etl_year_publishes_and_explains_each_report(prefect_harness, xxgk_env):
     assert "marts" in str(arts["xxgk-summary-2024"].data)
     assert "xxgk-data-docs-2024" in arts
 
-    # A rerun parses nothing again (Prefect's task cache or the parsed cache).
+    # A rerun with nothing changed keeps the first run's outcomes and does not write anything.
+    marts = Path(result["marts_path"])
+    before = marts.stat().st_mtime_ns
     again = etl.etl_year(year=2024)
-    assert again["counts"]["parse_cached"] == 5
+    assert again["counts"]["parse_cached"] == 5 and again["counts"]["not_modified"] == 5
+    assert again["unchanged_since"]
+    assert {(r["agency"], r["outcome"], r["reasons"]) for r in again["reports"]} == {
+        (r["agency"], r["outcome"], r["reasons"]) for r in rows}
+    assert marts.stat().st_mtime_ns == before
+
+    # XXGK_FULL_RUN: every step again; parsing still comes from the caches.
+    monkeypatch.setenv("XXGK_FULL_RUN", "1")
+    full = etl.etl_year(year=2024)
+    assert full["unchanged_since"] is None and full["counts"]["parse_cached"] == 5
+    assert marts.stat().st_mtime_ns != before
 
 
 def test_backfill_runs_years_in_order_and_survives_a_failing_year(prefect_harness, xxgk_env, monkeypatch):

@@ -36,8 +36,9 @@ YEAR = 2024
 STEPS = [  # (name, progress line that starts it, progress line that ends it)
     ("start-up", None, "fetching"),
     ("fetch", "fetching", "parsing"),
-    ("parse", "parsing", "loading and validating"),
-    ("load+validate", "loading and validating", "publishing"),
+    ("parse", "parsing", ": loading"),
+    ("load", ": loading", "validating"),
+    ("validate", "validating", "publishing"),
     ("publish", "publishing", None),
 ]
 

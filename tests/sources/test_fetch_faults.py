@@ -214,6 +214,21 @@ def test_rerun_sends_conditional_request_and_stores_nothing_new(httpserver, stor
     assert sorted(p.name for p in store.objects.glob("*/*")) == objects
     assert store.versions(httpserver.url_for("/p")) == [first.sha256]
     assert "xxgk/" in seen[0]["User-Agent"]
+    # The 304 confirmed the stored version with the same validators: no manifest row for it.
+    assert [r["status"] for r in store.rows()] == ["fetched"]
+
+
+def test_proxy_from_the_environment_is_used(httpserver, store, fast, monkeypatch):
+    # The loopback server stands in for a proxy: it receives the absolute URL of a site
+    # that does not resolve, which only a request through the proxy can reach.
+    httpserver.expect_request("/via-proxy.html").respond_with_data(REPORT_HTML, content_type="text/html")
+    monkeypatch.setenv("HTTP_PROXY", httpserver.url_for("/").rstrip("/"))
+    monkeypatch.setenv("NO_PROXY", "")
+    monkeypatch.delenv("http_proxy", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    [out] = fast().fetch_many([src("http://report-site.invalid/via-proxy.html")], store)
+    assert out.status == FETCHED, out.error
+    assert len(httpserver.log) == 1
 
 
 def test_changed_report_is_a_new_version_and_old_one_kept(httpserver, store, fast):

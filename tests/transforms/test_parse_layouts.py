@@ -281,3 +281,35 @@ def test_a_subtotal_column_outside_the_template_is_read_past():
     got = parse_text("\n".join(lines))
     assert got["applications"] == want["applications"]
     assert "nonstandard_row" in codes_at(got, "applications")
+
+
+_DETERMINISM_SCRIPT = """
+import hashlib, json
+from sources.synth import make_report, render_text
+from transforms import formatspec as fs
+from transforms.parse import parse_report
+h = hashlib.sha256()
+for seed in range(12):
+    for tpl in (fs.F2019, fs.F2021):
+        text = render_text(make_report(seed, template_ad=tpl, template_app=tpl), "runs")
+        h.update(json.dumps(parse_report(text.encode()), sort_keys=True, ensure_ascii=False, default=str).encode())
+print(h.hexdigest())
+"""
+
+
+def test_parse_output_does_not_depend_on_string_hashing():
+    # Python salts str hashes per process: a set of row keys once ordered the findings differently
+    # from one run to the next. The same document must give the same bytes in every process.
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    digests = set()
+    for seed in ("0", "1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        out = subprocess.run([sys.executable, "-c", _DETERMINISM_SCRIPT], cwd=root, env=env, capture_output=True,
+                             text=True, check=True)
+        digests.add(out.stdout.strip())
+    assert len(digests) == 1

@@ -1,0 +1,139 @@
+"""The record of a year's last complete run: what lets a re-run with nothing new be nearly free.
+
+After a run of year Y has loaded, validated, published and written its Data Docs, it
+writes ``$XXGK_HOME/runs/<Y>.json``: a fingerprint of everything its outcome depended on,
+the per-report outcomes, and stamps (size, mtime) of the warehouse and marts files as the
+run left them. The next run of Y fetches as always (conditional requests: the sites say
+whether anything changed), then compares. When
+
+* the fingerprint is the same: the registry rows of Y (agency, URL, region), what each
+  fetch gave (content hash, or the failure's code), the parser version, the code of the
+  pipeline (transforms, warehouse SQL, expectations, flows) and the gate's setting;
+* the warehouse and marts files are exactly as the recorded run left them (any later
+  write, by a run of another year for instance, changes them, and the cross-year checks
+  of Y may then change too);
+* the attachments the recorded run followed are unchanged (conditional requests again);
+* the documents that failed to parse still fail (they are retried: the failure may have
+  been a time or memory limit),
+
+then parsing, loading, validation, publishing and the Data Docs would all reproduce what
+is already there: the run takes its outcomes from the record and stops. Anything else,
+or ``full_run`` (``XXGK_FULL_RUN=1``, ``xxgk run --full``), runs every step.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+RECORD_VERSION = 1
+_CODE_PACKAGES = ("transforms", "warehouse", "expectations", "flows")
+_code_hash: str | None = None
+
+
+def code_fingerprint() -> str:
+    """Hash of the pipeline's own Python and SQL files: another version of xxgk is another run."""
+    global _code_hash
+    if _code_hash is None:
+        root = Path(__file__).resolve().parent.parent
+        h = hashlib.sha256()
+        for pkg in _CODE_PACKAGES:
+            for p in sorted((root / pkg).rglob("*")):
+                if p.suffix in (".py", ".sql") and p.is_file():
+                    h.update(str(p.relative_to(root)).encode() + b"\0" + p.read_bytes())
+        _code_hash = h.hexdigest()
+    return _code_hash
+
+
+def _source_fields(o: Any) -> list:
+    s = o.source
+    return [o.agency, o.url, *(getattr(s, k, None) for k in ("province", "city", "county", "level", "parent"))]
+
+
+def fingerprint(year: int, outcomes: list, parser_version: str, max_fail_share: float) -> str:
+    """Everything the outcome of a year's run depends on, known right after the fetch."""
+    h = hashlib.sha256()
+    head = [RECORD_VERSION, int(year), parser_version, code_fingerprint(), float(max_fail_share)]
+    h.update(json.dumps(head).encode())
+    for o in outcomes:
+        fetched = o.content_sha256 if o.fetch != "failed" and o.content_sha256 else None
+        failure = None if fetched else (o.reasons[0].split(" (")[0] if o.reasons else "failed")
+        h.update(b"\n" + json.dumps([*_source_fields(o), fetched, failure], ensure_ascii=False,
+                                    default=str).encode())
+    return h.hexdigest()
+
+
+def file_stamp(path: Path) -> list | None:
+    """(size, mtime in ns) of a file, or None when it does not exist."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return [st.st_size, st.st_mtime_ns]
+
+
+def _stamps(home: Path) -> dict[str, list | None]:
+    # A write-ahead log beside the warehouse means a writer is at work or crashed: not "as left".
+    return {name: file_stamp(home / name) for name in ("warehouse.duckdb", "warehouse.duckdb.wal", "marts.duckdb")}
+
+
+def record_path(home: Path, year: int) -> Path:
+    return Path(home) / "runs" / f"{int(year)}.json"
+
+
+def forget(home: Path, year: int) -> None:
+    """Drop the record before a run writes anything: a run that stops half-way leaves none."""
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(record_path(home, year))
+
+
+def write(home: Path, year: int, fp: str, summary: Any, attachments: list[dict]) -> Path:
+    """The record of a complete run (called after its last write: the stamps must be final)."""
+    rec = {
+        "record_version": RECORD_VERSION,
+        "year": int(year),
+        "fingerprint": fp,
+        "written_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "stamps": _stamps(Path(home)),
+        "published": summary.published,
+        "gate_reason": summary.gate_reason,
+        "marts_path": summary.marts_path,
+        "data_docs_path": summary.data_docs_path,
+        "attachments": attachments,
+        "reports": [
+            {"parse": o.parse, "report_id": o.report_id, "outcome": o.outcome, "reasons": o.reasons,
+             "sha256": o.content_sha256, "content_type": o.content_type}
+            for o in summary.reports
+        ],
+    }
+    path = record_path(home, year)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump(rec, f, ensure_ascii=False)
+    os.replace(tmp, path)
+    return path
+
+
+def read_matching(home: Path, year: int, fp: str, n_reports: int) -> dict | None:
+    """The record of the last complete run when it still describes this run, else None."""
+    try:
+        rec = json.loads(record_path(home, year).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None  # no record, or a damaged one: run every step
+    if not isinstance(rec, dict) or rec.get("record_version") != RECORD_VERSION or rec.get("fingerprint") != fp:
+        return None
+    if len(rec.get("reports") or ()) != n_reports or rec.get("stamps") != _stamps(Path(home)):
+        return None
+    if rec.get("stamps", {}).get("warehouse.duckdb") is None:
+        return None
+    for key in ("marts_path", "data_docs_path"):
+        if rec.get(key) and "://" not in rec[key] and not Path(rec[key]).exists():
+            return None
+    return rec

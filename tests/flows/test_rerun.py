@@ -1,0 +1,140 @@
+"""A re-run with nothing changed takes the last complete run's outcomes (flows/runrecord.py),
+and anything that could change an outcome makes it run every step again."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from flows import pipeline as pl
+from flows import runrecord
+from flows.settings import load_settings
+from sources.serve import serve_samples
+
+pytestmark = pytest.mark.slow  # several runs with validation and publish
+
+SAMPLES = Path(pl.__file__).resolve().parent.parent / "sources" / "samples"
+PAGES = ["liupanshui_2024.html", "qiaokou_2024.html", "pingtan_2023.html"]
+
+
+@pytest.fixture
+def site(tmp_path):
+    """The sample pages on a loopback server of the test's own (one port for all runs)."""
+    root = tmp_path / "site"
+    root.mkdir()
+    for name in PAGES:
+        shutil.copy(SAMPLES / name, root / name)
+    with serve_samples(root, port=0) as base:
+        registry = tmp_path / "registry.csv"
+        registry.write_text(
+            "agency,year,url,province,city,county,level,parent\n"
+            f"六盘水市,2024,{base}/liupanshui_2024.html,贵州省,六盘水市,,市,\n"
+            f"武汉市硚口区人民政府,2024,{base}/qiaokou_2024.html,湖北省,武汉市,硚口区,县,武汉市人民政府\n"
+            f"不存在的机关,2024,{base}/missing_2024.html,,,,,\n"
+            f"平潭综合实验区,2023,{base}/pingtan_2023.html,福建省,,,,\n",
+            encoding="utf-8",
+        )
+        yield root, registry
+
+
+def _settings(tmp_path, registry, **kw):
+    kw = {"max_fail_share": 1.0, **kw}
+    return load_settings(env={}, home=tmp_path / "home", sources=str(registry), parse_timeout=0, min_delay=0.0,
+                         retries=0, **kw)
+
+
+def _outcomes(summary):
+    return [(o.agency, o.fetch == "failed", o.outcome, o.report_id, tuple(o.reasons)) for o in summary.reports]
+
+
+def _stamps(home: Path):
+    return [runrecord.file_stamp(home / n) for n in ("warehouse.duckdb", "marts.duckdb")]
+
+
+def test_unchanged_rerun_keeps_the_outcomes_and_writes_nothing(tmp_path, site, monkeypatch):
+    _root, registry = site
+    settings = _settings(tmp_path, registry)
+    first = pl.run_year(2024, settings)
+    assert first.unchanged_since is None and first.published
+    assert runrecord.record_path(settings.home, 2024).is_file()
+    stamps = _stamps(settings.home)
+
+    def no_parse(*_a, **_k):
+        pytest.fail("an unchanged run parsed a document")
+
+    monkeypatch.setattr(pl, "parse_one", no_parse)
+    again = pl.run_year(2024, settings)
+    assert again.unchanged_since
+    assert _outcomes(again) == _outcomes(first)
+    assert (again.published, again.marts_path, again.data_docs_path) == (
+        first.published, first.marts_path, first.data_docs_path)
+    c = again.counts
+    assert (c["fetched"], c["not_modified"], c["failed"], c["parse_cached"]) == (0, 2, 1, 2)
+    assert _stamps(settings.home) == stamps, "the warehouse or the marts were written"
+    assert "Nothing changed" in again.markdown()
+
+
+def test_a_changed_page_runs_every_step(tmp_path, site):
+    root, registry = site
+    settings = _settings(tmp_path, registry)
+    pl.run_year(2024, settings)
+    page = root / "qiaokou_2024.html"
+    page.write_bytes(page.read_bytes() + b"\n<!-- revised -->\n")
+    again = pl.run_year(2024, settings)
+    assert again.unchanged_since is None
+    by = {o.agency: o for o in again.reports}
+    assert by["武汉市硚口区人民政府"].fetch == "fetched" and by["武汉市硚口区人民政府"].parse == "parsed"
+    assert by["六盘水市"].fetch == "not_modified"
+    assert pl.run_year(2024, settings).unchanged_since  # and the run after that has nothing new again
+
+
+def test_full_run_setting_runs_every_step(tmp_path, site):
+    _root, registry = site
+    pl.run_year(2024, _settings(tmp_path, registry))
+    full = pl.run_year(2024, _settings(tmp_path, registry, full_run=True))
+    assert full.unchanged_since is None and full.counts["parse_cached"] == 2
+
+
+def test_another_years_run_in_between_runs_every_step(tmp_path, site):
+    # Year 2023's load changes the warehouse: 2024's cross-year checks may change with it.
+    _root, registry = site
+    settings = _settings(tmp_path, registry)
+    pl.run_year(2024, settings)
+    assert pl.run_year(2023, settings).unchanged_since is None
+    assert pl.run_year(2024, settings).unchanged_since is None
+    assert pl.run_year(2024, settings).unchanged_since
+
+
+@pytest.mark.parametrize("damage", ["garbage", "deleted marts", "other gate setting"])
+def test_a_record_that_no_longer_holds_runs_every_step(tmp_path, site, damage):
+    _root, registry = site
+    settings = _settings(tmp_path, registry)
+    pl.run_year(2024, settings)
+    if damage == "garbage":
+        runrecord.record_path(settings.home, 2024).write_text("{not json", encoding="utf-8")
+    elif damage == "deleted marts":
+        settings.marts_path.unlink()
+    else:
+        settings = _settings(tmp_path, registry, max_fail_share=0.9)
+    again = pl.run_year(2024, settings)
+    assert again.unchanged_since is None and again.published
+    assert settings.marts_path.is_file()
+    assert pl.run_year(2024, settings).unchanged_since  # a fresh record was written
+
+
+def test_a_run_that_fails_half_way_leaves_no_record(tmp_path, site, monkeypatch):
+    _root, registry = site
+    settings = _settings(tmp_path, registry)
+    pl.run_year(2024, settings)
+
+    def broken(*_a, **_k):
+        raise RuntimeError("validation crashed")
+
+    monkeypatch.setattr(pl, "validate_batch", broken)
+    with pytest.raises(RuntimeError):
+        pl.run_year(2024, _settings(tmp_path, registry, full_run=True))
+    assert not runrecord.record_path(settings.home, 2024).exists()
+    monkeypatch.undo()
+    assert pl.run_year(2024, settings).unchanged_since is None
