@@ -35,6 +35,7 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 import urllib3.exceptions as u3
+from requests.cookies import extract_cookies_to_jar
 
 from sources.rawstore import RawStore, sha256_hex
 from sources.registry import Source
@@ -311,6 +312,21 @@ class Fetcher:
     def close(self) -> None:
         self.session.close()
 
+    def _send(self, url: str, headers: dict) -> requests.Response:
+        """One GET through the session's adapter, no redirects followed, body not read yet.
+
+        ``Session.get`` would merge settings, hooks and environment on every call: a third
+        of the CPU of a conditional request. The session's headers, cookies (both ways),
+        credentials in the URL, proxies and certificate settings still apply.
+        """
+        prep = requests.PreparedRequest()
+        prep.prepare(method="GET", url=url, headers={**self.session.headers, **headers}, cookies=self.session.cookies)
+        resp = self.session.get_adapter(url).send(
+            prep, stream=True, timeout=self.timeout, verify=self.session.verify, proxies=self._proxies_for(url)
+        )
+        extract_cookies_to_jar(self.session.cookies, prep, resp.raw)
+        return resp
+
     def _proxies_for(self, url: str) -> dict:
         parts = urlsplit(url)
         key = (parts.scheme.lower(), (parts.hostname or "").lower())
@@ -452,10 +468,7 @@ class Fetcher:
             with gate:
                 requests_made += 1
                 try:
-                    resp = self.session.get(
-                        current, headers=headers, timeout=self.timeout, stream=True, allow_redirects=False,
-                        proxies=self._proxies_for(current),
-                    )
+                    resp = self._send(current, headers)
                 except requests.RequestException as e:
                     raise self._fail(classify_exception(e), str(e)[:300], requests_made, current) from None
                 try:

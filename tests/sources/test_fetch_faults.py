@@ -333,3 +333,21 @@ def test_gzip_body_is_not_mistaken_for_truncated(raw_server, store, fast):
     [out] = fast().fetch_many([src(raw_server.url("/gz"))], store)
     assert out.status == FETCHED and out.bytes == len(REPORT_HTML) * 50
     assert store.get(out.sha256) == REPORT_HTML * 50
+
+
+def test_cookies_a_site_sets_are_sent_back(httpserver, store, fast):
+    # Some sites' firewalls set a cookie on the first page and refuse requests without it.
+    def first(_request):
+        return Response(REPORT_HTML, content_type="text/html", headers={"Set-Cookie": "waf_token=ok; Path=/"})
+
+    def second(request):
+        if "waf_token=ok" not in (request.headers.get("Cookie") or ""):
+            return Response("no cookie", status=403)
+        return Response(REPORT_HTML + b"2", content_type="text/html")
+
+    httpserver.expect_request("/first.html").respond_with_handler(first)
+    httpserver.expect_request("/second.html").respond_with_handler(second)
+    fetcher = fast()
+    assert fetcher.fetch_one(src(httpserver.url_for("/first.html")), store).status == FETCHED
+    out = fetcher.fetch_one(src(httpserver.url_for("/second.html"), "乙局"), store)
+    assert out.status == FETCHED, out.error
