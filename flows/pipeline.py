@@ -828,7 +828,7 @@ def try_unchanged(year: int, settings: Settings, outcomes: list[ReportOutcome], 
 
     if settings.full_run or not outcomes:
         return None
-    rec = runrecord.read_matching(settings.home, year, fingerprint, len(outcomes))
+    rec = runrecord.read_matching(settings.home, year, fingerprint, len(outcomes), settings.warehouse_path)
     if rec is None:
         return None
     if rec["attachments"]:
@@ -867,7 +867,8 @@ def record_run(settings: Settings, summary: RunSummary, attachments: list[dict])
     from flows import runrecord
 
     if summary.fingerprint:
-        runrecord.write(settings.home, summary.year, summary.fingerprint, summary, attachments)
+        runrecord.write(settings.home, summary.year, summary.fingerprint, summary, attachments,
+                        settings.warehouse_path)
 
 
 def forget_run(settings: Settings, year: int) -> None:

@@ -2,16 +2,18 @@
 
 After a run of year Y has loaded, validated, published and written its Data Docs, it
 writes ``$XXGK_HOME/runs/<Y>.json``: a fingerprint of everything its outcome depended on,
-the per-report outcomes, and stamps (size, mtime) of the warehouse and marts files as the
-run left them. The next run of Y fetches as always (conditional requests: the sites say
-whether anything changed), then compares. When
+the per-report outcomes, and a token of the warehouse rows of Y and Y-1 as the run left
+them (warehouse/sql/staging/year_state.sql). The next run of Y fetches as always
+(conditional requests: the sites say whether anything changed), then compares. When
 
 * the fingerprint is the same: the registry rows of Y (agency, URL, region), what each
   fetch gave (content hash, or the failure's code), the parser version, the code of the
   pipeline (transforms, warehouse SQL, expectations, flows) and the gate's setting;
-* the warehouse and marts files are exactly as the recorded run left them (any later
-  write, by a run of another year for instance, changes them, and the cross-year checks
-  of Y may then change too);
+* the warehouse rows of Y and of Y-1 are as the recorded run left them (a run of Y-1 that
+  loaded something may change the cross-year checks of Y; runs of other years may not, so
+  a backfill re-run of several unchanged years skips every one of them);
+* the marts and Data Docs the record names still exist (every publish rebuilds the marts
+  from the whole warehouse, so a later publish still holds Y as recorded);
 * the attachments the recorded run followed are unchanged (conditional requests again);
 * the documents that failed to parse still fail (they are retried: the failure may have
   been a time or memory limit),
@@ -32,7 +34,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-RECORD_VERSION = 1
+RECORD_VERSION = 2
 _CODE_PACKAGES = ("transforms", "warehouse", "expectations", "flows")
 _code_hash: str | None = None
 
@@ -69,18 +71,25 @@ def fingerprint(year: int, outcomes: list, parser_version: str, max_fail_share: 
     return h.hexdigest()
 
 
-def file_stamp(path: Path) -> list | None:
-    """(size, mtime in ns) of a file, or None when it does not exist."""
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
+def warehouse_state(warehouse: Path, year: int) -> list | None:
+    """The year_state token, read through a read-only connection; None when the warehouse is
+    missing or another process is writing it (then every step runs, after that writer)."""
+    import duckdb
+
+    from warehouse.db import year_state
+
+    if not Path(warehouse).is_file():
         return None
-    return [st.st_size, st.st_mtime_ns]
-
-
-def _stamps(home: Path) -> dict[str, list | None]:
-    # A write-ahead log beside the warehouse means a writer is at work or crashed: not "as left".
-    return {name: file_stamp(home / name) for name in ("warehouse.duckdb", "warehouse.duckdb.wal", "marts.duckdb")}
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.Error:
+        return None
+    try:
+        return year_state(con, year)
+    except RuntimeError:
+        return None  # a warehouse of an older schema: run every step
+    finally:
+        con.close()
 
 
 def record_path(home: Path, year: int) -> Path:
@@ -93,14 +102,14 @@ def forget(home: Path, year: int) -> None:
         os.remove(record_path(home, year))
 
 
-def write(home: Path, year: int, fp: str, summary: Any, attachments: list[dict]) -> Path:
-    """The record of a complete run (called after its last write: the stamps must be final)."""
+def write(home: Path, year: int, fp: str, summary: Any, attachments: list[dict], warehouse: Path) -> Path:
+    """The record of a complete run (called after its last write, warehouse closed)."""
     rec = {
         "record_version": RECORD_VERSION,
         "year": int(year),
         "fingerprint": fp,
         "written_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "stamps": _stamps(Path(home)),
+        "warehouse_state": warehouse_state(warehouse, year),
         "published": summary.published,
         "gate_reason": summary.gate_reason,
         "marts_path": summary.marts_path,
@@ -121,7 +130,7 @@ def write(home: Path, year: int, fp: str, summary: Any, attachments: list[dict])
     return path
 
 
-def read_matching(home: Path, year: int, fp: str, n_reports: int) -> dict | None:
+def read_matching(home: Path, year: int, fp: str, n_reports: int, warehouse: Path) -> dict | None:
     """The record of the last complete run when it still describes this run, else None."""
     try:
         rec = json.loads(record_path(home, year).read_text(encoding="utf-8"))
@@ -129,11 +138,11 @@ def read_matching(home: Path, year: int, fp: str, n_reports: int) -> dict | None
         return None  # no record, or a damaged one: run every step
     if not isinstance(rec, dict) or rec.get("record_version") != RECORD_VERSION or rec.get("fingerprint") != fp:
         return None
-    if len(rec.get("reports") or ()) != n_reports or rec.get("stamps") != _stamps(Path(home)):
-        return None
-    if rec.get("stamps", {}).get("warehouse.duckdb") is None:
+    if len(rec.get("reports") or ()) != n_reports or rec.get("warehouse_state") is None:
         return None
     for key in ("marts_path", "data_docs_path"):
         if rec.get(key) and "://" not in rec[key] and not Path(rec[key]).exists():
             return None
+    if warehouse_state(warehouse, year) != rec["warehouse_state"]:
+        return None
     return rec

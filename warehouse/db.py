@@ -13,9 +13,12 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import pyarrow as pa
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 from transforms import formatspec as fs
 
@@ -94,6 +97,8 @@ def init_schema(con: duckdb.DuckDBPyConnection) -> None:
 
 def code_table() -> pa.Table:
     """Every cell code of every template, read from transforms/formatspec.py."""
+    import pyarrow as pa  # here, not at the top: a re-run with nothing new opens the warehouse without it
+
     rows: list[tuple] = []
     for tpl in fs.TEMPLATES:
         for n, (item, measure, m) in enumerate(fs.ad_cells(tpl)):
@@ -131,3 +136,9 @@ def session(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnectio
         yield cur
     finally:
         cur.close()
+
+
+def year_state(con: duckdb.DuckDBPyConnection, year: int) -> list[list]:
+    """A token of the stored rows a run of ``year`` depends on (staging/year_state.sql)."""
+    with session(con) as cur:
+        return [list(row) for row in query(cur, "staging", "year_state.sql", {"y": int(year)})]
