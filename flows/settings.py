@@ -45,6 +45,8 @@ class Settings:
     min_delay: float = 1.0  # XXGK_MIN_DELAY: seconds between two requests to one host
     timeout: float = 30.0  # XXGK_TIMEOUT: seconds per request
     retries: int = 3  # XXGK_RETRIES: further attempts per URL after a transient error (5xx, 429, timeout)
+    # XXGK_FETCH_PROCESSES: processes sharing a fetch of 2,000 sources or more; 0 = one per core (at most 4)
+    fetch_processes: int = 0
     user_agent: str = "xxgk/0.1 (+https://github.com/xxgk; government disclosure reports research)"
     # Parsing in worker processes, each document with a time limit (flows/parsepool.py).
     parse_workers: int = 0  # XXGK_PARSE_WORKERS: worker processes; 0 = one per core
@@ -128,6 +130,8 @@ def _validated(s: Settings) -> Settings:
         raise SettingsError(f"max_per_host must be at least 1, got {s.max_per_host}")
     if s.min_delay < 0 or s.timeout <= 0:
         raise SettingsError("min_delay must be >= 0 and timeout > 0")
+    if s.fetch_processes < 0:
+        raise SettingsError(f"fetch_processes must be >= 0, got {s.fetch_processes}")
     if s.parse_workers < 0 or s.parse_timeout < 0:
         raise SettingsError("parse_workers and parse_timeout must be >= 0")
     if s.retries < 0:

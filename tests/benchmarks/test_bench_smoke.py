@@ -94,3 +94,23 @@ def test_targets_are_checked_as_stated():
                                  "parse_reports_per_s_core": 499, "mart_query_ms": 50})
     assert not any(t["met"] for t in bad.values())
     assert run_all.check_targets({})["mart_query_ms"]["met"] is False
+
+
+def test_the_benchmark_site_answers_like_the_sample_server(tmp_path):
+    # benchmarks.serve_corpus's own process (asyncio) must give what sources.serve gives.
+    import requests
+
+    from benchmarks.serve_corpus import serve_in_process
+
+    (tmp_path / "pages").mkdir()
+    (tmp_path / "pages" / "a.html").write_bytes('<meta charset="gbk"><p>报告</p>'.encode("gbk"))
+    with serve_in_process(tmp_path) as base, requests.Session() as s:
+        first = s.get(f"{base}/pages/a.html")
+        assert first.status_code == 200 and first.headers["Content-Type"] == "text/html; charset=gbk"
+        assert first.content == (tmp_path / "pages" / "a.html").read_bytes()
+        again = s.get(f"{base}/pages/a.html", headers={"If-None-Match": first.headers["ETag"]})
+        assert again.status_code == 304 and again.content == b""
+        since = s.get(f"{base}/pages/a.html", headers={"If-Modified-Since": first.headers["Last-Modified"]})
+        assert since.status_code == 304
+        assert s.get(f"{base}/pages/missing.html").status_code == 404
+        assert s.get(f"{base}/../etc/passwd").status_code == 404
