@@ -136,3 +136,32 @@ def registry(path: Path, rows: list[tuple[str, int, str]], province: str = "贵�
         for agency, year, url in rows:
             w.writerow([agency, year, url, province, "", "", "部门", ""])
     return path
+
+
+@contextlib.contextmanager
+def watching_server(body: bytes = b""):
+    """A loopback server that records every path requested of it (hostile documents point
+    their external entities and DTDs at it) and answers each with ``body``.
+    Yields (base URL, the list of paths requested)."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    hits: list[str] = []
+
+    class Watch(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's naming
+            hits.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *a):
+            pass
+
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Watch)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{srv.server_address[1]}", hits
+    finally:
+        srv.shutdown()
+        srv.server_close()

@@ -10,14 +10,13 @@ from which ``python tests/reliability/rel_fuzz.py FAMILY SEED INDEX OUT`` rebuil
 from __future__ import annotations
 
 import random
-import threading
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import rel_fuzz as rf
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+from rel_site import watching_server
 
 from sources import synth
 from transforms import formatspec as fs
@@ -63,28 +62,11 @@ def _report(stats: rf.FuzzStats) -> str:
     return f"{len(stats.failures)} of {stats.total} inputs failed:\n" + "\n".join(lines[:25])
 
 
-class _Watch(BaseHTTPRequestHandler):
-    hits: list[str] = []
-
-    def do_GET(self):  # noqa: N802
-        _Watch.hits.append(self.path)
-        self.send_response(200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, *a):
-        pass
-
-
 @pytest.fixture(scope="module")
 def watcher():
     """A loopback server the hostile documents point their external entities and DTDs at."""
-    _Watch.hits = []
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), _Watch)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{srv.server_address[1]}", _Watch.hits
-    srv.shutdown()
-    srv.server_close()
+    with watching_server() as w:
+        yield w
 
 
 # ----------------------------------------------------------------------------- named hostile catalogue

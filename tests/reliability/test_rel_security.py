@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import random
 import re
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import duckdb
@@ -13,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 import rel_fuzz as rf
 import rel_marts as rm
-from rel_site import Site, registry, report_page
+from rel_site import Site, registry, report_page, watching_server
 
 from flows import pipeline as pl
 from flows.settings import Settings
@@ -24,29 +22,11 @@ pytestmark = pytest.mark.reliability
 REPO = Path(__file__).resolve().parents[2]
 
 
-class _Watch(BaseHTTPRequestHandler):
-    hits: list[str] = []
-
-    def do_GET(self):  # noqa: N802
-        type(self).hits.append(self.path)
-        body = b'<!ENTITY leak "LEAKED-FROM-NETWORK">'
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *a):
-        pass
-
-
 @pytest.fixture
 def watcher():
-    _Watch.hits = []
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), _Watch)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{srv.server_address[1]}", _Watch.hits
-    srv.shutdown()
-    srv.server_close()
+    """A loopback server the hostile documents point their external entities and DTDs at."""
+    with watching_server(b'<!ENTITY leak "LEAKED-FROM-NETWORK">') as w:
+        yield w
 
 
 # ----------------------------------------------------------------------------- parsing: no network, no entities
