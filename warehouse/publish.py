@@ -20,12 +20,13 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from warehouse import db
+from warehouse import db, describe
 
 # CONTRACT.md §2, in the order they are written.
 TABLES = (
     "dim_agency",
     "dim_report",
+    "dim_code",
     "fact_active_disclosure",
     "fact_application",
     "fact_review_litigation",
@@ -71,11 +72,42 @@ def build_marts(con: duckdb.DuckDBPyConnection, quarantined: Iterable[str] | Non
     """Build the published tables as temporary tables ``out_<table>`` of the warehouse session."""
     ids = sorted(set(quarantined or ()))
     con.register("arg_quarantined", pa.table({"report_id": pa.array(ids, pa.string())}))
+    con.register("arg_dim_code", describe.code_table())
     try:
         for name in db.numbered_files("marts"):
             db.run_sql(con, "marts", name)
     finally:
         con.unregister("arg_quarantined")
+        con.unregister("arg_dim_code")
+
+
+def _sql_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def comment_tables(cur: duckdb.DuckDBPyConnection, catalog: str) -> None:
+    """COMMENT ON every published table and column (warehouse/describe.py; COMMENT takes no
+    parameters, so the text goes in as an escaped literal; the names are the constant TABLES)."""
+    for t in TABLES:
+        if (text := describe.table_comment(t)) is not None:
+            cur.execute(f"COMMENT ON TABLE {catalog}.{t} IS {_sql_literal(text)}")
+        for (col,) in cur.execute("SELECT column_name FROM duckdb_columns() WHERE database_name = $db "
+                                  "AND table_name = $t ORDER BY column_index", {"db": catalog, "t": t}).fetchall():
+            if (text := describe.column_comment(t, col)) is not None:
+                cur.execute(f'COMMENT ON COLUMN {catalog}.{t}."{col}" IS {_sql_literal(text)}')
+
+
+def write_parquet(cur: duckdb.DuckDBPyConnection, source: str, table: str, path: Path) -> None:
+    """One table as Parquet, each field's ``description`` metadata the column's comment."""
+    import pyarrow.parquet as pq
+
+    data = cur.sql(f"SELECT * FROM {source}").to_arrow_table()
+    fields = []
+    for f in data.schema:
+        text = describe.column_comment(table, f.name)
+        fields.append(f.with_metadata({"description": text}) if text else f)
+    meta = {"description": describe.table_comment(table) or table}
+    pq.write_table(data.cast(pa.schema(fields, metadata=meta)), str(path))
 
 
 def publish(con: duckdb.DuckDBPyConnection, home: Path, quarantined: set[str] | None = None) -> PublishSummary:
@@ -97,6 +129,7 @@ def publish(con: duckdb.DuckDBPyConnection, home: Path, quarantined: set[str] | 
             cur.execute(f"ATTACH $path AS pub (STORAGE_VERSION '{STORAGE_VERSION}')", {"path": str(tmp_db)})
             try:
                 db.run_sql(cur, "marts", "copy_to_pub.sql")
+                comment_tables(cur, "pub")
                 for t in TABLES:  # identifiers from the constant list above, never user input
                     rows[t] = cur.execute(f"SELECT count(*) FROM pub.{t}").fetchall()[0][0]
                 cur.execute("CHECKPOINT pub")
@@ -107,7 +140,7 @@ def publish(con: duckdb.DuckDBPyConnection, home: Path, quarantined: set[str] | 
             with open(tmp_db, "rb+") as fh:
                 os.fsync(fh.fileno())
             for t, path in tmp_parquet.items():
-                cur.sql(f"SELECT * FROM out_{t}").to_parquet(str(path))
+                write_parquet(cur, f"out_{t}", t, path)
             # Everything is written: now swap, the database first, then each Parquet file.
             os.replace(tmp_db, home / DB_NAME)
             for t, path in tmp_parquet.items():
