@@ -83,6 +83,21 @@ class RunSummary:
     fingerprint: str | None = field(default=None, repr=False)  # of the run's inputs (flows/runrecord.py)
 
     @property
+    def not_published(self) -> str | None:
+        """Why this run published nothing, or None when it published or nothing changed since
+        the year's last complete run (a scheduler's success: `xxgk run` exits 0)."""
+        if self.published or self.unchanged_since:
+            return None
+        c = self.counts
+        if not c["sources"]:
+            return f"the registry has no report for {self.year}"
+        if not c["fetched"] + c["not_modified"]:
+            return f"nothing fetched: all {c['sources']} fetch(es) failed"
+        if not c["parsed"] or c["parse_failed"] == c["fetched"] + c["not_modified"]:
+            return "nothing parsed: no fetched document could be parsed"
+        return self.gate_reason or "the publish gate stopped the run"
+
+    @property
     def counts(self) -> dict[str, int]:
         c = {"sources": len(self.reports)}
         for key in ("fetched", "not_modified", "failed"):
@@ -104,6 +119,7 @@ class RunSummary:
             "marts_path": self.marts_path,
             "data_docs_path": self.data_docs_path,
             "unchanged_since": self.unchanged_since,
+            "not_published": self.not_published,
             "seconds": round(self.seconds, 2),
             "reports": [r.row() for r in self.reports],
         }
@@ -122,6 +138,8 @@ class RunSummary:
             "",
             f"**Published:** {'yes' if self.published else 'no'}"
             + (f" ({self.gate_reason})" if self.gate_reason else ""),
+            *(["", f"**Nothing published:** {self.not_published} (the flow run ends Failed)"]
+              if self.not_published else []),
             "",
             f"**Marts:** `{self.marts_path}`" if self.marts_path else "**Marts:** not published",
             "",
@@ -135,6 +153,18 @@ class RunSummary:
             lines += ["", "## Reports not published", ""]
             lines += [f"- {r.agency} {r.year}: {r.outcome}: {'; '.join(r.reasons)}" for r in problems[:200]]
         return "\n".join(lines)
+
+
+class NothingPublished(Exception):
+    """A run that ended without publishing (nothing fetched, nothing parsed, the gate's breaker):
+    the Prefect flow run ends Failed with it, and `xxgk run` exits EXIT_NOT_PUBLISHED."""
+
+    def __init__(self, reason: str, summary: dict[str, Any] | None = None):
+        super().__init__(reason, summary)
+        self.reason, self.summary = reason, summary or {}
+
+    def __str__(self) -> str:
+        return self.reason
 
 
 # ---------------------------------------------------------------- sources
@@ -814,7 +844,21 @@ def publish_batch(con, settings: Settings, quarantined: dict[str, list[str]]) ->
     from warehouse.publish import publish
 
     summary = publish(con, settings.home, set(quarantined))
+    build_report_site(settings)
     return {rid: (status, why or "") for rid, (status, why) in summary.statuses.items()}
+
+
+def build_report_site(settings: Settings) -> None:
+    """The report site ($XXGK_HOME/site/) from the new marts. The publish stands when it fails:
+    the site is a view of the marts, and `xxgk site` rebuilds it."""
+    import logging
+
+    from reportsite.build import build_site
+
+    try:
+        build_site(settings.home, settings.raw_dir)
+    except Exception as e:  # noqa: BLE001 - never fail a publish that is already done
+        logging.getLogger("xxgk").warning("the report site was not rebuilt: %s: %s", type(e).__name__, e)
 
 
 def build_data_docs(settings: Settings, checks_df: Any, year: int, decision: Any = None,

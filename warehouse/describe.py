@@ -194,3 +194,32 @@ def code_table():
     cols = list(zip(*code_rows(), strict=True))
     types = [pa.string()] * 5 + [pa.int32()]
     return pa.table({n: pa.array(c, t) for n, c, t in zip(names, cols, types, strict=True)})
+
+
+# --------------------------------------------------------------------------- short headers
+
+_EXTRA_HEADERS = {  # columns of the export queries (sql/export/) that are no published column
+    "item_label": "事项", "measure_label": "指标", "row_label": "行", "applicant_label": "申请人",
+    "proceeding_label": "程序", "outcome_label": "结果",
+}
+_SHORT = {"disclosure_rate": "公开率", "correction_rate": "纠错率", "applications_processed": "办理结果总计",
+          "cases_decided": "已审结案件", "cases_corrected": "结果纠正", "denied": "(三)不予公开",
+          "review_total": "行政复议总计", "litigation_total": "行政诉讼总计",
+          "fees_10k_yuan": "行政事业性收费(万元)", "value": "数值", "agency": "机关"}
+
+
+def short_label(table: str, column: str) -> str:
+    """A column header in Chinese for spreadsheets: the comment's first words."""
+    for prefix, zh in (("prev_", "上年"), ("delta_", "较上年增减·")):
+        if column.startswith(prefix) and column[len(prefix):] in FIGURES:
+            return zh + short_label(table, column[len(prefix):])
+    if column in _SHORT:
+        return _SHORT[column]
+    if column in _EXTRA_HEADERS:
+        return _EXTRA_HEADERS[column]
+    text = column_comment(table, column)
+    if text is None:
+        return column
+    zh = text.split(" / ")[0]
+    cut = [i for i in (zh.find(c, 1) for c in "（：，=；") if i > 0]
+    return zh[: min(cut)] if cut else zh
