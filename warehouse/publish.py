@@ -97,11 +97,11 @@ def comment_tables(cur: duckdb.DuckDBPyConnection, catalog: str) -> None:
                 cur.execute(f'COMMENT ON COLUMN {catalog}.{t}."{col}" IS {_sql_literal(text)}')
 
 
-def write_parquet(cur: duckdb.DuckDBPyConnection, source: str, table: str, path: Path) -> None:
-    """One table as Parquet, each field's ``description`` metadata the column's comment."""
+def write_parquet(cur: duckdb.DuckDBPyConnection, table: str, path: Path) -> None:
+    """The built ``out_<table>`` as Parquet, each field's ``description`` metadata its column's comment."""
     import pyarrow.parquet as pq
 
-    data = cur.sql(f"SELECT * FROM {source}").to_arrow_table()
+    data = cur.sql(f"SELECT * FROM out_{table}").to_arrow_table()  # table: one of TABLES
     fields = []
     for f in data.schema:
         text = describe.column_comment(table, f.name)
@@ -140,7 +140,7 @@ def publish(con: duckdb.DuckDBPyConnection, home: Path, quarantined: set[str] | 
             with open(tmp_db, "rb+") as fh:
                 os.fsync(fh.fileno())
             for t, path in tmp_parquet.items():
-                write_parquet(cur, f"out_{t}", t, path)
+                write_parquet(cur, t, path)
             # Everything is written: now swap, the database first, then each Parquet file.
             os.replace(tmp_db, home / DB_NAME)
             for t, path in tmp_parquet.items():

@@ -43,3 +43,9 @@ def test_every_query_of_the_guide_runs_on_the_demo_marts(guide, demo_home, duckd
     assert not errors, errors
     empty = [q.splitlines()[0] for q, res in zip(queries, results, strict=True) if res["rows"] == 0]
     assert len(empty) <= 0.2 * len(queries), f"queries returning no rows: {empty}"
+
+
+def test_the_chinese_readme_gives_the_two_setup_commands_and_the_port_note():
+    text = (DOCS.parent / "README.zh-CN.md").read_text(encoding="utf-8")
+    assert "make demo" in text and "make test" in text
+    assert "PREFECT_UI_API_URL" in text and "docs/BI.zh-CN.md" in text
