@@ -88,13 +88,20 @@ def _sql_literal(text: str) -> str:
 def comment_tables(cur: duckdb.DuckDBPyConnection, catalog: str) -> None:
     """COMMENT ON every published table and column (warehouse/describe.py; COMMENT takes no
     parameters, so the text goes in as an escaped literal; the names are the constant TABLES)."""
-    for t in TABLES:
-        if (text := describe.table_comment(t)) is not None:
-            cur.execute(f"COMMENT ON TABLE {catalog}.{t} IS {_sql_literal(text)}")
-        for (col,) in cur.execute("SELECT column_name FROM duckdb_columns() WHERE database_name = $db "
-                                  "AND table_name = $t ORDER BY column_index", {"db": catalog, "t": t}).fetchall():
-            if (text := describe.column_comment(t, col)) is not None:
-                cur.execute(f'COMMENT ON COLUMN {catalog}.{t}."{col}" IS {_sql_literal(text)}')
+    columns = cur.execute("SELECT table_name, column_name FROM duckdb_columns() WHERE database_name = $db "
+                          "ORDER BY table_name, column_index", {"db": catalog}).fetchall()
+    statements = [f"COMMENT ON TABLE {catalog}.{t} IS {_sql_literal(text)}"
+                  for t in TABLES if (text := describe.table_comment(t)) is not None]
+    statements += [f'COMMENT ON COLUMN {catalog}.{t}."{col}" IS {_sql_literal(text)}'
+                   for t, col in columns if t in TABLES and (text := describe.column_comment(t, col)) is not None]
+    cur.execute("BEGIN TRANSACTION")  # one commit, not one per comment (0.8 s of 4,000 reports' publish)
+    try:
+        for statement in statements:
+            cur.execute(statement)
+        cur.execute("COMMIT")
+    except BaseException:
+        cur.execute("ROLLBACK")
+        raise
 
 
 def write_parquet(cur: duckdb.DuckDBPyConnection, table: str, path: Path) -> None:
