@@ -93,7 +93,7 @@ class RunSummary:
             return f"the registry has no report for {self.year}"
         if not c["fetched"] + c["not_modified"]:
             return f"nothing fetched: all {c['sources']} fetch(es) failed"
-        if not c["parsed"] or c["parse_failed"] == c["fetched"] + c["not_modified"]:
+        if not c["parsed"]:
             return "nothing parsed: no fetched document could be parsed"
         return self.gate_reason or "the publish gate stopped the run"
 
