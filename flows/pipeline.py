@@ -34,6 +34,9 @@ PARSE_FAILED = "parse_failed"
 QUARANTINED = "quarantined"
 PASSED = "passed"  # passed the gate, but the publish did not happen (gate stopped it, or failed)
 PUBLISHED = "published"
+# Loaded, but not the agency's current report of the year (another URL of the same agency and
+# year was taken, or another version is current): not in the marts.
+NOT_CURRENT = "not_current"
 
 
 def _quiet(_msg: str) -> None:
@@ -93,6 +96,7 @@ class RunSummary:
         c["quarantined"] = sum(r.outcome == QUARANTINED for r in self.reports)
         c["passed"] = sum(r.outcome in (PASSED, PUBLISHED) for r in self.reports)
         c["published"] = sum(r.outcome == PUBLISHED for r in self.reports)
+        c["not_current"] = sum(r.outcome == NOT_CURRENT for r in self.reports)
         return c
 
     def to_dict(self) -> dict[str, Any]:
@@ -833,8 +837,13 @@ def mark_published(outcomes: list[ReportOutcome], published: dict[str, tuple[str
     for o in outcomes:
         if o.outcome not in (PASSED, QUARANTINED) or o.report_id is None:
             continue
-        status, why = (published or {}).get(o.report_id, ("published" if o.outcome == PASSED else "quarantined", ""))
-        if status == "published":
+        # Only what the publish says it holds counts as published: a report it does not list is
+        # not in the marts (another version or URL of the agency's report is current).
+        status, why = (published or {}).get(o.report_id, (NOT_CURRENT, ""))
+        if status == NOT_CURRENT:
+            o.outcome = NOT_CURRENT
+            o.reasons.append("warehouse: another version of this agency's report for the year is current")
+        elif status == "published":
             o.outcome = PUBLISHED
         elif o.outcome == PASSED:
             o.outcome = QUARANTINED

@@ -15,7 +15,8 @@ Every outcome, failures included, becomes a manifest row in the raw store, and t
 goes on. Failure reasons are short codes (docs/SOURCES.md): ``http_<status>``,
 ``timeout``, ``connection_error``, ``connection_reset``, ``too_large``, ``truncated``,
 ``redirect_loop``, ``too_many_redirects``, ``bad_scheme``, ``not_a_report``,
-``decode_error``.
+``soft_error_page``, ``decode_error``, ``host_unreachable``, ``bad_encoding``,
+``run_deadline``.
 """
 
 from __future__ import annotations
@@ -55,12 +56,21 @@ TOO_MANY_REDIRECTS = "too_many_redirects"
 BAD_SCHEME = "bad_scheme"
 NOT_A_REPORT = "not_a_report"
 DECODE_ERROR = "decode_error"
+# A 200 page that is plainly not a report: captcha, WAF, login or "页面不存在". It never replaces
+# a stored version (nothing is stored); the version published before stays.
+SOFT_ERROR_PAGE = "soft_error_page"
 RETRYABLE = frozenset({TIMEOUT, CONNECTION_ERROR, CONNECTION_RESET, TRUNCATED})
 
 _SCRIPTS = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _TAGS = re.compile(r"<[^>]*>")
 _SOFT_404 = re.compile(
     r"(?<!\d)404(?!\d)|页面不存在|页面未找到|找不到(该|此|您要的)?页面|已被?删除|文章不存在|信息不存在|无法访问"
+)
+# Captcha, WAF and login pages that sites answer crawlers with, status 200.
+_GATE_PAGE = re.compile(
+    r"验证码|安全验证|人机验证|滑动验证|滑块验证|访问验证|请完成验证|请输入验证|访问过于频繁|访问频率过快|"
+    r"请求被拦截|访问被拦截|已被拦截|安全防护|防火墙|网站防火墙|安全狗|云盾|"
+    r"用户登录|请先登录|请登录|登录后|统一身份认证|(?i:captcha|access denied|forbidden|web application firewall)"
 )
 _IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"RIFF", b"BM")
 _NON_REPORT_TYPES = ("image/", "video/", "audio/", "font/")
@@ -233,15 +243,12 @@ def classify_body(body: bytes, content_type: str | None) -> tuple[dec.Decoded | 
         return decoded, DECODE_ERROR, f"{bad} undecodable characters as {decoded.encoding}"
     visible = _TAGS.sub(" ", _SCRIPTS.sub(" ", text)) if decoded.kind == dec.HTML else text
     cjk = sum(1 for ch in visible if "\u4e00" <= ch <= "\u9fff")
+    # Many sites answer a missing page, a crawler or a visitor without a session with status
+    # 200 and a short "页面不存在", captcha or login page.
+    if cjk < 300 and (m := _SOFT_404.search(visible) or _GATE_PAGE.search(visible)):
+        return decoded, SOFT_ERROR_PAGE, f"an error page (missing, captcha or login) served with status 200 ({m.group(0)})"
     if not cjk:
         return decoded, NOT_A_REPORT, f"{decoded.kind} without any Chinese text"
-    # Many sites answer a missing page with status 200 and a short "页面不存在" page.
-    if cjk < 200 and _SOFT_404.search(visible):
-        return (
-            decoded,
-            NOT_A_REPORT,
-            f"an error page served with status 200 ({_SOFT_404.search(visible).group(0)})",
-        )
     return decoded, None, ""
 
 
