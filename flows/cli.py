@@ -265,10 +265,10 @@ def build_parser() -> argparse.ArgumentParser:
     running.add_argument("--prefect", action="store_true",
                          help="run through the Prefect flows (PREFECT_API_URL, or a temporary local server) "
                               "instead of plain Python")
-    running.add_argument("--full", action="store_true",
-                         help="load, validate and publish even when nothing changed since the year's last "
-                              "complete run (by default such a re-run only makes its conditional requests and "
-                              "keeps that run's outcomes)")
+    running.add_argument("--full", "--refetch", action="store_true", dest="full",
+                         help="fetch every body again without conditional requests, and load, validate and "
+                              "publish even when nothing changed since the year's last complete run (by default "
+                              "such a re-run only makes its conditional requests and keeps that run's outcomes)")
 
     p = sub.add_parser("parse", help="parse one report file and print the contract JSON",
                        description="Parse one report file (HTML, text or PDF, detected from its bytes) and print "

@@ -60,6 +60,8 @@ def fetch_task(year: int, settings: Settings) -> list[pl.ReportOutcome]:
         sources = pl.load_sources(settings, year, samples_base=base)
         logger.info("%d registry row(s) for %d", len(sources), year)
         outcomes = pl.fetch_batch(sources, settings, loopback=base is not None)
+        for note in pl.verify_bodies(outcomes, settings, loopback=base is not None):
+            logger.warning("%s", note)
     logger.info(
         "fetched %d, not modified %d, failed %d",
         sum(o.fetch == "fetched" for o in outcomes),

@@ -84,6 +84,7 @@ class RunSummary:
     seconds: float = 0.0
     unchanged_since: str | None = None  # nothing changed since that run: its outcomes were taken
     fingerprint: str | None = field(default=None, repr=False)  # of the run's inputs (flows/runrecord.py)
+    notes: list[str] = field(default_factory=list)  # what the run repaired or decided for the user
 
     @property
     def counts(self) -> dict[str, int]:
@@ -108,6 +109,7 @@ class RunSummary:
             "marts_path": self.marts_path,
             "data_docs_path": self.data_docs_path,
             "unchanged_since": self.unchanged_since,
+            "notes": list(self.notes),
             "seconds": round(self.seconds, 2),
             "reports": [r.row() for r in self.reports],
         }
@@ -134,6 +136,8 @@ class RunSummary:
         if self.unchanged_since:
             lines += ["", f"**Nothing changed** since the run of {self.unchanged_since}: its outcomes stand "
                           "(parse, load, validation and publish were skipped)."]
+        if self.notes:
+            lines += ["", "## Notes", ""] + [f"- {n}" for n in self.notes]
         problems = [r for r in self.reports if r.reasons and r.outcome != PUBLISHED]
         if problems:
             lines += ["", "## Reports not published", ""]
@@ -198,6 +202,7 @@ def make_fetcher(settings: Settings, loopback: bool = False):
         timeout=settings.timeout,
         retries=settings.retries,
         user_agent=settings.user_agent,
+        unconditional=settings.full_run,  # --full / --refetch: read every body again
     )
 
 
@@ -258,6 +263,9 @@ def fetch_batch(sources: list, settings: Settings, loopback: bool = False,
         o.content_sha256 = getattr(res, "sha256", None) or getattr(res, "content_sha256", None)
         o.content_type = getattr(res, "content_type", None)
         o.fetched_at = getattr(res, "fetched_at", None)
+        if getattr(res, "repaired", False):
+            o.reasons.append(f"raw store: {o.agency} {o.year}: damaged body {o.content_sha256[:12]} repaired "
+                             f"from {redact_url(o.url)}")
         if status == "failed" or not o.content_sha256:
             o.fetch = "failed"
             o.outcome = FETCH_FAILED
@@ -476,8 +484,51 @@ def parse_batch(items: list[dict[str, Any]], settings: Settings, progress: Progr
 
 def parse_file(path: str, agency: str | None, year: int | None, content_type: str | None) -> dict[str, Any]:
     """``parse_one`` of a raw-store file, in a parse worker (reads the file there, not over a pipe)."""
+    from sources.rawstore import DamagedObject, sha256_hex
+
     with open(path, "rb") as f:
-        return parse_one(f.read(), agency, year, content_type)
+        data = f.read()
+    if sha256_hex(data) != Path(path).name:  # a damaged body is never parsed (and so never published)
+        raise DamagedObject(f"raw object {Path(path).name} is damaged")
+    return parse_one(data, agency, year, content_type)
+
+
+def verify_bodies(outcomes: list[ReportOutcome], settings: Settings, loopback: bool = False,
+                  progress: Progress = _quiet) -> list[str]:
+    """Check the stored bodies about to be parsed against their SHA-256; fetch a damaged one
+    again, unconditionally. Returns one line per damaged body saying what became of it.
+
+    Repaired when the site gives the same bytes; when it gives others, those are the report
+    now; when it gives nothing, the report fails with the reason (never parsed from bad bytes).
+    """
+    notes = [r for o in outcomes for r in o.reasons if r.startswith("raw store:")]  # repaired by the fetch
+    version = parser_version()
+    store = _body_store(settings)
+    damaged = [o for o in outcomes if o.outcome != FETCH_FAILED and o.content_sha256
+               and not _cache_path(settings, parse_cache_key(o.content_sha256, o.agency, o.year, version)).is_file()
+               and not store.verify(o.content_sha256)]
+    if not damaged:
+        return notes
+    fresh = raw_store(settings)
+    with make_fetcher(settings, loopback=loopback) as fetcher:
+        for o in damaged:
+            old = o.content_sha256 or ""
+            got = fetcher.fetch_one(o.source, fresh, unconditional=True) if o.source is not None else None
+            if got is not None and got.ok and got.sha256 == old:
+                note = f"raw store: {o.agency} {o.year}: damaged body {old[:12]} repaired from {redact_url(o.url)}"
+            elif got is not None and got.ok and got.sha256:
+                o.content_sha256, o.content_type, o.fetched_at = got.sha256, got.content_type, got.fetched_at
+                note = (f"raw store: {o.agency} {o.year}: damaged body {old[:12]} set aside; the site now serves "
+                        f"{got.sha256[:12]}, taken")
+            else:
+                o.fetch, o.outcome = "failed", FETCH_FAILED
+                why = getattr(got, "error", None) or "no registry row"
+                o.reasons.append(f"raw: the stored body {old[:12]} is damaged and could not be fetched again ({why})")
+                note = f"raw store: {o.agency} {o.year}: damaged body {old[:12]} set aside, not repaired ({why})"
+            o.reasons.append(note)
+            notes.append(note)
+            progress(note)
+    return notes
 
 
 def _read_cache(settings: Settings, key: str) -> dict[str, Any] | None:
@@ -940,6 +991,7 @@ def run_year(year: int, settings: Settings, progress: Progress = _quiet) -> RunS
         sources = load_sources(settings, year, samples_base=base)
         progress(f"{year}: fetching {len(sources)} report(s)")
         outcomes = fetch_batch(sources, settings, loopback=base is not None, progress=say)
+        summary.notes += verify_bodies(outcomes, settings, loopback=base is not None, progress=say)
         summary.reports = outcomes
         summary.fingerprint = run_fingerprint(year, settings, outcomes)
         rec = try_unchanged(year, settings, outcomes, summary.fingerprint, loopback=base is not None, progress=say)

@@ -59,6 +59,7 @@ DECODE_ERROR = "decode_error"
 # A 200 page that is plainly not a report: captcha, WAF, login or "页面不存在". It never replaces
 # a stored version (nothing is stored); the version published before stays.
 SOFT_ERROR_PAGE = "soft_error_page"
+BAD_ENCODING = "bad_encoding"  # a compressed body (gzip, deflate) that does not decompress
 RETRYABLE = frozenset({TIMEOUT, CONNECTION_ERROR, CONNECTION_RESET, TRUNCATED})
 
 _SCRIPTS = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
@@ -91,6 +92,7 @@ class FetchOutcome:
     url: str | None = None  # final URL after redirects
     bytes: int | None = None
     new_version: bool = False  # a body this URL had not given before
+    repaired: bool = False  # the raw store held this body damaged; the download replaced it
     detail: str | None = field(default=None, compare=False)  # human-readable context for the error
 
     @property
@@ -186,6 +188,8 @@ def _chain(exc: BaseException) -> Iterable[BaseException]:
 def classify_exception(exc: BaseException) -> str:
     """A failure code for an exception raised by requests/urllib3 while talking to a server."""
     chain = list(_chain(exc))
+    if any(isinstance(e, (requests.exceptions.ContentDecodingError, u3.DecodeError)) for e in chain):
+        return BAD_ENCODING
     if any(isinstance(e, requests.Timeout) for e in chain):
         return TIMEOUT
     # urllib3's NewConnectionError subclasses ConnectTimeoutError: a refusal is not a timeout.
@@ -274,6 +278,7 @@ class Fetcher:
         max_retry_after_s: float = 60.0,
         workers: int = 8,
         max_body_seconds: float | None = None,
+        unconditional: bool = False,
     ):
         if max_per_host < 1:
             raise ValueError(f"max_per_host must be at least 1, got {max_per_host}")
@@ -292,6 +297,9 @@ class Fetcher:
         # by default three read timeouts, 90 s with the pipeline's 30 s.
         self.max_body_seconds = max_body_seconds if max_body_seconds is not None else 3 * self.timeout[1]
         self.workers = max(1, workers)
+        # Never send If-None-Match / If-Modified-Since (``--full``, ``--refetch``): a server whose
+        # validators lie would otherwise never be read again.
+        self.unconditional = unconditional
         self._gates: dict[str, _HostGate] = {}
         self._gates_lock = threading.Lock()
         self.session = requests.Session()
@@ -381,11 +389,16 @@ class Fetcher:
                     fut.result()
         return [r for r in results if r is not None]
 
-    def fetch_one(self, source: Source, store: RawStore) -> FetchOutcome:
-        """Fetch one source, store its body, record a manifest row; never raises for HTTP trouble."""
+    def fetch_one(self, source: Source, store: RawStore, unconditional: bool = False) -> FetchOutcome:
+        """Fetch one source, store its body, record a manifest row; never raises for HTTP trouble.
+
+        ``unconditional`` (or the fetcher's own setting) sends no validators: the body is read again.
+        """
         prev = store.latest(source.url)
         if prev and not store.has(prev.get("sha256") or ""):
             prev = None  # validators are useless without the body they validate
+        if unconditional or self.unconditional:
+            prev = None
         fetched_at = _now_iso()
         validators: dict = {}
         try:
@@ -638,7 +651,9 @@ class Fetcher:
                 detail=f"{detail} (body sha256 {sha256_hex(body)[:12]}, not stored)",
             )
         assert decoded is not None
+        damaged_before = len(store.repaired)
         digest, _ = store.put(body)
+        repaired = digest in store.repaired[damaged_before:]
         new_version = digest not in store.versions(source.url)
         return FetchOutcome(
             source,
@@ -653,6 +668,7 @@ class Fetcher:
             url=info["url"],
             bytes=len(body),
             new_version=new_version,
+            repaired=repaired,
         )
 
     @staticmethod
