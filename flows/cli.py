@@ -201,30 +201,29 @@ def status_data(marts: Path) -> dict[str, Any]:
 
     import duckdb
 
+    from warehouse.publish import open_published
+
     if not marts.is_file():
         raise CliError(f"nothing published yet: {marts} does not exist (run `xxgk demo` or `xxgk run --year YYYY`)")
     published_at = dt.datetime.fromtimestamp(marts.stat().st_mtime).astimezone().isoformat(timespec="seconds")
     try:
-        con = duckdb.connect(str(marts), read_only=True)
+        with open_published(marts) as con:  # a reader's WAL or read-write lock does not get in the way
+            tables = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
+            by_year: list[dict[str, Any]] = []
+            if "dim_report" in tables:
+                for year, status, n in con.execute(
+                    "select year, coalesce(status, 'published'), count(*) from dim_report group by all order by 1, 2"
+                ).fetchall():
+                    by_year.append({"year": int(year), "status": status, "reports": int(n)})
+            quality: list[dict[str, Any]] = []
+            if "mart_quality" in tables:
+                cols = [r[0] for r in con.execute("describe mart_quality").fetchall()]
+                if "status" in cols:
+                    quality = [{"status": s, "reports": int(n)} for s, n in con.execute(
+                        "select status, count(*) from mart_quality group by 1 order by 1").fetchall()]
+            counts = {t: int(con.execute(f'select count(*) from "{t}"').fetchone()[0]) for t in sorted(tables)}
     except duckdb.Error as e:
         raise CliError(f"cannot open {marts} read-only: {e}") from None
-    try:
-        tables = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
-        by_year: list[dict[str, Any]] = []
-        if "dim_report" in tables:
-            for year, status, n in con.execute(
-                "select year, coalesce(status, 'published'), count(*) from dim_report group by all order by 1, 2"
-            ).fetchall():
-                by_year.append({"year": int(year), "status": status, "reports": int(n)})
-        quality: list[dict[str, Any]] = []
-        if "mart_quality" in tables:
-            cols = [r[0] for r in con.execute("describe mart_quality").fetchall()]
-            if "status" in cols:
-                quality = [{"status": s, "reports": int(n)} for s, n in con.execute(
-                    "select status, count(*) from mart_quality group by 1 order by 1").fetchall()]
-        counts = {t: int(con.execute(f'select count(*) from "{t}"').fetchone()[0]) for t in sorted(tables)}
-    finally:
-        con.close()
     return {"marts": str(marts.resolve()), "published_at": published_at, "reports_by_year": by_year,
             "quality": quality, "tables": counts}
 
