@@ -40,6 +40,7 @@ from sources.registry import (
     Source,
     check_url,
     csv_records,
+    decode_csv_bytes,
     load_registry,
 )
 from transforms import decode as dec
@@ -119,11 +120,7 @@ class DiscoveryResult:
 
 # --------------------------------------------------------------------------- listings file
 def _read_text(path: Path) -> str:
-    data = path.read_bytes()
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("gb18030")  # Excel on a Chinese Windows saves CSV as GBK
+    return decode_csv_bytes(path.read_bytes(), str(path), ListingsError)
 
 
 def parse_listings(text: str, *, name: str = "<listings>") -> list[Listing]:
