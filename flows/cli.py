@@ -354,10 +354,45 @@ def main(argv: list[str] | None = None) -> int:
             _silence_shutdown()
 
 
+def _on_sigterm(signum, frame) -> None:
+    raise KeyboardInterrupt("SIGTERM")
+
+
+def _stop_children() -> None:
+    """After an interrupt: kill the parse workers and the fork server that starts them. They
+    are not our children (the fork server's), so nothing else would, and they hold our stdout
+    (``xxgk run | tee`` would wait for them)."""
+    import contextlib
+    import signal
+
+    with contextlib.suppress(Exception):
+        from flows import parsepool
+
+        if parsepool._POOL is not None:
+            parsepool._POOL._kill()
+    with contextlib.suppress(Exception):
+        from multiprocessing import forkserver
+
+        pid = getattr(forkserver._forkserver, "_forkserver_pid", None)
+        if pid:
+            os.kill(pid, signal.SIGTERM)
+
+
 def _dispatch(args: argparse.Namespace) -> int:
-    from flows.settings import SettingsError
+    import signal
 
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # no usage statistics leave the machine
+    # SIGTERM (a service manager, `timeout`, kill) ends a run the way Ctrl-C does: workers stopped.
+    previous = signal.signal(signal.SIGTERM, _on_sigterm) if threading_main() else None
+    try:
+        return _run_command(args)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _run_command(args: argparse.Namespace) -> int:
+    from flows.settings import SettingsError
 
     try:
         return args.func(args)
@@ -365,14 +400,21 @@ def _dispatch(args: argparse.Namespace) -> int:
         _err(str(e))
     except SettingsError as e:
         _err(f"settings: {e}")
-    except KeyboardInterrupt:
-        _err("interrupted")
-        return 130
+    except KeyboardInterrupt as e:
+        _stop_children()
+        _err("terminated" if e.args == ("SIGTERM",) else "interrupted")
+        return 143 if e.args == ("SIGTERM",) else 130
     except Exception as e:  # noqa: BLE001 - one clear line, not a traceback
         _err(_one_line(e))
         if os.environ.get("XXGK_DEBUG"):
             raise
     return EXIT_ERROR
+
+
+def threading_main() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
 
 
 if __name__ == "__main__":

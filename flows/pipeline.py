@@ -203,6 +203,8 @@ def make_fetcher(settings: Settings, loopback: bool = False):
         retries=settings.retries,
         user_agent=settings.user_agent,
         unconditional=settings.full_run,  # --full / --refetch: read every body again
+        host_fail_after=settings.host_fail_after,
+        deadline_s=settings.fetch_deadline,
     )
 
 
@@ -255,7 +257,7 @@ def fetch_batch(sources: list, settings: Settings, loopback: bool = False,
                     progress(f"fetched {done}/{total}")
 
             with make_fetcher(settings, loopback=loopback) as fetcher:
-                results = fetcher.fetch_many(sources, raw_store(settings), progress=fetched)
+                results = fetcher.fetch_many(sources, raw_store(settings), progress=fetched, waiting=progress)
     outcomes = []
     for src, res in zip(sources, results, strict=True):
         status = str(getattr(res, "status", "failed"))

@@ -3,6 +3,8 @@ pipeline runs over a loopback site, and what the marts publish per agency."""
 
 from __future__ import annotations
 
+import socket
+import threading
 from pathlib import Path
 
 import duckdb
@@ -30,3 +32,29 @@ def published_count(marts: Path, year: int) -> int:
     with duckdb.connect(str(marts), read_only=True) as con:
         return con.execute("SELECT count(*) FROM dim_report WHERE year = $y AND status = 'published'",
                            {"y": year}).fetchone()[0]
+
+
+class Silent:
+    """Accepts every connection and never says a word."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(128)
+        self.port = self.sock.getsockname()[1]
+        self.accepted = 0
+        self.conns: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.accepted += 1
+            self.conns.append(conn)
+
+    def close(self) -> None:
+        for c in [*self.conns, self.sock]:
+            c.close()
