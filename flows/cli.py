@@ -102,6 +102,7 @@ def _summary_text(s: Any) -> str:
     ]
     if getattr(s, "unchanged_since", None):
         lines.append(f"  nothing changed since the run of {s.unchanged_since}: its outcomes stand (--full re-runs)")
+    lines += [f"  note: {n}" for n in getattr(s, "notes", ())]
     if not s.published:
         lines.append(f"  not published: {s.gate_reason or 'see the reasons below'}")
     for r in s.reports:

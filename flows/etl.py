@@ -267,6 +267,7 @@ def _run(year: int, settings: Settings, summary: pl.RunSummary) -> None:
     outcomes, parsed, followed = attachments_task(quote(outcomes), quote(parsed), settings)
     summary.reports = outcomes
     pl.apply_parsed(outcomes, parsed)
+    summary.notes += pl.choose_one_url(outcomes, parsed)
 
     ensure_writer_limit()
     with concurrency(WRITER_LIMIT, occupy=1), pl.writer_lock(settings):

@@ -57,6 +57,7 @@ class ReportOutcome:
     outcome: str = "pending"
     reasons: list[str] = field(default_factory=list)
     source: Any = field(default=None, repr=False)  # the registry row (sources.registry.Source)
+    chosen_over: list[str] = field(default_factory=list)  # other URLs of the same agency and year, not taken
 
     def row(self) -> dict[str, Any]:
         """One row of the per-report table artifact."""
@@ -578,6 +579,52 @@ def apply_parsed(outcomes: list[ReportOutcome], parsed: dict[str, dict]) -> None
             o.parse = "cached" if res.get("cached") else "parsed"
 
 
+def choose_one_url(outcomes: list[ReportOutcome], parsed: dict[str, dict]) -> list[str]:
+    """Two registry rows (URLs) for one agency and year, e.g. a page and its attachment or a
+    mirror: one is taken, the same one whatever the fetch timing, and the other is not loaded.
+
+    Taken: the one that parsed, then the one with more of the tables, then the earlier registry
+    line, then the smaller URL. Returns one line per decision (the run summary's notes); the
+    taken report carries a ``duplicate_source`` finding, the other the reason.
+    """
+    version = parser_version()
+    groups: dict[tuple[str, int], list[ReportOutcome]] = {}
+    for o in outcomes:
+        if o.outcome not in (FETCH_FAILED, NOT_CURRENT) and o.content_sha256:
+            groups.setdefault((o.agency, int(o.year)), []).append(o)
+    notes = []
+
+    def rank(o: ReportOutcome) -> tuple:
+        res = parsed.get(parse_cache_key(o.content_sha256 or "", o.agency, o.year, version)) or {}
+        line = getattr(o.source, "line", None)
+        return (not res.get("ok"), -int(res.get("tables") or 0), line if line is not None else 1 << 30, o.url)
+
+    for (agency, year), group in groups.items():
+        if len(group) < 2:
+            continue
+        ranked = sorted(group, key=rank)
+        taken, why = ranked[0], _why_taken(rank(ranked[0]), rank(ranked[1]))
+        for other in ranked[1:]:
+            where = f"line {getattr(other.source, 'line', '?')} {redact_url(other.url)}"
+            taken.chosen_over.append(f"{where}: {why}")
+            other.outcome = NOT_CURRENT
+            other.reasons.append(f"registry: another URL of {agency} {year} was taken (line "
+                                 f"{getattr(taken.source, 'line', '?')} {redact_url(taken.url)}: {why})")
+            notes.append(f"{agency} {year}: two URLs; took line {getattr(taken.source, 'line', '?')} "
+                         f"{redact_url(taken.url)} over {where} ({why})")
+    return notes
+
+
+def _why_taken(a: tuple, b: tuple) -> str:
+    if a[0] != b[0]:
+        return "the other could not be parsed"
+    if a[1] != b[1]:
+        return f"it holds {-a[1]} of the tables, the other {-b[1]}"
+    if a[2] != b[2]:
+        return "equal tables; the earlier registry line"
+    return "equal tables and line; the smaller URL"
+
+
 def _as_datetime(value: Any) -> dt.datetime | None:
     if value is None or isinstance(value, dt.datetime):
         return value
@@ -607,6 +654,8 @@ def documents(outcomes: list[ReportOutcome], parsed: dict[str, dict],
     store = _body_store(settings)
     docs = []
     for o in outcomes:
+        if o.outcome == NOT_CURRENT:
+            continue  # another URL of the same agency and year was taken (choose_one_url)
         key = parse_cache_key(o.content_sha256, o.agency, o.year, version) if o.content_sha256 else None
         if o.parse == "failed" and o.content_sha256:
             # Kept, not lost: a stub with the parser's error is loaded, fails H7 and is
@@ -620,6 +669,12 @@ def documents(outcomes: list[ReportOutcome], parsed: dict[str, dict],
                 res = {"report": failed_report(o.agency, o.year, res.get("error") or "not parsed"), "narrative": {}}
         else:
             continue
+        if o.chosen_over:
+            report = dict(res["report"])
+            report["findings"] = [*(report.get("findings") or []), *(
+                {"code": "duplicate_source", "severity": "info", "where": "document",
+                 "message": f"another registry row gives this agency and year: {c}"} for c in o.chosen_over)]
+            res = {**res, "report": report}
         s = o.source
         doc = Document(
             agency=o.agency,
@@ -1009,6 +1064,9 @@ def run_year(year: int, settings: Settings, progress: Progress = _quiet) -> RunS
     with samples_served(settings) as base:
         followed = follow_attachments(outcomes, parsed, settings, loopback=base is not None, progress=say)
     apply_parsed(outcomes, parsed)
+    for note in choose_one_url(outcomes, parsed):
+        summary.notes.append(note)
+        say(note)
     with writer_lock(settings):
         forget_run(settings, year)
         with warehouse(settings) as con:
