@@ -179,6 +179,21 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_rebuild(args: argparse.Namespace) -> int:
+    from flows import pipeline as pl
+
+    settings = _settings(args)
+    done = pl.rebuild_years(settings, args.years, progress=_progress(args.quiet))
+    if not done:
+        raise CliError(f"nothing to rebuild: the raw store {settings.raw_dir} holds no report of the years of the "
+                       f"registry {pl.registry_path(settings)}")
+    for s in done:
+        print(_summary_text(s))
+    if any(s.published for s in done):
+        print(f"marts: {settings.marts_path.resolve()}")
+    return EXIT_OK
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from flows import pipeline as pl
 
@@ -292,6 +307,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--years", type=parse_years, required=True, help="a range 2019-2024 or a list 2022,2024")
     p.add_argument("--sources", help="registry CSV (default: the bundled sample registry, served on loopback)")
     p.set_defaults(func=cmd_backfill)
+
+    p = sub.add_parser("rebuild", parents=[common, running], help="load every year again from the raw store",
+                       description="Rebuild warehouse.duckdb and the marts from the raw store, without the network: "
+                                   "each year of the registry is parsed, loaded, validated and published from the "
+                                   "last body stored for each of its URLs. Use it after losing or damaging "
+                                   "warehouse.duckdb (a run does it by itself when the file is missing).")
+    p.add_argument("--years", type=parse_years, help="only these years (default: every year the raw store holds)")
+    p.add_argument("--sources", help="registry CSV (default: the bundled sample registry)")
+    p.set_defaults(func=cmd_rebuild)
 
     p = sub.add_parser("demo", parents=[common, running], help="the whole pipeline on the bundled samples",
                        description="Serve the bundled sample reports on loopback (no internet needed), run every "

@@ -194,7 +194,10 @@ def load_sources(settings: Settings, year: int | None, samples_base: str | None 
 
 
 def make_fetcher(settings: Settings, loopback: bool = False):
-    from sources.fetch import Fetcher
+    from sources.fetch import Fetcher, StoreFetcher
+
+    if settings.offline:
+        return StoreFetcher()
 
     # No point being polite to our own loopback server: it only slows the demo down.
     return Fetcher(
@@ -721,10 +724,18 @@ def writer_lock(settings: Settings, timeout: float = 3600.0) -> Iterator[None]:
 
 @contextlib.contextmanager
 def warehouse(settings: Settings):
+    import duckdb
+
     from warehouse.db import connect, init_schema
 
     settings.home.mkdir(parents=True, exist_ok=True)
-    con = connect(settings.warehouse_path, memory_limit=settings.warehouse_memory)
+    try:
+        con = connect(settings.warehouse_path, memory_limit=settings.warehouse_memory)
+    except duckdb.Error as e:
+        if "lock" in str(e).lower():
+            raise
+        raise RuntimeError(f"cannot open {settings.warehouse_path} ({e}); if it is damaged, move it aside and run "
+                           "`xxgk rebuild`: every year is loaded again from the raw store") from e
     try:
         init_schema(con)
         yield con
@@ -964,7 +975,7 @@ def mark_published(outcomes: list[ReportOutcome], published: dict[str, tuple[str
 def discover_step(year: int, settings: Settings, progress: Progress = _quiet) -> Settings:
     """With listings configured, find the year's reports on them and merge them into the
     registry before fetching; returns the settings to run with (their registry)."""
-    if not settings.listings:
+    if not settings.listings or settings.offline:
         return settings
     from sources.discover import discover_into_registry
 
@@ -1038,8 +1049,53 @@ def forget_run(settings: Settings, year: int) -> None:
     runrecord.forget(settings.home, year)
 
 
+def stored_years(settings: Settings) -> set[int]:
+    """Years of which the raw store holds a body."""
+    years = set()
+    for row in raw_store(settings).rows():
+        if row.get("sha256") and row.get("status") in ("fetched", "not_modified") and row.get("year") is not None:
+            years.add(int(row["year"]))
+    return years
+
+
+def rebuild_years(settings: Settings, years: list[int] | None = None, progress: Progress = _quiet) -> list[RunSummary]:
+    """Load, validate and publish every year of the registry from the raw store, without the network
+    (``xxgk rebuild``): after a lost or damaged warehouse.duckdb."""
+    offline = settings.with_overrides(offline=not needs_sample_server(settings), full_run=True)
+    if years is None:
+        in_registry = {int(s.year) for s in load_sources(settings, None, samples_base="http://127.0.0.1")}
+        years = sorted(in_registry & stored_years(settings)) if offline.offline else sorted(in_registry)
+    out = []
+    for y in years:
+        progress(f"rebuild: {y} from the raw store")
+        out.append(run_year(y, offline, progress))
+    return out
+
+
+def rebuild_if_missing(year: int, settings: Settings, progress: Progress = _quiet) -> list[RunSummary]:
+    """A missing warehouse.duckdb with reports of other years in the raw store: rebuild those
+    years first, so that the publish of ``year`` does not silently drop them; or refuse, saying how."""
+    if settings.offline or settings.warehouse_path.exists() or not settings.raw_dir.is_dir():
+        return []
+    others = stored_years(settings) - {int(year)}
+    if not others:
+        return []
+    listed = {int(s.year) for s in load_sources(settings, None, samples_base="http://127.0.0.1")}
+    unlisted = sorted(others - listed)
+    if unlisted:
+        raise RuntimeError(
+            f"{settings.warehouse_path} is missing and the raw store ({settings.raw_dir}) holds reports of "
+            f"{', '.join(map(str, unlisted))}, which the registry {registry_path(settings)} does not list: publishing "
+            f"{year} now would drop them from the marts. Run `xxgk rebuild --sources REGISTRY` with a registry "
+            f"that lists those years, then this run again (or move {settings.raw_dir} aside to start afresh).")
+    progress(f"{settings.warehouse_path} is missing: rebuilding {', '.join(map(str, sorted(others)))} "
+             "from the raw store first")
+    return rebuild_years(settings, sorted(others), progress)
+
+
 def run_year(year: int, settings: Settings, progress: Progress = _quiet) -> RunSummary:
     """The whole pipeline for one year, without Prefect."""
+    rebuild_if_missing(year, settings, progress)
     t0 = time.monotonic()
     summary = RunSummary(year=year)
     settings = discover_step(year, settings, progress)

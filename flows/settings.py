@@ -61,6 +61,9 @@ class Settings:
     # XXGK_FULL_RUN: load, validate and publish even when nothing changed since the year's last
     # complete run (by default such a re-run takes that run's outcomes: flows/runrecord.py).
     full_run: bool = False
+    # XXGK_OFFLINE: fetch nothing; every registry row gets the last body the raw store holds for
+    # its URL (``xxgk rebuild`` sets it).
+    offline: bool = False
     # XXGK_WAREHOUSE_MEMORY: DuckDB's memory limit for the warehouse (it spills to disk beyond it).
     warehouse_memory: str = "512MB"
     # Prefect task runner for the flows: "default" (threads) or "dask".

@@ -829,3 +829,41 @@ def _round_robin(groups: list[list[int]]) -> Iterable[list[int]]:
             return
         yield rnd
         i += 1
+
+
+class StoreFetcher:
+    """A fetcher that makes no request: each URL gives the last body the raw store holds for it
+    (``xxgk rebuild``, ``XXGK_OFFLINE``). Nothing is recorded in the manifest."""
+
+    def __init__(self, **_settings) -> None:
+        self.unconditional = False
+
+    def __enter__(self) -> StoreFetcher:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+    def fetch_one(self, source: Source, store: RawStore, unconditional: bool = False) -> FetchOutcome:
+        row = store.latest(source.url)
+        sha = (row or {}).get("sha256")
+        if not sha or not store.verify(sha):
+            return FetchOutcome(source, FAILED, error="not_in_raw_store", url=source.url,
+                                detail="offline: the raw store holds no (intact) body for this URL")
+        return FetchOutcome(source, NOT_MODIFIED, sha256=sha, content_type=row.get("content_type"),
+                            encoding=row.get("encoding"), kind=row.get("kind"), fetched_at=row.get("fetched_at"),
+                            url=row.get("final_url") or source.url, bytes=row.get("bytes"),
+                            detail="offline: the raw store's last body")
+
+    def fetch_many(self, sources: Iterable[Source], store: RawStore, progress=None, waiting=None
+                   ) -> list[FetchOutcome]:
+        return [self.fetch_one(s, store) for s in sources]
+
+    def fetch_url(self, url: str) -> Page:
+        return Page(url, None, error="offline")
