@@ -608,13 +608,13 @@ def choose_one_url(outcomes: list[ReportOutcome], parsed: dict[str, dict]) -> li
         ranked = sorted(group, key=rank)
         taken, why = ranked[0], _why_taken(rank(ranked[0]), rank(ranked[1]))
         for other in ranked[1:]:
-            where = f"line {getattr(other.source, 'line', '?')} {redact_url(other.url)}"
-            taken.chosen_over.append(f"{where}: {why}")
+            row_ref = f"line {getattr(other.source, 'line', '?')} {redact_url(other.url)}"
+            taken.chosen_over.append(f"{row_ref}: {why}")
             other.outcome = NOT_CURRENT
             other.reasons.append(f"registry: another URL of {agency} {year} was taken (line "
                                  f"{getattr(taken.source, 'line', '?')} {redact_url(taken.url)}: {why})")
             notes.append(f"{agency} {year}: two URLs; took line {getattr(taken.source, 'line', '?')} "
-                         f"{redact_url(taken.url)} over {where} ({why})")
+                         f"{redact_url(taken.url)} over {row_ref} ({why})")
     return notes
 
 

@@ -11,7 +11,7 @@ import gzip
 
 import pytest
 from rel_faults import fast_settings
-from rel_site import Site, report_page, response
+from rel_site import report_page, response
 
 from flows import pipeline as pl
 from flows.cli import build_parser
@@ -21,13 +21,6 @@ from sources.registry import Source
 
 pytestmark = [pytest.mark.reliability]
 HTML = {"Content-Type": "text/html; charset=utf-8", "Last-Modified": "Mon, 01 Jan 2024 00:00:00 GMT"}
-
-
-@pytest.fixture
-def site():
-    s = Site()
-    yield s
-    s.close()
 
 
 def test_full_fetches_unconditionally_where_last_modified_lies(site, tmp_path):

@@ -70,7 +70,7 @@ def test_a_field_over_128_kb_is_an_error_naming_the_line(tmp_path):
 
 def test_nul_bytes_and_undecodable_bytes_are_errors_not_crashes(tmp_path):
     path = write(tmp_path, (HEADER + ROWS[0]).encode() + b"\x00\x00x,2024,https://x.gov.cn/\n")
-    with pytest.raises(RegistryError):
+    with pytest.raises(RegistryError, match="line 3: a NUL byte"):
         load_registry(path)
     path = write(tmp_path, (HEADER + ROWS[0]).encode("gb18030") + b"\x81\x20\xff,2024,https://x.gov.cn/\n")
     with pytest.raises(RegistryError, match="line"):

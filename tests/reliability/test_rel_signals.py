@@ -72,6 +72,18 @@ def wait_for(cond, timeout: float, what: str) -> None:
         time.sleep(0.1)
 
 
+def interrupt(p: subprocess.Popen, sig: int, code: int, lines: list[str]) -> None:
+    """Send ``sig`` and require the run to end within 10 s with exit status ``code``."""
+    time.sleep(1)
+    p.send_signal(sig)
+    try:
+        p.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        pytest.fail(f"xxgk run did not end within 10 s of signal {sig}")
+    assert p.returncode == code, "".join(lines)[-2000:]
+
+
 def stdout_closes(p: subprocess.Popen, timeout: float) -> bool:
     done = threading.Event()
     threading.Thread(target=lambda: (p.stdout.read(), done.set()), daemon=True).start()
@@ -86,16 +98,7 @@ def test_ctrl_c_during_a_fetch_from_dead_hosts_stops_within_10_s(tmp_path):
         # Default timeout (30 s) and retries: without the fix the run waits for every request.
         p, tag, lines = start_run(tmp_path, reg, {})
         wait_for(lambda: silent.accepted >= 2, 60, "the first requests")
-        time.sleep(1)
-        t0 = time.monotonic()
-        p.send_signal(signal.SIGINT)
-        try:
-            p.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            pytest.fail("xxgk run did not stop within 10 s of Ctrl-C")
-        assert p.returncode == 130, "".join(lines)[-2000:]
-        assert time.monotonic() - t0 < 10
+        interrupt(p, signal.SIGINT, 130, lines)
         assert stdout_closes(p, 5)
         wait_for(lambda: not tagged(tag), 5, "every process of the run to end")
     finally:
@@ -111,14 +114,7 @@ def test_sigterm_during_parse_leaves_no_process_behind(tmp_path):
         wait_for(lambda: any("parsing" in ln for ln in lines), 120, "the parse step")
         # The fork server and two workers (besides the run itself) are up and parsing.
         wait_for(lambda: len(tagged(tag)) >= 4, 60, "the parse workers")
-        time.sleep(1)
-        p.send_signal(signal.SIGTERM)
-        try:
-            p.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            pytest.fail("xxgk run did not end within 10 s of SIGTERM")
-        assert p.returncode == 143, "".join(lines)[-2000:]
+        interrupt(p, signal.SIGTERM, 143, lines)
         assert stdout_closes(p, 10), "a process of the run still holds its stdout"
         wait_for(lambda: not tagged(tag), 10, "the fork server and the workers to end")
     finally:

@@ -12,7 +12,7 @@ import hashlib
 
 import pytest
 from rel_faults import fast_settings, published_count, published_sha
-from rel_site import Site, registry, report_page, response
+from rel_site import registry, report_page, response
 
 from flows import pipeline as pl
 
@@ -22,13 +22,6 @@ HTML = {"Content-Type": "text/html; charset=utf-8"}
 CAPTCHA = "<html><head><title>安全验证</title></head><body><p>请输入验证码后继续访问</p><img src=/c.png></body></html>"
 LOGIN = "<html><body><form>用户登录 用户名 密码 <input type=submit value=登录></form></body></html>"
 MISSING = "<html><body><h1>对不起，您访问的页面不存在</h1></body></html>"
-
-
-@pytest.fixture
-def site():
-    s = Site()
-    yield s
-    s.close()
 
 
 def test_published_version_follows_the_site_through_captcha_mornings_and_withdrawn_corrections(site, tmp_path):
