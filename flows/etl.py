@@ -252,6 +252,7 @@ def _run(year: int, settings: Settings, summary: pl.RunSummary) -> None:
     logger = get_run_logger()
     if settings.listings:
         settings = discover_task(year, settings)
+    pl.rebuild_if_missing(year, settings, logger.info)  # a lost warehouse: the other years first, from raw/
     outcomes = fetch_task(year, settings)
     summary.reports = outcomes
     outcomes, summary.fingerprint, rec = unchanged_task(year, settings, quote(outcomes))
