@@ -37,7 +37,7 @@ def fetcher_like_defaults(timeout: float, **kw) -> Fetcher:
     return Fetcher(**opts)
 
 
-def test_twelve_rows_on_a_host_that_never_answers_cost_two_timeouts(silent, tmp_path):
+def test_twelve_rows_on_a_host_that_never_answers_cost_two_timeouts(silent, tmp_path, figures):
     timeout = 1.0
     sources = [Source(f"沉默局{i}", 2024, f"http://127.0.0.1:{silent.port}/r{i}.html") for i in range(12)]
     lines: list[str] = []
@@ -45,6 +45,7 @@ def test_twelve_rows_on_a_host_that_never_answers_cost_two_timeouts(silent, tmp_
     with fetcher_like_defaults(timeout, heartbeat_s=0.5) as f:
         outs = f.fetch_many(sources, RawStore(tmp_path), waiting=lines.append)
     elapsed = time.monotonic() - t0
+    figures["dead_host_12_rows_at_1s_timeout_seconds"] = round(elapsed, 2)
     codes = [o.error for o in outs]
     assert set(codes) <= {TIMEOUT, HOST_UNREACHABLE}
     assert codes.count(HOST_UNREACHABLE) >= 9, codes

@@ -72,9 +72,10 @@ def wait_for(cond, timeout: float, what: str) -> None:
         time.sleep(0.1)
 
 
-def interrupt(p: subprocess.Popen, sig: int, code: int, lines: list[str]) -> None:
-    """Send ``sig`` and require the run to end within 10 s with exit status ``code``."""
+def interrupt(p: subprocess.Popen, sig: int, code: int, lines: list[str]) -> float:
+    """Send ``sig`` and require the run to end within 10 s with exit status ``code``; the seconds taken."""
     time.sleep(1)
+    t0 = time.monotonic()
     p.send_signal(sig)
     try:
         p.wait(timeout=10)
@@ -82,6 +83,7 @@ def interrupt(p: subprocess.Popen, sig: int, code: int, lines: list[str]) -> Non
         p.kill()
         pytest.fail(f"xxgk run did not end within 10 s of signal {sig}")
     assert p.returncode == code, "".join(lines)[-2000:]
+    return round(time.monotonic() - t0, 2)
 
 
 def stdout_closes(p: subprocess.Popen, timeout: float) -> bool:
@@ -90,7 +92,7 @@ def stdout_closes(p: subprocess.Popen, timeout: float) -> bool:
     return done.wait(timeout)
 
 
-def test_ctrl_c_during_a_fetch_from_dead_hosts_stops_within_10_s(tmp_path):
+def test_ctrl_c_during_a_fetch_from_dead_hosts_stops_within_10_s(tmp_path, figures):
     silent = Silent()
     try:
         reg = registry(tmp_path / "registry.csv",
@@ -98,14 +100,14 @@ def test_ctrl_c_during_a_fetch_from_dead_hosts_stops_within_10_s(tmp_path):
         # Default timeout (30 s) and retries: without the fix the run waits for every request.
         p, tag, lines = start_run(tmp_path, reg, {})
         wait_for(lambda: silent.accepted >= 2, 60, "the first requests")
-        interrupt(p, signal.SIGINT, 130, lines)
+        figures["ctrl_c_seconds"] = interrupt(p, signal.SIGINT, 130, lines)
         assert stdout_closes(p, 5)
         wait_for(lambda: not tagged(tag), 5, "every process of the run to end")
     finally:
         silent.close()
 
 
-def test_sigterm_during_parse_leaves_no_process_behind(tmp_path):
+def test_sigterm_during_parse_leaves_no_process_behind(tmp_path, figures):
     site = Site()
     try:
         rows = [(f"慢局{i}", YEAR, site.page(f"/r{i}.html", report_page(f"慢局{i}", seed=i)[1])) for i in range(4)]
@@ -114,7 +116,7 @@ def test_sigterm_during_parse_leaves_no_process_behind(tmp_path):
         wait_for(lambda: any("parsing" in ln for ln in lines), 120, "the parse step")
         # The fork server and two workers (besides the run itself) are up and parsing.
         wait_for(lambda: len(tagged(tag)) >= 4, 60, "the parse workers")
-        interrupt(p, signal.SIGTERM, 143, lines)
+        figures["sigterm_seconds"] = interrupt(p, signal.SIGTERM, 143, lines)
         assert stdout_closes(p, 10), "a process of the run still holds its stdout"
         wait_for(lambda: not tagged(tag), 10, "the fork server and the workers to end")
     finally:
