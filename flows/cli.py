@@ -102,6 +102,8 @@ def _summary_text(s: Any) -> str:
     ]
     if getattr(s, "unchanged_since", None):
         lines.append(f"  nothing changed since the run of {s.unchanged_since}: its outcomes stand (--full re-runs)")
+    if c.get("kept"):
+        lines.append(f"  kept: {c['kept']} report(s) failed this time; the version published before stays")
     lines += [f"  note: {n}" for n in getattr(s, "notes", ())]
     if not s.published:
         lines.append(f"  not published: {s.gate_reason or 'see the reasons below'}")

@@ -99,7 +99,8 @@ def validate_task(outcomes: list[pl.ReportOutcome], report_ids: list[str], setti
 def publish_task(outcomes: list[pl.ReportOutcome], quarantined: dict[str, list[str]], settings: Settings):
     with pl.warehouse(settings) as con:
         published = pl.publish_batch(con, settings, quarantined)
-    pl.mark_published(outcomes, published)
+        pl.mark_published(outcomes, published)
+        pl.note_kept_versions(con, outcomes, published)
     return outcomes
 
 

@@ -99,6 +99,9 @@ class RunSummary:
         c["passed"] = sum(r.outcome in (PASSED, PUBLISHED) for r in self.reports)
         c["published"] = sum(r.outcome == PUBLISHED for r in self.reports)
         c["not_current"] = sum(r.outcome == NOT_CURRENT for r in self.reports)
+        # Failed this time, but the version published before stays in the marts (published + kept
+        # = the year's reports in the marts).
+        c["kept"] = sum(r.outcome == FETCH_FAILED and r.report_id is not None for r in self.reports)
         return c
 
     def to_dict(self) -> dict[str, Any]:
@@ -952,6 +955,25 @@ def build_data_docs(settings: Settings, checks_df: Any, year: int, decision: Any
     return str(Path(index).resolve())
 
 
+def note_kept_versions(con, outcomes: list[ReportOutcome], published: dict[str, tuple[str, str]]) -> None:
+    """A report that failed to fetch this time (a captcha page, a dead host) whose earlier version
+    is current and published: say so, and count it as kept (``report_id`` is that version's)."""
+    from warehouse.load import agency_id
+
+    failed = {(agency_id(o.agency), int(o.year)): o for o in outcomes if o.outcome == FETCH_FAILED}
+    if not failed:
+        return
+    years = sorted({y for _a, y in failed})
+    rows = con.execute("SELECT agency_id, year, report_id, fetched_at FROM stg_document "
+                       "WHERE is_current AND list_contains($years, year)", {"years": years}).fetchall()
+    for aid, year, rid, fetched_at in rows:
+        o = failed.get((aid, int(year)))
+        if o is not None and (published.get(rid) or ("",))[0] == "published":
+            o.report_id = rid
+            o.reasons.append(f"kept: the version published before (report {rid}, first fetched {fetched_at}) "
+                             "stays in the marts")
+
+
 def mark_published(outcomes: list[ReportOutcome], published: dict[str, tuple[str, str]] | None = None) -> None:
     for o in outcomes:
         if o.outcome not in (PASSED, QUARANTINED) or o.report_id is None:
@@ -1021,7 +1043,12 @@ def try_unchanged(year: int, settings: Settings, outcomes: list[ReportOutcome], 
             return None
     for o, r in zip(outcomes, reports, strict=True):
         if o.outcome == FETCH_FAILED:
-            continue  # the same failure as recorded (the fingerprint says so), with today's details
+            # The same failure as recorded (the fingerprint says so), with today's details; the
+            # version kept from before (note_kept_versions) is still the one published.
+            if r.get("report_id"):
+                o.report_id = r["report_id"]
+                o.reasons += [x for x in r["reasons"] if x.startswith("kept: ")]
+            continue
         o.parse = "cached" if r["parse"] in ("parsed", "cached") else r["parse"]
         o.report_id, o.outcome, o.reasons = r["report_id"], r["outcome"], list(r["reasons"])
         o.content_sha256, o.content_type = r["sha256"], r["content_type"]
@@ -1136,7 +1163,9 @@ def run_year(year: int, settings: Settings, progress: Progress = _quiet) -> RunS
                 allowed, summary.gate_reason = gate_allows_publish(decision)
                 if allowed:
                     progress(f"{year}: publishing")
-                    mark_published(outcomes, publish_batch(con, settings, quarantined))
+                    statuses = publish_batch(con, settings, quarantined)
+                    mark_published(outcomes, statuses)
+                    note_kept_versions(con, outcomes, statuses)
                     summary.published = True
                     summary.marts_path = str(settings.marts_path)
                 progress(f"{year}: writing the Data Docs")
