@@ -76,6 +76,9 @@ _GATE_PAGE = re.compile(
     r"请求被拦截|访问被拦截|已被拦截|安全防护|防火墙|网站防火墙|安全狗|云盾|"
     r"用户登录|请先登录|请登录|登录后|统一身份认证|(?i:captcha|access denied|forbidden|web application firewall)"
 )
+# A report's own title: a short page carrying it (tables as images, the report in an attachment)
+# is a report page even when the site's header offers "用户登录".
+_REPORT_TITLE = re.compile(r"工作年度报告|工作年报")
 _IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"RIFF", b"BM")
 _NON_REPORT_TYPES = ("image/", "video/", "audio/", "font/")
 
@@ -276,7 +279,8 @@ def classify_body(body: bytes, content_type: str | None) -> tuple[dec.Decoded | 
     cjk = sum(1 for ch in visible if "\u4e00" <= ch <= "\u9fff")
     # Many sites answer a missing page, a crawler or a visitor without a session with status
     # 200 and a short "页面不存在", captcha or login page.
-    if cjk < 300 and (m := _SOFT_404.search(visible) or _GATE_PAGE.search(visible)):
+    gate = None if _REPORT_TITLE.search(visible) else _GATE_PAGE.search(visible)
+    if cjk < 300 and (m := _SOFT_404.search(visible) or gate):
         return decoded, SOFT_ERROR_PAGE, f"an error page (missing, captcha or login) served with status 200 ({m.group(0)})"
     if not cjk:
         return decoded, NOT_A_REPORT, f"{decoded.kind} without any Chinese text"

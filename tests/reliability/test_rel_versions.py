@@ -63,3 +63,13 @@ def test_mark_published_never_defaults_to_published():
     o = pl.ReportOutcome(agency="甲", year=YEAR, url="http://x/", fetch="fetched", report_id="r1", outcome=pl.PASSED)
     pl.mark_published([o], {})
     assert o.outcome == pl.NOT_CURRENT and o.reasons
+
+
+def test_a_short_report_page_with_a_login_link_is_not_a_gate_page():
+    from sources.fetch import classify_body
+
+    page = ("<html><body><div>首页 用户登录</div><h1>某某局2024年政府信息公开工作年度报告</h1>"
+            "<p>详见附件。</p><a href=/r.pdf>附件</a></body></html>").encode()
+    assert classify_body(page, "text/html; charset=utf-8")[1] is None
+    assert classify_body(LOGIN.encode(), "text/html; charset=utf-8")[1] == "soft_error_page"
+    assert classify_body(CAPTCHA.encode(), "text/html; charset=utf-8")[1] == "soft_error_page"
