@@ -112,10 +112,13 @@ def _summary_text(s: Any) -> str:
     ]
     if getattr(s, "unchanged_since", None):
         lines.append(f"  nothing changed since the run of {s.unchanged_since}: its outcomes stand (--full re-runs)")
+    if c.get("kept"):
+        lines.append(f"  kept: {c['kept']} report(s) failed this time; the version published before stays")
+    lines += [f"  note: {n}" for n in getattr(s, "notes", ())]
     if s.not_published:
         lines.append(f"  nothing published: {s.not_published}")
-    elif not s.published and s.gate_reason:
-        lines.append(f"  not published: {s.gate_reason}")
+    elif not s.published:
+        lines.append(f"  not published: {s.gate_reason or 'see the reasons below'}")
     for r in s.reports:
         if r.reasons and r.outcome != "published":
             lines.append(f"  - {r.agency} {r.year}: {r.outcome}: {'; '.join(r.reasons)}"[:300])
@@ -206,6 +209,21 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     return _exit_status(_run_years(args.years, settings, args.quiet, args.prefect))
 
 
+def cmd_rebuild(args: argparse.Namespace) -> int:
+    from flows import pipeline as pl
+
+    settings = _settings(args)
+    done = pl.rebuild_years(settings, args.years, progress=_progress(args.quiet))
+    if not done:
+        raise CliError(f"nothing to rebuild: the raw store {settings.raw_dir} holds no report of the years of the "
+                       f"registry {pl.registry_path(settings)}")
+    for s in done:
+        print(_summary_text(s))
+    if any(s.published for s in done):
+        print(f"marts: {settings.marts_path.resolve()}")
+    return EXIT_OK
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from flows import pipeline as pl
 
@@ -229,30 +247,29 @@ def status_data(marts: Path) -> dict[str, Any]:
 
     import duckdb
 
+    from warehouse.publish import open_published
+
     if not marts.is_file():
         raise CliError(f"nothing published yet: {marts} does not exist (run `xxgk demo` or `xxgk run --year YYYY`)")
     published_at = dt.datetime.fromtimestamp(marts.stat().st_mtime).astimezone().isoformat(timespec="seconds")
     try:
-        con = duckdb.connect(str(marts), read_only=True)
+        with open_published(marts) as con:  # a reader's WAL or read-write lock does not get in the way
+            tables = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
+            by_year: list[dict[str, Any]] = []
+            if "dim_report" in tables:
+                for year, status, n in con.execute(
+                    "select year, coalesce(status, 'published'), count(*) from dim_report group by all order by 1, 2"
+                ).fetchall():
+                    by_year.append({"year": int(year), "status": status, "reports": int(n)})
+            quality: list[dict[str, Any]] = []
+            if "mart_quality" in tables:
+                cols = [r[0] for r in con.execute("describe mart_quality").fetchall()]
+                if "status" in cols:
+                    quality = [{"status": s, "reports": int(n)} for s, n in con.execute(
+                        "select status, count(*) from mart_quality group by 1 order by 1").fetchall()]
+            counts = {t: int(con.execute(f'select count(*) from "{t}"').fetchone()[0]) for t in sorted(tables)}
     except duckdb.Error as e:
         raise CliError(f"cannot open {marts} read-only: {e}") from None
-    try:
-        tables = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
-        by_year: list[dict[str, Any]] = []
-        if "dim_report" in tables:
-            for year, status, n in con.execute(
-                "select year, coalesce(status, 'published'), count(*) from dim_report group by all order by 1, 2"
-            ).fetchall():
-                by_year.append({"year": int(year), "status": status, "reports": int(n)})
-        quality: list[dict[str, Any]] = []
-        if "mart_quality" in tables:
-            cols = [r[0] for r in con.execute("describe mart_quality").fetchall()]
-            if "status" in cols:
-                quality = [{"status": s, "reports": int(n)} for s, n in con.execute(
-                    "select status, count(*) from mart_quality group by 1 order by 1").fetchall()]
-        counts = {t: int(con.execute(f'select count(*) from "{t}"').fetchone()[0]) for t in sorted(tables)}
-    finally:
-        con.close()
     return {"marts": str(marts.resolve()), "published_at": published_at, "reports_by_year": by_year,
             "quality": quality, "tables": counts}
 
@@ -373,10 +390,10 @@ def build_parser() -> argparse.ArgumentParser:
     running.add_argument("--prefect", action="store_true",
                          help="run through the Prefect flows (PREFECT_API_URL, or a temporary local server) "
                               "instead of plain Python")
-    running.add_argument("--full", action="store_true",
-                         help="load, validate and publish even when nothing changed since the year's last "
-                              "complete run (by default such a re-run only makes its conditional requests and "
-                              "keeps that run's outcomes)")
+    running.add_argument("--full", "--refetch", action="store_true", dest="full",
+                         help="fetch every body again without conditional requests, and load, validate and "
+                              "publish even when nothing changed since the year's last complete run (by default "
+                              "such a re-run only makes its conditional requests and keeps that run's outcomes)")
 
     p = sub.add_parser("parse", help="parse one report file and print the contract JSON",
                        description="Parse one report file (HTML, text or PDF, detected from its bytes) and print "
@@ -400,6 +417,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--years", type=parse_years, required=True, help="a range 2019-2024 or a list 2022,2024")
     p.add_argument("--sources", help="registry CSV (default: the bundled sample registry, served on loopback)")
     p.set_defaults(func=cmd_backfill)
+
+    p = sub.add_parser("rebuild", parents=[common, running], help="load every year again from the raw store",
+                       description="Rebuild warehouse.duckdb and the marts from the raw store, without the network: "
+                                   "each year of the registry is parsed, loaded, validated and published from the "
+                                   "last body stored for each of its URLs. Use it after losing or damaging "
+                                   "warehouse.duckdb (a run does it by itself when the file is missing).")
+    p.add_argument("--years", type=parse_years, help="only these years (default: every year the raw store holds)")
+    p.add_argument("--sources", help="registry CSV (default: the bundled sample registry)")
+    p.set_defaults(func=cmd_rebuild)
 
     p = sub.add_parser("demo", parents=[common, running], help="the whole pipeline on the bundled samples",
                        description="Serve the bundled sample reports on loopback (no internet needed), run every "
@@ -485,10 +511,45 @@ def main(argv: list[str] | None = None) -> int:
             _silence_shutdown()
 
 
+def _on_sigterm(signum, frame) -> None:
+    raise KeyboardInterrupt("SIGTERM")
+
+
+def _stop_children() -> None:
+    """After an interrupt: kill the parse workers and the fork server that starts them. They
+    are not our children (the fork server's), so nothing else would, and they hold our stdout
+    (``xxgk run | tee`` would wait for them)."""
+    import contextlib
+    import signal
+
+    with contextlib.suppress(Exception):
+        from flows import parsepool
+
+        if parsepool._POOL is not None:
+            parsepool._POOL._kill()
+    with contextlib.suppress(Exception):
+        from multiprocessing import forkserver
+
+        pid = getattr(forkserver._forkserver, "_forkserver_pid", None)
+        if pid:
+            os.kill(pid, signal.SIGTERM)
+
+
 def _dispatch(args: argparse.Namespace) -> int:
-    from flows.settings import SettingsError
+    import signal
 
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # no usage statistics leave the machine
+    # SIGTERM (a service manager, `timeout`, kill) ends a run the way Ctrl-C does: workers stopped.
+    previous = signal.signal(signal.SIGTERM, _on_sigterm) if threading_main() else None
+    try:
+        return _run_command(args)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _run_command(args: argparse.Namespace) -> int:
+    from flows.settings import SettingsError
 
     try:
         return args.func(args)
@@ -496,14 +557,21 @@ def _dispatch(args: argparse.Namespace) -> int:
         _err(str(e))
     except SettingsError as e:
         _err(f"settings: {e}")
-    except KeyboardInterrupt:
-        _err("interrupted")
-        return 130
+    except KeyboardInterrupt as e:
+        _stop_children()
+        _err("terminated" if e.args == ("SIGTERM",) else "interrupted")
+        return 143 if e.args == ("SIGTERM",) else 130
     except Exception as e:  # noqa: BLE001 - one clear line, not a traceback
         _err(_one_line(e))
         if os.environ.get("XXGK_DEBUG"):
             raise
     return EXIT_ERROR
+
+
+def threading_main() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
 
 
 if __name__ == "__main__":

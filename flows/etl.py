@@ -74,6 +74,8 @@ def fetch_task(year: int, settings: Settings) -> list[pl.ReportOutcome]:
         sources = pl.load_sources(settings, year, samples_base=base)
         logger.info("%d registry row(s) for %d", len(sources), year)
         outcomes = pl.fetch_batch(sources, settings, loopback=base is not None)
+        for note in pl.verify_bodies(outcomes, settings, loopback=base is not None):
+            logger.warning("%s", note)
     logger.info(
         "fetched %d, not modified %d, failed %d",
         sum(o.fetch == "fetched" for o in outcomes),
@@ -111,7 +113,8 @@ def validate_task(outcomes: list[pl.ReportOutcome], report_ids: list[str], setti
 def publish_task(outcomes: list[pl.ReportOutcome], quarantined: dict[str, list[str]], settings: Settings):
     with pl.warehouse(settings) as con:
         published = pl.publish_batch(con, settings, quarantined)
-    pl.mark_published(outcomes, published)
+        pl.mark_published(outcomes, published)
+        pl.note_kept_versions(con, outcomes, published)
     return outcomes
 
 
@@ -274,6 +277,7 @@ def _run(year: int, settings: Settings, summary: pl.RunSummary) -> None:
     logger = get_run_logger()
     if settings.listings:
         settings = discover_task(year, settings)
+    pl.rebuild_if_missing(year, settings, logger.info)  # a lost warehouse: the other years first, from raw/
     outcomes = fetch_task(year, settings)
     summary.reports = outcomes
     outcomes, summary.fingerprint, rec = unchanged_task(year, settings, quote(outcomes))
@@ -289,6 +293,7 @@ def _run(year: int, settings: Settings, summary: pl.RunSummary) -> None:
     outcomes, parsed, followed = attachments_task(quote(outcomes), quote(parsed), settings)
     summary.reports = outcomes
     pl.apply_parsed(outcomes, parsed)
+    summary.notes += pl.choose_one_url(outcomes, parsed)
 
     ensure_writer_limit()
     with concurrency(WRITER_LIMIT, occupy=1), pl.writer_lock(settings):

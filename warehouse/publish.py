@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
+import tempfile
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -149,6 +151,7 @@ def publish(con: duckdb.DuckDBPyConnection, home: Path, quarantined: set[str] | 
             for t, path in tmp_parquet.items():
                 write_parquet(cur, t, path)
             # Everything is written: now swap, the database first, then each Parquet file.
+            drop_reader_wal(home / DB_NAME)
             os.replace(tmp_db, home / DB_NAME)
             for t, path in tmp_parquet.items():
                 os.replace(path, parquet_dir / f"{t}.parquet")
@@ -168,3 +171,53 @@ def publish(con: duckdb.DuckDBPyConnection, home: Path, quarantined: set[str] | 
         seconds=round(time.monotonic() - t0, 3),
         statuses=statuses,
     )
+
+
+# ---------------------------------------------------------------- what readers leave behind
+# BI tools (DBeaver) open marts.duckdb read-write by default. A user's edit whose connection died
+# leaves marts.duckdb.wal beside the file: DuckDB would replay it into the next publish (rows gone,
+# views added) or refuse to open it ("WAL does not match database file"). A publish is never read
+# through a reader's WAL, and the status command never waits for a reader's lock.
+
+
+def drop_reader_wal(db_path: Path) -> bool:
+    """Remove the WAL a reader left beside the published file, just before a new one replaces it.
+
+    Only the pipeline writes marts.duckdb, and it never writes in place: any WAL there is a
+    reader's. A connection still open keeps writing to its own (now unlinked) WAL file.
+    """
+    wal = Path(str(db_path) + ".wal")
+    try:
+        wal.unlink()
+    except FileNotFoundError:
+        return False
+    return True
+
+
+@contextlib.contextmanager
+def open_published(db_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection to the last publish as published: without a reader's WAL, and
+    without waiting for a reader's read-write lock (both read a private copy of the file)."""
+    db_path = Path(db_path)
+    wal = Path(str(db_path) + ".wal")
+    if not wal.exists():
+        try:
+            con = duckdb.connect(str(db_path), read_only=True)
+        except duckdb.IOException as e:
+            if "lock" not in str(e).lower():
+                raise
+        else:
+            try:
+                yield con
+            finally:
+                con.close()
+            return
+    with tempfile.TemporaryDirectory(prefix="xxgk-marts-") as tmp:
+        copy = Path(tmp) / DB_NAME
+        with open(db_path, "rb") as src, open(copy, "wb") as dst:  # one inode, even if a publish swaps it
+            shutil.copyfileobj(src, dst, 1 << 20)
+        con = duckdb.connect(str(copy), read_only=True)
+        try:
+            yield con
+        finally:
+            con.close()
