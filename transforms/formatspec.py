@@ -537,6 +537,7 @@ FINDINGS = {
     "unit_uncertain": WARNING,
     "legacy_format": ERROR,
     "nonstandard_row": WARNING,
+    "row_order_unproved": WARNING,
 }
 
 

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from transforms import cells as cellgrammar
 from transforms import checks as sumchecks
 from transforms import formatspec as fs
+from transforms import rowassign
 from transforms.decode import DOC, DOCX, HTML, PDF, decode
 from transforms.html import html_to_text
 from transforms.normalize import loose, norm_text
@@ -204,6 +205,25 @@ def _split_values(segment: str, n: int) -> _Values:
     return _Values([None] * n, mode="space", short=True, run=None) if n > 1 else _Values(values, mode="space")
 
 
+def _pick_by_row_sum(tokens: list[str], n: int, max_extra: int = 3) -> list[str] | None:
+    """More numbers than cells in a row (a stray page number, a lone "1"): the one reading
+    whose 总计 is the sum of the other cells (H2), when every such reading gives the same
+    cells; None when none or several do."""
+    extra = len(tokens) - n
+    if not 0 < extra <= max_extra or not all(t.isdigit() for t in tokens):
+        return None
+    from itertools import combinations
+
+    found: set[tuple[str, ...]] = set()
+    for drop in combinations(range(len(tokens)), extra):
+        kept = tuple(t for i, t in enumerate(tokens) if i not in drop)
+        if int(kept[-1]) == sum(int(t) for t in kept[:-1]):
+            found.add(kept)
+            if len(found) > 1:
+                return None
+    return list(found.pop()) if found else None
+
+
 # --------------------------------------------------------------------------- tables
 @dataclass
 class _TableRead:
@@ -220,6 +240,8 @@ class _Reader:
         # Row keys per table in reading order (a dict, not a set: findings must not depend on
         # the interpreter's string hashing, which changes from process to process).
         self.short: dict[str, dict[str, None]] = {}
+        self.unproved: dict[str, dict[str, None]] = {}  # rows whose values no evidence places
+        self.extra_dropped: dict[str, dict[str, list[str]]] = {}  # rows read past a stray value
 
     # -- cells
     def read_row(self, table: str, key: str, names: tuple[str, ...], vtypes: tuple[str, ...],
@@ -252,6 +274,41 @@ class _Reader:
             self.short.setdefault(table, {})[key] = None
         return out
 
+    def _space_values(self, table: str, regions: list[_Region], start: int,
+                      n_of: dict[str, int]) -> dict[str, _Values] | None:
+        """Values per row in a layout without cell separators, placed on evidence only
+        (``transforms.rowassign``); None for layouts with "|" (each row is its own line)."""
+        end = regions[-1].end
+        if "|" in self.text[regions[0].label_start:end]:
+            return None
+        labels = [rowassign.Label(r.key, r.label_start, r.value_start, n_of[r.key]) for r in regions]
+        got = rowassign.assign(self.text, start, end, labels)
+        out: dict[str, _Values] = {}
+        for reg in regions:
+            n = n_of[reg.key]
+            toks = got.values.get(reg.key)
+            if reg.key in got.unproved:
+                out[reg.key] = _Values([None] * n, mode="space")
+                self.unproved.setdefault(table, {})[reg.key] = None
+            elif reg.key in got.extra:
+                picked = _pick_by_row_sum(got.extra[reg.key], n) if table == fs.APPLICATIONS else None
+                if picked is None:
+                    out[reg.key] = _Values([None] * n, mode="space", short=True)
+                else:
+                    out[reg.key] = _Values(picked, mode="space")
+                    self.extra_dropped.setdefault(table, {})[reg.key] = got.extra[reg.key]
+            elif reg.key in got.short:
+                toks = got.short_tokens[reg.key]
+                if len(toks) == 1 and n > 1 and toks[0].replace(".", "").isdigit() and len(toks[0]) >= n:
+                    out[reg.key] = _Values([None] * n, run=toks[0], mode="space")
+                elif n == 1:
+                    out[reg.key] = _Values(list(toks), mode="space")
+                else:
+                    out[reg.key] = _Values([None] * n, mode="space", short=True)
+            else:
+                out[reg.key] = _Values(list(toks or [""] * n), mode="space")
+        return out
+
     def missing_row(self, table: str, key: str, names) -> dict[str, None]:
         self.f.add("row_missing", f"row {key} not found in the table", f"{table}.{key}")
         return dict.fromkeys(names)
@@ -273,6 +330,8 @@ class _Reader:
                            fs.ACTIVE_DISCLOSURE)
         by_key = {r.key: r for r in regions}
         measures = fs.AD_MEASURES[template]
+        n_of = {it.key: len(it.measures) for it in fs.AD_ITEMS[template]}
+        placed = self._space_values(fs.ACTIVE_DISCLOSURE, regions, start, n_of)
         values: dict[str, dict] = {}
         for item in fs.AD_ITEMS[template]:
             names = item.measures
@@ -281,7 +340,7 @@ class _Reader:
             if reg is None:
                 values[item.key] = self.missing_row(fs.ACTIVE_DISCLOSURE, item.key, names)
                 continue
-            vals = _split_values(self.text[reg.value_start:reg.end], len(names))
+            vals = placed[item.key] if placed else _split_values(self.text[reg.value_start:reg.end], len(names))
             values[item.key] = self.read_row(fs.ACTIVE_DISCLOSURE, item.key, names, vtypes, vals)
         return _TableRead(template, values, True)
 
@@ -306,12 +365,14 @@ class _Reader:
             self.f.add("nonstandard_row", "the table adds a 法人或其他组织 小计 column; it is read past",
                        fs.APPLICATIONS)
         values: dict[str, dict] = {}
+        placed = self._space_values(fs.APPLICATIONS, regions, start, dict.fromkeys(by_key, len(names) + subtotal))
         for row in fs.app_rows(template):
             reg = by_key.get(row.key)
             if reg is None:
                 values[row.key] = self.missing_row(fs.APPLICATIONS, row.key, names)
                 continue
-            vals = _split_values(self.text[reg.value_start:reg.end], len(names) + subtotal)
+            vals = placed[row.key] if placed else _split_values(self.text[reg.value_start:reg.end],
+                                                                 len(names) + subtotal)
             if subtotal and vals.run is None and not vals.short:
                 vals.raw = vals.raw[:6] + vals.raw[7:]
             elif subtotal:
@@ -590,6 +651,19 @@ def parse_text(text: str, *, agency: str | None = None, year: int | None = None,
             for path in paths:
                 f.add("cell_ambiguous", "fewer values than cells in a layout that drops blank cells: "
                       "which cells are blank is unknown", path)
+    for table, keys in reader.unproved.items():
+        for key in keys:
+            for col in tables[table].values[key]:
+                f.add("row_order_unproved", "the row's numbers stand apart from its label and nothing "
+                      "(its line, its label's words, the table's order) proves which row they belong to",
+                      f"{table}.{key}.{col}")
+    for table, rows in reader.extra_dropped.items():
+        for key, tokens in rows.items():
+            for col, value in tables[table].values[key].items():
+                if value is not None:
+                    f.add("cell_derived", f"the row printed {len(tokens)} numbers {' '.join(tokens)!r} for "
+                          f"{len(tables[table].values[key])} cells; the only reading whose 总计 is the sum of "
+                          "the other cells (H2) was kept", f"{table}.{key}.{col}")
     _derive_totals(tables, f)
 
     legacy = not any(t.present for t in tables.values()) and bool(_LEGACY.search(text))
