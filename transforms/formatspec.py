@@ -264,7 +264,7 @@ APP_ROWS: tuple[Row, ...] = (
     Row(
         "other_no_correction",
         "1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请",
-        ("逾期不补正",),
+        ("逾期不补正", "申请人无正当理由"),
         "other",
         True,
         _21,
@@ -272,7 +272,7 @@ APP_ROWS: tuple[Row, ...] = (
     Row(
         "other_unpaid_fee",
         "2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请",
-        ("缴纳费用", "收费通知"),
+        ("缴纳费用", "收费通知", "逾期未按收费"),
         "other",
         True,
         _21,
@@ -287,7 +287,7 @@ APP_ROWS: tuple[Row, ...] = (
 AD_NONSTANDARD_ROWS = ("其他主动公开文件",)
 
 # Template markers for table 2: the three (六) sub-items exist only in F2021.
-APP_MARKERS = {F2021: ("逾期不补正", "缴纳费用")}
+APP_MARKERS = {F2021: ("逾期不补正", "缴纳费用", "申请人无正当理由", "收费通知要求", "不再处理其政府信息公开申请")}
 
 
 def app_rows(template: str) -> tuple[Row, ...]:

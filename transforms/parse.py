@@ -76,6 +76,8 @@ _T1_TERMINATORS = [loose("第二十条"), loose("信息内容")] + [loose(x) for
 _T2_START = re.compile(_alt(fs.APPLICATIONS_HEADER_MARKERS))
 _T2_TERMINATORS = [g.match[0] for g in fs.APP_GROUPS] + list(fs.APP_SECTION_LABELS)
 _T3_HEADER = re.compile(loose(fs.RL_HEADER_END))
+_T3_DIRECT = re.compile(loose("未经复议直接起诉"))
+_T3_TOTAL = re.compile(loose("总计"))
 _T3_FALLBACK_HEADER = re.compile(loose("行政复议") + r"[\s|]*" + loose("行政诉讼"))
 _LEGACY = re.compile(_alt(("依申请公开政府信息情况", "政府信息公开的收费及减免", "收费及减免情况")))
 # The text just before a row's key that still belongs to its label: "(三)", "1.属于".
@@ -398,7 +400,50 @@ class _Reader:
                         self.f.add("cell_derived", "one merged cell printed 0 for the whole row", where)
 
     # -- table 3
+    def _review_litigation_subtables(self, start: int, end: int) -> _TableRead | None:
+        """The table printed as three sub-tables, each under its own header (行政复议 /
+        行政诉讼(未经复议直接起诉) / 行政诉讼(复议后起诉)): each group's five numbers are
+        the ones under its own header, never the first five after the last header."""
+        direct = _T3_DIRECT.search(self.text, start, end)
+        after = _T3_HEADER.search(self.text, direct.end(), end) if direct else None
+        if not direct or not after:
+            return None
+        stop = _HEADING.search(self.text, after.end(), end)
+        zones = {"admin_review": (start, direct.start()), "litigation_direct": (direct.end(), after.start()),
+                 "litigation_after_review": (after.end(), stop.start() if stop else end)}
+        found: dict[str, list[str]] = {}
+        for group, (lo, hi) in zones.items():
+            heads = list(_T3_TOTAL.finditer(self.text, lo, hi))
+            if not heads:
+                return None
+            tokens = []
+            for tok in re.split(r"[\s|]+", self.text[heads[-1].end():hi]):
+                if not tok:
+                    continue
+                if not cellgrammar.is_value_token(tok):
+                    break
+                tokens.append(tok)
+            found[group] = tokens
+        if not found.get("litigation_direct"):
+            return None  # no numbers between the two litigation headers: the one-table layout
+        values: dict[str, dict] = {}
+        outcomes = tuple(o.key for o in fs.RL_OUTCOMES)
+        for g in fs.RL_GROUPS:
+            tokens = found.get(g.key) or []
+            if len(tokens) == len(outcomes):
+                values[g.key] = self.read_row(fs.REVIEW_LITIGATION, g.key, outcomes, (fs.COUNT,) * 5,
+                                              _Values(tokens, mode="space"))
+            else:
+                values[g.key] = dict.fromkeys(outcomes)
+                for o in outcomes:
+                    self.f.add("cell_ambiguous", f"the {g.label} sub-table shows {len(tokens)} numbers "
+                               f"for {len(outcomes)} cells", f"{fs.REVIEW_LITIGATION}.{g.key}.{o}")
+        return _TableRead(fs.STANDARD, values, True)
+
     def review_litigation(self, start: int, end: int) -> _TableRead:
+        split = self._review_litigation_subtables(start, end)
+        if split:
+            return split
         m = _T3_HEADER.search(self.text, start, end) or _T3_FALLBACK_HEADER.search(self.text, start, end)
         names = [(g.key, o.key) for g in fs.RL_GROUPS for o in fs.RL_OUTCOMES]
         seg_start = None
