@@ -495,27 +495,66 @@ class _Reader:
 # --------------------------------------------------------------------------- metadata
 _TITLE_PREFIX = re.compile(r"^(标题|题名|名称)\s*:\s*")
 _AGENCY_LIKE = re.compile(
-    r"^[\u4e00-\u9fff()]{2,40}(局|办|委|会|厅|院|府|处|室|中心|镇|乡|街道|区|县|市|州|盟|旗|所|站|队|部|署|行|司)$")
+    r"^[\u4e00-\u9fff()]{2,40}(局|办|委|会|厅|院|府|处|室|中心|镇|乡|街道|区|县|市|州|盟|旗|所|站|队|部|署|行|司|馆|社|团|校|场|台)$")
+# Words of a page's navigation or of a quoted document title: an agency name never holds them.
+_NOT_AGENCY = re.compile(
+    r"关于|印发|通知|条例|格式|栏目|首页|当前位置|您的位置|政务公开|信息公开|年报|年度报告|发布时间|索引号|来源|"
+    r"根据|按照|依据|现将|公布|编制|本机关|我单位|中华人民共和国$|[:<>〈〉《》\"“”,。;、|/]")
+_NAV_LINE = re.compile(r"^(首页|栏目|当前位置|您的位置|位置|发布时间|来源|字号|打印|关闭|分享|索引号|主题分类)")
+_MAX_TITLE_LINES = 4  # a title broken over lines (PDF text) spans at most this many
+
+
+def _title_lines(text: str) -> list[str]:
+    lines = [ln.strip() for ln in text[:8000].split("\n")[:80]]
+    return [_TITLE_PREFIX.sub("", ln).strip(" |") if "报告" in ln else ln.strip(" |") for ln in lines]
+
+
+def _name_fragment(line: str) -> bool:
+    """Could this line be a piece of a title broken over lines (no prose, no navigation)?"""
+    t = re.sub(r"\s+", "", line)
+    return (0 < len(t) <= 40 and "报告" not in t and not _NAV_LINE.match(t)
+            and bool(re.fullmatch(r"[\u4e00-\u9fff()0-9]+年?度?", t)))
 
 
 def _title_candidates(text: str, html_title: str | None) -> list[str]:
-    """Title-like lines, most trustworthy first (the page's <title>, then the text)."""
+    """Title-like lines, most trustworthy first (the page's <title>, then the text).
+
+    A title broken over lines (a PDF's two- to four-line title, a title split after its
+    year or inside a word) is joined back: the widest run of name-like lines ending in
+    the line that holds "报告" whose joined text names an agency.
+    """
     candidates = []
     if html_title and _TITLE_LINE.search(html_title):
         candidates.append(re.split(r"[_|]| - ", html_title)[0].strip())
     # Pages start with navigation menus: look further down, but only at title-like lines.
-    lines = [ln.strip() for ln in text[:8000].split("\n")[:80]]
-    lines = [_TITLE_PREFIX.sub("", ln).strip(" |") if "报告" in ln else ln.strip(" |") for ln in lines]
+    lines = _title_lines(text)
     for i, line in enumerate(lines):
-        if (_TITLE_LINE.search(line) and len(line) <= 60 and "。" not in line
-                and not re.match(r"^(根据|按照|依据|本报告|现|特|为)", line)):
-            if re.match(r"^(19|20)\d{2}\s*年", line):
-                # Two-line titles: the agency on the line before or after "{YYYY}年…报告"
-                for other in (lines[i - 1] if i else "", lines[i + 1] if i + 1 < len(lines) else ""):
-                    if _AGENCY_LIKE.match(re.sub(r"\s+", "", other)):
-                        candidates.append(other + line)
+        if "报告" not in line or len(line) > 60 or "。" in line or re.match(r"^(根据|按照|依据|本报告|现|特|为)", line):
+            continue
+        best = None
+        for j in range(i, max(-1, i - _MAX_TITLE_LINES), -1):
+            if j < i and not _name_fragment(lines[j]):
+                break
+            joined = "".join(lines[j:i + 1])
+            if _TITLE_LINE.search(joined) and _agency_from_title(joined):
+                best = joined
+        if best:
+            candidates.append(best)
+        elif _TITLE_LINE.search(line):
             candidates.append(line)
     return candidates
+
+
+def _plausible_agency(name: str | None) -> str | None:
+    """The name, or None when it is a fragment of prose, navigation or a quoted title."""
+    if not name:
+        return None
+    name = name.strip("()-_ ")
+    if len(name) < 2 or name in ("政府", "人民政府", "本机关", "我单位") or _NOT_AGENCY.search(name):
+        return None
+    if not _AGENCY_LIKE.match(name):
+        return None
+    return name
 
 
 def _agency_from_title(title: str) -> str | None:
@@ -527,9 +566,7 @@ def _agency_from_title(title: str) -> str | None:
     agency = m.group("a")
     agency = re.sub(r"(?:19|20)\d{2}年度?$", "", agency).strip("-_ ")
     agency = re.sub(r"关于$", "", agency)
-    if len(agency) < 2 or agency in ("政府", "人民政府", "本机关", "我单位"):
-        return None
-    return agency
+    return _plausible_agency(agency)
 
 
 def _year_of(text: str, titles: list[str]) -> tuple[int | None, int | None]:
@@ -559,9 +596,10 @@ def _agency_of(text: str, titles: list[str]) -> str | None:
             return agency
     head = text[:6000]
     for pattern in _AGENCY_PATTERNS:
-        m = pattern.search(head) or (pattern.search(text) if pattern.pattern.startswith("请与") else None)
-        if m:
-            return m.group("a").strip("()")
+        for m in pattern.finditer(head) if not pattern.pattern.startswith("请与") else pattern.finditer(text):
+            agency = _plausible_agency(m.group("a").strip("()"))
+            if agency:
+                return agency
     return None
 
 
