@@ -74,7 +74,7 @@ _HEADING = re.compile(r"(?<![\u4e00-\u9fff])" + fs.SECTION_HEADING.replace("[、
 _T1_START = re.compile(loose("第二十条") + r"[ \t\n]*第?[ \t\n]*\(?[ \t\n]*[一五六八九]")
 _T1_TERMINATORS = [loose("第二十条"), loose("信息内容")] + [loose(x) for x in fs.AD_NONSTANDARD_ROWS]
 _T2_START = re.compile(_alt(fs.APPLICATIONS_HEADER_MARKERS))
-_T2_TERMINATORS = [g.match[0] for g in fs.APP_GROUPS] + list(fs.APP_SECTION_LABELS)
+_T2_TERMINATORS = [loose(g.match[0]) for g in fs.APP_GROUPS] + [loose(x) for x in fs.APP_SECTION_LABELS]
 _T3_HEADER = re.compile(loose(fs.RL_HEADER_END))
 _T3_DIRECT = re.compile(loose("未经复议直接起诉"))
 _T3_TOTAL = re.compile(loose("总计"))
@@ -183,7 +183,19 @@ def _split_values(segment: str, n: int) -> _Values:
         parts = segment.split("|")
         cells = [p.strip() for p in parts[1:]] if parts[0].strip() == "" or not cellgrammar.is_value_token(
             parts[0].strip()) else [p.strip() for p in parts]
-        cells = cells[:n]
+        if len(cells) > n and "\n" in parts[-1] and not parts[-1].split("\n", 1)[0].strip():
+            cells.pop()  # text on a later line after the row's last "|" is no cell of it (a lone "1")
+        while len(cells) > n and not cells[-1]:
+            cells.pop()  # trailing filler cells of merged cells (FORMAT.md §7.2)
+        if len(cells) > n:
+            # More cells than the row has: a label's fragment ("予公开") or an extra empty cell
+            # stands among them. Only a reading that keeps exactly n values is proved.
+            cells = [c for c in cells if not c or cellgrammar.is_value_token(c)]
+            if len(cells) > n:
+                filled = [c for c in cells if c]
+                if len(filled) != n:
+                    return _Values([None] * n, short=True)
+                cells = filled
         if len(cells) < n:
             cells += [""] * (n - len(cells))
         return _Values(list(cells))
