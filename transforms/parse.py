@@ -133,20 +133,44 @@ class _Region:
     end: int = -1
 
 
+# Rows whose key words also occur in the header or in other labels ("总计", "其他处理", "3.其他"):
+# found only in template order, never out of it.
+_IN_ORDER_ONLY = frozenset({"total_processed", "other_processing", "other_other"})
+
+
 def _find_rows(text: str, start: int, end: int, rows) -> list[_Region]:
-    """Find each row label in order; a label not found leaves the search position."""
+    """Find each row label in order; a label not found leaves the search position.
+
+    A row missing from the ordered pass (an extractor printed it earlier, out of the
+    template's order) is taken from where its label is, if it is there exactly once
+    outside the labels already found. Regions come back sorted by position.
+    """
     found: list[_Region] = []
+    missing = []
     pos = start
     for key, pattern in rows:
         m = pattern.search(text, pos, end)
         if not m:
+            missing.append((key, pattern))
             continue
-        label_start = _label_start(text, max(pos, m.start() - 40), m.start())
-        tail = _LABEL_TAIL.match(text, m.end(), end)
-        value_start = tail.end() if tail else m.end()
-        found.append(_Region(key, label_start, value_start))
-        pos = value_start
+        found.append(_region_at(text, key, m, max(pos, m.start() - 40), end))
+        pos = found[-1].value_start
+    for key, pattern in missing:
+        if key in _IN_ORDER_ONLY or not found:
+            continue
+        spans = [(r.label_start, r.value_start) for r in found]
+        free = [m for m in pattern.finditer(text, found[0].label_start, end)
+                if not any(a < m.end() and m.start() < b for a, b in spans)]
+        if len(free) == 1:
+            found.append(_region_at(text, key, free[0], max(start, free[0].start() - 40), end))
+            found.sort(key=lambda r: r.label_start)
     return found
+
+
+def _region_at(text: str, key: str, m: re.Match, lo: int, end: int) -> _Region:
+    label_start = _label_start(text, lo, m.start())
+    tail = _LABEL_TAIL.match(text, m.end(), end)
+    return _Region(key, label_start, tail.end() if tail else m.end())
 
 
 def _label_start(text: str, lo: int, hi: int) -> int:
