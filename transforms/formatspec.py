@@ -236,7 +236,7 @@ _19 = frozenset({F2019})
 # "(n)" / "n." of the label itself.
 APP_ROWS: tuple[Row, ...] = (
     Row("new_received", "一、本年新收政府信息公开申请数量", ("本年新收", "本年度新收", "新收政府信息公开申请")),
-    Row("carried_over", "二、上年结转政府信息公开申请数量", ("上年结转", "上年度结转", "上一年结转")),
+    Row("carried_over", "二、上年结转政府信息公开申请数量", ("上年结转", "上年度结转", "上一年结转", "二、上年")),
     Row("granted", "(一)予以公开", ("予以公开",), leaf=True),
     Row("partially_granted", "(二)部分公开(区分处理的,只计这一情形,不计其他情形)", ("部分公开",), leaf=True),
     Row("denied_state_secret", "1.属于国家秘密", ("国家秘密",), "denied", True),

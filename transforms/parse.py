@@ -204,6 +204,9 @@ class _Values:
 
 def _split_values(segment: str, n: int) -> _Values:
     if "|" in segment:
+        cut = _NEXT_ROW_LINE.search(segment)
+        if cut and any(cellgrammar.is_value_token(c.strip()) for c in segment[:cut.start()].split("|")):
+            segment = segment[:cut.start()]  # a later line starting with words is another row's
         parts = segment.split("|")
         cells = [p.strip() for p in parts[1:]] if parts[0].strip() == "" or not cellgrammar.is_value_token(
             parts[0].strip()) else [p.strip() for p in parts]
@@ -260,6 +263,14 @@ def _pick_by_row_sum(tokens: list[str], n: int, max_extra: int = 3) -> list[str]
             if len(found) > 1:
                 return None
     return list(found.pop()) if found else None
+
+
+# A line that starts with words: in a row-per-line layout, the next row (whose label the
+# parser did not recognise, e.g. truncated), never more cells of this one.
+_NEXT_ROW_LINE = re.compile(r"\n[ \t|]*[\u4e00-\u9fff]")
+# Page footers a PDF prints inside a table ("— 5 —", "- 12 -", "第 3 页", "第3页 共9页").
+_PAGE_FOOTER = re.compile(r"^[ \t]*(?:-+[ \t]*\d{1,3}[ \t]*-+|第[ \t]*\d{1,3}[ \t]*页(?:[ \t]*[,/]?[ \t]*共[ \t]*\d{1,3}[ \t]*页)?)"
+                          r"[ \t]*$", re.M)
 
 
 # --------------------------------------------------------------------------- tables
@@ -746,6 +757,7 @@ def parse_text(text: str, *, agency: str | None = None, year: int | None = None,
                kind: str = "text") -> dict:
     """Parse normalised report text into the contract object."""
     f = _Findings()
+    text = _PAGE_FOOTER.sub("", text)
     (t1s, t1e), (t2s, t2e), (t3s, t3e) = _spans(text)
     reader = _Reader(text, f)
     tables = {

@@ -132,3 +132,53 @@ MOVES = {
     "lone_number_line": lone_number_line,
     "swap_rows": swap_rows,
 }
+
+
+# --------------------------------------------------------------------------- per-row styles
+# A PDF extractor's table, row by row: the direction (labels after or before their
+# numbers) holds for the whole table, as it does for one extractor on one document; how
+# each row falls on lines varies from row to row.
+AFTER_STYLES = ("same", "next", "broken_2", "broken_3", "broken_4", "broken_mid")
+BEFORE_STYLES = ("same", "prev")
+
+
+def _row_text(labels: list[str], values: list[str], direction: str, style: str) -> str:
+    label = " ".join(labels)
+    vals = " ".join(values)
+    if direction == "before":
+        return f"{vals} {label}" if style == "same" else f"{vals}\n{label}"
+    if style == "same" or (style.startswith("broken") and len(label) < 12):
+        return f"{label} {vals}"
+    if style == "next":
+        return f"{label}\n{vals}"
+    if style == "broken_mid":
+        m = re.match(r"^(.*?\d[.、])(.*)$", label)
+        if not m or len(m.group(2)) < 8:
+            return f"{label} {vals}"
+        return f"{m.group(1)}{m.group(2)[:3]}\n{vals}\n{m.group(2)[3:]}"
+    pieces = _split_label(label, int(style[-1]))
+    return "\n".join([f"{pieces[0]} {vals}", *pieces[1:]])
+
+
+def render_extracted(report: dict, rng: random.Random, direction: str, styles=None, footers: bool = False) -> str:
+    """The report as PDF text: tables 1 and 2 row by row in ``direction``, each row in a
+    style drawn from ``styles``; table 3 as its 15 numbers under its header words."""
+    from sources import synth
+
+    styles = styles or (AFTER_STYLES if direction == "after" else BEFORE_STYLES)
+    text = synth.render_text(report, "pdf_space")
+    lines = text.split("\n")
+    out: list[str] = []
+    t1 = synth._t1_rows(report, {})
+    t2 = synth._t2_rows(report, {})
+    rows = {" ".join(c): c for c, _f, header in t1 + t2 if not header}
+    for ln in lines:
+        cells = rows.get(ln)
+        if cells is None:
+            out.append(ln)
+            continue
+        k = next(i for i, c in enumerate(cells) if is_value(c) and not re.search(r"[\u4e00-\u9fff]", c))
+        out.append(_row_text(cells[:k], cells[k:], direction, rng.choice(styles)))
+        if footers and rng.random() < 0.15:
+            out.append(f"— {rng.randint(2, 30)} —")
+    return "\n".join(out)
