@@ -122,6 +122,27 @@ _AD_ROW_RE = {tpl: [(it, _row_pattern(it.match)) for it in fs.AD_ITEMS[tpl]] for
 _APP_ROW_RE = {tpl: [(r, _row_pattern(r.match)) for r in fs.app_rows(tpl)] for tpl in fs.TEMPLATES}
 
 
+def _row_heads() -> dict[str, dict[str, frozenset[str]]]:
+    """Per table and row: the numberings that may stand before the row's numbers in PDF
+    text (its own "2.", its group's "(三)", the section's "三、", its block's caption)."""
+    numbering = re.compile(r"^(?:[一二三四]、|\([一二三四五六七]\)|\d\.)")
+    groups = {g.key: g.label for g in fs.APP_GROUPS}
+    app: dict[str, frozenset[str]] = {}
+    for row in fs.APP_ROWS:
+        own = numbering.match(row.label)
+        heads = {rowassign.head_key(own.group(0))} if own else set()
+        if row.group:
+            heads.add(rowassign.head_key(numbering.match(groups[row.group]).group(0)))
+        if row.leaf or row.key == "total_processed":
+            heads.add("三、")
+        app[row.key] = frozenset(heads)
+    ad = {it.key: frozenset({rowassign.head_key(it.block)}) for tpl in fs.TEMPLATES for it in fs.AD_ITEMS[tpl]}
+    return {fs.APPLICATIONS: app, fs.ACTIVE_DISCLOSURE: ad}
+
+
+_HEADS = _row_heads()
+
+
 # --------------------------------------------------------------------------- regions
 @dataclass
 class _Region:
@@ -330,7 +351,8 @@ class _Reader:
         end = regions[-1].end
         if "|" in self.text[regions[0].label_start:end]:
             return None
-        labels = [rowassign.Label(r.key, r.label_start, r.value_start, n_of[r.key]) for r in regions]
+        labels = [rowassign.Label(r.key, r.label_start, r.value_start, n_of[r.key], _HEADS[table].get(r.key))
+                  for r in regions]
         got = rowassign.assign(self.text, start, end, labels)
         out: dict[str, _Values] = {}
         for reg in regions:

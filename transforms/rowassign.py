@@ -32,8 +32,9 @@ from transforms import cells as cellgrammar
 TOKEN = re.compile(r"[+-]?\d[\d,，]*(?:\.\d+)?(?:万元|元|件)?|[/\\×]+|-{1,3}|[^\s\d/\\|+-]+|[+-]")
 # Words that start a label or a block: what follows them belongs to the next label.
 _HEAD = re.compile(
-    r"(?:(?<![\d.])\d{1,2}[ \t]*[.、][ \t]*(?=[\u4e00-\u9fff])|\([一二三四五六七八九]\)|[一二三四][ \t]*、"
-    r"|第二十条|信息内容)")
+    r"(?:(?<![\d.])\d{1,2}[ \t]*[.、][ \t]*(?=[\u4e00-\u9fff])|(?<!第)\([一二三四五六七八九]\)|[一二三四][ \t]*、"
+    r"|第二十条[ \t\n]*第?[ \t\n]*\([一二三四五六七八九]\)|信息内容)")
+NEUTRAL_HEADS = frozenset({"信息内容"})  # words that start a block but name no row
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 AFTER = "after"  # labels come before their numbers
@@ -46,6 +47,7 @@ class Label:
     start: int  # where the label's text starts
     end: int  # where its key words (and the words glued to them) end
     n: int  # cells of the row
+    heads: frozenset[str] | None = None  # numberings that may start this row's text (None: any)
 
 
 @dataclass
@@ -87,15 +89,14 @@ def assign(text: str, start: int, end: int, labels: list[Label]) -> Assigned:
     groups: list[_Group] = []
     gap_of: list[int] = []  # gap index per group: gap g lies between label g-1 and label g
     head_after: list[bool] = []  # a label-starting word stands between the group and the previous label
+    heads_before: list[set[str]] = []  # those words' numberings
     tail_before: list[bool] = []  # a continuing word of the previous label stands on the group's first line
     for g in range(len(labels) + 1):
         lo, hi = bounds[2 * g], bounds[2 * g + 1]
         if lo >= hi:
             continue
-        head_pos = None
-        for hm in _HEAD.finditer(text, lo, hi):
-            head_pos = hm.start()
-            break
+        heads = [(hm.start(), head_key(hm.group(0))) for hm in _HEAD.finditer(text, lo, hi)]
+        head_pos = heads[0][0] if heads else None
         current: _Group | None = None
         tail_lines: set[int] = set()
         for m in TOKEN.finditer(text, lo, hi):
@@ -107,6 +108,7 @@ def assign(text: str, start: int, end: int, labels: list[Label]) -> Assigned:
                     groups.append(current)
                     gap_of.append(g)
                     head_after.append(head_pos is not None and head_pos < m.start())
+                    heads_before.append({k for p, k in heads if p < m.start()})
                     tail_before.append(line(m.start()) in tail_lines)
                 current.tokens.append(tok)
                 current.end = m.end()
@@ -125,7 +127,10 @@ def assign(text: str, start: int, end: int, labels: list[Label]) -> Assigned:
         prev_i = g - 1 if g > 0 else None
         next_i = g if g < len(labels) else None
         if head_after[i]:
-            grp.owner, grp.strong = next_i, True
+            nxt = labels[next_i] if next_i is not None else None
+            if nxt is not None and (nxt.heads is None or heads_before[i] - NEUTRAL_HEADS <= nxt.heads):
+                grp.owner, grp.strong = next_i, True
+            # else: the words that start these numbers belong to a row the parser did not find
             continue
         prev_line = line(labels[prev_i].end - 1) if prev_i is not None else None
         next_line = line(labels[next_i].start) if next_i is not None else None
@@ -184,6 +189,14 @@ def assign(text: str, start: int, end: int, labels: list[Label]) -> Assigned:
                 out.values[lb.key] = None
                 out.extra[lb.key] = grp.tokens
     return out
+
+
+def head_key(words: str) -> str:
+    """A label's numbering, comparable: "2、" -> "2.", "第二十条 第(五)项" -> "第二十条(五)"."""
+    t = re.sub(r"\s+", "", words).replace("、", ".") if words[:1].isdigit() else re.sub(r"\s+", "", words)
+    if t.startswith("第二十条"):
+        return "第二十条" + t[t.index("("):t.index(")") + 1]
+    return t
 
 
 def _in_word(text: str, m: re.Match) -> bool:
