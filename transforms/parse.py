@@ -33,7 +33,7 @@ from transforms.decode import DOC, DOCX, HTML, PDF, decode
 from transforms.html import html_to_text
 from transforms.normalize import loose, norm_text
 
-PARSER_VERSION = "1.2.0"
+PARSER_VERSION = "1.3.0"
 CONTRACT = "xxgk.report/1"
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")

@@ -160,3 +160,32 @@ def test_each_extractor_move_on_every_seed_number_set(move):
             want = make_report(seed, template_ad=tpl, template_app=tpl, year=2024 if tpl == fs.F2021 else 2020)
             got = parse_report(scramble.MOVES[move](render_text(want, "pdf_space")).encode("utf-8"))
             _assert_right_or_null(got, want)
+
+
+# --------------------------------------------------------------------------- determinism
+def test_the_same_bytes_give_the_same_answer_on_a_starved_machine(monkeypatch):
+    """Every search is bounded by counted steps, never by the clock: a clock racing ahead
+    between any two steps (a fortieth of a core) changes nothing."""
+    import itertools
+    import time
+
+    pingtan = (Path(__file__).parent.parent / "fixtures" / "runs" / "pingtan_2023.txt").read_bytes()
+    scrambled = (TRAPS / "t03_labels_broken_over_lines.txt").read_bytes()
+    hard = ("某局2024年政府信息公开工作年度报告\n三、收到和处理政府信息公开申请情况\n申请人情况\n" + "\n".join(
+        f"{r.label}{'9' * 24}" for r in fs.app_rows(fs.F2021))).encode("utf-8")  # runs that hit the step bound
+    before = [parse_report(b) for b in (pingtan, scrambled, hard)]
+    ticks = itertools.count(0, 3600)
+    for name in ("monotonic", "perf_counter", "time", "process_time"):
+        monkeypatch.setattr(time, name, lambda: float(next(ticks)))
+    after = [parse_report(b) for b in (pingtan, scrambled, hard)]
+    assert after == before
+
+
+def test_the_parser_reads_no_clock():
+    import re as _re
+
+    src = Path(__file__).resolve().parents[2] / "transforms"
+    for path in src.glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert not _re.search(r"^\s*(import time|from time import)|monotonic\(|perf_counter\(|datetime\.now",
+                              text, _re.M), path.name
