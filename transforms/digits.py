@@ -763,6 +763,7 @@ def solve_active_disclosure(
     rows: dict[str, list[Value] | str],
     template: str,
     narrative: dict[str, int] | None = None,
+    prev_in_force: dict[str, int] | None = None,
 ) -> Solution:
     """Split the run-together rows of table 1 (主动公开).
 
@@ -770,7 +771,9 @@ def solve_active_disclosure(
     just its number (a decimal for fees). Multi-cell items have no hard invariant (S3, S4
     are soft), so they resolve only where every split agrees or the narrative pins them:
     ``narrative`` keys "item.measure" (or "active_disclosure.item.measure"), e.g.
-    {"normative_documents.issued": 77}. Candidates are listed S3/S4-consistent first.
+    {"normative_documents.issued": 77}. ``prev_in_force``: the previous year's 现行有效件数
+    per item (X2, F2021): splits where 现行有效 = last year's + 制发 - 废止 are kept when
+    any is. Candidates are listed S3/S4-consistent first.
     """
     sol = Solution()
     items = {it.key: it for it in fs.AD_ITEMS[template]}
@@ -805,6 +808,10 @@ def solve_active_disclosure(
             figs = _figures(narrative, fs.ACTIVE_DISCLOSURE, [k], cols, None).get(k)
             if figs:
                 kept = [c for c in found if all(c[i] == val for i, val in figs)]
+                found = kept or found
+            prev = (prev_in_force or {}).get(k)
+            if prev is not None and template == fs.F2021 and cols == ["issued", "repealed", "in_force"]:
+                kept = [c for c in found if c[2] == prev + c[0] - c[1]]  # X2: stock continuity
                 found = kept or found
         if not found:
             if k in sol.truncated:

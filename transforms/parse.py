@@ -30,6 +30,8 @@ from transforms import checks as sumchecks
 from transforms import formatspec as fs
 from transforms import rowassign
 from transforms.decode import DOC, DOCX, HTML, PDF, decode
+from transforms.evidence import NAMES as EVIDENCE_NAMES
+from transforms.evidence import S1, X1, X2, previous_in_force, previous_year_figures
 from transforms.html import html_to_text
 from transforms.normalize import loose, norm_text
 
@@ -118,25 +120,27 @@ def _row_pattern(keys: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(_alt(keys))
 
 
+# Each key of a row on its own, for finding a row out of order (FORMAT.md §9.1 keys).
+_ALTERNATIVES = {r.key: tuple(re.compile(loose(k)) for k in r.match) for r in fs.APP_ROWS} | {
+    it.key: tuple(re.compile(loose(k)) for k in it.match) for tpl in fs.TEMPLATES for it in fs.AD_ITEMS[tpl]}
 _AD_ROW_RE = {tpl: [(it, _row_pattern(it.match)) for it in fs.AD_ITEMS[tpl]] for tpl in fs.TEMPLATES}
 _APP_ROW_RE = {tpl: [(r, _row_pattern(r.match)) for r in fs.app_rows(tpl)] for tpl in fs.TEMPLATES}
 
 
-def _row_heads() -> dict[str, dict[str, frozenset[str]]]:
-    """Per table and row: the numberings that may stand before the row's numbers in PDF
-    text (its own "2.", its group's "(三)", the section's "三、", its block's caption)."""
-    numbering = re.compile(r"^(?:[一二三四]、|\([一二三四五六七]\)|\d\.)")
+def _row_heads() -> dict[str, dict[str, tuple[str, ...]]]:
+    """Per table and row: the texts that may stand before the row's numbers in PDF text
+    (its own label, its group's, the section's "三、本年度办理结果", its block's caption)."""
+    key = rowassign.label_key
     groups = {g.key: g.label for g in fs.APP_GROUPS}
-    app: dict[str, frozenset[str]] = {}
+    app: dict[str, tuple[str, ...]] = {}
     for row in fs.APP_ROWS:
-        own = numbering.match(row.label)
-        heads = {rowassign.head_key(own.group(0))} if own else set()
+        texts = [key(row.label)]
         if row.group:
-            heads.add(rowassign.head_key(numbering.match(groups[row.group]).group(0)))
+            texts.append(key(groups[row.group]))
         if row.leaf or row.key == "total_processed":
-            heads.add("三、")
-        app[row.key] = frozenset(heads)
-    ad = {it.key: frozenset({rowassign.head_key(it.block)}) for tpl in fs.TEMPLATES for it in fs.AD_ITEMS[tpl]}
+            texts += [key(x) for x in fs.APP_SECTION_LABELS]
+        app[row.key] = tuple(texts)
+    ad = {it.key: (key(it.block), key(it.label)) for tpl in fs.TEMPLATES for it in fs.AD_ITEMS[tpl]}
     return {fs.APPLICATIONS: app, fs.ACTIVE_DISCLOSURE: ad}
 
 
@@ -180,11 +184,14 @@ def _find_rows(text: str, start: int, end: int, rows) -> list[_Region]:
         if key in _IN_ORDER_ONLY or not found:
             continue
         spans = [(r.label_start, r.value_start) for r in found]
-        free = [m for m in pattern.finditer(text, found[0].label_start, end)
-                if not any(a < m.end() and m.start() < b for a, b in spans)]
-        if len(free) == 1:
-            found.append(_region_at(text, key, free[0], max(start, free[0].start() - 40), end))
-            found.sort(key=lambda r: r.label_start)
+        for alternative in _ALTERNATIVES.get(key, (pattern,)):  # one label may hold two of its keys
+            free = [m for m in alternative.finditer(text, found[0].label_start, end)
+                    if not any(a < m.end() and m.start() < b for a, b in spans)]
+            if len(free) == 1:
+                found.append(_region_at(text, key, free[0], max(start, free[0].start() - 40), end))
+                found.sort(key=lambda r: r.label_start)
+            if free:
+                break
     return found
 
 
@@ -696,8 +703,33 @@ def _spans(text: str) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]
     return (t1s, t1e), (t2s, t2e), (t2s, max(t3e, t2e))
 
 
-def _apply_runs(reader: _Reader, tables: dict[str, _TableRead], narrative: dict | None) -> None:
-    """Split runs of digits with the invariants as constraints, or leave them null."""
+def _solve(digits, table: str, tr: _TableRead, runs: dict, narrative: dict | None, previous: dict | None):
+    if table == fs.APPLICATIONS:
+        rows = {k: (runs[k] if k in runs else [v[c] for c in v]) for k, v in tr.values.items()}
+        return digits.solve_applications(rows, tr.template, {**(narrative or {}), **previous_year_figures(previous)})
+    if table == fs.REVIEW_LITIGATION:
+        return digits.solve_review_litigation(runs["_all"], narrative)
+    rows = {k: (runs[k] if k in runs else list(v.values())) for k, v in tr.values.items()}
+    return digits.solve_active_disclosure(rows, tr.template, narrative, previous_in_force(previous))
+
+
+def _evidence_used(table: str, narrative: dict | None, previous: dict | None) -> str:
+    names = []
+    if narrative:
+        names.append(EVIDENCE_NAMES[S1])
+    if table == fs.APPLICATIONS and previous_year_figures(previous):
+        names.append(EVIDENCE_NAMES[X1])
+    if table == fs.ACTIVE_DISCLOSURE and previous_in_force(previous):
+        names.append(EVIDENCE_NAMES[X2])
+    return "; ".join(names)
+
+
+def _apply_runs(reader: _Reader, tables: dict[str, _TableRead], narrative: dict | None,
+                previous: dict | None = None) -> None:
+    """Split runs of digits with the invariants as constraints, or leave them null.
+
+    Evidence beyond the table (the narrative's figures, the previous year's report) only
+    chooses among the splits the invariants allow; a cell it decides names it."""
     if not reader.runs:
         return
     try:
@@ -706,27 +738,23 @@ def _apply_runs(reader: _Reader, tables: dict[str, _TableRead], narrative: dict 
         digits = None
     for table, runs in reader.runs.items():
         tr = tables[table]
-        solution = None
+        solution = base = None
+        evidence = _evidence_used(table, narrative, previous)
         if digits is not None:
             try:
-                if table == fs.APPLICATIONS:
-                    rows = {k: (runs[k] if k in runs else [v[c] for c in v]) for k, v in tr.values.items()}
-                    solution = digits.solve_applications(rows, tr.template, narrative)
-                elif table == fs.REVIEW_LITIGATION:
-                    solution = digits.solve_review_litigation(runs["_all"], narrative)
-                else:
-                    rows = {k: (runs[k] if k in runs else list(v.values())) for k, v in tr.values.items()}
-                    solution = digits.solve_active_disclosure(rows, tr.template, narrative)
+                solution = _solve(digits, table, tr, runs, narrative, previous)
+                base = _solve(digits, table, tr, runs, None, None) if evidence else solution
             except Exception as exc:  # noqa: BLE001 - a solver failure leaves the cells null, reported
                 reader.f.add("cell_ambiguous", f"could not split runs of digits: {exc}", table)
-                solution = None
+                solution = base = None
         for key, run in runs.items():
             if table == fs.REVIEW_LITIGATION:
                 targets = [(g.key, o.key) for g in fs.RL_GROUPS for o in fs.RL_OUTCOMES]
             else:
                 targets = [(key, c) for c in tr.values[key]]
             solved = _solved_cells(solution, table, key, targets)
-            for (row, col), value in zip(targets, solved, strict=True):
+            unaided = _solved_cells(base, table, key, targets)
+            for (row, col), value, alone in zip(targets, solved, unaided, strict=True):
                 where = f"{table}.{row}.{col}"
                 if value is None:
                     cands = _candidates(solution, key)
@@ -735,7 +763,8 @@ def _apply_runs(reader: _Reader, tables: dict[str, _TableRead], narrative: dict 
                                  + (f", e.g. {cands}" if cands else ""), where)
                 else:
                     tr.values[row][col] = value
-                    reader.f.add("cell_derived", f"split from the run of digits {run!r} with the invariants", where)
+                    how = "the invariants" if alone == value else f"the invariants and {evidence}"
+                    reader.f.add("cell_derived", f"split from the run of digits {run!r} with {how}", where)
 
 
 def _solved_cells(solution, table: str, key: str, targets) -> list:
@@ -776,8 +805,11 @@ def _derive_totals(tables: dict[str, _TableRead], f: _Findings) -> None:
 
 def parse_text(text: str, *, agency: str | None = None, year: int | None = None,
                html_title: str | None = None, attachments=(), images: int = 0,
-               kind: str = "text") -> dict:
-    """Parse normalised report text into the contract object."""
+               kind: str = "text", previous: dict | None = None) -> dict:
+    """Parse normalised report text into the contract object.
+
+    ``previous``: the same agency's report of the year before (a contract object), as
+    extra evidence for runs of digits the invariants leave open (X1, X2; optional)."""
     f = _Findings()
     text = _PAGE_FOOTER.sub("", text)
     (t1s, t1e), (t2s, t2e), (t3s, t3e) = _spans(text)
@@ -795,7 +827,7 @@ def parse_text(text: str, *, agency: str | None = None, year: int | None = None,
             narrative = extract(text)
         except ImportError:  # pragma: no cover
             narrative = None
-    _apply_runs(reader, tables, narrative)
+    _apply_runs(reader, tables, narrative, previous)
     for table, keys in reader.short.items():
         for key in keys:
             values = tables[table].values
@@ -882,8 +914,11 @@ def parse_text(text: str, *, agency: str | None = None, year: int | None = None,
 
 
 def parse_document(data: bytes, *, agency: str | None = None, year: int | None = None,
-                   content_type: str | None = None) -> ParseResult:
-    """Parse one report file (HTML, text or PDF, told apart by its bytes)."""
+                   content_type: str | None = None, previous: dict | None = None) -> ParseResult:
+    """Parse one report file (HTML, text or PDF, told apart by its bytes).
+
+    ``previous`` (optional): the same agency's parsed report of the year before, whose
+    结转下年度 and 现行有效件数 may decide runs of digits the invariants leave open."""
     dec = decode(data, content_type)
     title = None
     attachments: list[tuple[str, str]] = []
@@ -917,12 +952,12 @@ def parse_document(data: bytes, *, agency: str | None = None, year: int | None =
         raw_text = dec.text
     text = norm_text(raw_text)
     report = parse_text(text, agency=agency, year=year, html_title=norm_text(title) if title else None,
-                        attachments=attachments, images=images, kind=dec.kind)
+                        attachments=attachments, images=images, kind=dec.kind, previous=previous)
     for code, message, where in pre_findings:
         report["findings"].insert(0, {"code": code, "severity": fs.ERROR, "message": message, "where": where})
     return ParseResult(report, text, dec.kind, dec.encoding, title, attachments)
 
 
 def parse_report(data: bytes, *, agency: str | None = None, year: int | None = None,
-                 content_type: str | None = None) -> dict:
-    return parse_document(data, agency=agency, year=year, content_type=content_type).report
+                 content_type: str | None = None, previous: dict | None = None) -> dict:
+    return parse_document(data, agency=agency, year=year, content_type=content_type, previous=previous).report

@@ -47,7 +47,7 @@ class Label:
     start: int  # where the label's text starts
     end: int  # where its key words (and the words glued to them) end
     n: int  # cells of the row
-    heads: frozenset[str] | None = None  # numberings that may start this row's text (None: any)
+    texts: tuple[str, ...] | None = None  # texts that may start this row's label (own, group, block; None: any)
 
 
 @dataclass
@@ -89,14 +89,14 @@ def assign(text: str, start: int, end: int, labels: list[Label]) -> Assigned:
     groups: list[_Group] = []
     gap_of: list[int] = []  # gap index per group: gap g lies between label g-1 and label g
     head_after: list[bool] = []  # a label-starting word stands between the group and the previous label
-    heads_before: list[set[str]] = []  # those words' numberings
+    heads_before: list[list[str]] = []  # those words, each up to the next one or the numbers
     tail_before: list[bool] = []  # a continuing word of the previous label stands on the group's first line
     for g in range(len(labels) + 1):
         lo, hi = bounds[2 * g], bounds[2 * g + 1]
         if lo >= hi:
             continue
-        heads = [(hm.start(), head_key(hm.group(0))) for hm in _HEAD.finditer(text, lo, hi)]
-        head_pos = heads[0][0] if heads else None
+        heads = [hm.start() for hm in _HEAD.finditer(text, lo, hi)]
+        head_pos = heads[0] if heads else None
         current: _Group | None = None
         tail_lines: set[int] = set()
         for m in TOKEN.finditer(text, lo, hi):
@@ -108,7 +108,7 @@ def assign(text: str, start: int, end: int, labels: list[Label]) -> Assigned:
                     groups.append(current)
                     gap_of.append(g)
                     head_after.append(head_pos is not None and head_pos < m.start())
-                    heads_before.append({k for p, k in heads if p < m.start()})
+                    heads_before.append(_head_words(text, [p for p in heads if p < m.start()], m.start()))
                     tail_before.append(line(m.start()) in tail_lines)
                 current.tokens.append(tok)
                 current.end = m.end()
@@ -128,7 +128,7 @@ def assign(text: str, start: int, end: int, labels: list[Label]) -> Assigned:
         next_i = g if g < len(labels) else None
         if head_after[i]:
             nxt = labels[next_i] if next_i is not None else None
-            if nxt is not None and (nxt.heads is None or heads_before[i] - NEUTRAL_HEADS <= nxt.heads):
+            if nxt is not None and all(_starts_label(words, nxt.texts) for words in heads_before[i]):
                 grp.owner, grp.strong = next_i, True
             # else: the words that start these numbers belong to a row the parser did not find
             continue
@@ -191,12 +191,27 @@ def assign(text: str, start: int, end: int, labels: list[Label]) -> Assigned:
     return out
 
 
-def head_key(words: str) -> str:
-    """A label's numbering, comparable: "2、" -> "2.", "第二十条 第(五)项" -> "第二十条(五)"."""
-    t = re.sub(r"\s+", "", words).replace("、", ".") if words[:1].isdigit() else re.sub(r"\s+", "", words)
-    if t.startswith("第二十条"):
-        return "第二十条" + t[t.index("("):t.index(")") + 1]
-    return t
+def label_key(words: str) -> str:
+    """Label words, comparable: no whitespace, "2、" -> "2."."""
+    t = re.sub(r"\s+", "", words)
+    return t[0] + "." + t[2:] if len(t) > 1 and t[0].isdigit() and t[1] == "、" else t
+
+
+def _head_words(text: str, heads: list[int], stop: int) -> list[str]:
+    """The words from each label-starting position to the next one (or to the numbers)."""
+    out = []
+    for i, p in enumerate(heads):
+        end = heads[i + 1] if i + 1 < len(heads) else stop
+        out.append(label_key("".join(w for w in TOKEN.findall(text[p:end])
+                                     if not cellgrammar.is_value_token(w) or not w.isdigit() or len(w) <= 2)))
+    return out
+
+
+def _starts_label(words: str, texts: tuple[str, ...] | None) -> bool:
+    """Could these words begin one of the texts of the row (its label, its group's, its block's)?"""
+    if texts is None or not words or any(words.startswith(n) for n in NEUTRAL_HEADS):
+        return True
+    return any(t.startswith(words) or words.startswith(t) for t in texts)
 
 
 def _in_word(text: str, m: re.Match) -> bool:

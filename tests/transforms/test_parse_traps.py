@@ -37,7 +37,7 @@ def _where_null_is_explained(got: dict, path: str) -> bool:
 
 def _score(got: dict, want: dict) -> tuple[int, list[str], dict]:
     w, g = flat_cells(want), flat_cells(got)
-    exact = sum(1 for k, v in w.items() if g.get(k) == v and type(g.get(k)) is type(v))
+    exact = sum(1 for k, v in w.items() if g.get(k) == v)  # 12 == 12.0: synth prints a whole 万元 amount as "12"
     nulls = [k for k, v in w.items() if g.get(k) is None and v is not None]
     wrong = {k: (g.get(k), v) for k, v in w.items() if g.get(k) is not None and g.get(k) != v}
     return exact, nulls, wrong
