@@ -714,8 +714,10 @@ def _solve(digits, table: str, tr: _TableRead, runs: dict, narrative: dict | Non
 
 
 def _evidence_used(table: str, narrative: dict | None, previous: dict | None) -> str:
+    from transforms.narrative import CELLS
+
     names = []
-    if narrative:
+    if any(any(c.startswith(table + ".") for c in CELLS.get(k, (k,))) for k in narrative or {}):
         names.append(EVIDENCE_NAMES[S1])
     if table == fs.APPLICATIONS and previous_year_figures(previous):
         names.append(EVIDENCE_NAMES[X1])

@@ -189,3 +189,48 @@ def test_the_parser_reads_no_clock():
         text = path.read_text(encoding="utf-8")
         assert not _re.search(r"^\s*(import time|from time import)|monotonic\(|perf_counter\(|datetime\.now",
                               text, _re.M), path.name
+
+
+# --------------------------------------------------------------------------- evidence (item 5)
+PINGTAN = Path(__file__).parent.parent / "fixtures" / "runs" / "pingtan_2023.txt"
+
+
+def test_previous_years_stock_decides_a_run_the_invariants_leave_open():
+    """平潭 2023 prints 行政规范性文件 as "77132470"; last year's 现行有效件数 (X2) settles it."""
+    alone = parse_report(PINGTAN.read_bytes())
+    assert set(alone["active_disclosure"]["normative_documents"].values()) == {None}
+    previous = {"templates": {"active_disclosure": fs.F2021},
+                "active_disclosure": {"normative_documents": {"in_force": 470 - 77 + 132}}}
+    got = parse_report(PINGTAN.read_bytes(), previous=previous)
+    assert got["active_disclosure"]["normative_documents"] == {"issued": 77, "repealed": 132, "in_force": 470}
+    msgs = [f["message"] for f in got["findings"]
+            if f["where"] == "active_disclosure.normative_documents.repealed" and f["code"] == "cell_derived"]
+    assert msgs and "(X2)" in msgs[0] and "(S1)" not in msgs[0]
+    # evidence that fits no split the invariants allow decides nothing
+    wrong_prev = {**previous, "active_disclosure": {"normative_documents": {"in_force": 1}}}
+    got = parse_report(PINGTAN.read_bytes(), previous=wrong_prev)
+    assert set(got["active_disclosure"]["normative_documents"].values()) == {None}
+
+
+def _carried_over_run_text() -> str:
+    want = make_report(5)
+    raw = {f"applications.carried_over.{c.key}": "" for c in fs.APPLICANT_COLUMNS}
+    raw["applications.carried_over.natural_person"] = "110000011"  # (1,10,..,11) or (11,0,..,11)
+    raw |= {f"applications.carried_forward.{c.key}": "若干" for c in fs.APPLICANT_COLUMNS}
+    return render_text(want, "pdf_space", raw=raw)
+
+
+def test_last_years_carried_forward_decides_this_years_carried_over():
+    text = _carried_over_run_text().encode("utf-8")
+    alone = parse_report(text)
+    assert set(alone["applications"]["carried_over"].values()) - {0, 11} == {None}
+    for row in ((1, 10, 0, 0, 0, 0, 11), (11, 0, 0, 0, 0, 0, 11)):
+        previous = {"applications": {"carried_forward": dict(zip([c.key for c in fs.APPLICANT_COLUMNS], row, strict=True))}}
+        got = parse_report(text, previous=previous)
+        assert tuple(got["applications"]["carried_over"].values()) == row
+        msg = next(f["message"] for f in got["findings"]
+                   if f["where"] == "applications.carried_over.natural_person" and f["code"] == "cell_derived")
+        assert "(X1)" in msg
+    unfit = {"applications": {"carried_forward": dict.fromkeys([c.key for c in fs.APPLICANT_COLUMNS], 5)}}
+    got = parse_report(text, previous=unfit)
+    assert got["applications"]["carried_over"]["natural_person"] is None
