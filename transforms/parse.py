@@ -140,7 +140,7 @@ def _row_heads() -> dict[str, dict[str, tuple[str, ...]]]:
         if row.leaf or row.key == "total_processed":
             texts += [key(x) for x in fs.APP_SECTION_LABELS]
         app[row.key] = tuple(texts)
-    ad = {it.key: (key(it.block), key(it.label)) for tpl in fs.TEMPLATES for it in fs.AD_ITEMS[tpl]}
+    ad = {it.key: (key(it.label), key(it.block)) for tpl in fs.TEMPLATES for it in fs.AD_ITEMS[tpl]}
     return {fs.APPLICATIONS: app, fs.ACTIVE_DISCLOSURE: ad}
 
 

@@ -35,6 +35,7 @@ _HEAD = re.compile(
     r"(?:(?<![\d.])\d{1,2}[ \t]*[.、][ \t]*(?=[\u4e00-\u9fff])|(?<!第)\([一二三四五六七八九]\)|[一二三四][ \t]*、"
     r"|第二十条[ \t\n]*第?[ \t\n]*\([一二三四五六七八九]\)|信息内容)")
 NEUTRAL_HEADS = frozenset({"信息内容"})  # words that start a block but name no row
+_CAPTIONS = ("第二十条", "信息内容")  # a block's caption and header: no row's own label
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 AFTER = "after"  # labels come before their numbers
@@ -117,11 +118,11 @@ def assign(text: str, start: int, end: int, labels: list[Label]) -> Assigned:
                 current = None
                 if head_pos is None or m.start() < head_pos:
                     tail_lines.add(line(m.start()))
-    # direction of the table, from its ends
-    before = any(gap_of[i] == 0 for i in range(len(groups)))
-    after = any(gap_of[i] == len(labels) for i in range(len(groups)))
-    direction = BEFORE if before and not after else AFTER if after and not before else None
-    out.direction = direction
+    # Evidence of each group's own: inside a label, or on one label's line. The groups
+    # placed by their line, and the loose groups at the table's two ends, show which way
+    # the table runs (one extractor prints one document one way).
+    votes = {AFTER: 0, BEFORE: 0}
+    loose: list[int] = []
     for i, grp in enumerate(groups):
         g = gap_of[i]
         prev_i = g - 1 if g > 0 else None
@@ -130,6 +131,8 @@ def assign(text: str, start: int, end: int, labels: list[Label]) -> Assigned:
             nxt = labels[next_i] if next_i is not None else None
             if nxt is not None and all(_starts_label(words, nxt.texts) for words in heads_before[i]):
                 grp.owner, grp.strong = next_i, True
+                if all(w.startswith(_CAPTIONS) for w in heads_before[i]):
+                    votes[BEFORE] += 1  # caption, numbers, then the row's label: numbers come first
             # else: the words that start these numbers belong to a row the parser did not find
             continue
         prev_line = line(labels[prev_i].end - 1) if prev_i is not None else None
@@ -138,12 +141,25 @@ def assign(text: str, start: int, end: int, labels: list[Label]) -> Assigned:
         on_next = next_i is not None and grp.last_line == next_line
         if on_prev and not on_next:
             grp.owner, grp.strong = prev_i, True
+            votes[AFTER] += 1
         elif on_next and not on_prev:
             grp.owner, grp.strong = next_i, True
-        elif direction == AFTER:
-            grp.owner = prev_i
-        elif direction == BEFORE:
-            grp.owner = next_i
+            votes[BEFORE] += 1
+        else:
+            loose.append(i)
+            if next_i is None:
+                votes[AFTER] += 1
+            elif prev_i is None:
+                votes[BEFORE] += 1
+    direction = (AFTER if votes[AFTER] and not votes[BEFORE] else BEFORE if votes[BEFORE] and not votes[AFTER]
+                 else None)
+    out.direction = direction
+    for i in loose:
+        g = gap_of[i]
+        if direction == AFTER and g > 0:
+            groups[i].owner = g - 1
+        elif direction == BEFORE and g < len(labels):
+            groups[i].owner = g
     claimed: dict[int, list[_Group]] = {}
     orphan_near: set[int] = set()
     for i, grp in enumerate(groups):
