@@ -571,7 +571,7 @@ class _Reader:
 # --------------------------------------------------------------------------- metadata
 _TITLE_PREFIX = re.compile(r"^(标题|题名|名称)\s*:\s*")
 _AGENCY_LIKE = re.compile(
-    r"^[\u4e00-\u9fff()]{2,40}(局|办|委|会|厅|院|府|处|室|中心|镇|乡|街道|区|县|市|州|盟|旗|所|站|队|部|署|行|司|馆|社|团|校|场|台)$")
+    r"^[\u4e00-\u9fff()]{2,40}(局|办|委|会|厅|院|府|处|室|中心|镇|乡|街道|区|县|市|州|盟|旗|所|站|队|部|署|行|司|馆|社|团|校|场|台|学|关|村|组|园|科)$")
 # Words of a page's navigation or of a quoted document title: an agency name never holds them.
 _NOT_AGENCY = re.compile(
     r"关于|印发|通知|条例|格式|栏目|首页|当前位置|您的位置|政务公开|信息公开|年报|年度报告|发布时间|索引号|来源|"
@@ -628,7 +628,7 @@ def _plausible_agency(name: str | None) -> str | None:
     name = name.strip("()-_ ")
     if len(name) < 2 or name in ("政府", "人民政府", "本机关", "我单位") or _NOT_AGENCY.search(name):
         return None
-    if not _AGENCY_LIKE.match(name):
+    if not _AGENCY_LIKE.match(name.rstrip("0123456789")):  # a numbered test agency ("六盘水市12") is a name
         return None
     return name
 
