@@ -574,8 +574,11 @@ _AGENCY_LIKE = re.compile(
     r"^[\u4e00-\u9fff()]{2,40}(局|办|委|会|厅|院|府|处|室|中心|镇|乡|街道|区|县|市|州|盟|旗|所|站|队|部|署|行|司|馆|社|团|校|场|台|学|关|村|组|园|科)$")
 # Words of a page's navigation or of a quoted document title: an agency name never holds them.
 _NOT_AGENCY = re.compile(
-    r"关于|印发|通知|条例|格式|栏目|首页|当前位置|您的位置|政务公开|信息公开|年报|年度报告|发布时间|索引号|来源|"
+    r"关于|印发|通知|条例|格式|栏目|首页|当前位置|您的位置|信息公开|年报|年度报告|发布时间|索引号|来源|"
     r"根据|按照|依据|现将|公布|编制|本机关|我单位|中华人民共和国$|[:<>〈〉《》\"“”,。;、|/]")
+# The tail of a name without the name ("办事处" from a title split inside the name).
+_GENERIC_NAME = re.compile(r"^(?:本机关|我单位|(?:人民)?政府|(?:人民政府)?(?:办公室|办公厅)|(?:街道)?办事处|委员会|管委会|"
+                           r"(?:管理)?局|办|中心)$")
 _NAV_LINE = re.compile(r"^(首页|栏目|当前位置|您的位置|位置|发布时间|来源|字号|打印|关闭|分享|索引号|主题分类)")
 _MAX_TITLE_LINES = 4  # a title broken over lines (PDF text) spans at most this many
 
@@ -626,7 +629,7 @@ def _plausible_agency(name: str | None) -> str | None:
     if not name:
         return None
     name = name.strip("()-_ ")
-    if len(name) < 2 or name in ("政府", "人民政府", "本机关", "我单位") or _NOT_AGENCY.search(name):
+    if len(name) < 2 or _GENERIC_NAME.match(name) or _NOT_AGENCY.search(name):
         return None
     if not _AGENCY_LIKE.match(name.rstrip("0123456789")):  # a numbered test agency ("六盘水市12") is a name
         return None
