@@ -234,3 +234,25 @@ def test_last_years_carried_forward_decides_this_years_carried_over():
     unfit = {"applications": {"carried_forward": dict.fromkeys([c.key for c in fs.APPLICANT_COLUMNS], 5)}}
     got = parse_report(text, previous=unfit)
     assert got["applications"]["carried_over"]["natural_person"] is None
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10**6), layout=st.sampled_from(["pipe_rows", "markdown_fillers"]),
+       rnd=st.randoms(use_true_random=False))
+def test_extra_cells_in_pipe_rows_never_shift_a_row(seed, layout, rnd):
+    """An extra empty cell, a group label's fragment or a page footer among a row's cells."""
+    want = make_report(seed)
+    lines = render_text(want, layout).split("\n")
+    labels = [r.label for r in fs.app_rows(fs.F2021) if r.leaf]
+    out = []
+    for ln in lines:
+        label = next((lb for lb in labels if lb in ln), None)
+        if label and rnd.random() < 0.4:
+            extra = rnd.choice([" ", " (三)不 ", " 予公 ", " 开 "])
+            before = rnd.random() < 0.5
+            ln = ln.replace(label + " |", (f"{extra}| {label} |" if before else f"{label} |{extra}|"), 1)
+        out.append(ln)
+        if label and rnd.random() < 0.1:
+            out.append(rnd.choice(["— 5 —", "1", "- 12 -"]))
+    got = parse_report("\n".join(out).encode("utf-8"))
+    _assert_right_or_null(got, want)
