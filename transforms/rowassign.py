@@ -38,6 +38,7 @@ NEUTRAL_HEADS = frozenset({"信息内容"})  # words that start a block but name
 _CAPTIONS = ("第二十条", "信息内容")  # a block's caption and header: no row's own label
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+_BARE = re.compile(r"[^\u4e00-\u9fff0-9()]")  # quotes and punctuation vary between printings of a label
 AFTER = "after"  # labels come before their numbers
 BEFORE = "before"  # numbers come before their labels
 
@@ -227,7 +228,8 @@ def _starts_label(words: str, texts: tuple[str, ...] | None) -> bool:
     """Could these words begin one of the texts of the row (its label, its group's, its block's)?"""
     if texts is None or not words or any(words.startswith(n) for n in NEUTRAL_HEADS):
         return True
-    return any(t.startswith(words) or words.startswith(t) for t in texts)
+    w = _BARE.sub("", words)
+    return any((bare := _BARE.sub("", t)).startswith(w) or w.startswith(bare) for t in texts)
 
 
 def _in_word(text: str, m: re.Match) -> bool:
