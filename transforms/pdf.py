@@ -31,13 +31,11 @@ import zlib
 from collections import Counter
 from dataclasses import dataclass
 
-import pdfplumber
-from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
-from pdfminer.pdfparser import PDFSyntaxError
-from pdfminer.psparser import PSException
-from pdfplumber.utils.exceptions import MalformedPDFException, PdfminerException
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
 
 from transforms import formatspec as fs
+from transforms.pdfobjects import PdfiumPage, read_page
 
 # pdfminer warns at length on damaged files; what matters reaches the caller as PdfError.
 logging.getLogger("pdfminer").setLevel(logging.ERROR)
@@ -111,31 +109,63 @@ def pdf_to_text(data: bytes, *, max_pages: int = MAX_PAGES) -> str:
     if b"%PDF-" not in data[:1024]:
         raise PdfError("not a PDF: no %PDF- header")
     _refuse_traps(data)
-    try:
-        with pdfplumber.open(io.BytesIO(data)) as pdf:
-            n = len(pdf.pages)
-            if n > max_pages:
-                raise PdfError(f"PDF has {n} pages, more than the limit of {max_pages}")
-            pages = [_page_items(page) for page in pdf.pages]
-            _drop_running_lines(pages)
-    except PdfError:
-        raise
-    except (PDFPasswordIncorrect, PDFEncryptionError) as e:
-        raise PdfError(f"PDF is encrypted and cannot be opened without a password ({type(e).__name__})") from e
-    except PdfminerException as e:
-        cause = e.args[0] if e.args else e
-        if isinstance(cause, PDFPasswordIncorrect | PDFEncryptionError):
-            raise PdfError(f"PDF is encrypted and cannot be opened without a password ({type(cause).__name__})") from e
-        raise PdfError(f"malformed PDF: {type(cause).__name__}: {cause}") from e
-    except (PDFSyntaxError, PSException, MalformedPDFException) as e:
-        raise PdfError(f"malformed PDF: {type(e).__name__}: {e}") from e
-    except Exception as e:  # noqa: BLE001 - pdfminer fails on broken files in many ways
-        raise PdfError(f"malformed PDF: {type(e).__name__}: {e}") from e
+    pages = _read_pages(data, max_pages)
+    _drop_running_lines(pages)
     text = _assemble(pages)
     cid = sum(len(m) for m in _CID.findall(text))
     if cid and cid > 0.3 * len(re.sub(r"\s+", "", text)):
         raise PdfError("the text layer cannot be decoded: its fonts have no Unicode map ((cid:N) codes)")
     return text
+
+
+def _read_pages(data: bytes, max_pages: int) -> list[list[_Item]]:
+    """Every page's items: PDFium's objects through pdfplumber's table finder; pdfminer's for
+    a page whose text PDFium's text page does not give as drawn."""
+    try:
+        pdf = pdfium.PdfDocument(bytes(data))
+    except pdfium.PdfiumError as e:
+        if getattr(e, "err_code", None) == pdfium_c.FPDF_ERR_PASSWORD:
+            raise PdfError("PDF is encrypted and cannot be opened without a password") from e
+        raise PdfError(f"malformed PDF: {e}") from e
+    try:
+        n = len(pdf)
+        if n > max_pages:
+            raise PdfError(f"PDF has {n} pages, more than the limit of {max_pages}")
+        pages = []
+        plumber = None  # pdfminer's reading, opened for the pages PDFium cannot serve
+        for i in range(n):
+            try:
+                objects = read_page(pdf, i)
+            except Exception as e:  # noqa: BLE001 - a damaged page fails in many ways
+                raise PdfError(f"malformed PDF: page {i + 1}: {type(e).__name__}: {e}") from e
+            if objects.needs_pdfminer:
+                if plumber is None:
+                    plumber = _open_pdfminer(data)
+                pages.append(_pdfminer_items(plumber, i))
+                continue
+            pages.append(_page_items(PdfiumPage(objects, i + 1)))
+        if plumber is not None:
+            plumber.close()
+        return pages
+    finally:
+        pdf.close()
+
+
+def _open_pdfminer(data: bytes):
+    import pdfplumber  # only for the rare page PDFium cannot serve: not on the hot path
+
+    try:
+        return pdfplumber.open(io.BytesIO(data))
+    except Exception as e:  # noqa: BLE001 - pdfminer fails on broken files in many ways
+        raise PdfError(f"malformed PDF: {type(e).__name__}: {e}") from e
+
+
+def _pdfminer_items(plumber, index: int) -> list[_Item]:
+    try:
+        items = _page_items(plumber.pages[index])
+    except Exception as e:  # noqa: BLE001 - pdfminer fails on broken files in many ways
+        raise PdfError(f"malformed PDF: page {index + 1}: {type(e).__name__}: {e}") from e
+    return items
 
 
 # --------------------------------------------------------------------------- one page
