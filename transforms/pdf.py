@@ -187,11 +187,11 @@ def _is_value(cell: str | None) -> bool:
 
 def _page_items(page) -> list[_Item]:
     items: list[_Item] = []
-    tables = [t for t in page.find_tables() if _is_grid(t)]
+    tables = [(t, cells) for t in page.find_tables() if _is_grid(cells := t.extract())]
     rest = page
-    for ti, table in enumerate(tables):
+    for ti, (table, cells) in enumerate(tables):
         rest = rest.outside_bbox(table.bbox)
-        rows = [[_clean(c) for c in r] for r in table.extract()]
+        rows = [[_clean(c) for c in r] for r in cells]
         value_cols = [next((i for i, c in enumerate(r) if _is_value(c)), None) for r in rows]
         known = [v for v in value_cols if v is not None]
         first_value = min(known) if known else None
@@ -215,9 +215,9 @@ def _page_items(page) -> list[_Item]:
     return items
 
 
-def _is_grid(table) -> bool:
+def _is_grid(cells: list[list[str | None]]) -> bool:
     """A real table: some row has two or more cells with text (not a boxed paragraph)."""
-    return any(sum(1 for c in row if c and c.strip()) >= 2 for row in table.extract())
+    return any(sum(1 for c in row if c and c.strip()) >= 2 for row in cells)
 
 
 def _text_lines(page, height: float) -> list[dict]:
