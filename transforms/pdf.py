@@ -76,15 +76,18 @@ class _Item:
 
 MAX_INFLATED = 60 * 1024 * 1024  # all Flate streams together, inflated; real reports stay far below
 MAX_STREAM_RATIO = 400  # one stream inflating more than this (and past 4 MB) is a compression bomb
+_PROBE = 64 * 1024  # inflated bytes of each stream looked at first: its ratio tells a bomb from a font
 _FLATE_STREAM = re.compile(rb"/FlateDecode[^>]*>>\s*stream\r?\n", re.DOTALL)
+_REF_END = re.compile(rb"R\s*endobj")
 _BARE_REF_OBJ = re.compile(rb"(?<![\d])(\d{1,7})\s+(\d{1,5})\s+obj\s*(\d{1,7})\s+(\d{1,5})\s+R\s*endobj")
 
 
 def _refuse_traps(data: bytes) -> None:
     """Inputs that keep pdfminer busy for minutes or for ever, refused up front (found by
     fuzzing): compression bombs, and an object that is nothing but a reference to itself."""
-    for m in _BARE_REF_OBJ.finditer(data):
-        if m.group(1, 2) == m.group(3, 4):
+    for r in _REF_END.finditer(data):  # rare: an object that is a bare reference; then the whole pattern
+        m = _BARE_REF_OBJ.search(data, max(0, r.start() - 64), r.end())
+        if m and m.group(1, 2) == m.group(3, 4):
             raise PdfError(f"malformed PDF: object {int(m.group(1))} refers to itself")
     inflated = 0
     for m in _FLATE_STREAM.finditer(data):
@@ -92,9 +95,14 @@ def _refuse_traps(data: bytes) -> None:
         raw = data[m.end(): end if end > 0 else len(data)]
         d = zlib.decompressobj()
         try:
-            size = len(d.decompress(raw, MAX_INFLATED - inflated + 1))
+            size = len(d.decompress(raw, _PROBE))
+            consumed = len(raw) - len(d.unconsumed_tail)
+            if size == _PROBE and consumed * MAX_STREAM_RATIO < size:  # compresses like a bomb: the whole
+                size += len(d.decompress(d.unconsumed_tail, max(1, MAX_INFLATED - inflated - size + 1)))
+            elif size == _PROBE:  # an ordinary stream: its size estimated from the first chunk's ratio
+                size = size * len(raw) // max(1, consumed)
         except zlib.error:
-            continue  # not ours to judge: pdfminer reports broken streams itself
+            continue  # not ours to judge: PDFium and pdfminer report broken streams themselves
         inflated += size
         if inflated > MAX_INFLATED or (size > 4 * 1024 * 1024 and size > MAX_STREAM_RATIO * max(1, len(raw))):
             raise PdfError(f"PDF stream inflates to more than {size // (1024 * 1024)} MB: refused (compression bomb?)")

@@ -114,11 +114,11 @@ def read_page(pdf, index: int) -> PageObjects:
         finally:
             textpage.close()
         text_objects = _read_paths(raw, to_top_down, out)
-        if out.needs_pdfminer is None and not text_objects <= seen:
+        if out.needs_pdfminer is None and text_objects > len(seen):
             # a text object without characters: PDFium drops an object whose glyphs have no
             # box (a CJK font neither embedded nor installed), or one repeated at nearly the
             # same place (fake bold), where pdfminer keeps every character
-            out.needs_pdfminer = f"{len(text_objects - seen)} text objects without characters"
+            out.needs_pdfminer = f"{text_objects - len(seen)} text objects without characters"
         return out
     finally:
         page.close()
@@ -131,12 +131,18 @@ def _read_chars(tp, ctm: tuple, height: float, mb_x0: float, mb_top: float, out:
     is_generated = pdfium_c.FPDFText_IsGenerated
     get_origin = pdfium_c.FPDFText_GetCharOrigin
     get_loose = pdfium_c.FPDFText_GetLooseCharBox
+    get_matrix = pdfium_c.FPDFText_GetMatrix
+    get_size = _TEXT_OBJECT_FONT_SIZE
+    get_font = _TEXT_OBJECT_FONT
     get_object = _GET_TEXT_OBJECT
     unmapped_error = pdfium_c.FPDFText_HasUnicodeMapError
     loose = pdfium_c.FS_RECTF()
+    m = pdfium_c.FS_MATRIX()
+    size = ctypes.c_float()
     ox, oy = ctypes.c_double(), ctypes.c_double()
-    # per text object: its font size, descent, character matrix (the same for all its characters)
-    per_object: dict[int, tuple] = {}
+    descents: dict[int, float] = {}  # font -> descent per unit of font size
+    matrices: dict[tuple, tuple] = {}  # PDFium's float matrix -> the content stream's decimals
+    objects: set[int] = set()
     chars = out.chars
     rotated_page = ctm[:4] != (1, 0, 0, 1)
     for i in range(n):
@@ -145,11 +151,23 @@ def _read_chars(tp, ctm: tuple, height: float, mb_x0: float, mb_top: float, out:
             continue
         if u == _HYPHEN_MARK:  # a line-end hyphen PDFium rewrote (and maybe spaces before it dropped)
             out.needs_pdfminer = "line-end hyphen"
-        key = get_object(tp, i) or 0
-        info = per_object.get(key)
-        if info is None:
-            info = per_object[key] = _object_info(tp, i, key)
-        fontsize, descent, a, b, c, d = info
+        obj = get_object(tp, i)
+        if obj:
+            objects.add(obj)
+            get_size(obj, size)
+            fontsize = round(size.value, 4)
+            font = get_font(obj) or 0
+            descent = descents.get(font)
+            if descent is None:
+                descent = descents[font] = _descent(font)
+        else:
+            fontsize = descent = 0.0
+        get_matrix(tp, i, m)
+        raw = (m.a, m.b, m.c, m.d)
+        matrix = matrices.get(raw)
+        if matrix is None:
+            matrix = matrices[raw] = tuple(round(v, 4) for v in raw)
+        a, b, c, d = matrix
         get_origin(tp, i, ox, oy)
         get_loose(tp, i, loose)
         e, f = round(ox.value, 4), round(oy.value, 4)
@@ -185,37 +203,32 @@ def _read_chars(tp, ctm: tuple, height: float, mb_x0: float, mb_top: float, out:
             "doctop": top, "width": x1 - x0, "height": y1 - y0, "size": y1 - y0,
             "upright": ma * md > 0 and mb * mc <= 0,
         })
-    return set(per_object)
+    return objects
 
 
-# FPDFText_GetTextObject returning the handle as a plain int (a key), not a ctypes pointer
-_GET_TEXT_OBJECT = ctypes.CFUNCTYPE(ctypes.c_void_p, pdfium_c.FPDF_TEXTPAGE, ctypes.c_int)(
-    ctypes.cast(pdfium_c.FPDFText_GetTextObject, ctypes.c_void_p).value)
+def _prototype(name: str, restype, *argtypes):
+    """A PDFium function taking and returning handles as plain ints (keys), not ctypes pointers."""
+    return ctypes.CFUNCTYPE(restype, *argtypes)(ctypes.cast(getattr(pdfium_c, name), ctypes.c_void_p).value)
 
 
-def _object_info(tp, index: int, key: int) -> tuple:
-    m = pdfium_c.FS_MATRIX()
-    pdfium_c.FPDFText_GetMatrix(tp, index, m)
-    matrix = (round(m.a, 4), round(m.b, 4), round(m.c, 4), round(m.d, 4))
-    if not key:
-        return (0.0, 0.0, *matrix)
-    return (*_font_metrics(pdfium_c.FPDFText_GetTextObject(tp, index)), *matrix)
+_GET_TEXT_OBJECT = _prototype("FPDFText_GetTextObject", ctypes.c_void_p, pdfium_c.FPDF_TEXTPAGE, ctypes.c_int)
+_TEXT_OBJECT_FONT = _prototype("FPDFTextObj_GetFont", ctypes.c_void_p, ctypes.c_void_p)
+_TEXT_OBJECT_FONT_SIZE = _prototype("FPDFTextObj_GetFontSize", ctypes.c_int, ctypes.c_void_p,
+                                    ctypes.POINTER(ctypes.c_float))
+_FONT_DESCENT = _prototype("FPDFFont_GetDescent", ctypes.c_int, ctypes.c_void_p, ctypes.c_float,
+                           ctypes.POINTER(ctypes.c_float))
 
 
-def _font_metrics(obj) -> tuple[float, float]:
-    size = ctypes.c_float()
-    if not pdfium_c.FPDFTextObj_GetFontSize(obj, size):
-        return 0.0, 0.0
-    font = pdfium_c.FPDFTextObj_GetFont(obj)
+def _descent(font: int) -> float:
     descent = ctypes.c_float()
-    if not font or not pdfium_c.FPDFFont_GetDescent(font, ctypes.c_float(1.0), descent):
-        return _r(size.value), 0.0
-    return _r(size.value), _r(descent.value)
+    if not font or not _FONT_DESCENT(font, 1.0, descent):
+        return 0.0
+    return round(descent.value, 4)
 
 
-def _read_paths(page_raw, to_top_down, out: PageObjects) -> set[int]:
-    """Append the page's lines, rectangles and curves to ``out``; returns its text objects."""
-    text_objects: set[int] = set()
+def _read_paths(page_raw, to_top_down, out: PageObjects) -> int:
+    """Append the page's lines, rectangles and curves to ``out``; returns its number of text objects."""
+    text_objects = 0
     stack = [(page_raw, pdfium_c.FPDFPage_CountObjects, pdfium_c.FPDFPage_GetObject, None)]
     m = pdfium_c.FS_MATRIX()
     while stack:
@@ -224,7 +237,7 @@ def _read_paths(page_raw, to_top_down, out: PageObjects) -> set[int]:
             obj = get(parent, i)
             kind = pdfium_c.FPDFPageObj_GetType(obj)
             if kind == _TEXT:
-                text_objects.add(ctypes.cast(obj, ctypes.c_void_p).value or 0)  # as _GET_TEXT_OBJECT's keys
+                text_objects += 1
                 if pdfium_c.FPDFPageObj_CountMarks(obj) and _has_actual_text(obj):
                     out.needs_pdfminer = "marked content with /ActualText"
                 continue
