@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
+from pdfplumber.utils import extract_text
 
 from transforms import formatspec as fs
 from transforms.pdfobjects import PdfiumPage, read_page
@@ -195,7 +196,9 @@ def _is_value(cell: str | None) -> bool:
 
 def _page_items(page) -> list[_Item]:
     items: list[_Item] = []
-    tables = [(t, cells) for t in page.find_tables() if _is_grid(cells := t.extract())]
+    found = page.find_tables()
+    mids = [((c["x0"] + c["x1"]) / 2, (c["top"] + c["bottom"]) / 2, c) for c in page.chars] if found else []
+    tables = [(t, cells) for t in found if _is_grid(cells := _extract(t, mids))]
     rest = page
     for ti, (table, cells) in enumerate(tables):
         rest = rest.outside_bbox(table.bbox)
@@ -221,6 +224,28 @@ def _page_items(page) -> list[_Item]:
     )
     items.sort(key=lambda it: it.top)
     return items
+
+
+def _extract(table, mids: list[tuple[float, float, dict]]) -> list[list[str | None]]:
+    """pdfplumber's ``Table.extract()`` (same characters per cell, in the same order, the same
+    text), with each character's middle computed once and only the table's characters tested
+    against its rows and cells."""
+    x0, top, x1, bottom = table.bbox
+    inside = [m for m in mids if x0 <= m[0] < x1 and top <= m[1] < bottom]
+    out = []
+    for row in table.rows:
+        rx0, rtop, rx1, rbottom = row.bbox
+        row_chars = [m for m in inside if rx0 <= m[0] < rx1 and rtop <= m[1] < rbottom]
+        cells: list[str | None] = []
+        for cell in row.cells:
+            if cell is None:
+                cells.append(None)
+                continue
+            cx0, ctop, cx1, cbottom = cell
+            chars = [m[2] for m in row_chars if cx0 <= m[0] < cx1 and ctop <= m[1] < cbottom]
+            cells.append(extract_text(chars) if chars else "")
+        out.append(cells)
+    return out
 
 
 def _is_grid(cells: list[list[str | None]]) -> bool:
