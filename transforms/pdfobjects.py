@@ -132,13 +132,12 @@ def _read_chars(tp, ctm: tuple, height: float, mb_x0: float, mb_top: float, out:
     get_origin = pdfium_c.FPDFText_GetCharOrigin
     get_loose = pdfium_c.FPDFText_GetLooseCharBox
     get_matrix = pdfium_c.FPDFText_GetMatrix
-    get_size = _TEXT_OBJECT_FONT_SIZE
+    get_size = pdfium_c.FPDFText_GetFontSize
     get_font = _TEXT_OBJECT_FONT
     get_object = _GET_TEXT_OBJECT
     unmapped_error = pdfium_c.FPDFText_HasUnicodeMapError
     loose = pdfium_c.FS_RECTF()
     m = pdfium_c.FS_MATRIX()
-    size = ctypes.c_float()
     ox, oy = ctypes.c_double(), ctypes.c_double()
     descents: dict[int, float] = {}  # font -> descent per unit of font size
     matrices: dict[tuple, tuple] = {}  # PDFium's float matrix -> the content stream's decimals
@@ -154,8 +153,7 @@ def _read_chars(tp, ctm: tuple, height: float, mb_x0: float, mb_top: float, out:
         obj = get_object(tp, i)
         if obj:
             objects.add(obj)
-            get_size(obj, size)
-            fontsize = round(size.value, 4)
+            fontsize = round(get_size(tp, i), 4)  # the text object's font size (Tf)
             font = get_font(obj) or 0
             descent = descents.get(font)
             if descent is None:
@@ -213,8 +211,6 @@ def _prototype(name: str, restype, *argtypes):
 
 _GET_TEXT_OBJECT = _prototype("FPDFText_GetTextObject", ctypes.c_void_p, pdfium_c.FPDF_TEXTPAGE, ctypes.c_int)
 _TEXT_OBJECT_FONT = _prototype("FPDFTextObj_GetFont", ctypes.c_void_p, ctypes.c_void_p)
-_TEXT_OBJECT_FONT_SIZE = _prototype("FPDFTextObj_GetFontSize", ctypes.c_int, ctypes.c_void_p,
-                                    ctypes.POINTER(ctypes.c_float))
 _FONT_DESCENT = _prototype("FPDFFont_GetDescent", ctypes.c_int, ctypes.c_void_p, ctypes.c_float,
                            ctypes.POINTER(ctypes.c_float))
 
