@@ -24,13 +24,14 @@ $(shell rm -rf $(VENV))
 endif
 endif
 
-.PHONY: demo test lint reliability bench clean help chromium
+.PHONY: demo test lint reliability bench bench-scale clean help chromium
 
 help:
 	@echo "make demo         run the whole pipeline on the bundled sample reports"
 	@echo "make test         lint and run the test suite (what CI runs)"
 	@echo "make reliability  kill drills, HTTP fault matrix, fuzzing"
 	@echo "make bench        benchmarks; figures into benchmarks/results.json"
+	@echo "make bench-scale  the pipeline over 10,000 and 100,000 reports; benchmarks/scale.json"
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv --clear $(VENV)
@@ -66,6 +67,9 @@ reliability: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m benchmarks.run_all
+
+bench-scale: $(STAMP)
+	$(PY) -m benchmarks.bench_scale --sizes 10000,100000
 
 clean:
 	rm -rf $(VENV) $(DUCKDB1_VENV) data .pytest_cache
