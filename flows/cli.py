@@ -23,6 +23,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from flows.commands import discover as discover_cmd
+
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_NOT_PUBLISHED = 0, 1, 2, 3
 RUN_EXITS = (" Exit 0 when every year published or nothing changed since its last complete run; 3 when "
              "a year published nothing (nothing fetched, nothing parsed, or the gate's breaker); 1 on "
@@ -434,13 +436,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_demo)
 
-    p = sub.add_parser("discover", help="find report links on agencies' listing pages",
-                       description="Fetch the listing pages of a listings CSV (agency,listing_url,...), follow "
-                                   "their pagination, and print the reports found and which are new to the "
-                                   "registry; --write merges them into it. Options: see `xxgk discover --help`.",
-                       add_help=False)
-    p.add_argument("rest", nargs=argparse.REMAINDER)
-    p.set_defaults(func=cmd_discover)
+    discover_cmd.add_parser(sub)
 
     p = sub.add_parser("status", parents=[common], help="what is published, when, from how many reports",
                        description="Open marts.duckdb read-only and show when it was published, how many "
@@ -472,21 +468,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def cmd_discover(args: argparse.Namespace) -> int:
-    from flows.pipeline import make_fetcher
-    from flows.settings import load_settings
-    from sources.discover import cli_main
-
-    settings = load_settings()
-    rest = list(args.rest)
-    if not any(a == "--listings" or a.startswith("--listings=") for a in rest) and settings.listings:
-        rest += ["--listings", settings.listings]
-    if not any(a == "--registry" or a.startswith("--registry=") for a in rest) and settings.sources:
-        rest += ["--registry", settings.sources]
-    with make_fetcher(settings) as fetcher:
-        return cli_main(rest, fetcher=fetcher)
-
-
 def _silence_shutdown() -> None:
     """After a run through Prefect's temporary server, its shutdown can print an asyncio
     CancelledError traceback at interpreter exit: everything useful has been printed by
@@ -500,9 +481,6 @@ def _silence_shutdown() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    raw = sys.argv[1:] if argv is None else list(argv)
-    if raw[:1] == ["discover"]:  # its options belong to sources.discover's own parser
-        return _dispatch(argparse.Namespace(func=cmd_discover, rest=raw[1:]))
     args = parser.parse_args(argv)  # exits 2 with a usage line on bad arguments
     try:
         return _dispatch(args)

@@ -212,10 +212,21 @@ def samples_served(settings: Settings) -> Iterator[str | None]:
     if not needs_sample_server(settings):
         yield None
         return
-    from sources.serve import serve_samples
-
-    with serve_samples() as base:
+    with _sample_server()() as base:
         yield base
+
+
+# The server of the bundled samples is demo tooling (testkit), which the pipeline does not import:
+# the bundled registry's ``{samples}`` URLs name it, so it is looked up by name only when such a
+# registry is run (the demo, the out-of-the-box Prefect deployments).
+SAMPLE_SERVER = "testkit.serve:serve_samples"
+
+
+def _sample_server() -> Callable[[], contextlib.AbstractContextManager[str]]:
+    import importlib
+
+    module, _, name = SAMPLE_SERVER.partition(":")
+    return getattr(importlib.import_module(module), name)
 
 
 def load_sources(settings: Settings, year: int | None, samples_base: str | None = None) -> list:

@@ -12,7 +12,7 @@ import pytest
 from flows import pipeline as pl
 from flows import runrecord
 from flows.settings import load_settings
-from sources.serve import serve_samples
+from testkit.serve import serve_samples
 
 pytestmark = pytest.mark.slow  # several runs with validation and publish
 

@@ -10,7 +10,7 @@ import pytest
 
 from flows import pipeline as pl
 from flows.settings import load_settings
-from sources.synth import make_report
+from testkit.synth import make_report
 from warehouse.db import connect, init_schema
 from warehouse.load import Document, load_documents
 
