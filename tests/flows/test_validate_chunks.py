@@ -61,7 +61,7 @@ def test_chunked_validation_equals_one_pass(warehouse, tmp_path, monkeypatch):
     family = {d.report_id for d in docs if d.year == 2024 and d.agency in [CITY, *CHILDREN]}
     assert any(family <= set(c) for c in chunks), "the city was validated apart from its departments"
 
-    monkeypatch.setattr(pl, "VALIDATE_CHUNK", 3)
+    monkeypatch.setattr("flows.steps.validating.VALIDATE_CHUNK", 3)
     parts, decision_parts, reports_parts = pl.validate_batch(con, ids, settings, 2024)
     assert _sorted(parts).equals(_sorted(whole))
     assert decision_parts == decision
