@@ -7,29 +7,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sources.rawstore import redact_url
+from warehouse.statuses import NOT_CURRENT, PASSED, PUBLISHED, QUARANTINED
 
 Progress = Callable[[str], None]
 
 
-# Per-report outcomes, in the order a report moves through the pipeline.
+# Per-report outcomes, in the order a report moves through the pipeline: FETCH_FAILED,
+# PARSE_FAILED, then the statuses the warehouse also stores (warehouse/statuses.py): QUARANTINED,
+# PASSED (passed the gate, but the publish did not happen), PUBLISHED, NOT_CURRENT.
 FETCH_FAILED = "fetch_failed"
-
-
 PARSE_FAILED = "parse_failed"
-
-
-QUARANTINED = "quarantined"
-
-
-PASSED = "passed"  # passed the gate, but the publish did not happen (gate stopped it, or failed)
-
-
-PUBLISHED = "published"
-
-
-# Loaded, but not the agency's current report of the year (another URL of the same agency and
-# year was taken, or another version is current): not in the marts.
-NOT_CURRENT = "not_current"
+STATUSES = (FETCH_FAILED, PARSE_FAILED, QUARANTINED, PASSED, PUBLISHED, NOT_CURRENT)
 
 
 def quiet(_msg: str) -> None:
@@ -126,6 +114,19 @@ class RunSummary:
             "seconds": round(self.seconds, 2),
             "reports": [r.row() for r in self.reports],
         }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> RunSummary:
+        """The summary a flow run returned (``to_dict``), with its per-report rows (the CLI's --prefect)."""
+        s = cls(year=d["year"], published=d["published"], gate_reason=d["gate_reason"], marts_path=d["marts_path"],
+                data_docs_path=d["data_docs_path"], unchanged_since=d.get("unchanged_since"),
+                notes=list(d.get("notes") or []), seconds=float(d.get("seconds") or 0.0))
+        for row in d["reports"]:
+            o = ReportOutcome(agency=row["agency"], year=row["year"], url=row["url"], fetch=row["fetch"],
+                              parse=row["parse"] or None, outcome=row["outcome"])
+            o.reasons = [r for r in row["reasons"].split("; ") if r]
+            s.reports.append(o)
+        return s
 
     def markdown(self) -> str:
         c = self.counts

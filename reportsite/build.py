@@ -22,6 +22,7 @@ from typing import Any
 from reportsite.svg import bar_chart, line_chart
 from transforms import formatspec as fs
 from warehouse.export import open_marts
+from warehouse.statuses import PUBLISHED
 
 SITE_DIR = "site"
 
@@ -159,7 +160,7 @@ def _agency_page(a: dict, figures: list[dict], quality: list[dict], reports: lis
     body.append("<h2>质量状况</h2><table><tr><th>年度</th><th>状态</th><th>通过</th><th>提示</th><th>失败</th>"
                 "<th>未通过的检查</th></tr>")
     for q in quality:
-        ok = q["status"] == "published"
+        ok = q["status"] == PUBLISHED
         words = _check_words(q["failed_checks"]) + [f"（提示）{w}" for w in _check_words(q["warned_checks"])]
         if not words and q["reasons"]:
             words = [q["reasons"]]
@@ -250,7 +251,7 @@ def _index_body(data: dict, regions: dict) -> str:
     body = ["<h2>年度</h2><table><tr><th>年度</th><th>已发布</th><th>已隔离</th></tr>"]
     for y in years:
         rs = by_year[y]
-        pub = sum(r["status"] == "published" for r in rs)
+        pub = sum(r["status"] == PUBLISHED for r in rs)
         body.append(f"<tr><td>{y}</td><td class='n'>{pub}</td><td class='n'>{len(rs) - pub}</td></tr>")
     body.append("</table><h2>地区</h2><table><tr><th>地区</th><th>机关</th></tr>")
     for (prov, city), members in sorted(regions.items(), key=lambda kv: (kv[0][0] or "", kv[0][1] or "")):

@@ -11,11 +11,12 @@ import pyarrow as pa
 
 from transforms import formatspec as fs
 from warehouse import db
+from warehouse.statuses import GATE_STATUSES
 
 CHECK_COLUMNS = ("report_id", "check_id", "scope", "severity", "status", "expected", "actual", "detail")
 SEVERITIES = (fs.ERROR, fs.WARNING)
 _STATUS = re.compile(r"^(pass|fail|skipped(_[a-z]+)?)$")  # transforms.checks statuses
-STATUSES = ("passed", "quarantined")
+STATUSES = GATE_STATUSES
 
 _CHECK_SCHEMA = pa.schema([
     ("report_id", pa.string()), ("check_id", pa.string()), ("scope", pa.string()), ("severity", pa.string()),

@@ -23,6 +23,7 @@ import duckdb
 import pyarrow as pa
 
 from warehouse import db, describe
+from warehouse.statuses import PUBLISHED, QUARANTINED
 
 # CONTRACT.md §2, in the order they are written.
 TABLES = (
@@ -165,8 +166,8 @@ def publish(con: duckdb.DuckDBPyConnection, home: Path, quarantined: set[str] | 
     return PublishSummary(
         path=home / DB_NAME,
         parquet_dir=parquet_dir,
-        published=sum(1 for st, _ in statuses.values() if st == "published"),
-        quarantined=sum(1 for st, _ in statuses.values() if st == "quarantined"),
+        published=sum(1 for st, _ in statuses.values() if st == PUBLISHED),
+        quarantined=sum(1 for st, _ in statuses.values() if st == QUARANTINED),
         rows=rows,
         seconds=round(time.monotonic() - t0, 3),
         statuses=statuses,

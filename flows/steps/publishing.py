@@ -60,7 +60,7 @@ def note_kept_versions(con, outcomes: list[ReportOutcome], published: dict[str, 
                        "WHERE is_current AND list_contains($years, year)", {"years": years}).fetchall()
     for aid, year, rid, fetched_at in rows:
         o = failed.get((aid, int(year)))
-        if o is not None and (published.get(rid) or ("",))[0] == "published":
+        if o is not None and (published.get(rid) or ("",))[0] == PUBLISHED:
             o.report_id = rid
             o.reasons.append(f"kept: the version published before (report {rid}, first fetched {fetched_at}) "
                              "stays in the marts")
@@ -76,7 +76,7 @@ def mark_published(outcomes: list[ReportOutcome], published: dict[str, tuple[str
         if status == NOT_CURRENT:
             o.outcome = NOT_CURRENT
             o.reasons.append("warehouse: another version of this agency's report for the year is current")
-        elif status == "published":
+        elif status == PUBLISHED:
             o.outcome = PUBLISHED
         elif o.outcome == PASSED:
             o.outcome = QUARANTINED

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from flows.outcomes import FETCH_FAILED, PARSE_FAILED, PASSED, QUARANTINED, Progress, ReportOutcome, quiet
 from flows.settings import Settings
+
+if TYPE_CHECKING:
+    from expectations.gate import GateDecision
 
 VALIDATE_CHUNK = 2500  # reports validated at once: the frames of 10,000 took a gigabyte
 
@@ -123,30 +126,23 @@ def parse_failures(frames) -> dict[str, list[str]]:
     return out
 
 
-def record_gate(con, report_ids: list[str], decision: Any, extra: dict[str, list[str]] | None = None) -> None:
+def record_gate(con, report_ids: list[str], decision: GateDecision, extra: dict[str, list[str]] | None = None) -> None:
     """The gate's verdict per report, with reasons, in the warehouse (mart_quality shows it)."""
     from warehouse.checks import set_status
 
     reasons = quarantine_reasons(decision)
     for rid, why in (extra or {}).items():
         reasons[rid] = why + reasons.get(rid, [])
-    statuses = {rid: ("quarantined" if rid in reasons else "passed") for rid in report_ids}
+    statuses = {rid: (QUARANTINED if rid in reasons else PASSED) for rid in report_ids}
     set_status(con, statuses, reasons)
 
 
-def quarantine_reasons(decision: Any) -> dict[str, list[str]]:
-    """report_id → reasons, from a GateDecision (dict or list of (id, reason) forms)."""
-    q = getattr(decision, "quarantined", None) or {}
-    out: dict[str, list[str]] = {}
-    items = q.items() if isinstance(q, dict) else ((getattr(x, "report_id", x), getattr(x, "reasons", [])) for x in q)
-    for rid, reasons in items:
-        if isinstance(reasons, str):
-            reasons = [reasons]
-        out[str(rid)] = [str(r) for r in (reasons or ["quarantined by the gate"])]
-    return out
+def quarantine_reasons(decision: GateDecision) -> dict[str, list[str]]:
+    """report_id → the gate's reasons (a copy: the caller may add to it)."""
+    return {rid: list(reasons) or ["quarantined by the gate"] for rid, reasons in decision.quarantined.items()}
 
 
-def apply_gate(outcomes: list[ReportOutcome], decision: Any) -> dict[str, list[str]]:
+def apply_gate(outcomes: list[ReportOutcome], decision: GateDecision) -> dict[str, list[str]]:
     reasons = quarantine_reasons(decision)
     for o in outcomes:
         if o.report_id is None or o.outcome in (FETCH_FAILED, PARSE_FAILED):
@@ -159,10 +155,7 @@ def apply_gate(outcomes: list[ReportOutcome], decision: Any) -> dict[str, list[s
     return reasons
 
 
-def gate_allows_publish(decision: Any) -> tuple[bool, str]:
-    allowed = getattr(decision, "publish", None)
-    if allowed is None:
-        allowed = getattr(decision, "should_publish", True)
-    return bool(allowed), str(getattr(decision, "reason", "") or "")
+def gate_allows_publish(decision: GateDecision) -> tuple[bool, str]:
+    return decision.publish, decision.reason
 
 
