@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from sources.rawstore import redact_url
+from warehouse.layout import Layout
 
 RECORD_VERSION = 2
 _CODE_PACKAGES = ("transforms", "warehouse", "expectations", "flows")
@@ -95,7 +96,7 @@ def warehouse_state(warehouse: Path, year: int) -> list | None:
 
 
 def record_path(home: Path, year: int) -> Path:
-    return Path(home) / "runs" / f"{int(year)}.json"
+    return Layout(Path(home)).run_record(year)
 
 
 def forget(home: Path, year: int) -> None:

@@ -22,9 +22,10 @@ from typing import Any
 from reportsite.svg import bar_chart, line_chart
 from transforms import formatspec as fs
 from warehouse.export import open_marts
+from warehouse.layout import SITE, Layout
 from warehouse.statuses import PUBLISHED
 
-SITE_DIR = "site"
+SITE_DIR = SITE
 
 CSS = """
 body{font-family:"Noto Sans CJK SC","Source Han Sans SC","WenQuanYi Micro Hei","Microsoft YaHei","PingFang SC",
@@ -186,12 +187,12 @@ def _region_label(province: str | None, city: str | None) -> str:
 def build_site(home: Path, raw_dir: Path | None = None) -> Path:
     """Build ``home/site/`` from ``home/marts.duckdb``; returns the index page's path."""
     home = Path(home)
-    data = _load(home / "marts.duckdb")
+    data = _load(Layout(home).marts)
     final = home / SITE_DIR
     tmp = home / f".{SITE_DIR}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     (tmp / "agency").mkdir(parents=True)
     (tmp / "region").mkdir()
-    raw = Path(raw_dir) if raw_dir else home / "raw"
+    raw = Path(raw_dir) if raw_dir else Layout(home).raw
     raw_rel = os.path.relpath(raw / "objects", tmp / "agency") if (raw / "objects").is_dir() else None
     try:
         figures, quality, reports = (_group(data[k], "agency_id") for k in ("figures", "quality", "reports"))

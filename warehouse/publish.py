@@ -23,6 +23,7 @@ import duckdb
 import pyarrow as pa
 
 from warehouse import db, describe
+from warehouse.layout import MARTS_DB, MARTS_PARQUET
 from warehouse.statuses import PUBLISHED, QUARANTINED
 
 # CONTRACT.md §2, in the order they are written.
@@ -39,8 +40,8 @@ TABLES = (
     "mart_quality",
 )
 STORAGE_VERSION = "v1.0.0"  # opened by DuckDB 1.x drivers (DBeaver, Metabase, duckdb-engine)
-DB_NAME = "marts.duckdb"
-PARQUET_DIR = "marts"
+DB_NAME = MARTS_DB
+PARQUET_DIR = MARTS_PARQUET
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -38,9 +37,9 @@ def cmd_discover(args: argparse.Namespace, *, fetcher=None, out=None) -> int:
     if args.registry is None and settings.sources:
         args.registry = settings.sources
     if fetcher is not None:
-        return run_discover(args, fetcher, out or sys.stdout)
+        return run_discover(args, settings, fetcher, out or sys.stdout)
     with make_fetcher(settings) as own:
-        return run_discover(args, own, out or sys.stdout)
+        return run_discover(args, settings, own, out or sys.stdout)
 
 
 def cli_main(argv: list[str] | None = None, *, fetcher=None, out=None) -> int:
@@ -51,14 +50,10 @@ def cli_main(argv: list[str] | None = None, *, fetcher=None, out=None) -> int:
     return cmd_discover(args, fetcher=fetcher, out=out)
 
 
-def _default_home() -> Path:
-    return Path(os.environ.get("XXGK_HOME") or "data")
-
-
-def run_discover(args: argparse.Namespace, fetcher, out) -> int:
-    home = _default_home()
-    listings_path = Path(args.listings) if args.listings else home / "listings.csv"
-    registry_path = Path(args.registry) if args.registry else home / "registry.csv"
+def run_discover(args: argparse.Namespace, settings, fetcher, out) -> int:
+    layout = settings.layout
+    listings_path = Path(args.listings) if args.listings else layout.listings
+    registry_path = Path(args.registry) if args.registry else layout.registry
     if args.max_pages < 1:
         print("error: --max-pages must be at least 1", file=sys.stderr)
         return 2

@@ -9,6 +9,7 @@ from typing import Any
 
 from flows.commands.common import EXIT_OK, CliError, settings_from
 from flows.outcomes import PASSED, PUBLISHED
+from warehouse.layout import Layout
 
 
 def status_data(marts: Path) -> dict[str, Any]:
@@ -66,7 +67,7 @@ def failures_data(home: Path, year: int | None = None) -> list[dict[str, Any]]:
     """Reports of the years' last complete runs that were not published, with their reasons
     (from the run records ``$XXGK_HOME/runs/<Y>.json``: fetch and parse failures never reach
     the marts)."""
-    runs = Path(home) / "runs"
+    runs = Layout(Path(home)).runs
     paths = sorted(runs.glob("[0-9][0-9][0-9][0-9].json")) if runs.is_dir() else []
     if year is not None:
         paths = [p for p in paths if p.stem == str(year)]
@@ -107,7 +108,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from warehouse.export import export_year
 
     settings = settings_from(args)
-    out = Path(args.out) if args.out else settings.home / "export"
+    out = Path(args.out) if args.out else settings.layout.export
     try:
         paths = export_year(settings.marts_path, args.year, args.format, out)
     except (FileNotFoundError, LookupError) as e:

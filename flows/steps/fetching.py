@@ -194,7 +194,7 @@ def discover_step(year: int, settings: Settings, progress: Progress = quiet) -> 
         return settings
     from sources.discover import discover_into_registry
 
-    registry = Path(settings.sources) if settings.sources else settings.home / "registry.csv"
+    registry = Path(settings.sources) if settings.sources else settings.layout.registry
     with make_fetcher(settings) as fetcher:
         found = discover_into_registry(settings.listings, registry, [year], fetcher)
     progress(f"{year}: discovery: {found.as_dict()}")

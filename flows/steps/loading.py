@@ -17,7 +17,7 @@ def writer_lock(settings: Settings, timeout: float = 3600.0) -> Iterator[None]:
     """One writer of ``$XXGK_HOME`` at a time on this machine (the Prefect flows also
     hold the global concurrency limit ``xxgk-warehouse-writer``)."""
     settings.home.mkdir(parents=True, exist_ok=True)
-    with open(settings.home / ".writer.lock", "w") as f:
+    with open(settings.layout.writer_lock, "w") as f:
         deadline = time.monotonic() + timeout
         while True:
             try:
@@ -25,7 +25,7 @@ def writer_lock(settings: Settings, timeout: float = 3600.0) -> Iterator[None]:
                 break
             except BlockingIOError:
                 if time.monotonic() > deadline:
-                    raise TimeoutError(f"another xxgk run holds {settings.home / '.writer.lock'}") from None
+                    raise TimeoutError(f"another xxgk run holds {settings.layout.writer_lock}") from None
                 time.sleep(0.2)
         try:
             yield

@@ -42,7 +42,7 @@ def build_data_docs(settings: Settings, checks_df: Any, year: int, decision: Any
 
     if checks_df is None or len(checks_df) == 0:
         return None
-    index = build_docs(checks_df, settings.home / "data_docs" / str(year), reports=reports, gate=decision,
+    index = build_docs(checks_df, settings.layout.data_docs / str(year), reports=reports, gate=decision,
                        run_label=str(year))
     return str(Path(index).resolve())
 
