@@ -21,7 +21,6 @@ import datetime as dt
 import io
 import os
 import re
-import tempfile
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -29,6 +28,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from sources.fetch import Page
+from sources.files import atomic_write
 from sources.registry import (
     COLUMNS,
     FIRST_YEAR,
@@ -466,16 +466,7 @@ def write_registry(path: str | os.PathLike, sources: Iterable[Source]) -> None:
     w.writerow(COLUMNS)
     for s in sources:
         w.writerow([s.agency, s.year, s.url, *[(getattr(s, c) or "") for c in OPTIONAL]])
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(buf.getvalue())
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(p, buf.getvalue())
 
 
 # --------------------------------------------------------------------------- entry points

@@ -76,14 +76,9 @@ def init_schema(con: duckdb.DuckDBPyConnection) -> None:
         for layer in SCHEMA_LAYERS:
             for name in numbered_files(layer):
                 run_sql(cur, layer, name)
-        cur.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(cur):
             cur.register("in_code", code_table())
             run_sql(cur, "facts", "refresh_codes.sql")
-            cur.execute("COMMIT")
-        except BaseException:
-            cur.execute("ROLLBACK")
-            raise
 
 
 def code_table() -> pa.Table:
@@ -127,6 +122,19 @@ def session(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnectio
         yield cur
     finally:
         cur.close()
+
+
+@contextmanager
+def transaction(cur: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The block's statements on ``cur`` as one transaction: committed at its end, rolled back
+    when it raises."""
+    cur.execute("BEGIN TRANSACTION")
+    try:
+        yield cur
+        cur.execute("COMMIT")
+    except BaseException:
+        cur.execute("ROLLBACK")
+        raise
 
 
 def year_state(con: duckdb.DuckDBPyConnection, year: int) -> list[list]:

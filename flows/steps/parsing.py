@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from flows.outcomes import FETCH_FAILED, PARSE_FAILED, Progress, ReportOutcome, quiet
 from flows.settings import Settings
 from flows.steps.fetching import body_store, make_fetcher, raw_store
+from sources.files import atomic_write
 from sources.rawstore import redact_url
 
 
@@ -28,14 +27,6 @@ def parse_cache_key(sha256: str, agency: str | None, year: int | None, version: 
 
 def cache_path(settings: Settings, key: str) -> Path:
     return settings.parsed_dir / key[:2] / f"{key}.json"
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
 
 
 def parse_one(data: bytes, agency: str | None, year: int | None, content_type: str | None) -> dict[str, Any]:
@@ -99,7 +90,7 @@ def parse_batch(items: list[dict[str, Any]], settings: Settings, progress: Progr
         if error is not None:
             out[key] = {"ok": False, "error": error[:500], "cached": False}
         else:
-            _write_atomic(cache_path(settings, key), json.dumps(result, ensure_ascii=False, default=str))
+            atomic_write(cache_path(settings, key), json.dumps(result, ensure_ascii=False, default=str), fsync=False)
             out[key] = slim({**result, "ok": True, "cached": False})
         finished += 1
         if finished % 50 == 0 or finished == len(items):
@@ -154,7 +145,7 @@ def parse_cached(store, settings: Settings, key: str, it: dict[str, Any]) -> dic
         parsed = parse_one(data, it.get("agency"), it.get("year"), it.get("content_type"))
     except Exception as e:  # noqa: BLE001 - any parser failure quarantines this report only
         return {"ok": False, "error": f"{type(e).__name__}: {e}".strip()[:500], "cached": False}
-    _write_atomic(cache_path(settings, key), json.dumps(parsed, ensure_ascii=False, default=str))
+    atomic_write(cache_path(settings, key), json.dumps(parsed, ensure_ascii=False, default=str), fsync=False)
     return {**parsed, "ok": True, "cached": False}
 
 
