@@ -159,7 +159,8 @@ def publish_artifacts(summary: pl.RunSummary) -> None:
 
 
 @flow(name="etl-year", log_prints=True)
-def etl_year(year: int | None = None, sources: str | None = None) -> dict[str, Any]:
+def etl_year(year: int | None = None, sources: str | None = None, home: str | None = None,
+             config: str | None = None, full_run: bool | None = None) -> dict[str, Any]:
     """Fetch, parse, load, validate and publish the reports of one year.
 
     ``year`` defaults to the previous calendar year (Asia/Shanghai): the reports on year Y
@@ -171,7 +172,8 @@ def etl_year(year: int | None = None, sources: str | None = None) -> dict[str, A
     :class:`~flows.pipeline.NothingPublished` that carries the summary.
     """
     year = int(year) if year is not None else previous_year()
-    settings = load_settings(sources=sources)
+    # home, config and full_run: the command line's (`xxgk run --prefect`); a deployment leaves them to XXGK_*.
+    settings = load_settings(config=config, home=home, sources=sources, full_run=full_run)
     logger = get_run_logger()
     summary = pl.RunSummary(year=year)
     t0 = time.monotonic()

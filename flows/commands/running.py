@@ -79,15 +79,10 @@ def _run_year_prefect(year: int, settings: Any):
     from flows import pipeline as pl
     from flows.etl import etl_year
 
-    # The flow reads its settings itself: hand it the ones given on the command line.
-    os.environ["XXGK_HOME"] = str(settings.home)
-    if settings.config_file:
-        os.environ["XXGK_CONFIG"] = str(settings.config_file)
-    if settings.sources:
-        os.environ["XXGK_SOURCES"] = settings.sources
-    if settings.full_run:
-        os.environ["XXGK_FULL_RUN"] = "true"
-    state = etl_year(year=year, sources=settings.sources, return_state=True)
+    # The flow reads its settings itself: the ones given on the command line go in as parameters.
+    state = etl_year(year=year, sources=settings.sources, home=str(settings.home),
+                     config=str(settings.config_file) if settings.config_file else None,
+                     full_run=settings.full_run or None, return_state=True)
     if state.is_completed():
         result = state.result()
     else:  # a run that published nothing ends Failed and carries its summary
