@@ -1,7 +1,7 @@
 """What PDF text extractors do to the rows of a table, as text transformations (pure, seeded).
 
 Each function takes a report printed in the ``pdf_space`` or ``paragraphs`` layout of
-``sources.synth`` (a row is "label v v v" on one line, or label and values as paragraphs)
+``testkit.synth`` (a row is "label v v v" on one line, or label and values as paragraphs)
 and moves labels and numbers the way extractors do (issue #15, trap 1). The numbers stay
 the report's: a parser reading the result must give each cell its true value or null.
 """

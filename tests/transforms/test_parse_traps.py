@@ -17,7 +17,7 @@ import scramble
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sources.synth import LAYOUTS, make_report, render_text
+from testkit.synth import LAYOUTS, make_report, render_text
 from transforms import formatspec as fs
 from transforms.checks import flat_cells
 from transforms.parse import parse_report
