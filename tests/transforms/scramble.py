@@ -163,7 +163,7 @@ def _row_text(labels: list[str], values: list[str], direction: str, style: str) 
 def render_extracted(report: dict, rng: random.Random, direction: str, styles=None, footers: bool = False) -> str:
     """The report as PDF text: tables 1 and 2 row by row in ``direction``, each row in a
     style drawn from ``styles``; table 3 as its 15 numbers under its header words."""
-    from sources import synth
+    from testkit import synth
 
     styles = styles or (AFTER_STYLES if direction == "after" else BEFORE_STYLES)
     text = synth.render_text(report, "pdf_space")
