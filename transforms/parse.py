@@ -491,7 +491,14 @@ class _Reader:
         for group, (lo, hi) in zones.items():
             heads = list(_T3_TOTAL.finditer(self.text, lo, hi))
             if not heads:
-                return None
+                if group == "admin_review":
+                    return None
+                # no header row of its own (an extractor dropped it as a repeat): the
+                # sub-table's numbers are its first line of numbers only, under its caption
+                found[group] = next((toks for ln in self.text[lo:hi].split("\n")
+                                     if (toks := [t for t in re.split(r"[\s|]+", ln) if t])
+                                     and all(cellgrammar.is_value_token(t) for t in toks)), [])
+                continue
             tokens = []
             for tok in re.split(r"[\s|]+", self.text[heads[-1].end():hi]):
                 if not tok:
@@ -691,6 +698,19 @@ def _same_agency(a: str, b: str) -> bool:
 
 
 # --------------------------------------------------------------------------- entry points
+# A running page header inside a table: the report's title line, year included, repeated at
+# the top of each page. Its year is no cell of the row it lands among.
+_RUNNING_HEADER = re.compile(r"^[ \t]*[^\n|\d]{0,60}?(?:19|20)\d{2}[ \t]*年度?[^\n|\d]{0,30}?报告[ \t]*$", re.M)
+
+
+def _blank_running_headers(text: str, start: int, end: int) -> str:
+    """Blank (same length, so positions hold) the running page headers between start and end."""
+    def blank(m: re.Match) -> str:
+        return " " * len(m.group(0))
+
+    return text[:start] + _RUNNING_HEADER.sub(blank, text[start:end]) + text[end:]
+
+
 def _spans(text: str) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]]:
     """Where each table may be: (start, end) per table, from its own markers."""
     n = len(text)
@@ -818,7 +838,7 @@ def parse_text(text: str, *, agency: str | None = None, year: int | None = None,
     f = _Findings()
     text = _PAGE_FOOTER.sub("", text)
     (t1s, t1e), (t2s, t2e), (t3s, t3e) = _spans(text)
-    reader = _Reader(text, f)
+    reader = _Reader(_blank_running_headers(text, min(t1s, t2s), max(t1e, t2e, t3e)), f)
     tables = {
         fs.ACTIVE_DISCLOSURE: reader.active_disclosure(t1s, t1e),
         fs.APPLICATIONS: reader.applications(t2s, t2e),
