@@ -301,6 +301,10 @@ _PAGE_FOOTER = re.compile(r"^[ \t]*(?:-+[ \t]*\d{1,3}[ \t]*-+|第[ \t]*\d{1,3}[ 
                           r"[ \t]*$", re.M)
 
 
+# A local subtotal row the template does not have ("(三)不予公开小计", "合计").
+_LOCAL_SUBTOTAL = re.compile(r"(?:\([一二三四五六七八九]\)[ \t]*)?[\u4e00-\u9fff]{0,20}(?:小计|合计)(?![\u4e00-\u9fff])")
+
+
 # --------------------------------------------------------------------------- tables
 @dataclass
 class _TableRead:
@@ -360,6 +364,7 @@ class _Reader:
             return None
         labels = [rowassign.Label(r.key, r.label_start, r.value_start, n_of[r.key], _HEADS[table].get(r.key))
                   for r in regions]
+        labels += self._local_subtotals(table, regions, end, n_of)
         got = rowassign.assign(self.text, start, end, labels)
         out: dict[str, _Values] = {}
         for reg in regions:
@@ -385,6 +390,21 @@ class _Reader:
                     out[reg.key] = _Values([None] * n, mode="space", short=True)
             else:
                 out[reg.key] = _Values(list(toks or [""] * n), mode="space")
+        return out
+
+    def _local_subtotals(self, table: str, regions: list[_Region], end: int,
+                         n_of: dict[str, int]) -> list[rowassign.Label]:
+        """Rows a report adds outside the template ("(三)不予公开小计", "合计"): labels of
+        their own, so that their numbers go to them (and are dropped), never to a row's."""
+        spans = [(r.label_start, r.value_start) for r in regions]
+        out = []
+        for m in _LOCAL_SUBTOTAL.finditer(self.text, regions[0].label_start, end):
+            if any(a < m.end() and m.start() < b for a, b in spans):
+                continue
+            after = next((r for r in regions if r.label_start >= m.end()), regions[-1])
+            out.append(rowassign.Label(f"_local_{m.start()}", m.start(), m.end(), n_of[after.key], None))
+            self.f.add("nonstandard_row", f"a local row {rowassign.label_key(m.group(0))!r} outside the template "
+                       "was read past", table)
         return out
 
     def missing_row(self, table: str, key: str, names) -> dict[str, None]:

@@ -61,6 +61,7 @@ class _Group:
     last_line: int
     owner: int | None = None  # index of the label it belongs to
     strong: bool = False
+    by_caption: bool = False  # placed only by a block's caption before it, not by the row's own words
 
 
 @dataclass
@@ -133,6 +134,7 @@ def assign(text: str, start: int, end: int, labels: list[Label]) -> Assigned:
             if nxt is not None and all(_starts_label(words, nxt.texts) for words in heads_before[i]):
                 grp.owner, grp.strong = next_i, True
                 if all(w.startswith(_CAPTIONS) for w in heads_before[i]):
+                    grp.by_caption = True
                     votes[BEFORE] += 1  # caption, numbers, then the row's label: numbers come first
             # else: the words that start these numbers belong to a row the parser did not find
             continue
@@ -171,7 +173,9 @@ def assign(text: str, start: int, end: int, labels: list[Label]) -> Assigned:
         claimed.setdefault(grp.owner, []).append(grp)
     for li, lb in enumerate(labels):
         mine = claimed.get(li, [])
-        if li in orphan_near and not any(grp.strong for grp in mine):
+        # A caption proves only that the numbers after it come before a label: with numbers
+        # no evidence places right after that label too, either group may be the row's.
+        if li in orphan_near and not any(grp.strong and not grp.by_caption for grp in mine):
             out.values[lb.key] = None
             out.unproved.append(lb.key)
             continue
