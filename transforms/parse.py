@@ -267,8 +267,10 @@ def _split_values(segment: str, n: int) -> _Values:
         values.append(tok)
     if len(values) == 1 and n > 1 and values[0].replace(".", "").isdigit() and len(values[0]) >= n:
         return _Values([None] * n, run=values[0], mode="space")
-    if len(values) >= n:
-        return _Values(values[:n], mode="space")
+    if len(values) == n:
+        return _Values(values, mode="space")
+    if len(values) > n:  # a stray number (a lone "1", a page number) among them: which one is unknown
+        return _Values([None] * n, mode="space", short=True)
     if not values:
         return _Values([""] * n, mode="space")
     return _Values([None] * n, mode="space", short=True, run=None) if n > 1 else _Values(values, mode="space")
