@@ -82,9 +82,10 @@ _T3_DIRECT = re.compile(loose("未经复议直接起诉"))
 _T3_TOTAL = re.compile(loose("总计"))
 _T3_FALLBACK_HEADER = re.compile(loose("行政复议") + r"[\s|]*" + loose("行政诉讼"))
 _LEGACY = re.compile(_alt(("依申请公开政府信息情况", "政府信息公开的收费及减免", "收费及减免情况")))
-# The text just before a row's key that still belongs to its label: "(三)", "1.属于".
+# The text just before a row's key that still belongs to its label: "(三)", "1.属于";
+# never a unit glued to a number ("3119件"), which ends the line before.
 _LABEL_HEAD = re.compile(
-    r"(?:[一二三四][ \t]*、[ \t]*)?(?:\([一二三四五六七]\)[ \t]*)?(?:\d[ \t]*[.、][ \t]*)?[\u4e00-\u9fff\"'()]*$")
+    r"(?!(?<=\d)(?:件|万元|元)(?![\u4e00-\u9fff]))(?:[一二三四][ \t]*、[ \t]*)?(?:\([一二三四五六七]\)[ \t]*)?(?:\d[ \t]*[.、][ \t]*)?[\u4e00-\u9fff\"'()]*$")
 # Every character _LABEL_HEAD can match: a match lies within the run of these that ends the window.
 _LABEL_HEAD_RUN = re.compile(r"[\u4e00-\u9fff\"'() \t\d.、]*")
 # Whitespace layouts: values and label words, split apart even where they touch.
