@@ -35,7 +35,7 @@ from transforms.evidence import S1, X1, X2, previous_in_force, previous_year_fig
 from transforms.html import html_to_text
 from transforms.normalize import loose, norm_text
 
-PARSER_VERSION = "1.3.0"
+PARSER_VERSION = "1.4.0"
 CONTRACT = "xxgk.report/1"
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")

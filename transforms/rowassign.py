@@ -104,6 +104,8 @@ def assign(text: str, start: int, end: int, labels: list[Label]) -> Assigned:
         tail_lines: set[int] = set()
         for m in TOKEN.finditer(text, lo, hi):
             tok = m.group(0)
+            if _in_letters_line(text, m.start()):
+                continue  # a header typeset vertically: neither a cell nor a label's words
             is_value = cellgrammar.is_value_token(tok) and not _in_head(text, m) and not _in_word(text, m)
             if is_value:
                 if current is None:
@@ -234,6 +236,17 @@ def _starts_label(words: str, texts: tuple[str, ...] | None) -> bool:
         return True
     w = _BARE.sub("", words)
     return any((bare := _BARE.sub("", t)).startswith(w) or w.startswith(bare) for t in texts)
+
+
+_LETTERS_LINE = re.compile(r"[ \t]*[\u4e00-\u9fff](?:[ \t]+(?:[\u4e00-\u9fff]|[/\\]|增/减))+[ \t]*")
+
+
+def _in_letters_line(text: str, pos: int) -> bool:
+    """Is pos on a line of single characters ("容 项 / 定"): header words printed one
+    character per line (FORMAT.md §7.6), side by side?"""
+    lo = text.rfind("\n", 0, pos) + 1
+    hi = text.find("\n", pos)
+    return bool(_LETTERS_LINE.fullmatch(text, lo, hi if hi >= 0 else len(text)))
 
 
 def _in_word(text: str, m: re.Match) -> bool:
