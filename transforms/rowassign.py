@@ -34,6 +34,7 @@ TOKEN = re.compile(r"[+-]?\d[\d,，]*(?:\.\d+)?(?:万元|元|件)?|[/\\×]+|-{1,
 _HEAD = re.compile(
     r"(?:(?<![\d.])\d{1,2}[ \t]*[.、][ \t]*(?=[\u4e00-\u9fff])|(?<!第)\([一二三四五六七八九]\)|[一二三四][ \t]*、"
     r"|第二十条[ \t\n]*第?[ \t\n]*\([一二三四五六七八九]\)|信息内容)")
+_SECTION_HEADING = re.compile(r"[一二三四五六七]、.{0,24}?情况")  # "三、收到和处理政府信息公开申请情况"
 NEUTRAL_HEADS = frozenset({"信息内容"})  # words that start a block but name no row
 _CAPTIONS = ("第二十条", "信息内容")  # a block's caption and header: no row's own label
 
@@ -131,7 +132,9 @@ def assign(text: str, start: int, end: int, labels: list[Label]) -> Assigned:
         g = gap_of[i]
         prev_i = g - 1 if g > 0 else None
         next_i = g if g < len(labels) else None
-        if head_after[i]:
+        # Before the first label, the section's heading ("三、收到和处理…情况", then the
+        # column header) starts no row: the numbers are loose, as in a table printed without it.
+        if head_after[i] and not (g == 0 and all(_SECTION_HEADING.match(w) for w in heads_before[i])):
             nxt = labels[next_i] if next_i is not None else None
             if nxt is not None and all(_starts_label(words, nxt.texts) for words in heads_before[i]):
                 grp.owner, grp.strong = next_i, True
