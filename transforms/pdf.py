@@ -37,6 +37,7 @@ from pdfplumber.utils import extract_text
 
 from transforms import formatspec as fs
 from transforms.pdfobjects import PdfiumPage, read_page
+from transforms.pdftables import find_tables
 
 # pdfminer warns at length on damaged files; what matters reaches the caller as PdfError.
 logging.getLogger("pdfminer").setLevel(logging.ERROR)
@@ -196,7 +197,7 @@ def _is_value(cell: str | None) -> bool:
 
 def _page_items(page) -> list[_Item]:
     items: list[_Item] = []
-    found = page.find_tables()
+    found = find_tables(page)
     mids = [((c["x0"] + c["x1"]) / 2, (c["top"] + c["bottom"]) / 2, c) for c in page.chars] if found else []
     tables = [(t, cells) for t in found if _is_grid(cells := _extract(t, mids))]
     rest = page

@@ -127,20 +127,22 @@ def read_page(pdf, index: int) -> PageObjects:
 def _read_chars(tp, ctm: tuple, height: float, mb_x0: float, mb_top: float, out: PageObjects) -> set[int]:
     """Append the page's characters to ``out.chars``; returns the text objects they come from."""
     n = pdfium_c.FPDFText_CountChars(tp)
-    get_unicode = pdfium_c.FPDFText_GetUnicode
-    is_generated = pdfium_c.FPDFText_IsGenerated
-    get_origin = pdfium_c.FPDFText_GetCharOrigin
-    get_loose = pdfium_c.FPDFText_GetLooseCharBox
-    get_matrix = pdfium_c.FPDFText_GetMatrix
-    get_size = pdfium_c.FPDFText_GetFontSize
-    get_font = _TEXT_OBJECT_FONT
+    tp = ctypes.cast(tp, ctypes.c_void_p).value  # a plain int: no ctypes pointer conversion per call
+    get_unicode = _GET_UNICODE
+    is_generated = _IS_GENERATED
+    get_origin = _GET_CHAR_ORIGIN
+    get_loose = _GET_LOOSE_CHAR_BOX
     get_object = _GET_TEXT_OBJECT
-    unmapped_error = pdfium_c.FPDFText_HasUnicodeMapError
+    unmapped_error = _HAS_UNICODE_MAP_ERROR
     loose = pdfium_c.FS_RECTF()
-    m = pdfium_c.FS_MATRIX()
     ox, oy = ctypes.c_double(), ctypes.c_double()
+    m = pdfium_c.FS_MATRIX()
+    p_loose, p_ox, p_oy, p_m = (ctypes.addressof(v) for v in (loose, ox, oy, m))
     descents: dict[int, float] = {}  # font -> descent per unit of font size
     matrices: dict[tuple, tuple] = {}  # PDFium's float matrix -> the content stream's decimals
+    # text object -> (font size, descent, matrix): PDFium gives every character of a text
+    # object its object's font size and matrix, so they are asked once per object
+    per_object: dict[int, tuple] = {}
     objects: set[int] = set()
     chars = out.chars
     rotated_page = ctm[:4] != (1, 0, 0, 1)
@@ -151,23 +153,15 @@ def _read_chars(tp, ctm: tuple, height: float, mb_x0: float, mb_top: float, out:
         if u == _HYPHEN_MARK:  # a line-end hyphen PDFium rewrote (and maybe spaces before it dropped)
             out.needs_pdfminer = "line-end hyphen"
         obj = get_object(tp, i)
-        if obj:
-            objects.add(obj)
-            fontsize = round(get_size(tp, i), 4)  # the text object's font size (Tf)
-            font = get_font(obj) or 0
-            descent = descents.get(font)
-            if descent is None:
-                descent = descents[font] = _descent(font)
-        else:
-            fontsize = descent = 0.0
-        get_matrix(tp, i, m)
-        raw = (m.a, m.b, m.c, m.d)
-        matrix = matrices.get(raw)
-        if matrix is None:
-            matrix = matrices[raw] = tuple(round(v, 4) for v in raw)
-        a, b, c, d = matrix
-        get_origin(tp, i, ox, oy)
-        get_loose(tp, i, loose)
+        known = per_object.get(obj) if obj else None
+        if known is None:
+            known = _char_object(tp, i, obj, descents, matrices, m, p_m)
+            if obj:
+                per_object[obj] = known
+                objects.add(obj)
+        fontsize, descent, (a, b, c, d) = known
+        get_origin(tp, i, p_ox, p_oy)
+        get_loose(tp, i, p_loose)
         e, f = round(ox.value, 4), round(oy.value, 4)
         if b == 0 and c == 0 and a != 0:
             adv = (round(loose.right, 4) - round(loose.left, 4)) / a
@@ -209,10 +203,38 @@ def _prototype(name: str, restype, *argtypes):
     return ctypes.CFUNCTYPE(restype, *argtypes)(ctypes.cast(getattr(pdfium_c, name), ctypes.c_void_p).value)
 
 
-_GET_TEXT_OBJECT = _prototype("FPDFText_GetTextObject", ctypes.c_void_p, pdfium_c.FPDF_TEXTPAGE, ctypes.c_int)
+_GET_TEXT_OBJECT = _prototype("FPDFText_GetTextObject", ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int)
+_GET_UNICODE = _prototype("FPDFText_GetUnicode", ctypes.c_uint, ctypes.c_void_p, ctypes.c_int)
+_IS_GENERATED = _prototype("FPDFText_IsGenerated", ctypes.c_int, ctypes.c_void_p, ctypes.c_int)
+_HAS_UNICODE_MAP_ERROR = _prototype("FPDFText_HasUnicodeMapError", ctypes.c_int, ctypes.c_void_p, ctypes.c_int)
+_GET_CHAR_ORIGIN = _prototype("FPDFText_GetCharOrigin", ctypes.c_int, ctypes.c_void_p, ctypes.c_int,
+                              ctypes.c_void_p, ctypes.c_void_p)
+_GET_LOOSE_CHAR_BOX = _prototype("FPDFText_GetLooseCharBox", ctypes.c_int, ctypes.c_void_p, ctypes.c_int,
+                                 ctypes.c_void_p)
+_GET_MATRIX = _prototype("FPDFText_GetMatrix", ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p)
+_GET_FONT_SIZE = _prototype("FPDFText_GetFontSize", ctypes.c_double, ctypes.c_void_p, ctypes.c_int)
 _TEXT_OBJECT_FONT = _prototype("FPDFTextObj_GetFont", ctypes.c_void_p, ctypes.c_void_p)
 _FONT_DESCENT = _prototype("FPDFFont_GetDescent", ctypes.c_int, ctypes.c_void_p, ctypes.c_float,
                            ctypes.POINTER(ctypes.c_float))
+
+
+def _char_object(tp: int, i: int, obj: int | None, descents: dict, matrices: dict, m, p_m: int) -> tuple:
+    """Character ``i``'s font size (the text object's Tf), its font's descent per unit of size
+    and its matrix rounded to the content stream's decimals."""
+    if obj:
+        fontsize = round(_GET_FONT_SIZE(tp, i), 4)
+        font = _TEXT_OBJECT_FONT(obj) or 0
+        descent = descents.get(font)
+        if descent is None:
+            descent = descents[font] = _descent(font)
+    else:
+        fontsize = descent = 0.0
+    _GET_MATRIX(tp, i, p_m)  # into ``m``
+    raw = (m.a, m.b, m.c, m.d)
+    matrix = matrices.get(raw)
+    if matrix is None:
+        matrix = matrices[raw] = tuple(round(v, 4) for v in raw)
+    return fontsize, descent, matrix
 
 
 def _descent(font: int) -> float:
