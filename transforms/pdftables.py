@@ -5,12 +5,19 @@ cell and table for table. pdfplumber's ``intersections_to_cells`` rebuilds the s
 at two points for every pair it tests and scans all later points for each point; here each
 point's edge sets are built once and the points below and to the right of a point are
 taken from its column and its row.
+
+``cell_text(chars)`` is pdfplumber's ``extract_text(chars)`` (default settings) with the
+common case, a cell whose characters stand on one line, computed without its word and line
+machinery.
 """
 
 from __future__ import annotations
 
+from operator import itemgetter
+
 from pdfplumber import utils
 from pdfplumber.table import Table, TableFinder, TableSettings, cells_to_tables, edges_to_intersections
+from pdfplumber.utils.text import DEFAULT_X_TOLERANCE, DEFAULT_Y_TOLERANCE, LIGATURES, extract_text
 
 _DEFAULT = TableSettings.resolve(None)
 
@@ -71,3 +78,25 @@ class _Finder(TableFinder):
 def find_tables(page) -> list[Table]:
     """``page.find_tables()`` with default settings."""
     return _Finder(page).tables
+
+
+def cell_text(chars: list[dict]) -> str:
+    """pdfplumber's ``extract_text(chars)``. When every character is upright, printable and
+    within the line tolerance of the highest one, pdfplumber makes one line of them: its
+    words (a gap wider than the tolerance, or a step back, starts one) joined by spaces."""
+    if not chars:
+        return ""
+    x_tol, y_tol = DEFAULT_X_TOLERANCE, DEFAULT_Y_TOLERANCE
+    tops = [c["top"] for c in chars]
+    if max(tops) > min(tops) + y_tol or not all(c["upright"] is True and c["text"] and not c["text"].isspace()
+                                                 for c in chars):
+        return extract_text(chars)
+    ordered = sorted(chars, key=itemgetter("x0"))  # stable, as pdfplumber's (x0, x0) key
+    prev = ordered[0]
+    words = [[LIGATURES.get(prev["text"], prev["text"])]]
+    for c in ordered[1:]:
+        if c["x0"] < prev["x0"] or c["x0"] > prev["x1"] + x_tol or abs(c["top"] - prev["top"]) > y_tol:
+            words.append([])
+        words[-1].append(LIGATURES.get(c["text"], c["text"]))
+        prev = c
+    return " ".join("".join(w) for w in words)

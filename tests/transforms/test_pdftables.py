@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pdfplumber.table as pt
 import pypdfium2 as pdfium
+from pdfplumber.utils.text import extract_text
 from reportlab.pdfgen import canvas
 
 from transforms.pdfobjects import PdfiumPage, read_page
-from transforms.pdftables import find_tables, intersections_to_cells
+from transforms.pdftables import cell_text, find_tables, intersections_to_cells
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "pdf"
 
@@ -55,3 +56,25 @@ def test_same_cells_as_pdfplumber_with_merged_cells():
     pages = _pages(_grid_with_merged_cells())
     assert _check_same(pages) == 14  # 4 + 1 + 4 + 4 grid cells and the lone box
     assert len(find_tables(pages[0])) == 1  # pdfplumber keeps no table of one cell
+
+
+def _char(text: str, x0: float, width: float, top: float, upright: bool = True) -> dict:
+    return {"text": text, "x0": x0, "x1": x0 + width, "top": top, "bottom": top + 9, "doctop": top,
+            "height": 9, "width": width, "upright": upright, "size": 9}
+
+
+def test_cell_text_is_pdfplumbers_extract_text():
+    cases = [
+        [_char("1", 10, 4.5, 100), _char("2", 14.5, 4.5, 100.4)],  # one word
+        [_char("2", 14.5, 4.5, 100), _char("1", 10, 4.5, 100)],  # out of order
+        [_char("本", 10, 9, 100), _char("年", 22.1, 9, 100)],  # a gap over the tolerance: two words
+        [_char("本", 10, 9, 100), _char("年", 22.0, 9, 100)],  # a gap of exactly the tolerance
+        [_char("ﬁ", 10, 5, 100), _char("x", 15, 5, 100)],  # a ligature, expanded
+        [_char("上", 10, 9, 100), _char("下", 10, 9, 103.5)],  # two lines
+        [_char("a", 10, 5, 100), _char(" ", 15, 3, 100), _char("b", 18, 5, 100)],  # a blank
+        [_char("竖", 10, 9, 100, upright=False), _char("排", 10, 9, 109, upright=False)],  # vertical text
+    ]
+    for chars in cases:
+        assert cell_text(chars) == extract_text(chars), chars
+    assert cell_text(cases[0]) == "12" and cell_text(cases[2]) == "本 年" and cell_text(cases[4]) == "fix"
+    assert cell_text([]) == ""
