@@ -140,12 +140,13 @@ def _read_chars(tp, ctm: tuple, height: float, mb_x0: float, mb_top: float, out:
     p_loose, p_ox, p_oy, p_m = (ctypes.addressof(v) for v in (loose, ox, oy, m))
     descents: dict[int, float] = {}  # font -> descent per unit of font size
     matrices: dict[tuple, tuple] = {}  # PDFium's float matrix -> the content stream's decimals
-    # text object -> (font size, descent, matrix): PDFium gives every character of a text
+    # text object -> (bottom, top, matrix): PDFium gives every character of a text
     # object its object's font size and matrix, so they are asked once per object
     per_object: dict[int, tuple] = {}
     objects: set[int] = set()
     chars = out.chars
     rotated_page = ctm[:4] != (1, 0, 0, 1)
+    shift_x, shift_y = ctm[4], ctm[5]
     for i in range(n):
         u = get_unicode(tp, i)
         if u <= _WHITESPACE_OR_CONTROL and is_generated(tp, i):
@@ -159,7 +160,7 @@ def _read_chars(tp, ctm: tuple, height: float, mb_x0: float, mb_top: float, out:
             if obj:
                 per_object[obj] = known
                 objects.add(obj)
-        fontsize, descent, (a, b, c, d) = known
+        lo, hi, (a, b, c, d) = known
         get_origin(tp, i, p_ox, p_oy)
         get_loose(tp, i, p_loose)
         e, f = round(ox.value, 4), round(oy.value, 4)
@@ -168,10 +169,8 @@ def _read_chars(tp, ctm: tuple, height: float, mb_x0: float, mb_top: float, out:
         else:  # rotated text: the advance along the baseline
             adv = ((loose.right - loose.left) ** 2 + (loose.top - loose.bottom) ** 2) ** 0.5 / max(
                 (a * a + b * b) ** 0.5, 1e-9)
-        lo = descent * fontsize
-        hi = lo + fontsize
         ma, mb, mc, md, me, mf = _mul((a, b, c, d, e, f), ctm) if rotated_page else (
-            a, b, c, d, e + ctm[4], f + ctm[5])
+            a, b, c, d, e + shift_x, f + shift_y)
         if mb == 0 and mc == 0:  # upright or mirrored, the common case: two corners suffice
             xa, xb = me, ma * adv + me
             ya, yb = md * lo + mf, md * hi + mf
@@ -219,8 +218,8 @@ _FONT_DESCENT = _prototype("FPDFFont_GetDescent", ctypes.c_int, ctypes.c_void_p,
 
 
 def _char_object(tp: int, i: int, obj: int | None, descents: dict, matrices: dict, m, p_m: int) -> tuple:
-    """Character ``i``'s font size (the text object's Tf), its font's descent per unit of size
-    and its matrix rounded to the content stream's decimals."""
+    """Character ``i``'s bottom and top in text space (from its font's descent and the text
+    object's font size, Tf) and its matrix rounded to the content stream's decimals."""
     if obj:
         fontsize = round(_GET_FONT_SIZE(tp, i), 4)
         font = _TEXT_OBJECT_FONT(obj) or 0
@@ -229,12 +228,13 @@ def _char_object(tp: int, i: int, obj: int | None, descents: dict, matrices: dic
             descent = descents[font] = _descent(font)
     else:
         fontsize = descent = 0.0
+    lo = descent * fontsize
     _GET_MATRIX(tp, i, p_m)  # into ``m``
     raw = (m.a, m.b, m.c, m.d)
     matrix = matrices.get(raw)
     if matrix is None:
         matrix = matrices[raw] = tuple(round(v, 4) for v in raw)
-    return fontsize, descent, matrix
+    return lo, lo + fontsize, matrix
 
 
 def _descent(font: int) -> float:
