@@ -86,7 +86,16 @@ def main(argv: list[str] | None = None) -> int:
     import transforms.pdf as pdf_new
 
     with tempfile.TemporaryDirectory() as tmp:
-        pdf_ref = _module_at(args.ref, "transforms/pdf.py", "pdf_at_ref", Path(tmp))
+        # the ref's PDF reader with the ref's PDFium objects (its ``from transforms.pdfobjects
+        # import ...`` would otherwise take this tree's)
+        import transforms.pdfobjects as objects_new
+
+        try:
+            sys.modules["transforms.pdfobjects"] = _module_at(
+                args.ref, "transforms/pdfobjects.py", "pdfobjects_at_ref", Path(tmp))
+            pdf_ref = _module_at(args.ref, "transforms/pdf.py", "pdf_at_ref", Path(tmp))
+        finally:
+            sys.modules["transforms.pdfobjects"] = objects_new
         html_ref = _module_at(args.ref, "transforms/html.py", "html_at_ref", Path(tmp))
         docs = documents(Path(args.corpus), rotate=not args.no_rotate)
         differ, cpu = [], {"ref": {"pdf": 0.0, "html": 0.0}, "tree": {"pdf": 0.0, "html": 0.0}}

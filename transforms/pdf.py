@@ -33,10 +33,10 @@ from dataclasses import dataclass
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
-from pdfplumber.utils import extract_text
 
 from transforms import formatspec as fs
 from transforms.pdfobjects import PdfiumPage, read_page
+from transforms.pdftables import cell_text, find_tables
 
 # pdfminer warns at length on damaged files; what matters reaches the caller as PdfError.
 logging.getLogger("pdfminer").setLevel(logging.ERROR)
@@ -196,7 +196,7 @@ def _is_value(cell: str | None) -> bool:
 
 def _page_items(page) -> list[_Item]:
     items: list[_Item] = []
-    found = page.find_tables()
+    found = find_tables(page)
     mids = [((c["x0"] + c["x1"]) / 2, (c["top"] + c["bottom"]) / 2, c) for c in page.chars] if found else []
     tables = [(t, cells) for t in found if _is_grid(cells := _extract(t, mids))]
     rest = page
@@ -243,7 +243,7 @@ def _extract(table, mids: list[tuple[float, float, dict]]) -> list[list[str | No
                 continue
             cx0, ctop, cx1, cbottom = cell
             chars = [m[2] for m in row_chars if cx0 <= m[0] < cx1 and ctop <= m[1] < cbottom]
-            cells.append(extract_text(chars) if chars else "")
+            cells.append(cell_text(chars))
         out.append(cells)
     return out
 

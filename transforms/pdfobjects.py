@@ -127,23 +127,26 @@ def read_page(pdf, index: int) -> PageObjects:
 def _read_chars(tp, ctm: tuple, height: float, mb_x0: float, mb_top: float, out: PageObjects) -> set[int]:
     """Append the page's characters to ``out.chars``; returns the text objects they come from."""
     n = pdfium_c.FPDFText_CountChars(tp)
-    get_unicode = pdfium_c.FPDFText_GetUnicode
-    is_generated = pdfium_c.FPDFText_IsGenerated
-    get_origin = pdfium_c.FPDFText_GetCharOrigin
-    get_loose = pdfium_c.FPDFText_GetLooseCharBox
-    get_matrix = pdfium_c.FPDFText_GetMatrix
-    get_size = pdfium_c.FPDFText_GetFontSize
-    get_font = _TEXT_OBJECT_FONT
+    tp = ctypes.cast(tp, ctypes.c_void_p).value  # a plain int: no ctypes pointer conversion per call
+    get_unicode = _GET_UNICODE
+    is_generated = _IS_GENERATED
+    get_origin = _GET_CHAR_ORIGIN
+    get_loose = _GET_LOOSE_CHAR_BOX
     get_object = _GET_TEXT_OBJECT
-    unmapped_error = pdfium_c.FPDFText_HasUnicodeMapError
+    unmapped_error = _HAS_UNICODE_MAP_ERROR
     loose = pdfium_c.FS_RECTF()
-    m = pdfium_c.FS_MATRIX()
     ox, oy = ctypes.c_double(), ctypes.c_double()
+    m = pdfium_c.FS_MATRIX()
+    p_loose, p_ox, p_oy, p_m = (ctypes.addressof(v) for v in (loose, ox, oy, m))
     descents: dict[int, float] = {}  # font -> descent per unit of font size
     matrices: dict[tuple, tuple] = {}  # PDFium's float matrix -> the content stream's decimals
+    # text object -> (bottom, top, matrix): PDFium gives every character of a text
+    # object its object's font size and matrix, so they are asked once per object
+    per_object: dict[int, tuple] = {}
     objects: set[int] = set()
     chars = out.chars
     rotated_page = ctm[:4] != (1, 0, 0, 1)
+    shift_x, shift_y = ctm[4], ctm[5]
     for i in range(n):
         u = get_unicode(tp, i)
         if u <= _WHITESPACE_OR_CONTROL and is_generated(tp, i):
@@ -151,33 +154,23 @@ def _read_chars(tp, ctm: tuple, height: float, mb_x0: float, mb_top: float, out:
         if u == _HYPHEN_MARK:  # a line-end hyphen PDFium rewrote (and maybe spaces before it dropped)
             out.needs_pdfminer = "line-end hyphen"
         obj = get_object(tp, i)
-        if obj:
-            objects.add(obj)
-            fontsize = round(get_size(tp, i), 4)  # the text object's font size (Tf)
-            font = get_font(obj) or 0
-            descent = descents.get(font)
-            if descent is None:
-                descent = descents[font] = _descent(font)
-        else:
-            fontsize = descent = 0.0
-        get_matrix(tp, i, m)
-        raw = (m.a, m.b, m.c, m.d)
-        matrix = matrices.get(raw)
-        if matrix is None:
-            matrix = matrices[raw] = tuple(round(v, 4) for v in raw)
-        a, b, c, d = matrix
-        get_origin(tp, i, ox, oy)
-        get_loose(tp, i, loose)
+        known = per_object.get(obj) if obj else None
+        if known is None:
+            known = _char_object(tp, i, obj, descents, matrices, m, p_m)
+            if obj:
+                per_object[obj] = known
+                objects.add(obj)
+        lo, hi, (a, b, c, d) = known
+        get_origin(tp, i, p_ox, p_oy)
+        get_loose(tp, i, p_loose)
         e, f = round(ox.value, 4), round(oy.value, 4)
         if b == 0 and c == 0 and a != 0:
             adv = (round(loose.right, 4) - round(loose.left, 4)) / a
         else:  # rotated text: the advance along the baseline
             adv = ((loose.right - loose.left) ** 2 + (loose.top - loose.bottom) ** 2) ** 0.5 / max(
                 (a * a + b * b) ** 0.5, 1e-9)
-        lo = descent * fontsize
-        hi = lo + fontsize
         ma, mb, mc, md, me, mf = _mul((a, b, c, d, e, f), ctm) if rotated_page else (
-            a, b, c, d, e + ctm[4], f + ctm[5])
+            a, b, c, d, e + shift_x, f + shift_y)
         if mb == 0 and mc == 0:  # upright or mirrored, the common case: two corners suffice
             xa, xb = me, ma * adv + me
             ya, yb = md * lo + mf, md * hi + mf
@@ -209,10 +202,39 @@ def _prototype(name: str, restype, *argtypes):
     return ctypes.CFUNCTYPE(restype, *argtypes)(ctypes.cast(getattr(pdfium_c, name), ctypes.c_void_p).value)
 
 
-_GET_TEXT_OBJECT = _prototype("FPDFText_GetTextObject", ctypes.c_void_p, pdfium_c.FPDF_TEXTPAGE, ctypes.c_int)
+_GET_TEXT_OBJECT = _prototype("FPDFText_GetTextObject", ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int)
+_GET_UNICODE = _prototype("FPDFText_GetUnicode", ctypes.c_uint, ctypes.c_void_p, ctypes.c_int)
+_IS_GENERATED = _prototype("FPDFText_IsGenerated", ctypes.c_int, ctypes.c_void_p, ctypes.c_int)
+_HAS_UNICODE_MAP_ERROR = _prototype("FPDFText_HasUnicodeMapError", ctypes.c_int, ctypes.c_void_p, ctypes.c_int)
+_GET_CHAR_ORIGIN = _prototype("FPDFText_GetCharOrigin", ctypes.c_int, ctypes.c_void_p, ctypes.c_int,
+                              ctypes.c_void_p, ctypes.c_void_p)
+_GET_LOOSE_CHAR_BOX = _prototype("FPDFText_GetLooseCharBox", ctypes.c_int, ctypes.c_void_p, ctypes.c_int,
+                                 ctypes.c_void_p)
+_GET_MATRIX = _prototype("FPDFText_GetMatrix", ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p)
+_GET_FONT_SIZE = _prototype("FPDFText_GetFontSize", ctypes.c_double, ctypes.c_void_p, ctypes.c_int)
 _TEXT_OBJECT_FONT = _prototype("FPDFTextObj_GetFont", ctypes.c_void_p, ctypes.c_void_p)
 _FONT_DESCENT = _prototype("FPDFFont_GetDescent", ctypes.c_int, ctypes.c_void_p, ctypes.c_float,
                            ctypes.POINTER(ctypes.c_float))
+
+
+def _char_object(tp: int, i: int, obj: int | None, descents: dict, matrices: dict, m, p_m: int) -> tuple:
+    """Character ``i``'s bottom and top in text space (from its font's descent and the text
+    object's font size, Tf) and its matrix rounded to the content stream's decimals."""
+    if obj:
+        fontsize = round(_GET_FONT_SIZE(tp, i), 4)
+        font = _TEXT_OBJECT_FONT(obj) or 0
+        descent = descents.get(font)
+        if descent is None:
+            descent = descents[font] = _descent(font)
+    else:
+        fontsize = descent = 0.0
+    lo = descent * fontsize
+    _GET_MATRIX(tp, i, p_m)  # into ``m``
+    raw = (m.a, m.b, m.c, m.d)
+    matrix = matrices.get(raw)
+    if matrix is None:
+        matrix = matrices[raw] = tuple(round(v, 4) for v in raw)
+    return lo, lo + fontsize, matrix
 
 
 def _descent(font: int) -> float:

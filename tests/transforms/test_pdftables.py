@@ -1,0 +1,80 @@
+"""transforms.pdftables: the same cells and tables as pdfplumber's own finder."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pdfplumber.table as pt
+import pypdfium2 as pdfium
+from pdfplumber.utils.text import extract_text
+from reportlab.pdfgen import canvas
+
+from transforms.pdfobjects import PdfiumPage, read_page
+from transforms.pdftables import cell_text, find_tables, intersections_to_cells
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "pdf"
+
+
+def _pages(data: bytes) -> list[PdfiumPage]:
+    pdf = pdfium.PdfDocument(data)
+    return [PdfiumPage(read_page(pdf, i), i + 1) for i in range(len(pdf))]
+
+
+def _grid_with_merged_cells() -> bytes:
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=(400, 400))
+    xs, ys = [50, 120, 190, 260, 330], [350, 320, 290, 260, 230]
+    for y in ys:
+        c.line(xs[0], y, xs[-1], y)
+    for x in (xs[0], xs[-1]):
+        c.line(x, ys[0], x, ys[-1])
+    for x in xs[1:-1]:  # the inner verticals skip the second row: one cell spans it
+        c.line(x, ys[0], x, ys[1])
+        c.line(x, ys[2], x, ys[-1])
+    c.rect(60, 100, 100, 40)  # a lone box: a one-cell table
+    c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+def _check_same(pages: list[PdfiumPage]) -> int:
+    cells = 0
+    for page in pages:
+        finder = pt.TableFinder(page, pt.TableSettings.resolve(None))
+        assert intersections_to_cells(finder.intersections) == finder.cells
+        assert [t.cells for t in find_tables(page)] == [t.cells for t in finder.tables]
+        cells += len(finder.cells)
+    return cells
+
+
+def test_same_cells_as_pdfplumber_on_huaian():
+    assert _check_same(_pages((FIXTURES / "huaian_city_2024.pdf").read_bytes())) > 200
+
+
+def test_same_cells_as_pdfplumber_with_merged_cells():
+    pages = _pages(_grid_with_merged_cells())
+    assert _check_same(pages) == 14  # 4 + 1 + 4 + 4 grid cells and the lone box
+    assert len(find_tables(pages[0])) == 1  # pdfplumber keeps no table of one cell
+
+
+def _char(text: str, x0: float, width: float, top: float, upright: bool = True) -> dict:
+    return {"text": text, "x0": x0, "x1": x0 + width, "top": top, "bottom": top + 9, "doctop": top,
+            "height": 9, "width": width, "upright": upright, "size": 9}
+
+
+def test_cell_text_is_pdfplumbers_extract_text():
+    cases = [
+        [_char("1", 10, 4.5, 100), _char("2", 14.5, 4.5, 100.4)],  # one word
+        [_char("2", 14.5, 4.5, 100), _char("1", 10, 4.5, 100)],  # out of order
+        [_char("本", 10, 9, 100), _char("年", 22.1, 9, 100)],  # a gap over the tolerance: two words
+        [_char("本", 10, 9, 100), _char("年", 22.0, 9, 100)],  # a gap of exactly the tolerance
+        [_char("ﬁ", 10, 5, 100), _char("x", 15, 5, 100)],  # a ligature, expanded
+        [_char("上", 10, 9, 100), _char("下", 10, 9, 103.5)],  # two lines
+        [_char("a", 10, 5, 100), _char(" ", 15, 3, 100), _char("b", 18, 5, 100)],  # a blank
+        [_char("竖", 10, 9, 100, upright=False), _char("排", 10, 9, 109, upright=False)],  # vertical text
+    ]
+    for chars in cases:
+        assert cell_text(chars) == extract_text(chars), chars
+    assert cell_text(cases[0]) == "12" and cell_text(cases[2]) == "本 年" and cell_text(cases[4]) == "fix"
+    assert cell_text([]) == ""

@@ -1,0 +1,102 @@
+"""pdfplumber's table finder with its cell search written for many intersections.
+
+``find_tables(page)`` gives what ``page.find_tables()`` gives (default settings), cell for
+cell and table for table. pdfplumber's ``intersections_to_cells`` rebuilds the sets of edges
+at two points for every pair it tests and scans all later points for each point; here each
+point's edge sets are built once and the points below and to the right of a point are
+taken from its column and its row.
+
+``cell_text(chars)`` is pdfplumber's ``extract_text(chars)`` (default settings) with the
+common case, a cell whose characters stand on one line, computed without its word and line
+machinery.
+"""
+
+from __future__ import annotations
+
+from operator import itemgetter
+
+from pdfplumber import utils
+from pdfplumber.table import Table, TableFinder, TableSettings, cells_to_tables, edges_to_intersections
+from pdfplumber.utils.text import DEFAULT_X_TOLERANCE, DEFAULT_Y_TOLERANCE, LIGATURES, extract_text
+
+_DEFAULT = TableSettings.resolve(None)
+
+
+def intersections_to_cells(intersections: dict) -> list[tuple]:
+    """pdfplumber's ``intersections_to_cells``: for each point in sorted order, the smallest
+    cell whose four corners are joined by edges, found in the same order."""
+    vert = {p: set(map(utils.obj_to_bbox, e["v"])) for p, e in intersections.items()}
+    horiz = {p: set(map(utils.obj_to_bbox, e["h"])) for p, e in intersections.items()}
+
+    def connects(p1: tuple, p2: tuple) -> bool:
+        if p1[0] == p2[0] and not vert[p1].isdisjoint(vert[p2]):
+            return True
+        return p1[1] == p2[1] and not horiz[p1].isdisjoint(horiz[p2])
+
+    points = sorted(intersections)
+    # points of one x (sorted by y) and of one y (sorted by x): sorted order is by x, then y
+    column: dict = {}
+    row: dict = {}
+    for p in points:
+        column.setdefault(p[0], []).append(p)
+        row.setdefault(p[1], []).append(p)
+    at_column = {p: k for pts in column.values() for k, p in enumerate(pts)}
+    at_row = {p: k for pts in row.values() for k, p in enumerate(pts)}
+    cells = []
+    for pt in points[:-1]:
+        below = column[pt[0]][at_column[pt] + 1:]
+        right = row[pt[1]][at_row[pt] + 1:]
+        cell = None
+        for below_pt in below:
+            if not connects(pt, below_pt):
+                continue
+            for right_pt in right:
+                if not connects(pt, right_pt):
+                    continue
+                corner = (right_pt[0], below_pt[1])
+                if corner in intersections and connects(corner, right_pt) and connects(corner, below_pt):
+                    cell = (pt[0], pt[1], corner[0], corner[1])
+                    break
+            if cell is not None:
+                break
+        if cell is not None:
+            cells.append(cell)
+    return cells
+
+
+class _Finder(TableFinder):
+    def __init__(self, page):  # TableFinder.__init__ with the cell search above
+        self.page = page
+        self.settings = _DEFAULT
+        self.edges = self.get_edges()
+        self.intersections = edges_to_intersections(
+            self.edges, self.settings.intersection_x_tolerance, self.settings.intersection_y_tolerance)
+        self.cells = intersections_to_cells(self.intersections)
+        self.tables = [Table(self.page, group) for group in cells_to_tables(self.cells)]
+
+
+def find_tables(page) -> list[Table]:
+    """``page.find_tables()`` with default settings."""
+    return _Finder(page).tables
+
+
+def cell_text(chars: list[dict]) -> str:
+    """pdfplumber's ``extract_text(chars)``. When every character is upright, printable and
+    within the line tolerance of the highest one, pdfplumber makes one line of them: its
+    words (a gap wider than the tolerance, or a step back, starts one) joined by spaces."""
+    if not chars:
+        return ""
+    x_tol, y_tol = DEFAULT_X_TOLERANCE, DEFAULT_Y_TOLERANCE
+    tops = [c["top"] for c in chars]
+    if max(tops) > min(tops) + y_tol or not all(c["upright"] is True and c["text"] and not c["text"].isspace()
+                                                 for c in chars):
+        return extract_text(chars)
+    ordered = sorted(chars, key=itemgetter("x0"))  # stable, as pdfplumber's (x0, x0) key
+    prev = ordered[0]
+    words = [[LIGATURES.get(prev["text"], prev["text"])]]
+    for c in ordered[1:]:
+        if c["x0"] < prev["x0"] or c["x0"] > prev["x1"] + x_tol or abs(c["top"] - prev["top"]) > y_tol:
+            words.append([])
+        words[-1].append(LIGATURES.get(c["text"], c["text"]))
+        prev = c
+    return " ".join("".join(w) for w in words)
