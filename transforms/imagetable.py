@@ -36,7 +36,7 @@ from transforms import cells as cellgrammar
 from transforms import digits
 from transforms import formatspec as fs
 from transforms.normalize import compact, norm_text
-from transforms.ocr import Band, reread
+from transforms.ocr import DENOISED, STRETCHED, Band, reread
 
 AGREED_CONFIDENCE = 0.5  # a cell no invariant checks is published only when two readings agree, each this sure
 MAX_SUSPECTS = 6  # cells given alternatives at once
@@ -63,7 +63,7 @@ class OcrCell:
     conf: float
     value: int | float | None = None
     marker: str | None = None
-    clean: bool = True  # read without undoing any slip (or a second, denoised reading agrees)
+    clean: bool = True  # read without undoing any slip
     agreed: bool = False  # a second, differently prepared reading gives the same value
 
 
@@ -81,21 +81,23 @@ class ImageTables:
 
 
 # --------------------------------------------------------------------------- cells
-def read_ocr_cell(raw: str, conf: float, vtype: str, second: str | None = None,
-                  second_conf: float = 0.0, ink: bool = False) -> OcrCell:
-    """A cell's value from its reading, and from a second, denoised reading when there is one:
-    two readings that agree on the value make it clean, with the better confidence. A cell
-    with ink that reads as nothing is unreadable, not blank."""
+def read_ocr_cell(raw: str, conf: float, vtype: str, rereads: dict | None = None, ink: bool = False) -> OcrCell:
+    """A cell's value from its reading, helped by its second readings (``ocr.reread``): an
+    unreadable first reading takes a clean denoised one; a stretched reading that agrees
+    makes the value ``agreed``. A cell with ink that reads as nothing is unreadable, not blank."""
+    rereads = rereads or {}
     cell = _read_ocr_cell(raw, conf, vtype)
     if cell.marker == cellgrammar.BLANK and ink:
         cell = OcrCell(raw, conf, None, cellgrammar.UNREADABLE)
-    if second is not None:
-        other = _read_ocr_cell(second, second_conf, vtype)
-        if cell.value is None and other.value is not None and other.clean:
-            return OcrCell(raw, min(conf, second_conf), other.value, None, clean=False)
-        cell.agreed = (cell.value is not None and other.value == cell.value and other.clean
-                       and min(conf, second_conf) >= AGREED_CONFIDENCE)
-        cell.clean = cell.clean or cell.agreed
+    if cell.value is None and DENOISED in rereads:
+        text, c2 = rereads[DENOISED]
+        other = _read_ocr_cell(text, c2, vtype)
+        if other.value is not None and other.clean:
+            cell = OcrCell(raw, min(conf, c2), other.value, None, clean=False)
+    if cell.value is not None and STRETCHED in rereads:
+        text, c2 = rereads[STRETCHED]
+        other = _read_ocr_cell(text, c2, vtype)
+        cell.agreed = other.value == cell.value and min(cell.conf, c2) >= AGREED_CONFIDENCE
     return cell
 
 
@@ -212,16 +214,15 @@ def read_tables(bands: list[Band]) -> ImageTables:
                 continue
             if len(vals) != len(it.measures):  # one merged cell where the template has several
                 vals = [vals[0]] + [type(vals[0])(0, 0, "", 0.0)] * (len(it.measures) - 1)
-            reread(vals)  # cells no invariant checks: read twice
-            out.cells[_T1][it.key] = {m: read_ocr_cell(c.text, c.conf, measures[m].vtype, c.second, c.second_conf,
-                                                       c.ink)
+            reread(vals, STRETCHED)  # cells no invariant checks: read twice
+            out.cells[_T1][it.key] = {m: read_ocr_cell(c.text, c.conf, measures[m].vtype, c.rereads, c.ink)
                                       for m, c in zip(it.measures, vals, strict=True)}
     _prove(out)
     return out
 
 
 def _count_cell(c) -> OcrCell:
-    return read_ocr_cell(c.text, c.conf, fs.COUNT, c.second, c.second_conf, c.ink)
+    return read_ocr_cell(c.text, c.conf, fs.COUNT, c.rereads, c.ink)
 
 
 def _assign_rows(t2_bands: list, app_rows: list[fs.Row]) -> dict[str, list]:
@@ -282,8 +283,9 @@ def _paths(check: fs.Check) -> list[str]:
 def _prove(out: ImageTables) -> None:
     values = {t: {r: {c: cell.value for c, cell in row.items()} for r, row in rows.items()}
               for t, rows in out.cells.items()}
-    derived = _derive_unreadable(out, values)
     checks = _hard_checks(out)
+    used: set[str] = set()  # the equalities that solved a cell: they prove none
+    derived = _derive_unreadable(out, values, checks, used)
     failing = [c for c in checks if _holds(c, values) is False]
     candidates: dict[str, list] = {}
     if failing:
@@ -297,11 +299,12 @@ def _prove(out: ImageTables) -> None:
             if h is False:
                 status[p] = "fail"
             elif h is True:
-                passes[p] = passes.get(p, 0) + 1
+                if c.name not in used:
+                    passes[p] = passes.get(p, 0) + 1
                 if status.get(p) != "fail":
                     status[p] = "pass"
-    for p in derived:  # its row's sum made it: another invariant must hold with it too
-        if status.get(p) == "pass" and passes.get(p, 0) < 2:
+    for p in derived:  # an equality made it: another invariant must hold with it too
+        if status.get(p) == "pass" and passes.get(p, 0) < 1:
             status[p] = "fail"
     for t, rows in out.cells.items():
         for r, row in rows.items():
@@ -330,8 +333,8 @@ def _prove(out: ImageTables) -> None:
                         msg += "; candidates " + ", ".join(map(str, candidates[path][:6]))
                     out.add("cell_ocr_unproved", msg, path)
                 elif path in derived:
-                    out.add("cell_derived", f"OCR read {cell.raw!r}; solved from the row's sum as {v}, "
-                            "and the column's invariants hold with it", path)
+                    out.add("cell_derived", f"OCR read {cell.raw!r}; solved as {v} from one invariant, "
+                            "and another holds with it", path)
                 elif v != cell.value:
                     out.add("cell_derived", f"OCR read {cell.raw!r}; the invariants allow only {v}", path)
     out.values = values
@@ -340,22 +343,35 @@ def _prove(out: ImageTables) -> None:
                 "is proved by the table's invariants or read cleanly", t)
 
 
-def _derive_unreadable(out: ImageTables, values: dict) -> set[str]:
-    """An unreadable cell alone in its row: the row's own sum (H2 / H4) gives its value."""
-    derived = set()
-    for t in (_T2, _T3):
-        cols = _columns(t)
-        for r, row in out.cells.get(t, {}).items():
-            unknown = [c for c in cols if row[c].marker == cellgrammar.UNREADABLE]
-            vals = [values[t][r][c] for c in cols]
-            if len(unknown) != 1 or sum(v is None for v in vals) != 1:
+def _derive_unreadable(out: ImageTables, values: dict, checks: list[fs.Check], used: set[str]) -> set[str]:
+    """Unreadable cells that are the one unknown of an equality (H1-H4): solved from it,
+    repeatedly (a solved cell can leave another equality with one unknown)."""
+    unknown = {f"{t}.{r}.{c}" for t, rows in out.cells.items() if t != _T1 for r, row in rows.items()
+               for c, cell in row.items() if cell.marker == cellgrammar.UNREADABLE}
+    derived: set[str] = set()
+    progress = True
+    while progress and unknown:
+        progress = False
+        for check in checks:
+            if check.op != "==" or any(t.startswith("-") or t.isdigit() for t in check.lhs + check.rhs):
                 continue
-            k = cols.index(unknown[0])
-            known = [v for i, v in enumerate(vals) if i != k]
-            v = sum(known[:-1]) if k == len(cols) - 1 else vals[-1] - sum(known[:-1])
+            open_ = [p for p in _paths(check) if p in unknown]
+            if len(open_) != 1 or _paths(check).count(open_[0]) != 1:
+                continue
+            target = open_[0]
+            known = {p: _value(values, p) for p in _paths(check) if p != target}
+            if any(v is None for v in known.values()):
+                continue
+            lhs = sum(known.get(p, 0) for p in check.lhs if p != target)
+            rhs = sum(known.get(p, 0) for p in check.rhs if p != target)
+            v = rhs - lhs if target in check.lhs else lhs - rhs
             if isinstance(v, int) and v >= 0:
-                values[t][r][unknown[0]] = v
-                derived.add(f"{t}.{r}.{unknown[0]}")
+                t, r, c = target.split(".")
+                values[t][r][c] = v
+                unknown.discard(target)
+                derived.add(target)
+                used.add(check.name)
+                progress = True
     return derived
 
 

@@ -41,8 +41,7 @@ class Cell:
     text: str = ""
     conf: float = 1.0
     cjk: bool = False
-    second: str | None = None  # a second reading of a noisy value cell, denoised (reread)
-    second_conf: float = 0.0
+    rereads: dict = field(default_factory=dict)  # mode -> (text, confidence): see reread
     crop: object = field(default=None, repr=False)  # the cell's one line of ink, for a second reading
 
     @property
@@ -238,7 +237,7 @@ _PLAIN = re.compile(r"^(?:\d+(?:\.\d+)?|/|-)$")
 
 def _recognise_jobs(jobs: list) -> None:
     """Read every job's crops in one batch (the recogniser sorts them by width); a value
-    cell read with stray marks is read again from a denoised crop (``Cell.second``)."""
+    cell read with stray marks is read again from a denoised crop (``Cell.rereads``)."""
     got = iter(_recognise([c for _, cs in jobs for c in cs]))
     for cell, cs in jobs:
         _assign(cell, [next(got) for _ in cs])
@@ -247,16 +246,23 @@ def _recognise_jobs(jobs: list) -> None:
     reread([cell for cell, _ in jobs if cell.crop is not None and not _PLAIN.match(cell.text.replace(" ", ""))])
 
 
-def reread(cells: list[Cell]) -> None:
-    """Read value cells again from their crop, specks filtered out and stretched sideways (the
-    recogniser's CTC decoding can merge two equal digits, "44" -> "4"; wider apart, it does not)."""
+DENOISED = "denoised"
+STRETCHED = "stretched"
+
+
+def reread(cells: list[Cell], mode: str = DENOISED) -> None:
+    """Read value cells again from their crop: ``denoised`` (a median filter removes the
+    scanner's specks) or ``stretched`` sideways (the recogniser's CTC decoding can merge two
+    equal digits, "44" -> "4"; set wider apart they are read apart)."""
     from PIL import ImageFilter
 
-    todo = [c for c in cells if c.crop is not None and c.second is None]
-    texts = _recognise([c.crop.filter(ImageFilter.MedianFilter(3)).resize((int(c.crop.width * 1.6), c.crop.height))
-                        for c in todo])
-    for cell, (text, conf) in zip(todo, texts, strict=True):
-        cell.second, cell.second_conf = text, conf
+    todo = [c for c in cells if c.crop is not None and mode not in c.rereads]
+    if mode == DENOISED:
+        crops = [c.crop.filter(ImageFilter.MedianFilter(3)) for c in todo]
+    else:
+        crops = [c.crop.resize((int(c.crop.width * 1.6), c.crop.height)) for c in todo]
+    for cell, got in zip(todo, _recognise(crops), strict=True):
+        cell.rereads[mode] = got
 
 
 def _assign(cell: Cell, got: list) -> None:
