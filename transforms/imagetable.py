@@ -284,28 +284,31 @@ def _prove(out: ImageTables) -> None:
     values = {t: {r: {c: cell.value for c, cell in row.items()} for r, row in rows.items()}
               for t, rows in out.cells.items()}
     checks = _hard_checks(out)
-    used: set[str] = set()  # the equalities that solved a cell: they prove none
+    used: dict[str, str] = {}  # equality -> the cell it solved
     derived = _derive_unreadable(out, values, checks, used)
     failing = [c for c in checks if _holds(c, values) is False]
     candidates: dict[str, list] = {}
     if failing:
         candidates = _correct(out, values, checks, failing)
-    # final proof
+    # final proof: a value is proved when an invariant containing it holds and none fails;
+    # an equality that solved a cell proves nothing about that cell, and when the solved
+    # cell is not proved by another invariant, the equality counts as failing for all its cells
+    results = {c.name: _holds(c, values) for c in checks}
     status: dict[str, str] = {}
-    passes: dict[str, int] = {}
-    for c in checks:
-        h = _holds(c, values)
-        for p in _paths(c):
-            if h is False:
-                status[p] = "fail"
-            elif h is True:
-                if c.name not in used:
-                    passes[p] = passes.get(p, 0) + 1
-                if status.get(p) != "fail":
+    for _round in range(2):
+        status = {}
+        for c in checks:
+            h = results[c.name]
+            for p in _paths(c):
+                if h is False:
+                    status[p] = "fail"
+                elif h is True and status.get(p) != "fail" and used.get(c.name) != p:
                     status[p] = "pass"
-    for p in derived:  # an equality made it: another invariant must hold with it too
-        if status.get(p) == "pass" and passes.get(p, 0) < 1:
-            status[p] = "fail"
+        doubtful = [name for name, p in used.items() if status.get(p) != "pass" and results.get(name)]
+        for name in doubtful:
+            results[name] = False
+        if not doubtful:
+            break
     for t, rows in out.cells.items():
         for r, row in rows.items():
             for col, cell in row.items():
@@ -343,7 +346,7 @@ def _prove(out: ImageTables) -> None:
                 "is proved by the table's invariants or read cleanly", t)
 
 
-def _derive_unreadable(out: ImageTables, values: dict, checks: list[fs.Check], used: set[str]) -> set[str]:
+def _derive_unreadable(out: ImageTables, values: dict, checks: list[fs.Check], used: dict[str, str]) -> set[str]:
     """Unreadable cells that are the one unknown of an equality (H1-H4): solved from it,
     repeatedly (a solved cell can leave another equality with one unknown)."""
     unknown = {f"{t}.{r}.{c}" for t, rows in out.cells.items() if t != _T1 for r, row in rows.items()
@@ -370,7 +373,7 @@ def _derive_unreadable(out: ImageTables, values: dict, checks: list[fs.Check], u
                 values[t][r][c] = v
                 unknown.discard(target)
                 derived.add(target)
-                used.add(check.name)
+                used[check.name] = target
                 progress = True
     return derived
 
