@@ -48,10 +48,11 @@ _DIGIT_SLIPS = str.maketrans({
     "S": "5", "s": "5", "B": "8", "Z": "2", "z": "2", "g": "9", "q": "9",
 })
 _EDGE_JUNK = re.compile(r"^[.,:;'\"`·、，。:_~\-]+|[.,:;'\"`·、，。:_~\-]+$")
-_CONFUSIONS = {
-    "0": "689", "6": "085", "8": "0693", "9": "08", "1": "74", "7": "1", "3": "8", "5": "6", "4": "1",
-    "2": "7",
-}
+_CONFUSED_PAIRS = ("06", "08", "09", "68", "56", "89", "38", "17", "14", "27", "35")
+_CONFUSIONS: dict[str, str] = {}
+for _a, _b in _CONFUSED_PAIRS:
+    _CONFUSIONS[_a] = _CONFUSIONS.get(_a, "") + _b
+    _CONFUSIONS[_b] = _CONFUSIONS.get(_b, "") + _a
 _T2 = fs.APPLICATIONS
 _T3 = fs.REVIEW_LITIGATION
 _T1 = fs.ACTIVE_DISCLOSURE

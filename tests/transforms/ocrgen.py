@@ -326,3 +326,19 @@ def png_bytes(img: Image.Image) -> bytes:
     buf = io.BytesIO()
     img.save(buf, "PNG")
     return buf.getvalue()
+
+
+def image_page(report: dict, names: tuple[str, ...] = ("t1.png", "t2.png", "t3.png")) -> tuple[bytes, dict[str, bytes]]:
+    """A report page whose three tables are PNG pictures: (HTML bytes, {src: PNG bytes})."""
+    pictures = {name: png_bytes(img) for name, img in zip(names, table_images(report), strict=True)}
+    title = f"{report['agency']}{report['year']}年政府信息公开工作年度报告"
+    html = f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>{title}</title></head>
+<body><div class="nav"><img src="logo.gif"></div><h1>{title}</h1>
+<p>本报告所列数据统计期限为{report['year']}年1月1日至{report['year']}年12月31日。</p>
+<p>一、总体情况</p><p>现将本机关年度政府信息公开工作情况报告如下。</p>
+<p>二、主动公开政府信息情况</p><p><img src="{names[0]}"></p>
+<p>三、收到和处理政府信息公开申请情况</p><p><img src="{names[1]}"></p>
+<p>四、政府信息公开行政复议、行政诉讼情况</p><p><img src="{names[2]}"></p>
+<p>五、存在的主要问题及改进情况</p><p>无。</p><p>六、其他需要报告的事项</p><p>无。</p>
+</body></html>"""
+    return html.encode("utf-8"), pictures
