@@ -450,10 +450,11 @@ def follow_pictures(outcomes: list[ReportOutcome], parsed: dict[str, dict], sett
             pics = []
             for src, url in srcs:
                 if url not in fetched:
-                    fetched[url] = fetch_attachment(fetcher, store, o, url)
+                    fetched[url] = fetch_attachment(fetcher, store, o, url, picture=True)
                 got = fetched[url]
                 ok = got is not None and got.ok and got.sha256
-                followed.append({"index": i, "url": url, "sha256": got.sha256 if ok else None, "taken": False})
+                followed.append({"index": i, "url": url, "sha256": got.sha256 if ok else None, "taken": False,
+                                 "picture": True})
                 if ok:
                     pics.append((src, str(store.path_of(got.sha256))))
             if pics:
@@ -470,7 +471,7 @@ def follow_pictures(outcomes: list[ReportOutcome], parsed: dict[str, dict], sett
         if _tables_present(result["report"]) > parsed[key].get("tables", 0):
             _write_atomic(_cache_path(settings, key), json.dumps(result, ensure_ascii=False, default=str))
             parsed[key] = slim({**result, "ok": True, "cached": False})
-            o.reasons.append(f"tables read from {hi - lo} picture(s) by OCR")
+            o.reasons.append(f"tables read from {sum(1 for f in followed[lo:hi] if f['sha256'])} picture(s) by OCR")
             for f in followed[lo:hi]:
                 f["taken"] = f["sha256"] is not None
             taken += 1
@@ -501,11 +502,15 @@ def parse_file_pictures(path: str, agency: str | None, year: int | None, content
         return parse_one(f.read(), agency, year, content_type, pictures=pics)
 
 
-def fetch_attachment(fetcher, store, o: ReportOutcome, url: str):
-    """Fetch an attachment of a report's page as that report's registry row would be."""
+def fetch_attachment(fetcher, store, o: ReportOutcome, url: str, picture: bool = False):
+    """Fetch an attachment (or with ``picture``, a picture) of a report's page as that report's
+    registry row would be."""
     from dataclasses import replace as dc_replace
 
-    return fetcher.fetch_one(dc_replace(o.source, url=url), store) if o.source is not None else None
+    if o.source is None:
+        return None
+    src = dc_replace(o.source, url=url)
+    return fetcher.fetch_one(src, store, picture=True) if picture else fetcher.fetch_one(src, store)
 
 
 def parse_batch(items: list[dict[str, Any]], settings: Settings, progress: Progress = _quiet) -> dict[str, dict]:
@@ -972,7 +977,7 @@ def try_unchanged(year: int, settings: Settings, outcomes: list[ReportOutcome], 
         store = raw_store(settings)
         with make_fetcher(settings, loopback=loopback) as fetcher:
             for a in rec["attachments"]:
-                got = fetch_attachment(fetcher, store, outcomes[a["index"]], a["url"])
+                got = fetch_attachment(fetcher, store, outcomes[a["index"]], a["url"], picture=bool(a.get("picture")))
                 if (got.sha256 if got is not None and got.ok else None) != a["sha256"]:
                     progress(f"attachment {a['url']} changed")
                     return None

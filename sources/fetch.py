@@ -245,6 +245,16 @@ def classify_body(body: bytes, content_type: str | None) -> tuple[dec.Decoded | 
     return decoded, None, ""
 
 
+PICTURE = "picture"  # FetchOutcome.kind of a picture fetched for OCR (fetch_one(picture=True))
+
+
+def classify_picture(body: bytes) -> tuple[dec.Decoded | None, str | None, str]:
+    """(decoded, failure code or None, detail): is this body a picture OCR can read?"""
+    if body[:4].startswith(_IMAGE_MAGIC) and (not body.startswith(b"RIFF") or body[8:12] == b"WEBP"):
+        return dec.Decoded(PICTURE, "", None, None), None, ""
+    return None, NOT_A_REPORT, "not a PNG, JPEG, GIF, BMP or WebP picture"
+
+
 class Fetcher:
     """Fetch report URLs politely into a :class:`~sources.rawstore.RawStore`.
 
@@ -374,8 +384,9 @@ class Fetcher:
                     fut.result()
         return [r for r in results if r is not None]
 
-    def fetch_one(self, source: Source, store: RawStore) -> FetchOutcome:
-        """Fetch one source, store its body, record a manifest row; never raises for HTTP trouble."""
+    def fetch_one(self, source: Source, store: RawStore, picture: bool = False) -> FetchOutcome:
+        """Fetch one source, store its body, record a manifest row; never raises for HTTP trouble.
+        ``picture``: the body must be a picture (an ``<img>`` of a report page, for OCR)."""
         prev = store.latest(source.url)
         if prev and not store.has(prev.get("sha256") or ""):
             prev = None  # validators are useless without the body they validate
@@ -383,7 +394,7 @@ class Fetcher:
         validators: dict = {}
         try:
             info, attempts = self._get_with_retries(source.url, prev)
-            outcome = self._finish(source, store, prev, info, attempts, fetched_at)
+            outcome = self._finish(source, store, prev, info, attempts, fetched_at, picture)
             validators = _validators(info["headers"], prev if outcome.status == NOT_MODIFIED else None)
         except _Fail as f:
             outcome = FetchOutcome(
@@ -594,7 +605,8 @@ class Fetcher:
         return f
 
     def _finish(
-        self, source: Source, store: RawStore, prev: dict | None, info: dict, attempts: int, fetched_at: str
+        self, source: Source, store: RawStore, prev: dict | None, info: dict, attempts: int, fetched_at: str,
+        picture: bool = False,
     ) -> FetchOutcome:
         headers = info["headers"]
         if info["status"] == 304:
@@ -614,7 +626,7 @@ class Fetcher:
             )
         body: bytes = info["body"]
         ctype = headers.get("Content-Type")
-        decoded, code, detail = classify_body(body, ctype)
+        decoded, code, detail = classify_picture(body) if picture else classify_body(body, ctype)
         if code:
             return FetchOutcome(
                 source,

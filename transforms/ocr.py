@@ -66,10 +66,11 @@ class Band:
 
 @lru_cache(maxsize=1)
 def engine():
-    """The OCR engine, once per process (loading the models costs ~0.7 s)."""
+    """The OCR engine, once per process (loading the models costs ~0.7 s). One thread: the
+    parse workers are the parallelism, and ONNX Runtime's own threads only contend with them."""
     from rapidocr_onnxruntime import RapidOCR
 
-    return RapidOCR()
+    return RapidOCR(intra_op_num_threads=1, inter_op_num_threads=1)
 
 
 def load_image(data: bytes):

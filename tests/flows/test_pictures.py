@@ -70,3 +70,23 @@ def test_picture_tables_and_a_scan_are_published_with_provenance_ocr(httpserver,
         assert quality >= 0.95 * 2 * 200
     finally:
         con.close()
+
+
+def test_xxgk_parse_reads_the_pictures_beside_a_saved_page_and_none_outside_its_folder(tmp_path, capsys):
+    from flows.cli import main
+
+    rep = _seed("003")
+    html, pictures = ocrgen.image_page(rep, names=("files/t1.png", "files/t2.png", "../t3.png"))
+    folder = tmp_path / "saved"
+    (folder / "files").mkdir(parents=True)
+    (folder / "page.html").write_bytes(html)
+    for src, png in pictures.items():
+        (folder / src).write_bytes(png)  # ../t3.png lands outside the page's folder
+    assert main(["parse", str(folder / "page.html")]) == 0
+    got = json.loads(capsys.readouterr().out)
+    assert got["applications"] is not None and got["active_disclosure"] is not None
+    assert got["review_litigation"] is None  # its picture is outside the folder: not read
+    assert [f["where"] for f in got["findings"] if f["code"] == "tables_missing"] == ["review_litigation"]
+    cells = [(v, rep["applications"][r][c]) for r, cols in got["applications"].items() for c, v in cols.items()]
+    assert all(v == want for v, want in cells if v is not None)
+    assert sum(v is not None for v, _ in cells) >= 0.95 * len(cells)
