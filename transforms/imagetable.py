@@ -36,7 +36,7 @@ from transforms import cells as cellgrammar
 from transforms import digits
 from transforms import formatspec as fs
 from transforms.normalize import compact, norm_text
-from transforms.ocr import DENOISED, STRETCHED, Band, reread
+from transforms.ocr import DENOISED, PLAIN, STRETCHED, Band, reread
 
 AGREED_CONFIDENCE = 0.5  # a cell no invariant checks is published only when two readings agree, each this sure
 MAX_SUSPECTS = 6  # cells given alternatives at once
@@ -95,10 +95,12 @@ def read_ocr_cell(raw: str, conf: float, vtype: str, rereads: dict | None = None
         other = _read_ocr_cell(text, c2, vtype)
         if other.value is not None and other.clean:
             cell = OcrCell(raw, min(conf, c2), other.value, None, clean=False)
-    if cell.value is not None and STRETCHED in rereads:
-        text, c2 = rereads[STRETCHED]
-        other = _read_ocr_cell(text, c2, vtype)
-        cell.agreed = other.value == cell.value and min(cell.conf, c2) >= AGREED_CONFIDENCE
+    if PLAIN in rereads and STRETCHED in rereads:  # cells no invariant checks (table 1)
+        plain = _read_ocr_cell(*rereads[PLAIN], vtype)
+        stretched = _read_ocr_cell(*rereads[STRETCHED], vtype)
+        if plain.value is not None and plain.value == stretched.value \
+                and min(plain.conf, stretched.conf) >= AGREED_CONFIDENCE:
+            cell = OcrCell(raw, max(plain.conf, stretched.conf), plain.value, None, clean=True, agreed=True)
     return cell
 
 
@@ -215,7 +217,8 @@ def read_tables(bands: list[Band]) -> ImageTables:
                 continue
             if len(vals) != len(it.measures):  # one merged cell where the template has several
                 vals = [vals[0]] + [type(vals[0])(0, 0, "", 0.0)] * (len(it.measures) - 1)
-            reread(vals, STRETCHED)  # cells no invariant checks: read twice
+            reread(vals, PLAIN)  # cells no invariant checks: read twice more, and the two must agree
+            reread(vals, STRETCHED)
             out.cells[_T1][it.key] = {m: read_ocr_cell(c.text, c.conf, measures[m].vtype, c.rereads, c.ink)
                                       for m, c in zip(it.measures, vals, strict=True)}
     _prove(out)

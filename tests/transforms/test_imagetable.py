@@ -15,7 +15,7 @@ import pytest
 
 from transforms import formatspec as fs
 from transforms.imagetable import alternatives, read_tables
-from transforms.ocr import STRETCHED, Band, Cell
+from transforms.ocr import PLAIN, STRETCHED, Band, Cell
 
 SEEDS = Path(__file__).resolve().parents[1] / "fixtures" / "seeds"
 
@@ -30,6 +30,7 @@ def _text(v) -> str:
 
 def _value_cell(text: str, conf: float = 0.99, stretched: str | None = None) -> Cell:
     cell = Cell(0, 1, text, conf, False)
+    cell.rereads[PLAIN] = (text, conf)
     cell.rereads[STRETCHED] = (text if stretched is None else stretched, conf)
     return cell
 
