@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from html.parser import HTMLParser
 
 DPI = 150
-MAX_PAGES = 40  # pages rendered for OCR, at most
+MAX_PAGES = 12  # pages rendered for OCR, at most: a scan's tables come early, and each page costs ~3 CPU-s
 MAX_PICTURES = 20  # images taken from one page or .docx
 MAX_PICTURE_BYTES = 15_000_000
 _IMAGE_NAME = re.compile(r"\.(png|jpe?g|gif|bmp|tiff?|webp)$", re.IGNORECASE)
