@@ -209,6 +209,9 @@ def read_tables(bands: list[Band]) -> ImageTables:
     if found:
         out.templates[_T1] = t_ad
         out.cells[_T1] = {}
+        t1_cells = [c for vals in found.values() for c in vals]
+        reread(t1_cells, PLAIN)  # cells no invariant checks: read twice more, and the two must agree
+        reread(t1_cells, STRETCHED)
         for it in items:
             vals = found.get(it.key)
             if vals is None:
@@ -217,8 +220,6 @@ def read_tables(bands: list[Band]) -> ImageTables:
                 continue
             if len(vals) != len(it.measures):  # one merged cell where the template has several
                 vals = [vals[0]] + [type(vals[0])(0, 0, "", 0.0)] * (len(it.measures) - 1)
-            reread(vals, PLAIN)  # cells no invariant checks: read twice more, and the two must agree
-            reread(vals, STRETCHED)
             out.cells[_T1][it.key] = {m: read_ocr_cell(c.text, c.conf, measures[m].vtype, c.rereads, c.ink)
                                       for m, c in zip(it.measures, vals, strict=True)}
     _prove(out)
