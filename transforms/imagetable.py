@@ -134,10 +134,11 @@ def alternatives(value: int) -> list[int]:
 
 # --------------------------------------------------------------------------- bands -> rows
 def _value_cells(band: Band) -> list:
-    """The cells after the band's label (the last cell with two or more Chinese characters)."""
+    """The cells after the band's label (the last cell with two or more Chinese characters, or
+    with words not read)."""
     last = -1
     for i, c in enumerate(band.cells):
-        if len(re.findall(r"[\u4e00-\u9fff]", c.text)) >= 2:
+        if c.skipped or len(re.findall(r"[\u4e00-\u9fff]", c.text)) >= 2:
             last = i
     return band.cells[last + 1:]
 

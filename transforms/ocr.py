@@ -32,6 +32,9 @@ INK_LEVEL = 150  # darker than this: ink of a character
 # invariants catch its slips); second readings use SURE_WIDTH.
 FAST_WIDTH = 96
 SURE_WIDTH = 320
+# A cell this narrow with several lines of text is a value column's header ("社会公益/组织",
+# "结果/维持") or vertical text ("三、本年度办理结果"): nothing the tables need, so not read.
+NARROW_CELL = 110
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -47,6 +50,7 @@ class Cell:
     conf: float = 1.0
     cjk: bool = False
     rereads: dict = field(default_factory=dict)  # mode -> (text, confidence): see reread
+    skipped: bool = False  # several lines of text in a narrow cell: words, not read (see read_page)
     crop: object = field(default=None, repr=False)  # the cell's one line of ink, for a second reading
 
     @property
@@ -301,7 +305,11 @@ def read_page(img, page: int = 0) -> list[Band]:
         covered[max(y0 - 3, 0):y1 + 3] = True
         band = Band(y0, y1, [Cell(a, b) for a, b in spans], page)
         for cell in band.cells:
-            jobs.append((cell, _text_lines(img, dark, cell.x0 + 4, y0 + 4, cell.x1 - 3, y1 - 3)))
+            lines = _text_lines(img, dark, cell.x0 + 4, y0 + 4, cell.x1 - 3, y1 - 3)
+            if len(lines) > 1 and cell.x1 - cell.x0 <= NARROW_CELL:
+                cell.skipped = True  # wrapped words in a value column: a header, or vertical text
+                lines = []
+            jobs.append((cell, lines))
         bands.append(band)
     # Text outside the ruled tables (titles, headings, narrative): one band per text line.
     free = ~covered
