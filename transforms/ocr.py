@@ -10,7 +10,7 @@ texts with the recogniser's confidence, in reading order. Deciding what the numb
 are is ``transforms.imagetable``'s job.
 
 The engine is built once per process (its models ship inside the wheel; nothing is
-downloaded). ~5 CPU-s per 150 dpi page.
+downloaded). ~2-3 CPU-s per 150 dpi page (docs/BENCHMARKS.md).
 """
 
 from __future__ import annotations
@@ -28,9 +28,9 @@ MAX_SIDE = 5000  # longer sides are scaled down before OCR
 LINE_LEVEL = 150  # darker than this: part of a ruling line
 INK_LEVEL = 150  # darker than this: ink of a character
 # The recogniser pads every crop to at least this width. PP-OCR's default, 320, reads a lone
-# digit best; 96 costs half the time. The first reading of every cell uses FAST_WIDTH (the
-# invariants catch its slips); second readings use SURE_WIDTH.
-FAST_WIDTH = 96
+# digit best; 64 costs less than half the time. First readings use FAST_WIDTH (the
+# invariants catch their slips); second readings use SURE_WIDTH.
+FAST_WIDTH = 64
 SURE_WIDTH = 320
 # A cell this narrow with several lines of text is a value column's header ("社会公益/组织",
 # "结果/维持") or vertical text ("三、本年度办理结果"): nothing the tables need, so not read.
