@@ -7,17 +7,34 @@ STAMP  := $(VENV)/.installed-stamp
 # DuckDB 1.x, as BI tools' drivers ship it: the tests open the published marts with it.
 DUCKDB1_VENV  ?= .venv-duckdb1
 DUCKDB1_STAMP := $(DUCKDB1_VENV)/.installed-stamp
+# A real browser for the report-site tests: the system's Chromium, never a download.
+CHROMIUM := $(shell command -v chromium || command -v chromium-browser || command -v google-chrome)
 
-.PHONY: demo test lint reliability bench clean help
+# The project needs Python 3.11 (pyproject.toml). Say so at once rather than half-way through pip.
+PYTHON_VERSION := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+ifneq ($(PYTHON_VERSION),3.11)
+$(error Python 3.11 is needed, $(PYTHON) is $(or $(PYTHON_VERSION),missing): install python3.11 or run `make PYTHON=/path/to/python3.11 ...`)
+endif
+# A .venv left by another Python (a first `make` run with the wrong one) is recreated, not reused.
+ifneq ($(wildcard $(VENV)),)
+VENV_VERSION := $(shell $(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+ifneq ($(VENV_VERSION),3.11)
+$(info $(VENV) was made with Python $(or $(VENV_VERSION),unknown (broken)), not 3.11: recreating it with $(PYTHON))
+$(shell rm -rf $(VENV))
+endif
+endif
+
+.PHONY: demo test lint reliability bench bench-scale clean help chromium
 
 help:
 	@echo "make demo         run the whole pipeline on the bundled sample reports"
 	@echo "make test         lint and run the test suite (what CI runs)"
 	@echo "make reliability  kill drills, HTTP fault matrix, fuzzing"
 	@echo "make bench        benchmarks; figures into benchmarks/results.json"
+	@echo "make bench-scale  the pipeline over 10,000 and 100,000 reports; benchmarks/scale.json"
 
 $(STAMP): pyproject.toml constraints.txt
-	$(PYTHON) -m venv $(VENV)
+	$(PYTHON) -m venv --clear $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
 	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
@@ -33,7 +50,16 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(PY) -m ruff check .
 
-test: $(STAMP) $(DUCKDB1_STAMP) lint
+# Chromium (and a Chinese font, so screenshots show the pages' text) from the system's packages.
+chromium:
+ifeq ($(CHROMIUM),)
+	@echo "make test: installing Chromium from the system's packages (apt-get install chromium)"
+	@if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q chromium fonts-wqy-microhei; \
+	elif command -v sudo >/dev/null; then sudo apt-get update -q && sudo apt-get install -y -q chromium fonts-wqy-microhei; \
+	else echo "make test needs Chromium for the report-site tests: install the chromium package"; exit 1; fi
+endif
+
+test: $(STAMP) $(DUCKDB1_STAMP) chromium lint
 	$(PY) -m pytest -q
 
 reliability: $(STAMP)
@@ -41,6 +67,9 @@ reliability: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m benchmarks.run_all
+
+bench-scale: $(STAMP)
+	$(PY) -m benchmarks.bench_scale --sizes 10000,100000
 
 clean:
 	rm -rf $(VENV) $(DUCKDB1_VENV) data .pytest_cache

@@ -5,7 +5,8 @@
 No Prefect, no Great Expectations, no raw store, no parsed cache, no publish: a plain
 ``requests.Session`` (pooled, keep-alive) fetching with as many threads as the pipeline's
 fetcher uses, ``transforms.parse.parse_document`` (and the narrative figures, so that the
-warehouse receives the same documents) on one core, and one
+warehouse receives the same documents) in as many worker processes as the pipeline parses
+with (``parse_processes()``: ``XXGK_PARSE_WORKERS``, else one per core), and one
 ``warehouse.load.load_documents`` call into ``DIR/warehouse.duckdb``. It is the work the
 pipeline cannot avoid; ``pipeline / bare loop`` is what orchestration, validation,
 caching and publishing add on top. Prints one JSON line of timings.
@@ -17,9 +18,11 @@ import argparse
 import datetime as dt
 import hashlib
 import json
+import multiprocessing as mp
+import os
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
 import requests
@@ -52,27 +55,51 @@ def fetch_all(urls: list[str], workers: int = FETCH_WORKERS, timeout: float = 30
         return list(pool.map(get, urls))
 
 
-def run(registry: str | Path, home: str | Path, year: int | None = None, workers: int = FETCH_WORKERS) -> dict:
+def parse_processes() -> int:
+    """The pipeline's number of parse worker processes (flows.parsepool), for the same machine."""
+    from flows.parsepool import default_workers
+
+    return int(os.environ.get("XXGK_PARSE_WORKERS") or 0) or default_workers()
+
+
+def _parse(body: bytes, agency: str, year: int, ctype: str | None) -> tuple | None:
+    try:
+        res = parse_document(body, agency=agency, year=year, content_type=ctype)
+    except Exception:  # noqa: BLE001 - the baseline skips what it cannot parse, as the pipeline does
+        return None
+    return res.report, dict(extract(res.text)) if res.text else {}
+
+
+def parse_all(jobs: list[tuple], processes: int) -> list[tuple | None]:
+    """``_parse`` of every job, in order, in ``processes`` forked workers (1: in this process)."""
+    if processes <= 1:
+        return [_parse(*job) for job in jobs]
+    with ProcessPoolExecutor(processes, mp_context=mp.get_context("fork")) as pool:
+        return list(pool.map(_parse, *zip(*jobs, strict=True), chunksize=max(1, min(64, len(jobs) // (8 * processes)))))
+
+
+def run(registry: str | Path, home: str | Path, year: int | None = None, workers: int = FETCH_WORKERS,
+        processes: int | None = None) -> dict:
+    processes = processes or parse_processes()
     t0 = time.perf_counter()
     sources = [s for s in load_registry(registry) if year is None or s.year == year]
     fetched = fetch_all([s.url for s in sources], workers)
     t_fetch = time.perf_counter()
     docs: list[Document] = []
     failed = 0
-    for src, (body, ctype, at) in zip(sources, fetched, strict=True):
-        if body is None:
+    ok = [(src, body, ctype, at) for src, (body, ctype, at) in zip(sources, fetched, strict=True) if body is not None]
+    failed = len(sources) - len(ok)
+    parsed = parse_all([(body, src.agency, src.year, ctype) for src, body, ctype, _at in ok], processes)
+    for (src, body, _ctype, at), result in zip(ok, parsed, strict=True):
+        if result is None:
             failed += 1
             continue
-        try:
-            res = parse_document(body, agency=src.agency, year=src.year, content_type=ctype)
-        except Exception:  # noqa: BLE001 - the baseline skips what it cannot parse, as the pipeline does
-            failed += 1
-            continue
+        report, narrative = result
         docs.append(Document(
             agency=src.agency, year=src.year, source_url=src.url,
             content_sha256=hashlib.sha256(body).hexdigest(), fetched_at=at, province=src.province,
-            city=src.city, county=src.county, level=src.level, parent=src.parent, report=res.report,
-            parser_version=str(PARSER_VERSION), narrative=dict(extract(res.text)) if res.text else {},
+            city=src.city, county=src.county, level=src.level, parent=src.parent, report=report,
+            parser_version=str(PARSER_VERSION), narrative=narrative,
         ))
     t_parse = time.perf_counter()
     Path(home).mkdir(parents=True, exist_ok=True)
@@ -84,7 +111,7 @@ def run(registry: str | Path, home: str | Path, year: int | None = None, workers
         con.close()
     t_load = time.perf_counter()
     return {
-        "reports": len(sources), "loaded": summary.total, "failed": failed,
+        "reports": len(sources), "loaded": summary.total, "failed": failed, "parse_processes": processes,
         "fetch_s": round(t_fetch - t0, 3), "parse_s": round(t_parse - t_fetch, 3),
         "load_s": round(t_load - t_parse, 3), "seconds": round(t_load - t0, 3),
     }
@@ -96,8 +123,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--home", required=True)
     ap.add_argument("--year", type=int)
     ap.add_argument("--workers", type=int, default=FETCH_WORKERS)
+    ap.add_argument("--processes", type=int, help="parse processes (default: as many as the pipeline)")
     args = ap.parse_args(argv)
-    print(json.dumps(run(args.registry, args.home, args.year, args.workers)), flush=True)
+    print(json.dumps(run(args.registry, args.home, args.year, args.workers, args.processes)), flush=True)
     return 0
 
 

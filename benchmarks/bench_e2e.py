@@ -56,6 +56,13 @@ def measure(args: list[str], env: dict[str, str] | None = None, label: str = "")
             "inner_s": inner.get("seconds"), "detail": inner}
 
 
+def pipeline_parse_processes(env: dict[str, str]) -> int:
+    """The parse pool's size in the pipeline's runs (flows.pipeline: ``parse_workers`` or one per core)."""
+    from flows.parsepool import default_workers
+
+    return int(env.get("XXGK_PARSE_WORKERS") or 0) or default_workers()
+
+
 def source_fingerprint() -> str:
     """Hash of the project's Python and SQL sources (a change between the runs invalidates them)."""
     h = hashlib.sha256()
@@ -104,6 +111,8 @@ def run(n: int, out: str | Path, seed: int = 0, year: int = 2024, keep: bool = F
     if not unchanged:
         progress(f"WARNING: the re-run was not a run with nothing changed ({rc}); its ratio is not valid")
     results.update({
+        "bare_parse_processes": bare["detail"].get("parse_processes"),
+        "pipeline_parse_processes": pipeline_parse_processes(env),
         "pipeline_over_bare": round(first["wall_s"] / bare["wall_s"], 3),
         "pipeline_over_bare_cpu": round(first["cpu_s"] / bare["cpu_s"], 3),
         "pipeline_over_bare_inner": round(first["inner_s"] / bare["inner_s"], 3),

@@ -69,7 +69,11 @@ def main(argv: list[str] | None = None) -> dict:
     for kind, r in results.items():
         print(f"{kind:<{width}}  {r['per_s_core']:>14}  {r['per_s_wall']:>14}  {r['avg_kb']:>6}")
     text_rates = [r["per_s_core"] for k, r in results.items() if "text" in k and k != MIX]
+    pdf = next((r for k, r in results.items() if k.startswith("PDF (淮安")), None)
+    html = results.get("generated HTML")
     summary = {"parse_reports_per_s_core": results[MIX]["per_s_core"],
+               "pdf_reports_per_s_core": pdf["per_s_core"] if pdf else None,
+               "html_reports_per_s_core": html["per_s_core"] if html else None,
                "parse_slowest_text_kind": min(text_rates), "by_kind": results}
     print(f"page text, corpus mix: {summary['parse_reports_per_s_core']} reports/s per core (target >= 500); "
           f"slowest layout: {summary['parse_slowest_text_kind']}")

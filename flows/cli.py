@@ -3,6 +3,13 @@
 Runs the pipeline without a Prefect server (use the Prefect deployments for scheduled
 runs: docs/ORCHESTRATION.md). Data goes to $XXGK_HOME (default ./data); settings come
 from XXGK_* environment variables or a TOML file (--config, else $XXGK_HOME/xxgk.toml).
+
+Exit status (every command):
+  0  done: the year(s) published, or nothing changed since the last complete run
+  1  an error (one line on stderr, starting "xxgk:")
+  2  bad arguments (with a usage line)
+  3  run/backfill/demo: a year published nothing (nothing fetched, nothing parsed, or the
+     publish gate's breaker); the reason is printed. Errors (1) take precedence.
 """
 
 from __future__ import annotations
@@ -16,7 +23,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_NOT_PUBLISHED = 0, 1, 2, 3
+RUN_EXITS = (" Exit 0 when every year published or nothing changed since its last complete run; 3 when "
+             "a year published nothing (nothing fetched, nothing parsed, or the gate's breaker); 1 on "
+             "errors; 2 for bad arguments.")
 
 
 class CliError(Exception):
@@ -131,7 +141,12 @@ def _summary_text(s: Any) -> str:
     ]
     if getattr(s, "unchanged_since", None):
         lines.append(f"  nothing changed since the run of {s.unchanged_since}: its outcomes stand (--full re-runs)")
-    if not s.published:
+    if c.get("kept"):
+        lines.append(f"  kept: {c['kept']} report(s) failed this time; the version published before stays")
+    lines += [f"  note: {n}" for n in getattr(s, "notes", ())]
+    if s.not_published:
+        lines.append(f"  nothing published: {s.not_published}")
+    elif not s.published:
         lines.append(f"  not published: {s.gate_reason or 'see the reasons below'}")
     for r in s.reports:
         if r.reasons and r.outcome != "published":
@@ -183,7 +198,17 @@ def _run_year_prefect(year: int, settings: Any):
         os.environ["XXGK_SOURCES"] = settings.sources
     if settings.full_run:
         os.environ["XXGK_FULL_RUN"] = "true"
-    result = etl_year(year=year, sources=settings.sources)
+    state = etl_year(year=year, sources=settings.sources, return_state=True)
+    if state.is_completed():
+        result = state.result()
+    else:  # a run that published nothing ends Failed and carries its summary
+        data = state.result(raise_on_failure=False)
+        if isinstance(data, pl.NothingPublished) and data.summary:
+            result = data.summary
+        elif isinstance(data, BaseException):
+            raise data
+        else:
+            raise RuntimeError(state.message or f"the flow run of {year} ended {state.name}")
     s = pl.RunSummary(year=year, published=result["published"], gate_reason=result["gate_reason"],
                       marts_path=result["marts_path"], data_docs_path=result["data_docs_path"],
                       unchanged_since=result.get("unchanged_since"))
@@ -195,15 +220,36 @@ def _run_year_prefect(year: int, settings: Any):
     return s
 
 
+def _exit_status(done: list[Any]) -> int:
+    """EXIT_NOT_PUBLISHED when a year published nothing (errors raised before this)."""
+    nothing = [s for s in done if s.not_published]
+    for s in nothing:
+        _err(f"{s.year}: nothing published: {s.not_published}")
+    return EXIT_NOT_PUBLISHED if nothing else EXIT_OK
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    _run_years([args.year], settings, args.quiet, args.prefect)
-    return EXIT_OK
+    return _exit_status(_run_years([args.year], settings, args.quiet, args.prefect))
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    _run_years(args.years, settings, args.quiet, args.prefect)
+    return _exit_status(_run_years(args.years, settings, args.quiet, args.prefect))
+
+
+def cmd_rebuild(args: argparse.Namespace) -> int:
+    from flows import pipeline as pl
+
+    settings = _settings(args)
+    done = pl.rebuild_years(settings, args.years, progress=_progress(args.quiet))
+    if not done:
+        raise CliError(f"nothing to rebuild: the raw store {settings.raw_dir} holds no report of the years of the "
+                       f"registry {pl.registry_path(settings)}")
+    for s in done:
+        print(_summary_text(s))
+    if any(s.published for s in done):
+        print(f"marts: {settings.marts_path.resolve()}")
     return EXIT_OK
 
 
@@ -216,10 +262,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     years = sorted({int(s.year) for s in sources})
     print(f"xxgk demo: {len(sources)} bundled sample report(s) of {', '.join(map(str, years))}, "
           f"served on loopback; data in {settings.home.resolve()}", file=sys.stderr)
-    _run_years(years, settings, args.quiet, args.prefect)
+    code = _exit_status(_run_years(years, settings, args.quiet, args.prefect))
     print()
     cmd_status(args)
-    return EXIT_OK
+    return code
 
 
 # ---------------------------------------------------------------- status
@@ -230,30 +276,29 @@ def status_data(marts: Path) -> dict[str, Any]:
 
     import duckdb
 
+    from warehouse.publish import open_published
+
     if not marts.is_file():
         raise CliError(f"nothing published yet: {marts} does not exist (run `xxgk demo` or `xxgk run --year YYYY`)")
     published_at = dt.datetime.fromtimestamp(marts.stat().st_mtime).astimezone().isoformat(timespec="seconds")
     try:
-        con = duckdb.connect(str(marts), read_only=True)
+        with open_published(marts) as con:  # a reader's WAL or read-write lock does not get in the way
+            tables = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
+            by_year: list[dict[str, Any]] = []
+            if "dim_report" in tables:
+                for year, status, n in con.execute(
+                    "select year, coalesce(status, 'published'), count(*) from dim_report group by all order by 1, 2"
+                ).fetchall():
+                    by_year.append({"year": int(year), "status": status, "reports": int(n)})
+            quality: list[dict[str, Any]] = []
+            if "mart_quality" in tables:
+                cols = [r[0] for r in con.execute("describe mart_quality").fetchall()]
+                if "status" in cols:
+                    quality = [{"status": s, "reports": int(n)} for s, n in con.execute(
+                        "select status, count(*) from mart_quality group by 1 order by 1").fetchall()]
+            counts = {t: int(con.execute(f'select count(*) from "{t}"').fetchone()[0]) for t in sorted(tables)}
     except duckdb.Error as e:
         raise CliError(f"cannot open {marts} read-only: {e}") from None
-    try:
-        tables = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
-        by_year: list[dict[str, Any]] = []
-        if "dim_report" in tables:
-            for year, status, n in con.execute(
-                "select year, coalesce(status, 'published'), count(*) from dim_report group by all order by 1, 2"
-            ).fetchall():
-                by_year.append({"year": int(year), "status": status, "reports": int(n)})
-        quality: list[dict[str, Any]] = []
-        if "mart_quality" in tables:
-            cols = [r[0] for r in con.execute("describe mart_quality").fetchall()]
-            if "status" in cols:
-                quality = [{"status": s, "reports": int(n)} for s, n in con.execute(
-                    "select status, count(*) from mart_quality group by 1 order by 1").fetchall()]
-        counts = {t: int(con.execute(f'select count(*) from "{t}"').fetchone()[0]) for t in sorted(tables)}
-    finally:
-        con.close()
     return {"marts": str(marts.resolve()), "published_at": published_at, "reports_by_year": by_year,
             "quality": quality, "tables": counts}
 
@@ -277,12 +322,92 @@ def cmd_status(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# ---------------------------------------------------------------- failures, export, site
+
+
+def failures_data(home: Path, year: int | None = None) -> list[dict[str, Any]]:
+    """Reports of the years' last complete runs that were not published, with their reasons
+    (from the run records ``$XXGK_HOME/runs/<Y>.json``: fetch and parse failures never reach
+    the marts)."""
+    runs = Path(home) / "runs"
+    paths = sorted(runs.glob("[0-9][0-9][0-9][0-9].json")) if runs.is_dir() else []
+    if year is not None:
+        paths = [p for p in paths if p.stem == str(year)]
+    if not paths:
+        where = f" for {year}" if year is not None else ""
+        raise CliError(f"no complete run recorded{where} under {runs} (run `xxgk run --year YYYY` first)")
+    out = []
+    for p in paths:
+        try:
+            rec = json.loads(p.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            raise CliError(f"cannot read the run record {p}: {e}") from None
+        for r in rec.get("reports", []):
+            if r.get("outcome") in ("published", "passed"):
+                continue
+            out.append({"year": int(rec["year"]), "agency": r.get("agency") or "", "outcome": r.get("outcome"),
+                        "reasons": list(r.get("reasons") or []), "url": r.get("url") or "",
+                        "report_id": r.get("report_id") or "", "run_at": rec.get("written_at")})
+    return out
+
+
+def cmd_failures(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    rows = failures_data(settings.home, args.year)
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    if not rows:
+        print("no failed or quarantined report in the last complete run(s)")
+    for r in rows:
+        print(f"{r['year']}  {r['agency'] or r['url']}  {r['outcome']}")
+        for why in r["reasons"]:
+            print(f"    {why}")
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from warehouse.export import export_year
+
+    settings = _settings(args)
+    out = Path(args.out) if args.out else settings.home / "export"
+    try:
+        paths = export_year(settings.marts_path, args.year, args.format, out)
+    except (FileNotFoundError, LookupError) as e:
+        raise CliError(str(e).strip("'\"")) from None
+    for p in paths:
+        print(p.resolve())
+    return EXIT_OK
+
+
+def cmd_site(args: argparse.Namespace) -> int:
+    from reportsite.build import build_site
+
+    settings = _settings(args)
+    if not settings.marts_path.is_file():
+        raise CliError(f"nothing published yet: {settings.marts_path} does not exist (run `xxgk demo` first)")
+    index = build_site(settings.home, settings.raw_dir)
+    print(index.resolve())
+    return EXIT_OK
+
+
+def version() -> str:
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as dist_version
+
+    try:
+        return dist_version("xxgk")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 # ---------------------------------------------------------------- argparse
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="xxgk", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"xxgk {version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     common = argparse.ArgumentParser(add_help=False)
@@ -294,10 +419,10 @@ def build_parser() -> argparse.ArgumentParser:
     running.add_argument("--prefect", action="store_true",
                          help="run through the Prefect flows (PREFECT_API_URL, or a temporary local server) "
                               "instead of plain Python")
-    running.add_argument("--full", action="store_true",
-                         help="load, validate and publish even when nothing changed since the year's last "
-                              "complete run (by default such a re-run only makes its conditional requests and "
-                              "keeps that run's outcomes)")
+    running.add_argument("--full", "--refetch", action="store_true", dest="full",
+                         help="fetch every body again without conditional requests, and load, validate and "
+                              "publish even when nothing changed since the year's last complete run (by default "
+                              "such a re-run only makes its conditional requests and keeps that run's outcomes)")
 
     p = sub.add_parser("parse", help="parse one report file and print the contract JSON",
                        description="Parse one report file (HTML, text or PDF, detected from its bytes) and print "
@@ -310,22 +435,31 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", parents=[common, running], help="fetch, parse, check and publish one year",
                        description="Run the whole pipeline for one year: fetch the registry's reports of that "
-                                   "year, parse, load, validate (the publish gate) and publish marts.duckdb.")
+                                   "year, parse, load, validate (the publish gate) and publish marts.duckdb." + RUN_EXITS)
     p.add_argument("--year", type=_year, required=True, help="the report year, e.g. 2024")
     p.add_argument("--sources", help="registry CSV (default: the bundled sample registry, served on loopback)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("backfill", parents=[common, running], help="run several years in order",
                        description="Run the pipeline for several years, oldest first. A failing year is "
-                                   "reported and the others still run (exit 1 if any failed).")
+                                   "reported and the others still run." + RUN_EXITS)
     p.add_argument("--years", type=parse_years, required=True, help="a range 2019-2024 or a list 2022,2024")
     p.add_argument("--sources", help="registry CSV (default: the bundled sample registry, served on loopback)")
     p.set_defaults(func=cmd_backfill)
 
+    p = sub.add_parser("rebuild", parents=[common, running], help="load every year again from the raw store",
+                       description="Rebuild warehouse.duckdb and the marts from the raw store, without the network: "
+                                   "each year of the registry is parsed, loaded, validated and published from the "
+                                   "last body stored for each of its URLs. Use it after losing or damaging "
+                                   "warehouse.duckdb (a run does it by itself when the file is missing).")
+    p.add_argument("--years", type=parse_years, help="only these years (default: every year the raw store holds)")
+    p.add_argument("--sources", help="registry CSV (default: the bundled sample registry)")
+    p.set_defaults(func=cmd_rebuild)
+
     p = sub.add_parser("demo", parents=[common, running], help="the whole pipeline on the bundled samples",
                        description="Serve the bundled sample reports on loopback (no internet needed), run every "
                                    "year they cover through the whole pipeline and print a summary and the "
-                                   "status of the published marts.")
+                                   "status of the published marts." + RUN_EXITS)
     p.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_demo)
 
@@ -342,6 +476,28 @@ def build_parser() -> argparse.ArgumentParser:
                                    "reports of each year it holds and the row counts of its tables.")
     p.add_argument("--json", action="store_true", help="print the status as JSON")
     p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("failures", parents=[common], help="reports that failed or were quarantined, and why",
+                       description="List the reports of each year's last complete run that were not published: "
+                                   "fetch failed, parse failed or quarantined, with their reasons. Exit 1 when "
+                                   "no run is recorded.")
+    p.add_argument("--year", type=_year, help="only this year")
+    p.add_argument("--json", action="store_true", help="print a JSON list")
+    p.set_defaults(func=cmd_failures)
+
+    p = sub.add_parser("export", parents=[common], help="a year's figures as CSV files or an Excel workbook",
+                       description="Write a year's published figures for spreadsheet users: one table per CSV "
+                                   "file (UTF-8 with BOM) or one sheet per table in an .xlsx workbook, with "
+                                   "Chinese headers. Exit 1 when nothing is published for the year.")
+    p.add_argument("--year", type=_year, required=True, help="the report year")
+    p.add_argument("--format", choices=["csv", "xlsx"], default="xlsx", help="csv or xlsx (default xlsx)")
+    p.add_argument("--out", help="output directory (default: $XXGK_HOME/export)")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("site", parents=[common], help="build the report site from the published marts",
+                       description="Build the static report site (Chinese, charts as SVG, works offline) into "
+                                   "$XXGK_HOME/site/ from marts.duckdb. Each publish also rebuilds it.")
+    p.set_defaults(func=cmd_site)
     return parser
 
 
@@ -384,10 +540,45 @@ def main(argv: list[str] | None = None) -> int:
             _silence_shutdown()
 
 
+def _on_sigterm(signum, frame) -> None:
+    raise KeyboardInterrupt("SIGTERM")
+
+
+def _stop_children() -> None:
+    """After an interrupt: kill the parse workers and the fork server that starts them. They
+    are not our children (the fork server's), so nothing else would, and they hold our stdout
+    (``xxgk run | tee`` would wait for them)."""
+    import contextlib
+    import signal
+
+    with contextlib.suppress(Exception):
+        from flows import parsepool
+
+        if parsepool._POOL is not None:
+            parsepool._POOL._kill()
+    with contextlib.suppress(Exception):
+        from multiprocessing import forkserver
+
+        pid = getattr(forkserver._forkserver, "_forkserver_pid", None)
+        if pid:
+            os.kill(pid, signal.SIGTERM)
+
+
 def _dispatch(args: argparse.Namespace) -> int:
-    from flows.settings import SettingsError
+    import signal
 
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # no usage statistics leave the machine
+    # SIGTERM (a service manager, `timeout`, kill) ends a run the way Ctrl-C does: workers stopped.
+    previous = signal.signal(signal.SIGTERM, _on_sigterm) if threading_main() else None
+    try:
+        return _run_command(args)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _run_command(args: argparse.Namespace) -> int:
+    from flows.settings import SettingsError
 
     try:
         return args.func(args)
@@ -395,14 +586,21 @@ def _dispatch(args: argparse.Namespace) -> int:
         _err(str(e))
     except SettingsError as e:
         _err(f"settings: {e}")
-    except KeyboardInterrupt:
-        _err("interrupted")
-        return 130
+    except KeyboardInterrupt as e:
+        _stop_children()
+        _err("terminated" if e.args == ("SIGTERM",) else "interrupted")
+        return 143 if e.args == ("SIGTERM",) else 130
     except Exception as e:  # noqa: BLE001 - one clear line, not a traceback
         _err(_one_line(e))
         if os.environ.get("XXGK_DEBUG"):
             raise
     return EXIT_ERROR
+
+
+def threading_main() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
 
 
 if __name__ == "__main__":

@@ -51,7 +51,21 @@ def parse_cache_key(_context: Any, parameters: dict[str, Any]) -> str:
     return "xxgk-parse-" + hashlib.sha256("\n".join(keys).encode()).hexdigest()
 
 
-@task(name="fetch", retries=2, retry_delay_seconds=[5, 30], cache_policy=NO_CACHE)
+def retry_unless_bad_registry(_task, _task_run, state) -> bool:
+    """A registry with errors fails the same way on every try: fail once, with its own message."""
+    from sources.registry import RegistryError
+
+    try:
+        state.result()
+    except RegistryError:
+        return False
+    except Exception:  # noqa: BLE001 - any other failure (network, disk) is worth a retry
+        return True
+    return True
+
+
+@task(name="fetch", retries=2, retry_delay_seconds=[5, 30], retry_condition_fn=retry_unless_bad_registry,
+      cache_policy=NO_CACHE)
 def fetch_task(year: int, settings: Settings) -> list[pl.ReportOutcome]:
     logger = get_run_logger()
     with pl.samples_served(settings) as base:
@@ -60,6 +74,8 @@ def fetch_task(year: int, settings: Settings) -> list[pl.ReportOutcome]:
         sources = pl.load_sources(settings, year, samples_base=base)
         logger.info("%d registry row(s) for %d", len(sources), year)
         outcomes = pl.fetch_batch(sources, settings, loopback=base is not None)
+        for note in pl.verify_bodies(outcomes, settings, loopback=base is not None):
+            logger.warning("%s", note)
     logger.info(
         "fetched %d, not modified %d, failed %d",
         sum(o.fetch == "fetched" for o in outcomes),
@@ -97,7 +113,8 @@ def validate_task(outcomes: list[pl.ReportOutcome], report_ids: list[str], setti
 def publish_task(outcomes: list[pl.ReportOutcome], quarantined: dict[str, list[str]], settings: Settings):
     with pl.warehouse(settings) as con:
         published = pl.publish_batch(con, settings, quarantined)
-    pl.mark_published(outcomes, published)
+        pl.mark_published(outcomes, published)
+        pl.note_kept_versions(con, outcomes, published)
     return outcomes
 
 
@@ -197,6 +214,10 @@ def etl_year(year: int | None = None, sources: str | None = None) -> dict[str, A
     ``year`` defaults to the previous calendar year (Asia/Shanghai): the reports on year Y
     are published from January of Y+1. ``sources`` is a registry CSV; the default is the
     bundled sample registry, whose pages this flow serves itself on loopback.
+
+    The run ends Failed when it published nothing (nothing fetched, nothing parsed, the gate's
+    breaker), with the reason in its summary artifact; its data is then a
+    :class:`~flows.pipeline.NothingPublished` that carries the summary.
     """
     year = int(year) if year is not None else previous_year()
     settings = load_settings(sources=sources)
@@ -216,6 +237,12 @@ def etl_year(year: int | None = None, sources: str | None = None) -> dict[str, A
         except Exception as e:  # noqa: BLE001 - never hide the run's own outcome behind an artifact error
             logger.warning("could not create the run's artifacts: %s", e)
     logger.info("%s", summary.counts)
+    if summary.not_published:
+        from prefect.states import Failed
+
+        why = f"nothing published for {year}: {summary.not_published}"
+        logger.error("%s", why)
+        return Failed(message=why, data=pl.NothingPublished(why, summary.to_dict()))
     return summary.to_dict()
 
 
@@ -250,6 +277,7 @@ def _run(year: int, settings: Settings, summary: pl.RunSummary) -> None:
     logger = get_run_logger()
     if settings.listings:
         settings = discover_task(year, settings)
+    pl.rebuild_if_missing(year, settings, logger.info)  # a lost warehouse: the other years first, from raw/
     outcomes = fetch_task(year, settings)
     summary.reports = outcomes
     outcomes, summary.fingerprint, rec = unchanged_task(year, settings, quote(outcomes))
@@ -265,6 +293,7 @@ def _run(year: int, settings: Settings, summary: pl.RunSummary) -> None:
     outcomes, parsed, followed = attachments_task(quote(outcomes), quote(parsed), settings)
     summary.reports = outcomes
     pl.apply_parsed(outcomes, parsed)
+    summary.notes += pl.choose_one_url(outcomes, parsed)
 
     ensure_writer_limit()
     with concurrency(WRITER_LIMIT, occupy=1), pl.writer_lock(settings):
@@ -309,7 +338,8 @@ def backfill(
 ) -> dict[str, Any]:
     """Run ``etl_year`` for each year in order, each as its own (sub)flow run.
 
-    A failing year is recorded and the next year runs; the summary lists failed years.
+    A failing year (or one that published nothing) is recorded and the next year runs; the
+    summary lists failed years, and the backfill run then ends Failed.
     """
     logger = get_run_logger()
     todo = resolve_years(years, start, end)
@@ -324,18 +354,39 @@ def backfill(
         else:
             failed[year] = state.message or state.name
             logger.error("year %d failed: %s", year, failed[year])
+            data = state.result(raise_on_failure=False)
+            if isinstance(data, pl.NothingPublished) and data.summary:
+                results[year] = data.summary
     lines = ["# xxgk backfill", "", "| year | sources | fetched | parsed | quarantined | published | state |",
              "|---|---|---|---|---|---|---|"]
     for year in todo:
         if year in results:
             c = results[year]["counts"]
+            st = f"**failed**: {failed[year]}" if year in failed else "completed"
             lines.append(f"| {year} | {c['sources']} | {c['fetched'] + c['not_modified']} | {c['parsed']} "
-                         f"| {c['quarantined']} | {c['published']} | completed |")
+                         f"| {c['quarantined']} | {c['published']} | {st} |")
         else:
             lines.append(f"| {year} | | | | | | **failed**: {failed[year]} |")
     if failed:
         lines += ["", f"**Failed years:** {', '.join(str(y) for y in failed)}"]
     create_markdown_artifact(markdown="\n".join(lines), key="xxgk-backfill",
                              description=f"Backfill of {todo[0]}-{todo[-1]}" if todo else "Backfill")
-    return {"years": todo, "completed": sorted(results), "failed": {str(k): v for k, v in failed.items()},
-            "results": {str(k): v for k, v in results.items()}}
+    out = {"years": todo, "completed": sorted(set(results) - set(failed)),
+           "failed": {str(k): v for k, v in failed.items()}, "results": {str(k): v for k, v in results.items()}}
+    if failed:  # the scheduler's alert fires; the other years still ran and published
+        from prefect.states import Failed
+
+        return Failed(message=f"backfill: year(s) {', '.join(map(str, failed))} failed or published nothing",
+                      data=BackfillFailed(out))
+    return out
+
+
+class BackfillFailed(Exception):
+    """The data of a backfill run that ends Failed: ``.result`` is what the flow would return."""
+
+    def __init__(self, result: dict[str, Any]):
+        super().__init__(result)
+        self.result = result
+
+    def __str__(self) -> str:
+        return "backfill failed for year(s) " + ", ".join(self.result.get("failed", {}))

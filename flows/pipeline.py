@@ -34,6 +34,9 @@ PARSE_FAILED = "parse_failed"
 QUARANTINED = "quarantined"
 PASSED = "passed"  # passed the gate, but the publish did not happen (gate stopped it, or failed)
 PUBLISHED = "published"
+# Loaded, but not the agency's current report of the year (another URL of the same agency and
+# year was taken, or another version is current): not in the marts.
+NOT_CURRENT = "not_current"
 
 
 def _quiet(_msg: str) -> None:
@@ -54,6 +57,7 @@ class ReportOutcome:
     outcome: str = "pending"
     reasons: list[str] = field(default_factory=list)
     source: Any = field(default=None, repr=False)  # the registry row (sources.registry.Source)
+    chosen_over: list[str] = field(default_factory=list)  # other URLs of the same agency and year, not taken
 
     def row(self) -> dict[str, Any]:
         """One row of the per-report table artifact."""
@@ -81,6 +85,22 @@ class RunSummary:
     seconds: float = 0.0
     unchanged_since: str | None = None  # nothing changed since that run: its outcomes were taken
     fingerprint: str | None = field(default=None, repr=False)  # of the run's inputs (flows/runrecord.py)
+    notes: list[str] = field(default_factory=list)  # what the run repaired or decided for the user
+
+    @property
+    def not_published(self) -> str | None:
+        """Why this run published nothing, or None when it published or nothing changed since
+        the year's last complete run (a scheduler's success: `xxgk run` exits 0)."""
+        if self.published or self.unchanged_since:
+            return None
+        c = self.counts
+        if not c["sources"]:
+            return f"the registry has no report for {self.year}"
+        if not c["fetched"] + c["not_modified"]:
+            return f"nothing fetched: all {c['sources']} fetch(es) failed"
+        if not c["parsed"]:
+            return "nothing parsed: no fetched document could be parsed"
+        return self.gate_reason or "the publish gate stopped the run"
 
     @property
     def counts(self) -> dict[str, int]:
@@ -93,6 +113,10 @@ class RunSummary:
         c["quarantined"] = sum(r.outcome == QUARANTINED for r in self.reports)
         c["passed"] = sum(r.outcome in (PASSED, PUBLISHED) for r in self.reports)
         c["published"] = sum(r.outcome == PUBLISHED for r in self.reports)
+        c["not_current"] = sum(r.outcome == NOT_CURRENT for r in self.reports)
+        # Failed this time, but the version published before stays in the marts (published + kept
+        # = the year's reports in the marts).
+        c["kept"] = sum(r.outcome == FETCH_FAILED and r.report_id is not None for r in self.reports)
         return c
 
     def to_dict(self) -> dict[str, Any]:
@@ -104,6 +128,8 @@ class RunSummary:
             "marts_path": self.marts_path,
             "data_docs_path": self.data_docs_path,
             "unchanged_since": self.unchanged_since,
+            "not_published": self.not_published,
+            "notes": list(self.notes),
             "seconds": round(self.seconds, 2),
             "reports": [r.row() for r in self.reports],
         }
@@ -122,6 +148,8 @@ class RunSummary:
             "",
             f"**Published:** {'yes' if self.published else 'no'}"
             + (f" ({self.gate_reason})" if self.gate_reason else ""),
+            *(["", f"**Nothing published:** {self.not_published} (the flow run ends Failed)"]
+              if self.not_published else []),
             "",
             f"**Marts:** `{self.marts_path}`" if self.marts_path else "**Marts:** not published",
             "",
@@ -130,11 +158,25 @@ class RunSummary:
         if self.unchanged_since:
             lines += ["", f"**Nothing changed** since the run of {self.unchanged_since}: its outcomes stand "
                           "(parse, load, validation and publish were skipped)."]
+        if self.notes:
+            lines += ["", "## Notes", ""] + [f"- {n}" for n in self.notes]
         problems = [r for r in self.reports if r.reasons and r.outcome != PUBLISHED]
         if problems:
             lines += ["", "## Reports not published", ""]
             lines += [f"- {r.agency} {r.year}: {r.outcome}: {'; '.join(r.reasons)}" for r in problems[:200]]
         return "\n".join(lines)
+
+
+class NothingPublished(Exception):
+    """A run that ended without publishing (nothing fetched, nothing parsed, the gate's breaker):
+    the Prefect flow run ends Failed with it, and `xxgk run` exits EXIT_NOT_PUBLISHED."""
+
+    def __init__(self, reason: str, summary: dict[str, Any] | None = None):
+        super().__init__(reason, summary)
+        self.reason, self.summary = reason, summary or {}
+
+    def __str__(self) -> str:
+        return self.reason
 
 
 # ---------------------------------------------------------------- sources
@@ -185,7 +227,10 @@ def load_sources(settings: Settings, year: int | None, samples_base: str | None 
 
 
 def make_fetcher(settings: Settings, loopback: bool = False):
-    from sources.fetch import Fetcher
+    from sources.fetch import Fetcher, StoreFetcher
+
+    if settings.offline:
+        return StoreFetcher()
 
     # No point being polite to our own loopback server: it only slows the demo down.
     return Fetcher(
@@ -194,6 +239,9 @@ def make_fetcher(settings: Settings, loopback: bool = False):
         timeout=settings.timeout,
         retries=settings.retries,
         user_agent=settings.user_agent,
+        unconditional=settings.full_run,  # --full / --refetch: read every body again
+        host_fail_after=settings.host_fail_after,
+        deadline_s=settings.fetch_deadline,
     )
 
 
@@ -246,7 +294,7 @@ def fetch_batch(sources: list, settings: Settings, loopback: bool = False,
                     progress(f"fetched {done}/{total}")
 
             with make_fetcher(settings, loopback=loopback) as fetcher:
-                results = fetcher.fetch_many(sources, raw_store(settings), progress=fetched)
+                results = fetcher.fetch_many(sources, raw_store(settings), progress=fetched, waiting=progress)
     outcomes = []
     for src, res in zip(sources, results, strict=True):
         status = str(getattr(res, "status", "failed"))
@@ -254,6 +302,9 @@ def fetch_batch(sources: list, settings: Settings, loopback: bool = False,
         o.content_sha256 = getattr(res, "sha256", None) or getattr(res, "content_sha256", None)
         o.content_type = getattr(res, "content_type", None)
         o.fetched_at = getattr(res, "fetched_at", None)
+        if getattr(res, "repaired", False):
+            o.reasons.append(f"raw store: {o.agency} {o.year}: damaged body {o.content_sha256[:12]} repaired "
+                             f"from {redact_url(o.url)}")
         if status == "failed" or not o.content_sha256:
             o.fetch = "failed"
             o.outcome = FETCH_FAILED
@@ -570,8 +621,51 @@ def parse_batch(items: list[dict[str, Any]], settings: Settings, progress: Progr
 
 def parse_file(path: str, agency: str | None, year: int | None, content_type: str | None) -> dict[str, Any]:
     """``parse_one`` of a raw-store file, in a parse worker (reads the file there, not over a pipe)."""
+    from sources.rawstore import DamagedObject, sha256_hex
+
     with open(path, "rb") as f:
-        return parse_one(f.read(), agency, year, content_type)
+        data = f.read()
+    if sha256_hex(data) != Path(path).name:  # a damaged body is never parsed (and so never published)
+        raise DamagedObject(f"raw object {Path(path).name} is damaged")
+    return parse_one(data, agency, year, content_type)
+
+
+def verify_bodies(outcomes: list[ReportOutcome], settings: Settings, loopback: bool = False,
+                  progress: Progress = _quiet) -> list[str]:
+    """Check the stored bodies about to be parsed against their SHA-256; fetch a damaged one
+    again, unconditionally. Returns one line per damaged body saying what became of it.
+
+    Repaired when the site gives the same bytes; when it gives others, those are the report
+    now; when it gives nothing, the report fails with the reason (never parsed from bad bytes).
+    """
+    notes = [r for o in outcomes for r in o.reasons if r.startswith("raw store:")]  # repaired by the fetch
+    version = parser_version()
+    store = _body_store(settings)
+    damaged = [o for o in outcomes if o.outcome != FETCH_FAILED and o.content_sha256
+               and not _cache_path(settings, parse_cache_key(o.content_sha256, o.agency, o.year, version)).is_file()
+               and not store.verify(o.content_sha256)]
+    if not damaged:
+        return notes
+    fresh = raw_store(settings)
+    with make_fetcher(settings, loopback=loopback) as fetcher:
+        for o in damaged:
+            old = o.content_sha256 or ""
+            got = fetcher.fetch_one(o.source, fresh, unconditional=True) if o.source is not None else None
+            if got is not None and got.ok and got.sha256 == old:
+                note = f"raw store: {o.agency} {o.year}: damaged body {old[:12]} repaired from {redact_url(o.url)}"
+            elif got is not None and got.ok and got.sha256:
+                o.content_sha256, o.content_type, o.fetched_at = got.sha256, got.content_type, got.fetched_at
+                note = (f"raw store: {o.agency} {o.year}: damaged body {old[:12]} set aside; the site now serves "
+                        f"{got.sha256[:12]}, taken")
+            else:
+                o.fetch, o.outcome = "failed", FETCH_FAILED
+                why = getattr(got, "error", None) or "no registry row"
+                o.reasons.append(f"raw: the stored body {old[:12]} is damaged and could not be fetched again ({why})")
+                note = f"raw store: {o.agency} {o.year}: damaged body {old[:12]} set aside, not repaired ({why})"
+            o.reasons.append(note)
+            notes.append(note)
+            progress(note)
+    return notes
 
 
 def _read_cache(settings: Settings, key: str) -> dict[str, Any] | None:
@@ -619,6 +713,52 @@ def apply_parsed(outcomes: list[ReportOutcome], parsed: dict[str, dict]) -> None
             o.parse = "cached" if res.get("cached") else "parsed"
 
 
+def choose_one_url(outcomes: list[ReportOutcome], parsed: dict[str, dict]) -> list[str]:
+    """Two registry rows (URLs) for one agency and year, e.g. a page and its attachment or a
+    mirror: one is taken, the same one whatever the fetch timing, and the other is not loaded.
+
+    Taken: the one that parsed, then the one with more of the tables, then the earlier registry
+    line, then the smaller URL. Returns one line per decision (the run summary's notes); the
+    taken report carries a ``duplicate_source`` finding, the other the reason.
+    """
+    version = parser_version()
+    groups: dict[tuple[str, int], list[ReportOutcome]] = {}
+    for o in outcomes:
+        if o.outcome not in (FETCH_FAILED, NOT_CURRENT) and o.content_sha256:
+            groups.setdefault((o.agency, int(o.year)), []).append(o)
+    notes = []
+
+    def rank(o: ReportOutcome) -> tuple:
+        res = parsed.get(parse_cache_key(o.content_sha256 or "", o.agency, o.year, version)) or {}
+        line = getattr(o.source, "line", None)
+        return (not res.get("ok"), -int(res.get("tables") or 0), line if line is not None else 1 << 30, o.url)
+
+    for (agency, year), group in groups.items():
+        if len(group) < 2:
+            continue
+        ranked = sorted(group, key=rank)
+        taken, why = ranked[0], _why_taken(rank(ranked[0]), rank(ranked[1]))
+        for other in ranked[1:]:
+            row_ref = f"line {getattr(other.source, 'line', '?')} {redact_url(other.url)}"
+            taken.chosen_over.append(f"{row_ref}: {why}")
+            other.outcome = NOT_CURRENT
+            other.reasons.append(f"registry: another URL of {agency} {year} was taken (line "
+                                 f"{getattr(taken.source, 'line', '?')} {redact_url(taken.url)}: {why})")
+            notes.append(f"{agency} {year}: two URLs; took line {getattr(taken.source, 'line', '?')} "
+                         f"{redact_url(taken.url)} over {row_ref} ({why})")
+    return notes
+
+
+def _why_taken(a: tuple, b: tuple) -> str:
+    if a[0] != b[0]:
+        return "the other could not be parsed"
+    if a[1] != b[1]:
+        return f"it holds {-a[1]} of the tables, the other {-b[1]}"
+    if a[2] != b[2]:
+        return "equal tables; the earlier registry line"
+    return "equal tables and line; the smaller URL"
+
+
 def _as_datetime(value: Any) -> dt.datetime | None:
     if value is None or isinstance(value, dt.datetime):
         return value
@@ -648,6 +788,8 @@ def documents(outcomes: list[ReportOutcome], parsed: dict[str, dict],
     store = _body_store(settings)
     docs = []
     for o in outcomes:
+        if o.outcome == NOT_CURRENT:
+            continue  # another URL of the same agency and year was taken (choose_one_url)
         key = parse_cache_key(o.content_sha256, o.agency, o.year, version) if o.content_sha256 else None
         if o.parse == "failed" and o.content_sha256:
             # Kept, not lost: a stub with the parser's error is loaded, fails H7 and is
@@ -661,6 +803,12 @@ def documents(outcomes: list[ReportOutcome], parsed: dict[str, dict],
                 res = {"report": failed_report(o.agency, o.year, res.get("error") or "not parsed"), "narrative": {}}
         else:
             continue
+        if o.chosen_over:
+            report = dict(res["report"])
+            report["findings"] = [*(report.get("findings") or []), *(
+                {"code": "duplicate_source", "severity": "info", "where": "document",
+                 "message": f"another registry row gives this agency and year: {c}"} for c in o.chosen_over)]
+            res = {**res, "report": report}
         s = o.source
         doc = Document(
             agency=o.agency,
@@ -707,10 +855,18 @@ def writer_lock(settings: Settings, timeout: float = 3600.0) -> Iterator[None]:
 
 @contextlib.contextmanager
 def warehouse(settings: Settings):
+    import duckdb
+
     from warehouse.db import connect, init_schema
 
     settings.home.mkdir(parents=True, exist_ok=True)
-    con = connect(settings.warehouse_path, memory_limit=settings.warehouse_memory)
+    try:
+        con = connect(settings.warehouse_path, memory_limit=settings.warehouse_memory)
+    except duckdb.Error as e:
+        if "lock" in str(e).lower():
+            raise
+        raise RuntimeError(f"cannot open {settings.warehouse_path} ({e}); if it is damaged, move it aside and run "
+                           "`xxgk rebuild`: every year is loaded again from the raw store") from e
     try:
         init_schema(con)
         yield con
@@ -912,7 +1068,21 @@ def publish_batch(con, settings: Settings, quarantined: dict[str, list[str]]) ->
     from warehouse.publish import publish
 
     summary = publish(con, settings.home, set(quarantined))
+    build_report_site(settings)
     return {rid: (status, why or "") for rid, (status, why) in summary.statuses.items()}
+
+
+def build_report_site(settings: Settings) -> None:
+    """The report site ($XXGK_HOME/site/) from the new marts. The publish stands when it fails:
+    the site is a view of the marts, and `xxgk site` rebuilds it."""
+    import logging
+
+    from reportsite.build import build_site
+
+    try:
+        build_site(settings.home, settings.raw_dir)
+    except Exception as e:  # noqa: BLE001 - never fail a publish that is already done
+        logging.getLogger("xxgk").warning("the report site was not rebuilt: %s: %s", type(e).__name__, e)
 
 
 def build_data_docs(settings: Settings, checks_df: Any, year: int, decision: Any = None,
@@ -927,12 +1097,36 @@ def build_data_docs(settings: Settings, checks_df: Any, year: int, decision: Any
     return str(Path(index).resolve())
 
 
+def note_kept_versions(con, outcomes: list[ReportOutcome], published: dict[str, tuple[str, str]]) -> None:
+    """A report that failed to fetch this time (a captcha page, a dead host) whose earlier version
+    is current and published: say so, and count it as kept (``report_id`` is that version's)."""
+    from warehouse.load import agency_id
+
+    failed = {(agency_id(o.agency), int(o.year)): o for o in outcomes if o.outcome == FETCH_FAILED}
+    if not failed:
+        return
+    years = sorted({y for _a, y in failed})
+    rows = con.execute("SELECT agency_id, year, report_id, fetched_at FROM stg_document "
+                       "WHERE is_current AND list_contains($years, year)", {"years": years}).fetchall()
+    for aid, year, rid, fetched_at in rows:
+        o = failed.get((aid, int(year)))
+        if o is not None and (published.get(rid) or ("",))[0] == "published":
+            o.report_id = rid
+            o.reasons.append(f"kept: the version published before (report {rid}, first fetched {fetched_at}) "
+                             "stays in the marts")
+
+
 def mark_published(outcomes: list[ReportOutcome], published: dict[str, tuple[str, str]] | None = None) -> None:
     for o in outcomes:
         if o.outcome not in (PASSED, QUARANTINED) or o.report_id is None:
             continue
-        status, why = (published or {}).get(o.report_id, ("published" if o.outcome == PASSED else "quarantined", ""))
-        if status == "published":
+        # Only what the publish says it holds counts as published: a report it does not list is
+        # not in the marts (another version or URL of the agency's report is current).
+        status, why = (published or {}).get(o.report_id, (NOT_CURRENT, ""))
+        if status == NOT_CURRENT:
+            o.outcome = NOT_CURRENT
+            o.reasons.append("warehouse: another version of this agency's report for the year is current")
+        elif status == "published":
             o.outcome = PUBLISHED
         elif o.outcome == PASSED:
             o.outcome = QUARANTINED
@@ -945,7 +1139,7 @@ def mark_published(outcomes: list[ReportOutcome], published: dict[str, tuple[str
 def discover_step(year: int, settings: Settings, progress: Progress = _quiet) -> Settings:
     """With listings configured, find the year's reports on them and merge them into the
     registry before fetching; returns the settings to run with (their registry)."""
-    if not settings.listings:
+    if not settings.listings or settings.offline:
         return settings
     from sources.discover import discover_into_registry
 
@@ -991,7 +1185,12 @@ def try_unchanged(year: int, settings: Settings, outcomes: list[ReportOutcome], 
             return None
     for o, r in zip(outcomes, reports, strict=True):
         if o.outcome == FETCH_FAILED:
-            continue  # the same failure as recorded (the fingerprint says so), with today's details
+            # The same failure as recorded (the fingerprint says so), with today's details; the
+            # version kept from before (note_kept_versions) is still the one published.
+            if r.get("report_id"):
+                o.report_id = r["report_id"]
+                o.reasons += [x for x in r["reasons"] if x.startswith("kept: ")]
+            continue
         o.parse = "cached" if r["parse"] in ("parsed", "cached") else r["parse"]
         o.report_id, o.outcome, o.reasons = r["report_id"], r["outcome"], list(r["reasons"])
         o.content_sha256, o.content_type = r["sha256"], r["content_type"]
@@ -1019,8 +1218,53 @@ def forget_run(settings: Settings, year: int) -> None:
     runrecord.forget(settings.home, year)
 
 
+def stored_years(settings: Settings) -> set[int]:
+    """Years of which the raw store holds a body."""
+    years = set()
+    for row in raw_store(settings).rows():
+        if row.get("sha256") and row.get("status") in ("fetched", "not_modified") and row.get("year") is not None:
+            years.add(int(row["year"]))
+    return years
+
+
+def rebuild_years(settings: Settings, years: list[int] | None = None, progress: Progress = _quiet) -> list[RunSummary]:
+    """Load, validate and publish every year of the registry from the raw store, without the network
+    (``xxgk rebuild``): after a lost or damaged warehouse.duckdb."""
+    offline = settings.with_overrides(offline=not needs_sample_server(settings), full_run=True)
+    if years is None:
+        in_registry = {int(s.year) for s in load_sources(settings, None, samples_base="http://127.0.0.1")}
+        years = sorted(in_registry & stored_years(settings)) if offline.offline else sorted(in_registry)
+    out = []
+    for y in years:
+        progress(f"rebuild: {y} from the raw store")
+        out.append(run_year(y, offline, progress))
+    return out
+
+
+def rebuild_if_missing(year: int, settings: Settings, progress: Progress = _quiet) -> list[RunSummary]:
+    """A missing warehouse.duckdb with reports of other years in the raw store: rebuild those
+    years first, so that the publish of ``year`` does not silently drop them; or refuse, saying how."""
+    if settings.offline or settings.warehouse_path.exists() or not settings.raw_dir.is_dir():
+        return []
+    others = stored_years(settings) - {int(year)}
+    if not others:
+        return []
+    listed = {int(s.year) for s in load_sources(settings, None, samples_base="http://127.0.0.1")}
+    unlisted = sorted(others - listed)
+    if unlisted:
+        raise RuntimeError(
+            f"{settings.warehouse_path} is missing and the raw store ({settings.raw_dir}) holds reports of "
+            f"{', '.join(map(str, unlisted))}, which the registry {registry_path(settings)} does not list: publishing "
+            f"{year} now would drop them from the marts. Run `xxgk rebuild --sources REGISTRY` with a registry "
+            f"that lists those years, then this run again (or move {settings.raw_dir} aside to start afresh).")
+    progress(f"{settings.warehouse_path} is missing: rebuilding {', '.join(map(str, sorted(others)))} "
+             "from the raw store first")
+    return rebuild_years(settings, sorted(others), progress)
+
+
 def run_year(year: int, settings: Settings, progress: Progress = _quiet) -> RunSummary:
     """The whole pipeline for one year, without Prefect."""
+    rebuild_if_missing(year, settings, progress)
     t0 = time.monotonic()
     summary = RunSummary(year=year)
     settings = discover_step(year, settings, progress)
@@ -1029,6 +1273,7 @@ def run_year(year: int, settings: Settings, progress: Progress = _quiet) -> RunS
         sources = load_sources(settings, year, samples_base=base)
         progress(f"{year}: fetching {len(sources)} report(s)")
         outcomes = fetch_batch(sources, settings, loopback=base is not None, progress=say)
+        summary.notes += verify_bodies(outcomes, settings, loopback=base is not None, progress=say)
         summary.reports = outcomes
         summary.fingerprint = run_fingerprint(year, settings, outcomes)
         rec = try_unchanged(year, settings, outcomes, summary.fingerprint, loopback=base is not None, progress=say)
@@ -1044,6 +1289,9 @@ def run_year(year: int, settings: Settings, progress: Progress = _quiet) -> RunS
     with samples_served(settings) as base:
         followed = follow_attachments(outcomes, parsed, settings, loopback=base is not None, progress=say)
     apply_parsed(outcomes, parsed)
+    for note in choose_one_url(outcomes, parsed):
+        summary.notes.append(note)
+        say(note)
     with writer_lock(settings):
         forget_run(settings, year)
         with warehouse(settings) as con:
@@ -1057,7 +1305,9 @@ def run_year(year: int, settings: Settings, progress: Progress = _quiet) -> RunS
                 allowed, summary.gate_reason = gate_allows_publish(decision)
                 if allowed:
                     progress(f"{year}: publishing")
-                    mark_published(outcomes, publish_batch(con, settings, quarantined))
+                    statuses = publish_batch(con, settings, quarantined)
+                    mark_published(outcomes, statuses)
+                    note_kept_versions(con, outcomes, statuses)
                     summary.published = True
                     summary.marts_path = str(settings.marts_path)
                 progress(f"{year}: writing the Data Docs")

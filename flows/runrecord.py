@@ -34,6 +34,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from sources.rawstore import redact_url
+
 RECORD_VERSION = 2
 _CODE_PACKAGES = ("transforms", "warehouse", "expectations", "flows")
 _code_hash: str | None = None
@@ -117,7 +119,8 @@ def write(home: Path, year: int, fp: str, summary: Any, attachments: list[dict],
         "attachments": attachments,
         "reports": [
             {"parse": o.parse, "report_id": o.report_id, "outcome": o.outcome, "reasons": o.reasons,
-             "sha256": o.content_sha256, "content_type": o.content_type}
+             "sha256": o.content_sha256, "content_type": o.content_type,
+             "agency": o.agency, "url": redact_url(o.url)}  # for `xxgk failures`
             for o in summary.reports
         ],
     }

@@ -45,6 +45,11 @@ class Settings:
     min_delay: float = 1.0  # XXGK_MIN_DELAY: seconds between two requests to one host
     timeout: float = 30.0  # XXGK_TIMEOUT: seconds per request
     retries: int = 3  # XXGK_RETRIES: further attempts per URL after a transient error (5xx, 429, timeout)
+    # XXGK_HOST_FAIL_AFTER: a host that times out this many times in a row is given up for the run
+    # (its remaining rows fail at once with host_unreachable); 0 = never.
+    host_fail_after: int = 3
+    # XXGK_FETCH_DEADLINE: seconds a run's fetch may take; rows not started by then fail with run_deadline.
+    fetch_deadline: float = 3 * 3600.0
     # XXGK_FETCH_PROCESSES: processes sharing a fetch of 2,000 sources or more; 0 = one per core (at most 4)
     fetch_processes: int = 0
     user_agent: str = "xxgk/0.1 (+https://github.com/xxgk; government disclosure reports research)"
@@ -56,6 +61,9 @@ class Settings:
     # XXGK_FULL_RUN: load, validate and publish even when nothing changed since the year's last
     # complete run (by default such a re-run takes that run's outcomes: flows/runrecord.py).
     full_run: bool = False
+    # XXGK_OFFLINE: fetch nothing; every registry row gets the last body the raw store holds for
+    # its URL (``xxgk rebuild`` sets it).
+    offline: bool = False
     # XXGK_WAREHOUSE_MEMORY: DuckDB's memory limit for the warehouse (it spills to disk beyond it).
     warehouse_memory: str = "512MB"
     # Prefect task runner for the flows: "default" (threads) or "dask".
@@ -134,6 +142,8 @@ def _validated(s: Settings) -> Settings:
         raise SettingsError(f"fetch_processes must be >= 0, got {s.fetch_processes}")
     if s.parse_workers < 0 or s.parse_timeout < 0:
         raise SettingsError("parse_workers and parse_timeout must be >= 0")
+    if s.host_fail_after < 0 or s.fetch_deadline <= 0:
+        raise SettingsError("host_fail_after must be >= 0 and fetch_deadline > 0")
     if s.retries < 0:
         raise SettingsError(f"retries must be >= 0, got {s.retries}")
     if not 0 <= s.max_fail_share <= 1:

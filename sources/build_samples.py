@@ -8,8 +8,8 @@ pipe/line-separated cells) and turns each into a realistic HTML page with
 tables become template tables (rowspan/colspan as published) whose cell values are read
 from the seed by the simple rules below, and metadata lines such as 索引号/发布机构
 become a small header table. 普洱 (002) has no tables in its seed and stays table-less,
-headings with nothing under them. 南宾街道 (004) is written in GBK. The real 平潭 page
-and the real 淮安 PDF are copied byte for byte.
+headings with nothing under them. 南宾街道 (004) is written in GBK. The real 平潭 pages
+(2023 and 2024: one agency in two years) and the real 淮安 PDF are copied byte for byte.
 
 The generated files are committed, so nothing at run time depends on this script or on
 ../shared. Run it again only to change the corpus; review the diff.
@@ -67,7 +67,7 @@ SEEDS = (
         "石柱土家族自治县人民政府",
     ),
 )
-COPIED = ("pingtan_2023.html", "huaian_city_2024.pdf")
+COPIED = ("pingtan_2023.html", "pingtan_2024.html", "huaian_city_2024.pdf")
 
 
 def _norm(cell: str) -> str:

@@ -40,6 +40,7 @@ from sources.registry import (
     Source,
     check_url,
     csv_records,
+    decode_csv_bytes,
     load_registry,
 )
 from transforms import decode as dec
@@ -119,11 +120,7 @@ class DiscoveryResult:
 
 # --------------------------------------------------------------------------- listings file
 def _read_text(path: Path) -> str:
-    data = path.read_bytes()
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("gb18030")  # Excel on a Chinese Windows saves CSV as GBK
+    return decode_csv_bytes(path.read_bytes(), str(path), ListingsError)
 
 
 def parse_listings(text: str, *, name: str = "<listings>") -> list[Listing]:
@@ -225,7 +222,8 @@ def crawl_listing(listing: Listing, fetcher, *, max_pages: int = DEFAULT_MAX_PAG
         except Exception:  # noqa: BLE001 - a page we cannot read is that page's failure, not the run's
             visits.append(PageVisit(listing, url, False, "unreadable", got.http_status))
             continue
-        links.extend((r, url) for r in page.reports)
+        # A sidebar link to another site's report (the province's) is not a report of this listing.
+        links.extend((r, url) for r in page.reports if _same_site(r.url, listing.listing_url, got.url))
         new = 0
         subs = [u for u, y in page.sub_listings if years is None or y is None or y in years]
         for nxt in [*page.next_pages, *subs]:
@@ -236,6 +234,15 @@ def crawl_listing(listing: Listing, fetcher, *, max_pages: int = DEFAULT_MAX_PAG
                 new += 1
         visits.append(PageVisit(listing, url, True, None, got.http_status, len(page.reports), new))
     return visits, links, bool(queue)
+
+
+def _site(url: str) -> str:
+    host = urlsplit(url).netloc.lower()
+    return host[4:] if host.startswith("www.") else host
+
+
+def _same_site(link: str, *pages: str) -> bool:
+    return _site(link) in {_site(p) for p in pages}
 
 
 _CORE_SUFFIX = re.compile(r"(?:人民政府办公厅|人民政府办公室|人民政府|政府办公室|政府办公厅|政府)$")
@@ -282,12 +289,35 @@ def _infer_level(name: str) -> str | None:
     return "部门"
 
 
-def source_for(link: ReportLink, listing: Listing) -> Source:
+_OFFICE_SUFFIX = re.compile(r"(?:办事处|管理委员会|管委会)$")
+
+
+def _base(name: str) -> str:
+    """A body's name without the words that vary between its own titles (人民政府, 办事处, ...)."""
+    return _OFFICE_SUFFIX.sub("", _core(name))
+
+
+def same_body(title_name: str, listing: Listing) -> bool:
+    """Whether a title's agency is the listing's own body in other words: 六盘水市 for
+    六盘水市人民政府, 南宾街道办事处 for 石柱县南宾街道 (a short form of the listing's name)."""
+    title, own = _base(title_name), _base(listing.agency)
+    if not title or not own:
+        return False
+    return title == own or (len(title) >= 3 and own.endswith(title))
+
+
+def source_for(link: ReportLink, listing: Listing, known: dict[str, Listing] | None = None) -> Source:
     """The registry row for a report link found on ``listing``'s pages.
 
-    The title's agency when it names one (a department's report on the city's site goes
-    under the department, with the listing's agency as its parent and the listing's
-    province and city), else the listing's own agency and region.
+    * A title naming the listing's own body, in whatever wording (六盘水市 for 六盘水市人民政府,
+      a short name), is filed under the listing's agency as the listings file names it: one
+      body, one name, every year.
+    * A title naming another body that the listings file knows (``known``: name, core and base
+      name -> its listing) goes under that listing's agency and region.
+    * A title naming a body the listings file does not know (a department's report on the
+      city's column) goes under that body, with the listing's agency as its parent and the
+      listing's province and city.
+    * No agency in the title: the listing's agency.
     """
     assert link.year is not None
     own = Source(listing.agency, link.year, link.url, listing.province, listing.city, listing.county,
@@ -295,8 +325,15 @@ def source_for(link: ReportLink, listing: Listing) -> Source:
     if not link.agency:
         return own
     name = qualify_agency(link.agency, listing)
-    if _core(name) == _core(listing.agency):
-        return replace(own, agency=name)
+    if same_body(name, listing) or same_body(link.agency, listing):
+        return own
+    k = known or {}
+    other = k.get(name) or k.get(_core(name)) or k.get(_base(name))
+    if other is not None:
+        if other is listing:
+            return own
+        return Source(other.agency, link.year, link.url, other.province, other.city, other.county, other.level,
+                      other.parent)
     level = _infer_level(name)
     county = listing.county
     if level == "县" and not county:
@@ -305,6 +342,15 @@ def source_for(link: ReportLink, listing: Listing) -> Source:
     if level == "市" and not city:
         city = _core(name)
     return Source(name, link.year, link.url, listing.province, city, county, level, listing.agency)
+
+
+def known_bodies(listings: Iterable[Listing]) -> dict[str, Listing]:
+    """Every listing by its agency's name and core name (人民政府 etc. dropped)."""
+    known: dict[str, Listing] = {}
+    for li in listings:
+        for key in (li.agency, _core(li.agency), _base(li.agency)):
+            known.setdefault(key, li)
+    return known
 
 
 def discover(listings: Iterable[Listing], fetcher, *, years: Iterable[int] | None = None,
@@ -323,6 +369,7 @@ def discover(listings: Iterable[Listing], fetcher, *, years: Iterable[int] | Non
         crawled = list(pool.map(lambda li: crawl_listing(li, fetcher, max_pages=max_pages, years=wanted),
                                 listings))
     result = DiscoveryResult()
+    known = known_bodies(listings)
     seen: set[str] = set()
     candidates: list[Found] = []
     for listing, (visits, links, truncated) in zip(listings, crawled, strict=True):
@@ -344,7 +391,7 @@ def discover(listings: Iterable[Listing], fetcher, *, years: Iterable[int] | Non
             if not FIRST_YEAR <= link.year <= dt.date.today().year:  # the registry's own bounds
                 result.other_years += 1
                 continue
-            candidates.append(Found(source_for(link, listing), link, listing, page_url))
+            candidates.append(Found(source_for(link, listing, known), link, listing, page_url))
     best: dict[tuple[str, int], Found] = {}
     for f in candidates:
         key = (f.source.agency, f.source.year)
@@ -489,7 +536,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--registry", help="source registry to merge into; default $XXGK_HOME/registry.csv")
     p.add_argument("--write", action="store_true", help="write the merged registry (otherwise only print)")
     p.add_argument("--max-pages", type=int, default=DEFAULT_MAX_PAGES, help="pages per listing (default 20)")
-    p.add_argument("--min-delay", type=float, default=1.0, help="seconds between two requests to one host")
+    p.add_argument("--min-delay", type=float, default=None,
+                   help="seconds between two requests to one host (default: the min_delay setting, 1.0)")
     return p
 
 
@@ -509,11 +557,16 @@ def cli_main(argv: list[str] | None = None, *, fetcher=None, out=None) -> int:
     except RegistryError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    if args.min_delay is not None and args.min_delay < 0:
+        print("error: --min-delay must be >= 0", file=sys.stderr)
+        return 2
     own = fetcher is None
     if own:
         from sources.fetch import Fetcher
 
-        fetcher = Fetcher(min_delay_s=args.min_delay)
+        fetcher = Fetcher(min_delay_s=1.0 if args.min_delay is None else args.min_delay)
+    elif args.min_delay is not None:
+        fetcher.min_delay_s = args.min_delay  # the command line wins over the settings it was made from
     try:
         result = discover(listings, fetcher, years=args.years, max_pages=args.max_pages)
     finally:

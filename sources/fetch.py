@@ -15,7 +15,8 @@ Every outcome, failures included, becomes a manifest row in the raw store, and t
 goes on. Failure reasons are short codes (docs/SOURCES.md): ``http_<status>``,
 ``timeout``, ``connection_error``, ``connection_reset``, ``too_large``, ``truncated``,
 ``redirect_loop``, ``too_many_redirects``, ``bad_scheme``, ``not_a_report``,
-``decode_error``.
+``soft_error_page``, ``decode_error``, ``host_unreachable``, ``bad_encoding``,
+``run_deadline``.
 """
 
 from __future__ import annotations
@@ -24,12 +25,12 @@ import datetime as dt
 import email.utils
 import http.client
 import os
+import queue
 import random
 import re
 import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
@@ -55,6 +56,13 @@ TOO_MANY_REDIRECTS = "too_many_redirects"
 BAD_SCHEME = "bad_scheme"
 NOT_A_REPORT = "not_a_report"
 DECODE_ERROR = "decode_error"
+# A 200 page that is plainly not a report: captcha, WAF, login or "页面不存在". It never replaces
+# a stored version (nothing is stored); the version published before stays.
+SOFT_ERROR_PAGE = "soft_error_page"
+BAD_ENCODING = "bad_encoding"  # a compressed body (gzip, deflate) that does not decompress
+HOST_UNREACHABLE = "host_unreachable"  # the host timed out too often in a row: its other rows are not tried
+RUN_DEADLINE = "run_deadline"  # the fetch's time budget was spent before this row's turn
+STOPPED = "stopped"  # the run was interrupted (Ctrl-C, SIGTERM)
 RETRYABLE = frozenset({TIMEOUT, CONNECTION_ERROR, CONNECTION_RESET, TRUNCATED})
 
 _SCRIPTS = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
@@ -62,6 +70,15 @@ _TAGS = re.compile(r"<[^>]*>")
 _SOFT_404 = re.compile(
     r"(?<!\d)404(?!\d)|页面不存在|页面未找到|找不到(该|此|您要的)?页面|已被?删除|文章不存在|信息不存在|无法访问"
 )
+# Captcha, WAF and login pages that sites answer crawlers with, status 200.
+_GATE_PAGE = re.compile(
+    r"验证码|安全验证|人机验证|滑动验证|滑块验证|访问验证|请完成验证|请输入验证|访问过于频繁|访问频率过快|"
+    r"请求被拦截|访问被拦截|已被拦截|安全防护|防火墙|网站防火墙|安全狗|云盾|"
+    r"用户登录|请先登录|请登录|登录后|统一身份认证|(?i:captcha|access denied|forbidden|web application firewall)"
+)
+# A report's own title: a short page carrying it (tables as images, the report in an attachment)
+# is a report page even when the site's header offers "用户登录".
+_REPORT_TITLE = re.compile(r"工作年度报告|工作年报")
 _IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"RIFF", b"BM")
 _NON_REPORT_TYPES = ("image/", "video/", "audio/", "font/")
 
@@ -81,6 +98,7 @@ class FetchOutcome:
     url: str | None = None  # final URL after redirects
     bytes: int | None = None
     new_version: bool = False  # a body this URL had not given before
+    repaired: bool = False  # the raw store held this body damaged; the download replaced it
     detail: str | None = field(default=None, compare=False)  # human-readable context for the error
 
     @property
@@ -106,26 +124,50 @@ class _Fail(Exception):
         super().__init__(f"{code}: {detail}" if detail else code)
         self.code, self.detail, self.http_status, self.retry_after = code, detail, http_status, retry_after
         self.total_requests = 1
+        self.requests = 0  # requests made by the attempt that failed (Fetcher._fail sets it)
 
 
 class _HostGate:
-    """At most ``limit`` requests in flight to one host, starts ``min_delay`` apart."""
+    """At most ``limit`` requests in flight to one host, starts ``min_delay`` apart; counts the
+    host's consecutive timeouts (a host that accepts connections and never answers)."""
 
-    def __init__(self, limit: int, min_delay: float):
+    def __init__(self, limit: int, min_delay: float, stop: threading.Event | None = None):
         self._sem = threading.BoundedSemaphore(limit)
         self._lock = threading.Lock()
         self._next = 0.0
         self._min_delay = min_delay
+        self._stop = stop or threading.Event()
+        self.timeouts = 0  # consecutive timed-out requests
+        self.unreachable: str | None = None  # why the host was given up, once it is
 
     def __enter__(self):
-        self._sem.acquire()
+        while not self._sem.acquire(timeout=0.2):
+            if self._stop.is_set():
+                raise _Fail(STOPPED, "the run was interrupted")
         with self._lock:
+            given_up = self.unreachable
             now = time.monotonic()
-            start = max(now, self._next)
-            self._next = start + self._min_delay
-        if start > now:
-            time.sleep(start - now)
+            start = now if given_up else max(now, self._next)
+            if not given_up:
+                self._next = start + self._min_delay
+        if given_up is None and start > now:
+            self._stop.wait(start - now)
+        if self._stop.is_set() or self.unreachable:
+            self._sem.release()
+            if self._stop.is_set():
+                raise _Fail(STOPPED, "the run was interrupted")
+            raise _Fail(HOST_UNREACHABLE, self.unreachable or "")
         return self
+
+    def answered(self) -> None:
+        with self._lock:
+            self.timeouts = 0
+
+    def timed_out(self, give_up_after: int, host: str) -> None:
+        with self._lock:
+            self.timeouts += 1
+            if give_up_after and self.timeouts >= give_up_after and not self.unreachable:
+                self.unreachable = f"{host} timed out {self.timeouts} times in a row; its other rows were not tried"
 
     def __exit__(self, *exc):
         self._sem.release()
@@ -176,6 +218,8 @@ def _chain(exc: BaseException) -> Iterable[BaseException]:
 def classify_exception(exc: BaseException) -> str:
     """A failure code for an exception raised by requests/urllib3 while talking to a server."""
     chain = list(_chain(exc))
+    if any(isinstance(e, (requests.exceptions.ContentDecodingError, u3.DecodeError)) for e in chain):
+        return BAD_ENCODING
     if any(isinstance(e, requests.Timeout) for e in chain):
         return TIMEOUT
     # urllib3's NewConnectionError subclasses ConnectTimeoutError: a refusal is not a timeout.
@@ -233,15 +277,13 @@ def classify_body(body: bytes, content_type: str | None) -> tuple[dec.Decoded | 
         return decoded, DECODE_ERROR, f"{bad} undecodable characters as {decoded.encoding}"
     visible = _TAGS.sub(" ", _SCRIPTS.sub(" ", text)) if decoded.kind == dec.HTML else text
     cjk = sum(1 for ch in visible if "\u4e00" <= ch <= "\u9fff")
+    # Many sites answer a missing page, a crawler or a visitor without a session with status
+    # 200 and a short "页面不存在", captcha or login page.
+    gate = None if _REPORT_TITLE.search(visible) else _GATE_PAGE.search(visible)
+    if cjk < 300 and (m := _SOFT_404.search(visible) or gate):
+        return decoded, SOFT_ERROR_PAGE, f"an error page (missing, captcha or login) served with status 200 ({m.group(0)})"
     if not cjk:
         return decoded, NOT_A_REPORT, f"{decoded.kind} without any Chinese text"
-    # Many sites answer a missing page with status 200 and a short "页面不存在" page.
-    if cjk < 200 and _SOFT_404.search(visible):
-        return (
-            decoded,
-            NOT_A_REPORT,
-            f"an error page served with status 200 ({_SOFT_404.search(visible).group(0)})",
-        )
     return decoded, None, ""
 
 
@@ -277,6 +319,10 @@ class Fetcher:
         max_retry_after_s: float = 60.0,
         workers: int = 8,
         max_body_seconds: float | None = None,
+        unconditional: bool = False,
+        host_fail_after: int = 3,
+        deadline_s: float | None = None,
+        heartbeat_s: float = 15.0,
     ):
         if max_per_host < 1:
             raise ValueError(f"max_per_host must be at least 1, got {max_per_host}")
@@ -295,6 +341,17 @@ class Fetcher:
         # by default three read timeouts, 90 s with the pipeline's 30 s.
         self.max_body_seconds = max_body_seconds if max_body_seconds is not None else 3 * self.timeout[1]
         self.workers = max(1, workers)
+        # Never send If-None-Match / If-Modified-Since (``--full``, ``--refetch``): a server whose
+        # validators lie would otherwise never be read again.
+        self.unconditional = unconditional
+        # A host that times out this many times in a row is given up for this fetcher's life
+        # (0: never): its remaining rows fail at once with host_unreachable.
+        self.host_fail_after = host_fail_after
+        # No request starts after this many seconds of a fetch_many (None: no limit): run_deadline.
+        self.deadline_s = deadline_s
+        self.heartbeat_s = heartbeat_s
+        self._deadline: float | None = None
+        self._stop = threading.Event()  # set by stop(): sleeps end, no request starts
         self._gates: dict[str, _HostGate] = {}
         self._gates_lock = threading.Lock()
         self.session = requests.Session()
@@ -320,7 +377,12 @@ class Fetcher:
         )
 
     def close(self) -> None:
+        self._stop.set()
         self.session.close()
+
+    def stop(self) -> None:
+        """No further request starts; waits end now (Ctrl-C, SIGTERM)."""
+        self._stop.set()
 
     def _send(self, url: str, headers: dict) -> requests.Response:
         """One GET through the session's adapter, no redirects followed, body not read yet.
@@ -353,43 +415,104 @@ class Fetcher:
 
     # ------------------------------------------------------------------ public
     def fetch_many(
-        self, sources: Iterable[Source], store: RawStore, progress: Callable[[int, int], None] | None = None
+        self,
+        sources: Iterable[Source],
+        store: RawStore,
+        progress: Callable[[int, int], None] | None = None,
+        waiting: Callable[[str], None] | None = None,
     ) -> list[FetchOutcome]:
-        """Fetch every source once; outcomes in the order of ``sources``."""
+        """Fetch every source once; outcomes in the order of ``sources``.
+
+        ``waiting`` gets a line every ``heartbeat_s`` while requests are outstanding. The
+        workers are daemon threads: an interrupt (KeyboardInterrupt in the calling thread)
+        stops the fetch at once instead of waiting for requests in flight.
+        """
         sources = list(sources)
         total = len(sources)
         results: list[FetchOutcome | None] = [None] * total
-        done = 0
-        done_lock = threading.Lock()
-
-        def run(i: int) -> None:
-            nonlocal done
-            results[i] = self.fetch_one(sources[i], store)
-            with done_lock:
-                done += 1
-                n = done
-            if progress:
-                progress(n, total)
-
+        if not total:
+            return []
+        if self.deadline_s is not None:
+            self._deadline = time.monotonic() + self.deadline_s
         # Interleave hosts so that workers spread over hosts instead of queueing on one gate.
         by_host: dict[str, list[int]] = {}
         for i, s in enumerate(sources):
             by_host.setdefault(s.host, []).append(i)
-        order = [i for rnd in _round_robin(list(by_host.values())) for i in rnd]
-        if total:
-            with ThreadPoolExecutor(
-                max_workers=min(self.workers, total), thread_name_prefix="xxgk-fetch"
-            ) as pool:
-                for fut in [pool.submit(run, i) for i in order]:
-                    fut.result()
+        todo = queue.SimpleQueue()
+        for rnd in _round_robin(list(by_host.values())):
+            for i in rnd:
+                todo.put(i)
+        done = 0
+        cond = threading.Condition()
+        errors: list[BaseException] = []
+
+        def work() -> None:
+            nonlocal done
+            while not self._stop.is_set():
+                try:
+                    i = todo.get_nowait()
+                except queue.Empty:
+                    return
+                try:
+                    results[i] = self.fetch_one(sources[i], store)
+                except BaseException as e:  # noqa: BLE001 - handed to the calling thread
+                    with cond:
+                        errors.append(e)
+                        cond.notify_all()
+                    return
+                with cond:
+                    done += 1
+                    n = done
+                    cond.notify_all()
+                if progress:
+                    progress(n, total)
+
+        threads = [threading.Thread(target=work, name="xxgk-fetch", daemon=True)
+                   for _ in range(min(self.workers, total))]
+        for t in threads:
+            t.start()
+        try:
+            last_beat = time.monotonic()
+            with cond:
+                while done < total and not errors:
+                    cond.wait(timeout=min(1.0, self.heartbeat_s))
+                    if waiting and time.monotonic() - last_beat >= self.heartbeat_s and done < total:
+                        last_beat = time.monotonic()
+                        waiting(self._waiting_line(done, total))
+        except BaseException:
+            self.stop()
+            raise
+        finally:
+            self._deadline = None
+        if errors:
+            self.stop()
+            raise errors[0]
         return [r for r in results if r is not None]
 
-    def fetch_one(self, source: Source, store: RawStore, picture: bool = False) -> FetchOutcome:
+    def _waiting_line(self, done: int, total: int) -> str:
+        with self._gates_lock:
+            dead = [h for h, g in self._gates.items() if g.unreachable]
+            slow = [f"{h} ({g.timeouts} timeout(s) in a row)" for h, g in self._gates.items()
+                    if g.timeouts and not g.unreachable]
+        line = f"fetched {done}/{total}, waiting"
+        if slow:
+            line += "; slow: " + ", ".join(slow[:5])
+        if dead:
+            line += "; given up: " + ", ".join(dead[:5])
+        return line
+
+    def fetch_one(self, source: Source, store: RawStore, unconditional: bool = False,
+                  picture: bool = False) -> FetchOutcome:
         """Fetch one source, store its body, record a manifest row; never raises for HTTP trouble.
-        ``picture``: the body must be a picture (an ``<img>`` of a report page, for OCR)."""
+
+        ``unconditional`` (or the fetcher's own setting) sends no validators: the body is read again.
+        ``picture``: the body must be a picture (an ``<img>`` of a report page, for OCR).
+        """
         prev = store.latest(source.url)
         if prev and not store.has(prev.get("sha256") or ""):
             prev = None  # validators are useless without the body they validate
+        if unconditional or self.unconditional:
+            prev = None
         fetched_at = _now_iso()
         validators: dict = {}
         try:
@@ -434,6 +557,8 @@ class Fetcher:
             except _Fail as f:
                 attempts += getattr(f, "requests", 1)
                 retryable = f.code in RETRYABLE or f.http_status == 429 or (f.http_status or 0) >= 500
+                if f.code in (HOST_UNREACHABLE, RUN_DEADLINE, STOPPED):
+                    retryable = False
                 if retryable and attempt < self.retries:
                     self._sleep_before_retry(url, attempt, f.retry_after)
                     continue
@@ -447,8 +572,17 @@ class Fetcher:
         with self._gates_lock:
             gate = self._gates.get(host)
             if gate is None:
-                gate = self._gates[host] = _HostGate(self.max_per_host, self.min_delay_s)
+                gate = self._gates[host] = _HostGate(self.max_per_host, self.min_delay_s, self._stop)
             return gate
+
+    def _may_start(self, gate: _HostGate, requests_made: int, url: str) -> None:
+        """Raise instead of starting a request: interrupted, out of time, or the host given up."""
+        if self._stop.is_set():
+            raise self._fail(STOPPED, "the run was interrupted", requests_made, url)
+        if self._deadline is not None and time.monotonic() > self._deadline:
+            raise self._fail(RUN_DEADLINE, f"the fetch's {self.deadline_s:g} s were spent", requests_made, url)
+        if gate.unreachable:
+            raise self._fail(HOST_UNREACHABLE, gate.unreachable, requests_made, url)
 
     def _sleep_before_retry(self, url: str, attempt: int, retry_after: float | None) -> None:
         delay = self.backoff_s * (2**attempt) + random.uniform(0, self.backoff_s * 0.1)
@@ -456,7 +590,7 @@ class Fetcher:
             wait = min(retry_after, self.max_retry_after_s)
             self._gate(url).defer(wait)
             delay = max(delay, wait)
-        time.sleep(delay)
+        self._stop.wait(delay)
 
     def _get(self, url: str, prev: dict | None) -> dict:
         """One attempt: follow redirects by hand and read the body. Raises _Fail."""
@@ -476,12 +610,18 @@ class Fetcher:
                 if prev.get("last_modified"):
                     headers["If-Modified-Since"] = prev["last_modified"]
             gate = self._gate(current)
+            self._may_start(gate, requests_made, current)
             with gate:
+                self._may_start(gate, requests_made, current)
                 requests_made += 1
                 try:
                     resp = self._send(current, headers)
                 except requests.RequestException as e:
-                    raise self._fail(classify_exception(e), str(e)[:300], requests_made, current) from None
+                    code = classify_exception(e)
+                    if code == TIMEOUT:
+                        gate.timed_out(self.host_fail_after, urlsplit(current).netloc.lower())
+                    raise self._fail(code, str(e)[:300], requests_made, current) from None
+                gate.answered()
                 try:
                     status = resp.status_code
                     if status in (301, 302, 303, 307, 308) and resp.headers.get("Location"):
@@ -643,7 +783,9 @@ class Fetcher:
                 detail=f"{detail} (body sha256 {sha256_hex(body)[:12]}, not stored)",
             )
         assert decoded is not None
+        damaged_before = len(store.repaired)
         digest, _ = store.put(body)
+        repaired = digest in store.repaired[damaged_before:]
         new_version = digest not in store.versions(source.url)
         return FetchOutcome(
             source,
@@ -658,6 +800,7 @@ class Fetcher:
             url=info["url"],
             bytes=len(body),
             new_version=new_version,
+            repaired=repaired,
         )
 
     @staticmethod
@@ -703,3 +846,41 @@ def _round_robin(groups: list[list[int]]) -> Iterable[list[int]]:
             return
         yield rnd
         i += 1
+
+
+class StoreFetcher:
+    """A fetcher that makes no request: each URL gives the last body the raw store holds for it
+    (``xxgk rebuild``, ``XXGK_OFFLINE``). Nothing is recorded in the manifest."""
+
+    def __init__(self, **_settings) -> None:
+        self.unconditional = False
+
+    def __enter__(self) -> StoreFetcher:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+    def fetch_one(self, source: Source, store: RawStore, unconditional: bool = False) -> FetchOutcome:
+        row = store.latest(source.url)
+        sha = (row or {}).get("sha256")
+        if not sha or not store.verify(sha):
+            return FetchOutcome(source, FAILED, error="not_in_raw_store", url=source.url,
+                                detail="offline: the raw store holds no (intact) body for this URL")
+        return FetchOutcome(source, NOT_MODIFIED, sha256=sha, content_type=row.get("content_type"),
+                            encoding=row.get("encoding"), kind=row.get("kind"), fetched_at=row.get("fetched_at"),
+                            url=row.get("final_url") or source.url, bytes=row.get("bytes"),
+                            detail="offline: the raw store's last body")
+
+    def fetch_many(self, sources: Iterable[Source], store: RawStore, progress=None, waiting=None
+                   ) -> list[FetchOutcome]:
+        return [self.fetch_one(s, store) for s in sources]
+
+    def fetch_url(self, url: str) -> Page:
+        return Page(url, None, error="offline")

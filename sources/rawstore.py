@@ -11,16 +11,23 @@ manifest row is appended with a single ``write`` on an ``O_APPEND`` descriptor (
 for rows of this size on a local file system); a torn last line from a crash is skipped
 when reading. A changed report gets a new object and a new row; the old object stays,
 so every version can be read back with :meth:`RawStore.get`.
+
+Objects are verified: :meth:`RawStore.get` and :meth:`RawStore.verify` hash what they read,
+and :meth:`RawStore.put` of a body already held checks the stored copy. A damaged object
+(a flipped byte, a truncated file) is moved aside to ``objects/damaged/`` and never read
+again as that body; ``put`` of the right bytes repairs it (``repaired`` lists the hashes).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import re
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -77,12 +84,18 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+class DamagedObject(KeyError):
+    """A stored object whose bytes no longer hash to its name (moved aside when found)."""
+
+
 class RawStore:
     def __init__(self, root: str | os.PathLike):
         self.root = Path(root)
         self.objects = self.root / "objects"
         self.manifest_path = self.root / "manifest.jsonl"
         self.objects.mkdir(parents=True, exist_ok=True)
+        self.damaged = self.objects / "damaged"
+        self.repaired: list[str] = []  # damaged objects re-written from a fresh download
         self._lock = threading.Lock()
         self._latest: dict[str, dict] = {}  # url -> last row that carried a body
         self._versions: dict[str, list[str]] = {}  # url -> distinct sha256 in order of first sight
@@ -97,11 +110,14 @@ class RawStore:
         return self.path_of(sha256).is_file()
 
     def put(self, data: bytes) -> tuple[str, bool]:
-        """Store ``data``; returns (sha256, whether it was new)."""
+        """Store ``data``; returns (sha256, whether it was new). A damaged copy is replaced."""
         digest = sha256_hex(data)
         target = self.path_of(digest)
         if target.is_file():
-            return digest, False
+            if self.verify(digest):
+                return digest, False
+            with self._lock:
+                self.repaired.append(digest)
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
         try:
@@ -116,13 +132,39 @@ class RawStore:
         return digest, True
 
     def get(self, sha256: str) -> bytes:
+        """The body named ``sha256``, verified; raises KeyError (DamagedObject when damaged)."""
         try:
-            return self.path_of(sha256).read_bytes()
+            data = self.path_of(sha256).read_bytes()
         except FileNotFoundError:
             raise KeyError(f"no object {sha256} in raw store {self.root}") from None
+        if sha256_hex(data) != sha256:
+            self._set_aside(sha256)
+            raise DamagedObject(f"object {sha256} in raw store {self.root} is damaged (its bytes hash to "
+                                f"{sha256_hex(data)[:12]}); moved to {self.damaged}")
+        return data
+
+    def verify(self, sha256: str) -> bool:
+        """Whether the object exists and its bytes hash to its name; a damaged one is moved aside."""
+        path = self.path_of(sha256)
+        h = hashlib.sha256()
+        try:
+            with open(path, "rb") as f:
+                while chunk := f.read(1 << 20):
+                    h.update(chunk)
+        except FileNotFoundError:
+            return False
+        if h.hexdigest() == sha256:
+            return True
+        self._set_aside(sha256)
+        return False
+
+    def _set_aside(self, sha256: str) -> None:
+        self.damaged.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            os.replace(self.path_of(sha256), self.damaged / f"{sha256}.{os.getpid()}-{time.time_ns()}")
 
     def object_count(self) -> int:
-        return sum(1 for p in self.objects.glob("*/*") if not p.name.startswith(".tmp-"))
+        return sum(1 for p in self.objects.glob("??/*") if not p.name.startswith(".tmp-"))
 
     # ------------------------------------------------------------------ manifest
     def record(self, row: dict[str, Any]) -> dict:

@@ -21,6 +21,8 @@ import csv
 import datetime as dt
 import io
 import os
+import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +32,7 @@ REQUIRED = ("agency", "year", "url")
 OPTIONAL = ("province", "city", "county", "level", "parent")
 COLUMNS = REQUIRED + OPTIONAL
 LEVELS = ("省", "市", "县", "乡镇街道", "部门")
+NAME_COLUMNS = ("agency", "province", "city", "county", "parent")  # normalised: normalize_name
 FIRST_YEAR = 2008  # the 条例 took effect on 2008-05-01; no annual report predates it
 SAMPLES_PLACEHOLDER = "{samples}"
 BUNDLED_REGISTRY = Path(__file__).resolve().parent / "samples" / "registry.csv"
@@ -65,12 +68,75 @@ class Source:
         return urlsplit(self.url).netloc.lower()
 
 
-def _read_text(path: Path) -> str:
-    data = path.read_bytes()
+def _line_of(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
+def decode_csv_bytes(data: bytes, name: str, error_cls=None) -> str:
+    """The text of a registry or listings file: UTF-8 (BOM or not), UTF-16 (BOM, or NUL bytes
+    that say so) or GBK/GB18030 as Excel saves it on a Chinese Windows.
+
+    A UTF-8 file with a few stray bytes (an en dash pasted from Word is one cp1252 byte 0x96, a
+    Latin-1 "é" is 0xE9) is not re-read as GB18030, which would turn every name into garbage:
+    the error names each line holding such a byte. Bytes that fit no encoding do the same.
+    """
+    error_cls = error_cls or RegistryError
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or (
+        len(data) >= 4 and data.count(b"\x00") > len(data) // 4
+    ):
+        enc = "utf-16" if data.startswith((b"\xff\xfe", b"\xfe\xff")) else (
+            "utf-16-le" if data[1:2] == b"\x00" else "utf-16-be")
+        try:
+            return data.decode(enc).lstrip("\ufeff")
+        except UnicodeDecodeError as e:
+            raise error_cls(name, [(0, f"looks like UTF-16 but byte {e.start} does not decode ({e.reason}); "
+                                       "save the file as UTF-8")]) from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
+        pass
+    text = data.decode("utf-8", errors="surrogateescape")
+    bad = [i for i, ch in enumerate(text) if "\udc80" <= ch <= "\udcff"]
+    good = sum(1 for ch in text if ord(ch) > 127 and not "\udc80" <= ch <= "\udcff")
+    if good >= len(bad) or len(bad) <= 2:
+        # UTF-8 with stray bytes: name the lines (offsets in the text map back to lines alike).
+        errors, seen = [], set()
+        for i in bad:
+            line = text.count("\n", 0, i) + 1
+            if line in seen:
+                continue
+            seen.add(line)
+            byte = ord(text[i]) - 0xDC00
+            guess = bytes([byte]).decode("cp1252", errors="replace")
+            errors.append((line, f"byte 0x{byte:02X} is not UTF-8 (a Windows-1252 or Latin-1 {guess!r} pasted "
+                                 "from another program?); save the file as UTF-8"))
+        raise error_cls(name, errors)
+    try:
         return data.decode("gb18030")  # Excel on a Chinese Windows saves CSV as GBK
+    except UnicodeDecodeError as e:
+        raise error_cls(name, [(_line_of(data, e.start), f"byte 0x{data[e.start]:02X} fits neither UTF-8 nor "
+                                                         "GBK/GB18030; save the file as UTF-8")]) from None
+
+
+def _read_text(path: Path) -> str:
+    return decode_csv_bytes(path.read_bytes(), str(path))
+
+
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e"), None)
+_SPACES = re.compile(r"\s+")
+_CJK_SPACE = re.compile(r"(?<=[\u3000-\u9fff\uff00-\uffef]) | (?=[\u3000-\u9fff\uff00-\uffef])")
+
+
+def normalize_name(name: str | None) -> str | None:
+    """A name as it identifies an agency or a region: NFKC (full-width and compatibility forms
+    folded), zero-width characters and soft hyphens removed, runs of white space (NBSP and the
+    ideographic space included) one space, none next to a Chinese character, none at the ends.
+    Look-alike names from invisible characters become one name."""
+    if name is None:
+        return None
+    text = unicodedata.normalize("NFKC", name).translate(_ZERO_WIDTH)
+    text = _SPACES.sub(" ", text).strip()
+    return _CJK_SPACE.sub("", text)
 
 
 def check_url(url: str) -> str | None:
@@ -110,7 +176,14 @@ def csv_records(text: str, name: str, required: tuple[str, ...], columns: tuple[
     lines = ["" if ln.lstrip().startswith("#") else ln for ln in text.splitlines()]
     reader = csv.reader(io.StringIO("\n".join(lines) + "\n"))
     header: list[str] | None = None
-    for row in reader:
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as e:  # a field over csv's limit (128 KB), a NUL byte, a stray quote
+            errors.append((reader.line_num, f"cannot be read as CSV: {e}"))
+            raise error_cls(name, errors) from None
         line = reader.line_num
         if not any(cell.strip() for cell in row):
             continue
@@ -132,7 +205,14 @@ def csv_records(text: str, name: str, required: tuple[str, ...], columns: tuple[
         if len(row) > len(header):
             errors.append((line, f"{len(row)} fields but the header has {len(header)} columns"))
             continue
-        yield line, {col: (row[i].strip() if i < len(row) else "") for i, col in enumerate(header)}
+        rec = {col: (row[i].strip() if i < len(row) else "") for i, col in enumerate(header)}
+        if any("\x00" in v for v in rec.values()):  # csv reads NUL since Python 3.11; no name holds one
+            errors.append((line, "a NUL byte in a field (a binary, damaged or UTF-16 file read as another encoding?)"))
+            continue
+        for col in NAME_COLUMNS:
+            if rec.get(col):
+                rec[col] = normalize_name(rec[col]) or ""
+        yield line, rec
     if header is None:
         errors.append((0, f"empty {what}: expected a header line with {','.join(columns)}"))
 

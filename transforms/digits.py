@@ -9,7 +9,7 @@ review/litigation group), with the narrative's figures as extra evidence.
 Deterministic and exact: a cell gets a value only when every cut consistent with the
 constraints gives it that same value. Otherwise it stays ``None`` and the row is listed
 in ``Solution.ambiguous`` with (up to ``MAX_LISTED``) candidate tuples. Searches are
-bounded by a node count and a deadline; when a bound is hit, nothing is pruned that was
+bounded by counted search steps (never by the clock); when a bound is hit, nothing is pruned that was
 not proved impossible, so the answer gets less precise, never wrong.
 
 Runs may hold whitespace or "|": those are known cell boundaries (forced cuts).
@@ -18,7 +18,6 @@ Runs may hold whitespace or "|": those are known cell boundaries (forced cuts).
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -28,7 +27,6 @@ MAX_LISTED = 10  # candidate tuples listed per ambiguous row
 MAX_CANDIDATES = 20_000  # per row; beyond this the row is reported ambiguous unresolved
 MAX_NODES = 400_000  # search nodes per search phase
 MAX_ROW_NODES = 60_000  # nodes for one row's splits, so that one odd row cannot starve the others
-TIME_LIMIT_S = 1.0  # wall-clock bound per search phase (two phases per solve call)
 # Longest runs searched with sum bounds: the unpruned search never needs its node budget
 # up to these lengths (worst seen: ~23k of MAX_ROW_NODES for 24 digits, ~11k of MAX_NODES for
 # 32), so pruning changes no answer there; longer runs keep the unpruned search and its bound.
@@ -48,14 +46,16 @@ class _Exhausted(Exception):
 
 
 class _Budget:
-    def __init__(self, nodes: int | None = None, seconds: float | None = None) -> None:
+    """A count of search steps. Never a clock: the same run gives the same answer on an idle
+    or a starved machine, so a parse (and its cache) does not depend on the load of the day."""
+
+    def __init__(self, nodes: int | None = None) -> None:
         self.nodes = MAX_NODES if nodes is None else nodes
-        self.deadline = time.monotonic() + (TIME_LIMIT_S if seconds is None else seconds)
         self.exhausted = False
 
     def tick(self) -> None:
         self.nodes -= 1
-        if self.nodes <= 0 or (self.nodes % 1024 == 0 and time.monotonic() > self.deadline):
+        if self.nodes <= 0:
             self.exhausted = True
             raise _Exhausted
 
@@ -604,7 +604,6 @@ def solve_applications(
     Constraints: H2 per row; H1, H3 and H6 per column across rows.
     """
     sol = Solution()
-    deadline = time.monotonic() + TIME_LIMIT_S
     keys = [r.key for r in fs.app_rows(template)]
     columns = [c.key for c in fs.APPLICANT_COLUMNS]
     fixed: dict[str, list[Value]] = {}
@@ -614,7 +613,7 @@ def solve_applications(
             raise ValueError(f"unknown applications row {k!r} for template {template}")
         if _is_run(v):
             s, forced = _tokens(v)  # type: ignore[arg-type]
-            budget = _Budget(MAX_ROW_NODES, max(deadline - time.monotonic(), 0.0))
+            budget = _Budget(MAX_ROW_NODES)
             try:
                 cands[k] = _collect(_sum_splits(s, forced, len(columns), budget, prune_max=PRUNED_ROW_DIGITS),
                                     k, sol)
@@ -764,6 +763,7 @@ def solve_active_disclosure(
     rows: dict[str, list[Value] | str],
     template: str,
     narrative: dict[str, int] | None = None,
+    prev_in_force: dict[str, int] | None = None,
 ) -> Solution:
     """Split the run-together rows of table 1 (主动公开).
 
@@ -771,7 +771,9 @@ def solve_active_disclosure(
     just its number (a decimal for fees). Multi-cell items have no hard invariant (S3, S4
     are soft), so they resolve only where every split agrees or the narrative pins them:
     ``narrative`` keys "item.measure" (or "active_disclosure.item.measure"), e.g.
-    {"normative_documents.issued": 77}. Candidates are listed S3/S4-consistent first.
+    {"normative_documents.issued": 77}. ``prev_in_force``: the previous year's 现行有效件数
+    per item (X2, F2021): splits where 现行有效 = last year's + 制发 - 废止 are kept when
+    any is. Candidates are listed S3/S4-consistent first.
     """
     sol = Solution()
     items = {it.key: it for it in fs.AD_ITEMS[template]}
@@ -806,6 +808,10 @@ def solve_active_disclosure(
             figs = _figures(narrative, fs.ACTIVE_DISCLOSURE, [k], cols, None).get(k)
             if figs:
                 kept = [c for c in found if all(c[i] == val for i, val in figs)]
+                found = kept or found
+            prev = (prev_in_force or {}).get(k)
+            if prev is not None and template == fs.F2021 and cols == ["issued", "repealed", "in_force"]:
+                kept = [c for c in found if c[2] == prev + c[0] - c[1]]  # X2: stock continuity
                 found = kept or found
         if not found:
             if k in sol.truncated:

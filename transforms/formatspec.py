@@ -236,8 +236,8 @@ _19 = frozenset({F2019})
 # in order; the parser allows whitespace between characters and finds the leading
 # "(n)" / "n." of the label itself.
 APP_ROWS: tuple[Row, ...] = (
-    Row("new_received", "一、本年新收政府信息公开申请数量", ("本年新收", "本年度新收", "新收政府信息公开申请")),
-    Row("carried_over", "二、上年结转政府信息公开申请数量", ("上年结转", "上年度结转", "上一年结转")),
+    Row("new_received", "一、本年新收政府信息公开申请数量", ("本年新收", "本年度新收", "新收政府信息公开申请", "一、本年")),
+    Row("carried_over", "二、上年结转政府信息公开申请数量", ("上年结转", "上年度结转", "上一年结转", "二、上年")),
     Row("granted", "(一)予以公开", ("予以公开",), leaf=True),
     Row("partially_granted", "(二)部分公开(区分处理的,只计这一情形,不计其他情形)", ("部分公开",), leaf=True),
     Row("denied_state_secret", "1.属于国家秘密", ("国家秘密",), "denied", True),
@@ -265,7 +265,7 @@ APP_ROWS: tuple[Row, ...] = (
     Row(
         "other_no_correction",
         "1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请",
-        ("逾期不补正",),
+        ("逾期不补正", "申请人无正当理由"),
         "other",
         True,
         _21,
@@ -273,7 +273,7 @@ APP_ROWS: tuple[Row, ...] = (
     Row(
         "other_unpaid_fee",
         "2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请",
-        ("缴纳费用", "收费通知"),
+        ("缴纳费用", "收费通知", "逾期未按收费"),
         "other",
         True,
         _21,
@@ -281,14 +281,14 @@ APP_ROWS: tuple[Row, ...] = (
     Row("other_other", "3.其他", ("3.其他", "3.其它"), "other", True, _21),
     Row("other_processing", "(六)其他处理", ("(六)其他处理", "其他处理", "其它处理"), None, True, _19),
     Row("total_processed", "(七)总计", ("(七)总计", "总计"), None, False),
-    Row("carried_forward", "四、结转下年度继续办理", ("结转下年度", "结转下一年度", "结转下年")),
+    Row("carried_forward", "四、结转下年度继续办理", ("结转下年度", "结转下一年度", "结转下年", "四、结转")),
 )
 
 # Local rows some provinces add to table 1 (FORMAT.md §3, Hubei): read past, tagged non-standard.
 AD_NONSTANDARD_ROWS = ("其他主动公开文件",)
 
 # Template markers for table 2: the three (六) sub-items exist only in F2021.
-APP_MARKERS = {F2021: ("逾期不补正", "缴纳费用")}
+APP_MARKERS = {F2021: ("逾期不补正", "缴纳费用", "申请人无正当理由", "收费通知要求", "不再处理其政府信息公开申请")}
 
 
 def app_rows(template: str) -> tuple[Row, ...]:
@@ -538,6 +538,7 @@ FINDINGS = {
     "unit_uncertain": WARNING,
     "legacy_format": ERROR,
     "nonstandard_row": WARNING,
+    "row_order_unproved": WARNING,
     "table_from_image": INFO,  # the table was read from a picture by OCR (transforms.imagetable)
     "cell_ocr_unproved": WARNING,  # an OCR'd value no invariant proves: null, candidates listed
 }

@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-import lxml.html
 from lxml import etree
 
 _SKIP = frozenset({"script", "style", "noscript", "iframe", "svg", "object", "embed", "template", "select"})
@@ -24,11 +23,13 @@ _BLOCK = frozenset({
     "table", "tr", "hr", "address", "aside", "figure", "figcaption",
 })
 _ATTACHMENT = re.compile(r"\.(pdf|docx?|wps|xlsx?|ofd)(?:[?#].*)?$", re.IGNORECASE)
-_WS = re.compile(r"\s+")
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 _MAX_DEPTH = 400  # deeper nesting is flattened: its text is kept, its structure is not
 
-_PARSER = lxml.html.HTMLParser(no_network=True, remove_comments=True, remove_pis=True, huge_tree=False)
+# lxml.etree's own elements (not lxml.html's HtmlElement classes, whose lookup costs a Python
+# call per element touched): the same libxml2 tree, walked once.
+_PARSER = etree.HTMLParser(no_network=True, remove_comments=True, remove_pis=True, huge_tree=False)
+_CELLS = ("td", "th")
 
 
 @dataclass
@@ -55,13 +56,22 @@ def _tag(el) -> str:
     return name
 
 
-def _span(el, name: str) -> int:
-    if el.get(name) is None:  # the common case: no span attribute
+def _span(value: str | None) -> int:
+    if value is None:  # the common case: no span attribute
         return 1
     try:
-        return max(1, min(int(str(el.get(name, "1")).strip() or 1), 100))
+        return max(1, min(int(str(value).strip() or 1), 100))
     except ValueError:
         return 1
+
+
+def _squash(text: str) -> str:
+    r"""Runs of whitespace as one space, none at the ends (what ``re.sub(r"\s+", " ", t).strip()`` gives)."""
+    return " ".join(text.split())
+
+
+def _text_content(el) -> str:
+    return "".join(el.itertext())
 
 
 class _Renderer:
@@ -71,16 +81,20 @@ class _Renderer:
         self.tables = 0
 
     def inline_text(self, el, depth: int) -> str:
-        if len(el) == 0 and depth < _MAX_DEPTH and _tag(el) in ("td", "th"):
-            return _WS.sub(" ", el.text or "").strip()  # a cell of plain text (most): what walk gives
+        if len(el) == 0 and depth < _MAX_DEPTH and _tag(el) in _CELLS:
+            return _squash(el.text or "")  # a cell of plain text (most): what walk gives
         out: list[str] = []
         self.walk(el, out, depth)
-        return _WS.sub(" ", "".join(out)).strip()
+        return _squash("".join(out))
 
     def walk(self, el, out: list[str], depth: int) -> None:
         """Render ``el``'s content (not its tail) into ``out``."""
-        tag = _tag(el)
-        if tag in _SKIP or (not tag and not isinstance(el.tag, str)):
+        tag = _TAGS.get(el.tag) if isinstance(el.tag, str) else None
+        if tag is None:
+            tag = _tag(el)
+            if not tag:
+                return
+        if tag in _SKIP:
             return
         if tag == "img":
             self.images += 1
@@ -91,7 +105,7 @@ class _Renderer:
         if tag == "a":
             href = el.get("href") or ""
             if _ATTACHMENT.search(href.strip()):
-                self.attachments.append((href.strip(), _WS.sub(" ", el.text_content()).strip()))
+                self.attachments.append((href.strip(), _squash(_text_content(el))))
         if tag == "table" and depth < _MAX_DEPTH:
             self.table(el, out, depth)
             return
@@ -127,21 +141,30 @@ class _Renderer:
             if _tag(child) == "caption":
                 out.append(self.inline_text(child, depth + 1) + "\n")
         nested = table.find(".//table") is not None  # any layout cells at all (rarely)
+        cell_depth = depth + 1
+        plain = cell_depth < _MAX_DEPTH
         for tr in self.rows(table):
-            cells = [c for c in tr if _tag(c) in ("td", "th")]
+            cells = [c for c in tr if c.tag in _CELLS or (type(c.tag) is str and _tag(c) in _CELLS)]
             if nested and any(c.find(".//table") is not None for c in cells):
                 for cell in cells:  # a layout table: its cells are blocks
-                    self.walk(cell, out, depth + 1)
+                    self.walk(cell, out, cell_depth)
                     out.append("\n")
+                continue
+            if not cells:
                 continue
             parts: list[str] = []
             fillers = 0
             for cell in cells:
-                parts.append(self.inline_text(cell, depth + 1).replace("|", "/"))
-                fillers += _span(cell, "colspan") - 1
+                if plain and len(cell) == 0:  # a cell of plain text (most)
+                    text = cell.text
+                    parts.append(" ".join(text.split()).replace("|", "/") if text else "")
+                else:
+                    parts.append(self.inline_text(cell, cell_depth).replace("|", "/"))
+                colspan = cell.get("colspan")
+                if colspan is not None:
+                    fillers += _span(colspan) - 1
             parts.extend([""] * fillers)  # as converters do: all fillers at the end of the row
-            if parts:
-                out.append("\n" + " | ".join(parts) + " |\n")
+            out.append("\n" + " | ".join(parts) + " |\n")
         out.append("\n")
 
 
@@ -149,13 +172,13 @@ def html_to_text(text: str) -> HtmlText:
     """Render a decoded HTML page as text; tables as pipe rows."""
     text = _XML_DECL.sub("", text, count=1)
     try:
-        root = lxml.html.document_fromstring(text, parser=_PARSER)
+        root = etree.fromstring(text, _PARSER)
     except (etree.ParserError, ValueError):
         return HtmlText(text=text, title=None)
-    if root is None:
-        return HtmlText(text="", title=None)
+    if root is None:  # what lxml.html.document_fromstring refuses as "Document is empty"
+        return HtmlText(text=text, title=None)
     title_el = root.find(".//title")
-    title = _WS.sub(" ", title_el.text_content()).strip() if title_el is not None else None
+    title = _squash(_text_content(title_el)) if title_el is not None else None
     body = root.find(".//body")
     r = _Renderer()
     out: list[str] = []

@@ -28,11 +28,14 @@ from dataclasses import dataclass, field
 from transforms import cells as cellgrammar
 from transforms import checks as sumchecks
 from transforms import formatspec as fs
+from transforms import rowassign
 from transforms.decode import DOC, DOCX, HTML, PDF, decode
+from transforms.evidence import NAMES as EVIDENCE_NAMES
+from transforms.evidence import S1, X1, X2, previous_in_force, previous_year_figures
 from transforms.html import html_to_text
 from transforms.normalize import loose, norm_text
 
-PARSER_VERSION = "1.2.0"
+PARSER_VERSION = "1.3.0"
 CONTRACT = "xxgk.report/1"
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -73,8 +76,10 @@ _HEADING = re.compile(r"(?<![\u4e00-\u9fff])" + fs.SECTION_HEADING.replace("[、
 _T1_START = re.compile(loose("第二十条") + r"[ \t\n]*第?[ \t\n]*\(?[ \t\n]*[一五六八九]")
 _T1_TERMINATORS = [loose("第二十条"), loose("信息内容")] + [loose(x) for x in fs.AD_NONSTANDARD_ROWS]
 _T2_START = re.compile(_alt(fs.APPLICATIONS_HEADER_MARKERS))
-_T2_TERMINATORS = [g.match[0] for g in fs.APP_GROUPS] + list(fs.APP_SECTION_LABELS)
+_T2_TERMINATORS = [loose(g.match[0]) for g in fs.APP_GROUPS] + [loose(x) for x in fs.APP_SECTION_LABELS]
 _T3_HEADER = re.compile(loose(fs.RL_HEADER_END))
+_T3_DIRECT = re.compile(loose("未经复议直接起诉"))
+_T3_TOTAL = re.compile(loose("总计"))
 _T3_FALLBACK_HEADER = re.compile(loose("行政复议") + r"[\s|]*" + loose("行政诉讼"))
 _LEGACY = re.compile(_alt(("依申请公开政府信息情况", "政府信息公开的收费及减免", "收费及减免情况")))
 # The text just before a row's key that still belongs to its label: "(三)", "1.属于".
@@ -115,8 +120,31 @@ def _row_pattern(keys: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(_alt(keys))
 
 
+# Each key of a row on its own, for finding a row out of order (FORMAT.md §9.1 keys).
+_ALTERNATIVES = {r.key: tuple(re.compile(loose(k)) for k in r.match) for r in fs.APP_ROWS} | {
+    it.key: tuple(re.compile(loose(k)) for k in it.match) for tpl in fs.TEMPLATES for it in fs.AD_ITEMS[tpl]}
 _AD_ROW_RE = {tpl: [(it, _row_pattern(it.match)) for it in fs.AD_ITEMS[tpl]] for tpl in fs.TEMPLATES}
 _APP_ROW_RE = {tpl: [(r, _row_pattern(r.match)) for r in fs.app_rows(tpl)] for tpl in fs.TEMPLATES}
+
+
+def _row_heads() -> dict[str, dict[str, tuple[str, ...]]]:
+    """Per table and row: the texts that may stand before the row's numbers in PDF text
+    (its own label, its group's, the section's "三、本年度办理结果", its block's caption)."""
+    key = rowassign.label_key
+    groups = {g.key: g.label for g in fs.APP_GROUPS}
+    app: dict[str, tuple[str, ...]] = {}
+    for row in fs.APP_ROWS:
+        texts = [key(row.label)]
+        if row.group:
+            texts.append(key(groups[row.group]))
+        if row.leaf or row.key == "total_processed":
+            texts += [key(x) for x in fs.APP_SECTION_LABELS]
+        app[row.key] = tuple(texts)
+    ad = {it.key: (key(it.label), key(it.block)) for tpl in fs.TEMPLATES for it in fs.AD_ITEMS[tpl]}
+    return {fs.APPLICATIONS: app, fs.ACTIVE_DISCLOSURE: ad}
+
+
+_HEADS = _row_heads()
 
 
 # --------------------------------------------------------------------------- regions
@@ -130,20 +158,47 @@ class _Region:
     end: int = -1
 
 
+# Rows whose key words also occur in the header or in other labels ("总计", "其他处理", "3.其他"):
+# found only in template order, never out of it.
+_IN_ORDER_ONLY = frozenset({"total_processed", "other_processing", "other_other"})
+
+
 def _find_rows(text: str, start: int, end: int, rows) -> list[_Region]:
-    """Find each row label in order; a label not found leaves the search position."""
+    """Find each row label in order; a label not found leaves the search position.
+
+    A row missing from the ordered pass (an extractor printed it earlier, out of the
+    template's order) is taken from where its label is, if it is there exactly once
+    outside the labels already found. Regions come back sorted by position.
+    """
     found: list[_Region] = []
+    missing = []
     pos = start
     for key, pattern in rows:
         m = pattern.search(text, pos, end)
         if not m:
+            missing.append((key, pattern))
             continue
-        label_start = _label_start(text, max(pos, m.start() - 40), m.start())
-        tail = _LABEL_TAIL.match(text, m.end(), end)
-        value_start = tail.end() if tail else m.end()
-        found.append(_Region(key, label_start, value_start))
-        pos = value_start
+        found.append(_region_at(text, key, m, max(pos, m.start() - 40), end))
+        pos = found[-1].value_start
+    for key, pattern in missing:
+        if key in _IN_ORDER_ONLY or not found:
+            continue
+        spans = [(r.label_start, r.value_start) for r in found]
+        for alternative in _ALTERNATIVES.get(key, (pattern,)):  # one label may hold two of its keys
+            free = [m for m in alternative.finditer(text, found[0].label_start, end)
+                    if not any(a < m.end() and m.start() < b for a, b in spans)]
+            if len(free) == 1:
+                found.append(_region_at(text, key, free[0], max(start, free[0].start() - 40), end))
+                found.sort(key=lambda r: r.label_start)
+            if free:
+                break
     return found
+
+
+def _region_at(text: str, key: str, m: re.Match, lo: int, end: int) -> _Region:
+    label_start = _label_start(text, lo, m.start())
+    tail = _LABEL_TAIL.match(text, m.end(), end)
+    return _Region(key, label_start, tail.end() if tail else m.end())
 
 
 def _label_start(text: str, lo: int, hi: int) -> int:
@@ -177,10 +232,25 @@ class _Values:
 
 def _split_values(segment: str, n: int) -> _Values:
     if "|" in segment:
+        cut = _NEXT_ROW_LINE.search(segment)
+        if cut and any(cellgrammar.is_value_token(c.strip()) for c in segment[:cut.start()].split("|")):
+            segment = segment[:cut.start()]  # a later line starting with words is another row's
         parts = segment.split("|")
         cells = [p.strip() for p in parts[1:]] if parts[0].strip() == "" or not cellgrammar.is_value_token(
             parts[0].strip()) else [p.strip() for p in parts]
-        cells = cells[:n]
+        if len(cells) > n and "\n" in parts[-1] and not parts[-1].split("\n", 1)[0].strip():
+            cells.pop()  # text on a later line after the row's last "|" is no cell of it (a lone "1")
+        while len(cells) > n and not cells[-1]:
+            cells.pop()  # trailing filler cells of merged cells (FORMAT.md §7.2)
+        if len(cells) > n:
+            # More cells than the row has: a label's fragment ("予公开") or an extra empty cell
+            # stands among them. Only a reading that keeps exactly n values is proved.
+            cells = [c for c in cells if not c or cellgrammar.is_value_token(c)]
+            if len(cells) > n:
+                filled = [c for c in cells if c]
+                if len(filled) != n:
+                    return _Values([None] * n, short=True)
+                cells = filled
         if len(cells) < n:
             cells += [""] * (n - len(cells))
         return _Values(list(cells))
@@ -204,6 +274,33 @@ def _split_values(segment: str, n: int) -> _Values:
     return _Values([None] * n, mode="space", short=True, run=None) if n > 1 else _Values(values, mode="space")
 
 
+def _pick_by_row_sum(tokens: list[str], n: int, max_extra: int = 3) -> list[str] | None:
+    """More numbers than cells in a row (a stray page number, a lone "1"): the one reading
+    whose 总计 is the sum of the other cells (H2), when every such reading gives the same
+    cells; None when none or several do."""
+    extra = len(tokens) - n
+    if not 0 < extra <= max_extra or not all(t.isdigit() for t in tokens):
+        return None
+    from itertools import combinations
+
+    found: set[tuple[str, ...]] = set()
+    for drop in combinations(range(len(tokens)), extra):
+        kept = tuple(t for i, t in enumerate(tokens) if i not in drop)
+        if int(kept[-1]) == sum(int(t) for t in kept[:-1]):
+            found.add(kept)
+            if len(found) > 1:
+                return None
+    return list(found.pop()) if found else None
+
+
+# A line that starts with words: in a row-per-line layout, the next row (whose label the
+# parser did not recognise, e.g. truncated), never more cells of this one.
+_NEXT_ROW_LINE = re.compile(r"\n[ \t|]*[\u4e00-\u9fff]")
+# Page footers a PDF prints inside a table ("— 5 —", "- 12 -", "第 3 页", "第3页 共9页").
+_PAGE_FOOTER = re.compile(r"^[ \t]*(?:-+[ \t]*\d{1,3}[ \t]*-+|第[ \t]*\d{1,3}[ \t]*页(?:[ \t]*[,/]?[ \t]*共[ \t]*\d{1,3}[ \t]*页)?)"
+                          r"[ \t]*$", re.M)
+
+
 # --------------------------------------------------------------------------- tables
 @dataclass
 class _TableRead:
@@ -220,6 +317,8 @@ class _Reader:
         # Row keys per table in reading order (a dict, not a set: findings must not depend on
         # the interpreter's string hashing, which changes from process to process).
         self.short: dict[str, dict[str, None]] = {}
+        self.unproved: dict[str, dict[str, None]] = {}  # rows whose values no evidence places
+        self.extra_dropped: dict[str, dict[str, list[str]]] = {}  # rows read past a stray value
 
     # -- cells
     def read_row(self, table: str, key: str, names: tuple[str, ...], vtypes: tuple[str, ...],
@@ -252,6 +351,42 @@ class _Reader:
             self.short.setdefault(table, {})[key] = None
         return out
 
+    def _space_values(self, table: str, regions: list[_Region], start: int,
+                      n_of: dict[str, int]) -> dict[str, _Values] | None:
+        """Values per row in a layout without cell separators, placed on evidence only
+        (``transforms.rowassign``); None for layouts with "|" (each row is its own line)."""
+        end = regions[-1].end
+        if "|" in self.text[regions[0].label_start:end]:
+            return None
+        labels = [rowassign.Label(r.key, r.label_start, r.value_start, n_of[r.key], _HEADS[table].get(r.key))
+                  for r in regions]
+        got = rowassign.assign(self.text, start, end, labels)
+        out: dict[str, _Values] = {}
+        for reg in regions:
+            n = n_of[reg.key]
+            toks = got.values.get(reg.key)
+            if reg.key in got.unproved:
+                out[reg.key] = _Values([None] * n, mode="space")
+                self.unproved.setdefault(table, {})[reg.key] = None
+            elif reg.key in got.extra:
+                picked = _pick_by_row_sum(got.extra[reg.key], n) if table == fs.APPLICATIONS else None
+                if picked is None:
+                    out[reg.key] = _Values([None] * n, mode="space", short=True)
+                else:
+                    out[reg.key] = _Values(picked, mode="space")
+                    self.extra_dropped.setdefault(table, {})[reg.key] = got.extra[reg.key]
+            elif reg.key in got.short:
+                toks = got.short_tokens[reg.key]
+                if len(toks) == 1 and n > 1 and toks[0].replace(".", "").isdigit() and len(toks[0]) >= n:
+                    out[reg.key] = _Values([None] * n, run=toks[0], mode="space")
+                elif n == 1:
+                    out[reg.key] = _Values(list(toks), mode="space")
+                else:
+                    out[reg.key] = _Values([None] * n, mode="space", short=True)
+            else:
+                out[reg.key] = _Values(list(toks or [""] * n), mode="space")
+        return out
+
     def missing_row(self, table: str, key: str, names) -> dict[str, None]:
         self.f.add("row_missing", f"row {key} not found in the table", f"{table}.{key}")
         return dict.fromkeys(names)
@@ -273,6 +408,8 @@ class _Reader:
                            fs.ACTIVE_DISCLOSURE)
         by_key = {r.key: r for r in regions}
         measures = fs.AD_MEASURES[template]
+        n_of = {it.key: len(it.measures) for it in fs.AD_ITEMS[template]}
+        placed = self._space_values(fs.ACTIVE_DISCLOSURE, regions, start, n_of)
         values: dict[str, dict] = {}
         for item in fs.AD_ITEMS[template]:
             names = item.measures
@@ -281,7 +418,7 @@ class _Reader:
             if reg is None:
                 values[item.key] = self.missing_row(fs.ACTIVE_DISCLOSURE, item.key, names)
                 continue
-            vals = _split_values(self.text[reg.value_start:reg.end], len(names))
+            vals = placed[item.key] if placed else _split_values(self.text[reg.value_start:reg.end], len(names))
             values[item.key] = self.read_row(fs.ACTIVE_DISCLOSURE, item.key, names, vtypes, vals)
         return _TableRead(template, values, True)
 
@@ -306,12 +443,14 @@ class _Reader:
             self.f.add("nonstandard_row", "the table adds a 法人或其他组织 小计 column; it is read past",
                        fs.APPLICATIONS)
         values: dict[str, dict] = {}
+        placed = self._space_values(fs.APPLICATIONS, regions, start, dict.fromkeys(by_key, len(names) + subtotal))
         for row in fs.app_rows(template):
             reg = by_key.get(row.key)
             if reg is None:
                 values[row.key] = self.missing_row(fs.APPLICATIONS, row.key, names)
                 continue
-            vals = _split_values(self.text[reg.value_start:reg.end], len(names) + subtotal)
+            vals = placed[row.key] if placed else _split_values(self.text[reg.value_start:reg.end],
+                                                                 len(names) + subtotal)
             if subtotal and vals.run is None and not vals.short:
                 vals.raw = vals.raw[:6] + vals.raw[7:]
             elif subtotal:
@@ -337,7 +476,50 @@ class _Reader:
                         self.f.add("cell_derived", "one merged cell printed 0 for the whole row", where)
 
     # -- table 3
+    def _review_litigation_subtables(self, start: int, end: int) -> _TableRead | None:
+        """The table printed as three sub-tables, each under its own header (行政复议 /
+        行政诉讼(未经复议直接起诉) / 行政诉讼(复议后起诉)): each group's five numbers are
+        the ones under its own header, never the first five after the last header."""
+        direct = _T3_DIRECT.search(self.text, start, end)
+        after = _T3_HEADER.search(self.text, direct.end(), end) if direct else None
+        if not direct or not after:
+            return None
+        stop = _HEADING.search(self.text, after.end(), end)
+        zones = {"admin_review": (start, direct.start()), "litigation_direct": (direct.end(), after.start()),
+                 "litigation_after_review": (after.end(), stop.start() if stop else end)}
+        found: dict[str, list[str]] = {}
+        for group, (lo, hi) in zones.items():
+            heads = list(_T3_TOTAL.finditer(self.text, lo, hi))
+            if not heads:
+                return None
+            tokens = []
+            for tok in re.split(r"[\s|]+", self.text[heads[-1].end():hi]):
+                if not tok:
+                    continue
+                if not cellgrammar.is_value_token(tok):
+                    break
+                tokens.append(tok)
+            found[group] = tokens
+        if not found.get("litigation_direct"):
+            return None  # no numbers between the two litigation headers: the one-table layout
+        values: dict[str, dict] = {}
+        outcomes = tuple(o.key for o in fs.RL_OUTCOMES)
+        for g in fs.RL_GROUPS:
+            tokens = found.get(g.key) or []
+            if len(tokens) == len(outcomes):
+                values[g.key] = self.read_row(fs.REVIEW_LITIGATION, g.key, outcomes, (fs.COUNT,) * 5,
+                                              _Values(tokens, mode="space"))
+            else:
+                values[g.key] = dict.fromkeys(outcomes)
+                for o in outcomes:
+                    self.f.add("cell_ambiguous", f"the {g.label} sub-table shows {len(tokens)} numbers "
+                               f"for {len(outcomes)} cells", f"{fs.REVIEW_LITIGATION}.{g.key}.{o}")
+        return _TableRead(fs.STANDARD, values, True)
+
     def review_litigation(self, start: int, end: int) -> _TableRead:
+        split = self._review_litigation_subtables(start, end)
+        if split:
+            return split
         m = _T3_HEADER.search(self.text, start, end) or _T3_FALLBACK_HEADER.search(self.text, start, end)
         names = [(g.key, o.key) for g in fs.RL_GROUPS for o in fs.RL_OUTCOMES]
         seg_start = None
@@ -389,27 +571,69 @@ class _Reader:
 # --------------------------------------------------------------------------- metadata
 _TITLE_PREFIX = re.compile(r"^(标题|题名|名称)\s*:\s*")
 _AGENCY_LIKE = re.compile(
-    r"^[\u4e00-\u9fff()]{2,40}(局|办|委|会|厅|院|府|处|室|中心|镇|乡|街道|区|县|市|州|盟|旗|所|站|队|部|署|行|司)$")
+    r"^[\u4e00-\u9fff()]{2,40}(局|办|委|会|厅|院|府|处|室|中心|镇|乡|街道|区|县|市|州|盟|旗|所|站|队|部|署|行|司|馆|社|团|校|场|台|学|关|村|组|园|科)$")
+# Words of a page's navigation or of a quoted document title: an agency name never holds them.
+_NOT_AGENCY = re.compile(
+    r"关于|印发|通知|条例|格式|栏目|首页|当前位置|您的位置|信息公开|年报|年度报告|发布时间|索引号|来源|"
+    r"根据|按照|依据|现将|公布|编制|本机关|我单位|中华人民共和国$|[:<>〈〉《》\"“”,。;、|/]")
+# The tail of a name without the name ("办事处" from a title split inside the name).
+_GENERIC_NAME = re.compile(r"^(?:本机关|我单位|(?:人民)?政府|(?:人民政府)?(?:办公室|办公厅)|(?:街道)?办事处|委员会|管委会|"
+                           r"(?:管理)?局|办|中心)$")
+_NAV_LINE = re.compile(r"^(首页|栏目|当前位置|您的位置|位置|发布时间|来源|字号|打印|关闭|分享|索引号|主题分类)")
+_MAX_TITLE_LINES = 4  # a title broken over lines (PDF text) spans at most this many
+
+
+def _title_lines(text: str) -> list[str]:
+    lines = [ln.strip() for ln in text[:8000].split("\n")[:80]]
+    return [_TITLE_PREFIX.sub("", ln).strip(" |") if "报告" in ln else ln.strip(" |") for ln in lines]
+
+
+def _name_fragment(line: str) -> bool:
+    """Could this line be a piece of a title broken over lines (no prose, no navigation)?"""
+    t = re.sub(r"\s+", "", line)
+    return (0 < len(t) <= 40 and "报告" not in t and not _NAV_LINE.match(t)
+            and bool(re.fullmatch(r"[\u4e00-\u9fff()0-9]+年?度?", t)))
 
 
 def _title_candidates(text: str, html_title: str | None) -> list[str]:
-    """Title-like lines, most trustworthy first (the page's <title>, then the text)."""
+    """Title-like lines, most trustworthy first (the page's <title>, then the text).
+
+    A title broken over lines (a PDF's two- to four-line title, a title split after its
+    year or inside a word) is joined back: the widest run of name-like lines ending in
+    the line that holds "报告" whose joined text names an agency.
+    """
     candidates = []
     if html_title and _TITLE_LINE.search(html_title):
         candidates.append(re.split(r"[_|]| - ", html_title)[0].strip())
     # Pages start with navigation menus: look further down, but only at title-like lines.
-    lines = [ln.strip() for ln in text[:8000].split("\n")[:80]]
-    lines = [_TITLE_PREFIX.sub("", ln).strip(" |") if "报告" in ln else ln.strip(" |") for ln in lines]
+    lines = _title_lines(text)
     for i, line in enumerate(lines):
-        if (_TITLE_LINE.search(line) and len(line) <= 60 and "。" not in line
-                and not re.match(r"^(根据|按照|依据|本报告|现|特|为)", line)):
-            if re.match(r"^(19|20)\d{2}\s*年", line):
-                # Two-line titles: the agency on the line before or after "{YYYY}年…报告"
-                for other in (lines[i - 1] if i else "", lines[i + 1] if i + 1 < len(lines) else ""):
-                    if _AGENCY_LIKE.match(re.sub(r"\s+", "", other)):
-                        candidates.append(other + line)
+        if "报告" not in line or len(line) > 60 or "。" in line or re.match(r"^(根据|按照|依据|本报告|现|特|为)", line):
+            continue
+        best = None
+        for j in range(i, max(-1, i - _MAX_TITLE_LINES), -1):
+            if j < i and not _name_fragment(lines[j]):
+                break
+            joined = "".join(lines[j:i + 1])
+            if _TITLE_LINE.search(joined) and _agency_from_title(joined):
+                best = joined
+        if best:
+            candidates.append(best)
+        elif _TITLE_LINE.search(line):
             candidates.append(line)
     return candidates
+
+
+def _plausible_agency(name: str | None) -> str | None:
+    """The name, or None when it is a fragment of prose, navigation or a quoted title."""
+    if not name:
+        return None
+    name = name.strip("()-_ ")
+    if len(name) < 2 or _GENERIC_NAME.match(name) or _NOT_AGENCY.search(name):
+        return None
+    if not _AGENCY_LIKE.match(name.rstrip("0123456789")):  # a numbered test agency ("六盘水市12") is a name
+        return None
+    return name
 
 
 def _agency_from_title(title: str) -> str | None:
@@ -421,9 +645,7 @@ def _agency_from_title(title: str) -> str | None:
     agency = m.group("a")
     agency = re.sub(r"(?:19|20)\d{2}年度?$", "", agency).strip("-_ ")
     agency = re.sub(r"关于$", "", agency)
-    if len(agency) < 2 or agency in ("政府", "人民政府", "本机关", "我单位"):
-        return None
-    return agency
+    return _plausible_agency(agency)
 
 
 def _year_of(text: str, titles: list[str]) -> tuple[int | None, int | None]:
@@ -453,9 +675,10 @@ def _agency_of(text: str, titles: list[str]) -> str | None:
             return agency
     head = text[:6000]
     for pattern in _AGENCY_PATTERNS:
-        m = pattern.search(head) or (pattern.search(text) if pattern.pattern.startswith("请与") else None)
-        if m:
-            return m.group("a").strip("()")
+        for m in pattern.finditer(head) if not pattern.pattern.startswith("请与") else pattern.finditer(text):
+            agency = _plausible_agency(m.group("a").strip("()"))
+            if agency:
+                return agency
     return None
 
 
@@ -483,8 +706,35 @@ def _spans(text: str) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]
     return (t1s, t1e), (t2s, t2e), (t2s, max(t3e, t2e))
 
 
-def _apply_runs(reader: _Reader, tables: dict[str, _TableRead], narrative: dict | None) -> None:
-    """Split runs of digits with the invariants as constraints, or leave them null."""
+def _solve(digits, table: str, tr: _TableRead, runs: dict, narrative: dict | None, previous: dict | None):
+    if table == fs.APPLICATIONS:
+        rows = {k: (runs[k] if k in runs else [v[c] for c in v]) for k, v in tr.values.items()}
+        return digits.solve_applications(rows, tr.template, {**(narrative or {}), **previous_year_figures(previous)})
+    if table == fs.REVIEW_LITIGATION:
+        return digits.solve_review_litigation(runs["_all"], narrative)
+    rows = {k: (runs[k] if k in runs else list(v.values())) for k, v in tr.values.items()}
+    return digits.solve_active_disclosure(rows, tr.template, narrative, previous_in_force(previous))
+
+
+def _evidence_used(table: str, narrative: dict | None, previous: dict | None) -> str:
+    from transforms.narrative import CELLS
+
+    names = []
+    if any(any(c.startswith(table + ".") for c in CELLS.get(k, (k,))) for k in narrative or {}):
+        names.append(EVIDENCE_NAMES[S1])
+    if table == fs.APPLICATIONS and previous_year_figures(previous):
+        names.append(EVIDENCE_NAMES[X1])
+    if table == fs.ACTIVE_DISCLOSURE and previous_in_force(previous):
+        names.append(EVIDENCE_NAMES[X2])
+    return "; ".join(names)
+
+
+def _apply_runs(reader: _Reader, tables: dict[str, _TableRead], narrative: dict | None,
+                previous: dict | None = None) -> None:
+    """Split runs of digits with the invariants as constraints, or leave them null.
+
+    Evidence beyond the table (the narrative's figures, the previous year's report) only
+    chooses among the splits the invariants allow; a cell it decides names it."""
     if not reader.runs:
         return
     try:
@@ -493,27 +743,23 @@ def _apply_runs(reader: _Reader, tables: dict[str, _TableRead], narrative: dict 
         digits = None
     for table, runs in reader.runs.items():
         tr = tables[table]
-        solution = None
+        solution = base = None
+        evidence = _evidence_used(table, narrative, previous)
         if digits is not None:
             try:
-                if table == fs.APPLICATIONS:
-                    rows = {k: (runs[k] if k in runs else [v[c] for c in v]) for k, v in tr.values.items()}
-                    solution = digits.solve_applications(rows, tr.template, narrative)
-                elif table == fs.REVIEW_LITIGATION:
-                    solution = digits.solve_review_litigation(runs["_all"], narrative)
-                else:
-                    rows = {k: (runs[k] if k in runs else list(v.values())) for k, v in tr.values.items()}
-                    solution = digits.solve_active_disclosure(rows, tr.template, narrative)
+                solution = _solve(digits, table, tr, runs, narrative, previous)
+                base = _solve(digits, table, tr, runs, None, None) if evidence else solution
             except Exception as exc:  # noqa: BLE001 - a solver failure leaves the cells null, reported
                 reader.f.add("cell_ambiguous", f"could not split runs of digits: {exc}", table)
-                solution = None
+                solution = base = None
         for key, run in runs.items():
             if table == fs.REVIEW_LITIGATION:
                 targets = [(g.key, o.key) for g in fs.RL_GROUPS for o in fs.RL_OUTCOMES]
             else:
                 targets = [(key, c) for c in tr.values[key]]
             solved = _solved_cells(solution, table, key, targets)
-            for (row, col), value in zip(targets, solved, strict=True):
+            unaided = _solved_cells(base, table, key, targets)
+            for (row, col), value, alone in zip(targets, solved, unaided, strict=True):
                 where = f"{table}.{row}.{col}"
                 if value is None:
                     cands = _candidates(solution, key)
@@ -522,7 +768,8 @@ def _apply_runs(reader: _Reader, tables: dict[str, _TableRead], narrative: dict 
                                  + (f", e.g. {cands}" if cands else ""), where)
                 else:
                     tr.values[row][col] = value
-                    reader.f.add("cell_derived", f"split from the run of digits {run!r} with the invariants", where)
+                    how = "the invariants" if alone == value else f"the invariants and {evidence}"
+                    reader.f.add("cell_derived", f"split from the run of digits {run!r} with {how}", where)
 
 
 def _solved_cells(solution, table: str, key: str, targets) -> list:
@@ -563,9 +810,13 @@ def _derive_totals(tables: dict[str, _TableRead], f: _Findings) -> None:
 
 def parse_text(text: str, *, agency: str | None = None, year: int | None = None,
                html_title: str | None = None, attachments=(), images: int = 0,
-               kind: str = "text") -> dict:
-    """Parse normalised report text into the contract object."""
+               kind: str = "text", previous: dict | None = None) -> dict:
+    """Parse normalised report text into the contract object.
+
+    ``previous``: the same agency's report of the year before (a contract object), as
+    extra evidence for runs of digits the invariants leave open (X1, X2; optional)."""
     f = _Findings()
+    text = _PAGE_FOOTER.sub("", text)
     (t1s, t1e), (t2s, t2e), (t3s, t3e) = _spans(text)
     reader = _Reader(text, f)
     tables = {
@@ -581,7 +832,7 @@ def parse_text(text: str, *, agency: str | None = None, year: int | None = None,
             narrative = extract(text)
         except ImportError:  # pragma: no cover
             narrative = None
-    _apply_runs(reader, tables, narrative)
+    _apply_runs(reader, tables, narrative, previous)
     for table, keys in reader.short.items():
         for key in keys:
             values = tables[table].values
@@ -590,6 +841,19 @@ def parse_text(text: str, *, agency: str | None = None, year: int | None = None,
             for path in paths:
                 f.add("cell_ambiguous", "fewer values than cells in a layout that drops blank cells: "
                       "which cells are blank is unknown", path)
+    for table, keys in reader.unproved.items():
+        for key in keys:
+            for col in tables[table].values[key]:
+                f.add("row_order_unproved", "the row's numbers stand apart from its label and nothing "
+                      "(its line, its label's words, the table's order) proves which row they belong to",
+                      f"{table}.{key}.{col}")
+    for table, rows in reader.extra_dropped.items():
+        for key, tokens in rows.items():
+            for col, value in tables[table].values[key].items():
+                if value is not None:
+                    f.add("cell_derived", f"the row printed {len(tokens)} numbers {' '.join(tokens)!r} for "
+                          f"{len(tables[table].values[key])} cells; the only reading whose 总计 is the sum of "
+                          "the other cells (H2) was kept", f"{table}.{key}.{col}")
     _derive_totals(tables, f)
 
     legacy = not any(t.present for t in tables.values()) and bool(_LEGACY.search(text))
@@ -655,8 +919,14 @@ def parse_text(text: str, *, agency: str | None = None, year: int | None = None,
 
 
 def parse_document(data: bytes, *, agency: str | None = None, year: int | None = None,
-                   content_type: str | None = None, pictures: dict[str, bytes] | None = None) -> ParseResult:
-    """Parse one report file (HTML, text or PDF, told apart by its bytes)."""
+                   content_type: str | None = None, previous: dict | None = None,
+                   pictures: dict[str, bytes] | None = None) -> ParseResult:
+    """Parse one report file (HTML, text or PDF, told apart by its bytes).
+
+    ``previous`` (optional): the same agency's parsed report of the year before, whose
+    结转下年度 and 现行有效件数 may decide runs of digits the invariants leave open.
+    ``pictures`` (optional): the pictures a page shows, by ``<img>`` source, read by OCR
+    for the tables its text lacks (transforms.imagetable)."""
     dec = decode(data, content_type)
     title = None
     attachments: list[tuple[str, str]] = []
@@ -690,7 +960,7 @@ def parse_document(data: bytes, *, agency: str | None = None, year: int | None =
         raw_text = dec.text
     text = norm_text(raw_text)
     report = parse_text(text, agency=agency, year=year, html_title=norm_text(title) if title else None,
-                        attachments=attachments, images=images, kind=dec.kind)
+                        attachments=attachments, images=images, kind=dec.kind, previous=previous)
     if any(report[t] is None for t in fs.TABLES) and (dec.kind in (PDF, DOCX) or (images and pictures)):
         from transforms.imagetable import read_pictures  # OCR: only for tables the text lacks
 
@@ -702,5 +972,5 @@ def parse_document(data: bytes, *, agency: str | None = None, year: int | None =
 
 
 def parse_report(data: bytes, *, agency: str | None = None, year: int | None = None,
-                 content_type: str | None = None) -> dict:
-    return parse_document(data, agency=agency, year=year, content_type=content_type).report
+                 content_type: str | None = None, previous: dict | None = None) -> dict:
+    return parse_document(data, agency=agency, year=year, content_type=content_type, previous=previous).report

@@ -31,13 +31,12 @@ import zlib
 from collections import Counter
 from dataclasses import dataclass
 
-import pdfplumber
-from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
-from pdfminer.pdfparser import PDFSyntaxError
-from pdfminer.psparser import PSException
-from pdfplumber.utils.exceptions import MalformedPDFException, PdfminerException
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+from pdfplumber.utils import extract_text
 
 from transforms import formatspec as fs
+from transforms.pdfobjects import PdfiumPage, read_page
 
 # pdfminer warns at length on damaged files; what matters reaches the caller as PdfError.
 logging.getLogger("pdfminer").setLevel(logging.ERROR)
@@ -78,15 +77,18 @@ class _Item:
 
 MAX_INFLATED = 60 * 1024 * 1024  # all Flate streams together, inflated; real reports stay far below
 MAX_STREAM_RATIO = 400  # one stream inflating more than this (and past 4 MB) is a compression bomb
+_PROBE = 64 * 1024  # inflated bytes of each stream looked at first: its ratio tells a bomb from a font
 _FLATE_STREAM = re.compile(rb"/FlateDecode[^>]*>>\s*stream\r?\n", re.DOTALL)
+_REF_END = re.compile(rb"R\s*endobj")
 _BARE_REF_OBJ = re.compile(rb"(?<![\d])(\d{1,7})\s+(\d{1,5})\s+obj\s*(\d{1,7})\s+(\d{1,5})\s+R\s*endobj")
 
 
 def _refuse_traps(data: bytes) -> None:
     """Inputs that keep pdfminer busy for minutes or for ever, refused up front (found by
     fuzzing): compression bombs, and an object that is nothing but a reference to itself."""
-    for m in _BARE_REF_OBJ.finditer(data):
-        if m.group(1, 2) == m.group(3, 4):
+    for r in _REF_END.finditer(data):  # rare: an object that is a bare reference; then the whole pattern
+        m = _BARE_REF_OBJ.search(data, max(0, r.start() - 64), r.end())
+        if m and m.group(1, 2) == m.group(3, 4):
             raise PdfError(f"malformed PDF: object {int(m.group(1))} refers to itself")
     inflated = 0
     for m in _FLATE_STREAM.finditer(data):
@@ -94,9 +96,14 @@ def _refuse_traps(data: bytes) -> None:
         raw = data[m.end(): end if end > 0 else len(data)]
         d = zlib.decompressobj()
         try:
-            size = len(d.decompress(raw, MAX_INFLATED - inflated + 1))
+            size = len(d.decompress(raw, _PROBE))
+            consumed = len(raw) - len(d.unconsumed_tail)
+            if size == _PROBE and consumed * MAX_STREAM_RATIO < size:  # compresses like a bomb: the whole
+                size += len(d.decompress(d.unconsumed_tail, max(1, MAX_INFLATED - inflated - size + 1)))
+            elif size == _PROBE:  # an ordinary stream: its size estimated from the first chunk's ratio
+                size = size * len(raw) // max(1, consumed)
         except zlib.error:
-            continue  # not ours to judge: pdfminer reports broken streams itself
+            continue  # not ours to judge: PDFium and pdfminer report broken streams themselves
         inflated += size
         if inflated > MAX_INFLATED or (size > 4 * 1024 * 1024 and size > MAX_STREAM_RATIO * max(1, len(raw))):
             raise PdfError(f"PDF stream inflates to more than {size // (1024 * 1024)} MB: refused (compression bomb?)")
@@ -111,31 +118,63 @@ def pdf_to_text(data: bytes, *, max_pages: int = MAX_PAGES) -> str:
     if b"%PDF-" not in data[:1024]:
         raise PdfError("not a PDF: no %PDF- header")
     _refuse_traps(data)
-    try:
-        with pdfplumber.open(io.BytesIO(data)) as pdf:
-            n = len(pdf.pages)
-            if n > max_pages:
-                raise PdfError(f"PDF has {n} pages, more than the limit of {max_pages}")
-            pages = [_page_items(page) for page in pdf.pages]
-            _drop_running_lines(pages)
-    except PdfError:
-        raise
-    except (PDFPasswordIncorrect, PDFEncryptionError) as e:
-        raise PdfError(f"PDF is encrypted and cannot be opened without a password ({type(e).__name__})") from e
-    except PdfminerException as e:
-        cause = e.args[0] if e.args else e
-        if isinstance(cause, PDFPasswordIncorrect | PDFEncryptionError):
-            raise PdfError(f"PDF is encrypted and cannot be opened without a password ({type(cause).__name__})") from e
-        raise PdfError(f"malformed PDF: {type(cause).__name__}: {cause}") from e
-    except (PDFSyntaxError, PSException, MalformedPDFException) as e:
-        raise PdfError(f"malformed PDF: {type(e).__name__}: {e}") from e
-    except Exception as e:  # noqa: BLE001 - pdfminer fails on broken files in many ways
-        raise PdfError(f"malformed PDF: {type(e).__name__}: {e}") from e
+    pages = _read_pages(data, max_pages)
+    _drop_running_lines(pages)
     text = _assemble(pages)
     cid = sum(len(m) for m in _CID.findall(text))
     if cid and cid > 0.3 * len(re.sub(r"\s+", "", text)):
         raise PdfError("the text layer cannot be decoded: its fonts have no Unicode map ((cid:N) codes)")
     return text
+
+
+def _read_pages(data: bytes, max_pages: int) -> list[list[_Item]]:
+    """Every page's items: PDFium's objects through pdfplumber's table finder; pdfminer's for
+    a page whose text PDFium's text page does not give as drawn."""
+    try:
+        pdf = pdfium.PdfDocument(bytes(data))
+    except pdfium.PdfiumError as e:
+        if getattr(e, "err_code", None) == pdfium_c.FPDF_ERR_PASSWORD:
+            raise PdfError("PDF is encrypted and cannot be opened without a password") from e
+        raise PdfError(f"malformed PDF: {e}") from e
+    try:
+        n = len(pdf)
+        if n > max_pages:
+            raise PdfError(f"PDF has {n} pages, more than the limit of {max_pages}")
+        pages = []
+        plumber = None  # pdfminer's reading, opened for the pages PDFium cannot serve
+        for i in range(n):
+            try:
+                objects = read_page(pdf, i)
+            except Exception as e:  # noqa: BLE001 - a damaged page fails in many ways
+                raise PdfError(f"malformed PDF: page {i + 1}: {type(e).__name__}: {e}") from e
+            if objects.needs_pdfminer:
+                if plumber is None:
+                    plumber = _open_pdfminer(data)
+                pages.append(_pdfminer_items(plumber, i))
+                continue
+            pages.append(_page_items(PdfiumPage(objects, i + 1)))
+        if plumber is not None:
+            plumber.close()
+        return pages
+    finally:
+        pdf.close()
+
+
+def _open_pdfminer(data: bytes):
+    import pdfplumber  # only for the rare page PDFium cannot serve: not on the hot path
+
+    try:
+        return pdfplumber.open(io.BytesIO(data))
+    except Exception as e:  # noqa: BLE001 - pdfminer fails on broken files in many ways
+        raise PdfError(f"malformed PDF: {type(e).__name__}: {e}") from e
+
+
+def _pdfminer_items(plumber, index: int) -> list[_Item]:
+    try:
+        items = _page_items(plumber.pages[index])
+    except Exception as e:  # noqa: BLE001 - pdfminer fails on broken files in many ways
+        raise PdfError(f"malformed PDF: page {index + 1}: {type(e).__name__}: {e}") from e
+    return items
 
 
 # --------------------------------------------------------------------------- one page
@@ -157,11 +196,13 @@ def _is_value(cell: str | None) -> bool:
 
 def _page_items(page) -> list[_Item]:
     items: list[_Item] = []
-    tables = [t for t in page.find_tables() if _is_grid(t)]
+    found = page.find_tables()
+    mids = [((c["x0"] + c["x1"]) / 2, (c["top"] + c["bottom"]) / 2, c) for c in page.chars] if found else []
+    tables = [(t, cells) for t in found if _is_grid(cells := _extract(t, mids))]
     rest = page
-    for ti, table in enumerate(tables):
+    for ti, (table, cells) in enumerate(tables):
         rest = rest.outside_bbox(table.bbox)
-        rows = [[_clean(c) for c in r] for r in table.extract()]
+        rows = [[_clean(c) for c in r] for r in cells]
         value_cols = [next((i for i, c in enumerate(r) if _is_value(c)), None) for r in rows]
         known = [v for v in value_cols if v is not None]
         first_value = min(known) if known else None
@@ -185,9 +226,31 @@ def _page_items(page) -> list[_Item]:
     return items
 
 
-def _is_grid(table) -> bool:
+def _extract(table, mids: list[tuple[float, float, dict]]) -> list[list[str | None]]:
+    """pdfplumber's ``Table.extract()`` (same characters per cell, in the same order, the same
+    text), with each character's middle computed once and only the table's characters tested
+    against its rows and cells."""
+    x0, top, x1, bottom = table.bbox
+    inside = [m for m in mids if x0 <= m[0] < x1 and top <= m[1] < bottom]
+    out = []
+    for row in table.rows:
+        rx0, rtop, rx1, rbottom = row.bbox
+        row_chars = [m for m in inside if rx0 <= m[0] < rx1 and rtop <= m[1] < rbottom]
+        cells: list[str | None] = []
+        for cell in row.cells:
+            if cell is None:
+                cells.append(None)
+                continue
+            cx0, ctop, cx1, cbottom = cell
+            chars = [m[2] for m in row_chars if cx0 <= m[0] < cx1 and ctop <= m[1] < cbottom]
+            cells.append(extract_text(chars) if chars else "")
+        out.append(cells)
+    return out
+
+
+def _is_grid(cells: list[list[str | None]]) -> bool:
     """A real table: some row has two or more cells with text (not a boxed paragraph)."""
-    return any(sum(1 for c in row if c and c.strip()) >= 2 for row in table.extract())
+    return any(sum(1 for c in row if c and c.strip()) >= 2 for row in cells)
 
 
 def _text_lines(page, height: float) -> list[dict]:

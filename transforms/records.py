@@ -18,6 +18,7 @@ MARKER_BY_CODE = {
     "cell_unreadable": "unreadable",
     "cell_derived": "derived",
     "cell_ambiguous": "ambiguous",
+    "row_order_unproved": "ambiguous",
 }
 TEMPLATE_KEY = {
     fs.ACTIVE_DISCLOSURE: "active_disclosure",

@@ -77,6 +77,7 @@ def test_bare_loop_pipeline_and_mart_queries_run_at_tiny_n(tmp_path):
         summary = run_year(2024, Settings(home=tmp_path / "home", sources=str(registry), min_delay=0.0,
                                           max_per_host=4))
     assert bare["detail"]["loaded"] == 10 and bare["detail"]["failed"] == 0
+    assert bare["detail"]["parse_processes"] == bench_e2e.pipeline_parse_processes({})  # the same as the pipeline
     assert bare["cpu_s"] > 0 and bare["peak_rss_mb"] > 20 and bare["wall_s"] >= bare["inner_s"] > 0
     assert summary.published and summary.counts["parsed"] == 10
     marts = bench_marts.run(tmp_path / "home" / "marts.duckdb", runs=3)
@@ -87,11 +88,16 @@ def test_bare_loop_pipeline_and_mart_queries_run_at_tiny_n(tmp_path):
 
 
 def test_targets_are_checked_as_stated():
-    ok = run_all.check_targets({"pipeline_over_bare": 1.3, "rerun_over_first": 0.05, "peak_rss_mb": 900,
-                                "parse_reports_per_s_core": 500, "mart_query_ms": 49.9})
+    at_limit = {"pdf_reports_per_s_core": 30, "html_reports_per_s_core": 1500, "parse_reports_per_s_core": 1000,
+                "ocr_pages_per_s_core": 0.5, "pipeline_over_bare": 1.15, "rerun_over_first": 0.05,
+                "small_run_s": 4, "peak_rss_mb": 1536, "mart_query_ms": 49.9, "reports": 10000}
+    assert set(at_limit) == set(run_all.TARGETS)
+    ok = run_all.check_targets(at_limit)
     assert all(t["met"] for t in ok.values())
-    bad = run_all.check_targets({"pipeline_over_bare": 1.31, "rerun_over_first": 0.2, "peak_rss_mb": 2000,
-                                 "parse_reports_per_s_core": 499, "mart_query_ms": 50})
+    bad = run_all.check_targets({"pdf_reports_per_s_core": 29.9, "html_reports_per_s_core": 1499,
+                                 "parse_reports_per_s_core": 999, "ocr_pages_per_s_core": 0.49,
+                                 "pipeline_over_bare": 1.16, "rerun_over_first": 0.051, "small_run_s": 4.01,
+                                 "peak_rss_mb": 1537, "mart_query_ms": 50, "reports": 9999})
     assert not any(t["met"] for t in bad.values())
     assert run_all.check_targets({})["mart_query_ms"]["met"] is False
 

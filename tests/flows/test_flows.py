@@ -36,7 +36,7 @@ def test_etl_year_publishes_and_explains_each_report(prefect_harness, xxgk_env, 
     result = state.result()
 
     c = result["counts"]
-    assert c["sources"] == 5 and c["fetched"] == 5 and c["parsed"] == 5
+    assert c["sources"] == 6 and c["fetched"] == 6 and c["parsed"] == 6
     assert c["published"] + c["quarantined"] == c["parsed"]
     rows = result["reports"]
     assert all(r["outcome"] in ("published", "quarantined") for r in rows)
@@ -62,7 +62,7 @@ def test_etl_year_publishes_and_explains_each_report(prefect_harness, xxgk_env, 
     marts = Path(result["marts_path"])
     before = marts.stat().st_mtime_ns
     again = etl.etl_year(year=2024)
-    assert again["counts"]["parse_cached"] == 5 and again["counts"]["not_modified"] == 5
+    assert again["counts"]["parse_cached"] == 6 and again["counts"]["not_modified"] == 6
     assert again["unchanged_since"]
     assert {(r["agency"], r["outcome"], r["reasons"]) for r in again["reports"]} == {
         (r["agency"], r["outcome"], r["reasons"]) for r in rows}
@@ -71,7 +71,7 @@ def test_etl_year_publishes_and_explains_each_report(prefect_harness, xxgk_env, 
     # XXGK_FULL_RUN: every step again; parsing still comes from the caches.
     monkeypatch.setenv("XXGK_FULL_RUN", "1")
     full = etl.etl_year(year=2024)
-    assert full["unchanged_since"] is None and full["counts"]["parse_cached"] == 5
+    assert full["unchanged_since"] is None and full["counts"]["parse_cached"] == 6
     assert marts.stat().st_mtime_ns != before
 
 
@@ -85,14 +85,51 @@ def test_backfill_runs_years_in_order_and_survives_a_failing_year(prefect_harnes
 
     monkeypatch.setattr(pl, "load_sources", broken_2023)
     monkeypatch.setattr(etl.fetch_task, "retries", 0)
-    out = etl.backfill(start=2022, end=2024)
+    state = etl.backfill(start=2022, end=2024, return_state=True)
+    assert state.is_failed() and "2023" in state.message  # the scheduler's alert fires
+    out = state.result(raise_on_failure=False).result
 
     assert out["years"] == [2022, 2023, 2024]
     assert out["completed"] == [2022, 2024]
     assert list(out["failed"]) == ["2023"] and "unreachable" in out["failed"]["2023"]
-    assert out["results"]["2024"]["counts"]["sources"] == 5
+    assert out["results"]["2024"]["counts"]["sources"] == 6
     backfill_md = str(_artifacts(["xxgk-backfill"])["xxgk-backfill"].data)
     assert "Failed years:** 2023" in backfill_md
+
+
+def test_a_run_that_publishes_nothing_ends_failed_with_the_reason(prefect_harness, xxgk_env, tmp_path, monkeypatch):
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    reg = tmp_path / "dead.csv"
+    reg.write_text(f"agency,year,url\n甲市,2024,http://127.0.0.1:{port}/a.html\n", encoding="utf-8")
+    monkeypatch.setenv("XXGK_RETRIES", "0")
+    monkeypatch.setattr(etl.fetch_task, "retries", 0)
+    state = etl.etl_year(year=2024, sources=str(reg), return_state=True)
+    assert state.is_failed()
+    assert state.message == "nothing published for 2024: nothing fetched: all 1 fetch(es) failed"
+    data = state.result(raise_on_failure=False)
+    assert isinstance(data, pl.NothingPublished) and data.summary["counts"]["failed"] == 1
+    summary = str(_artifacts(["xxgk-summary-2024"], state.state_details.flow_run_id)["xxgk-summary-2024"].data)
+    assert "**Nothing published:** nothing fetched" in summary
+
+
+def test_a_bad_registry_fails_once_with_its_own_message(prefect_harness, xxgk_env, tmp_path, monkeypatch):
+    reg = tmp_path / "bad.csv"
+    reg.write_text("agency,year,url\n甲市,20x4,http://127.0.0.1/a.html\n", encoding="utf-8")
+    calls = []
+    real = pl.load_sources
+
+    def counting(*a, **k):
+        calls.append(1)
+        return real(*a, **k)
+
+    monkeypatch.setattr(pl, "load_sources", counting)
+    state = etl.etl_year(year=2024, sources=str(reg), return_state=True)
+    assert state.is_failed() and "bad.csv" in state.message and "line" in state.message
+    assert len(calls) == 1  # the fetch task has retries, but not for this
 
 
 def test_resolve_years():

@@ -71,3 +71,13 @@ def pytest_sessionfinish(session, exitstatus):
         **FIGURES,
     }
     out.write_text(json.dumps(doc, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8")
+
+
+@pytest.fixture
+def site():
+    """A loopback "government site" (rel_site.Site) on a free port."""
+    from rel_site import Site
+
+    s = Site()
+    yield s
+    s.close()

@@ -106,7 +106,7 @@ def test_fault_matrix_every_report_published_or_failed_with_its_reason(site, tmp
     add("循环局", site.raw("/loop-a.html", response(302, b"", {"Location": "/loop-b.html"})), pl.FETCH_FAILED,
         "redirect_loop")
     add("软404局", site.page("/soft404.html", "<html><body>对不起，页面不存在 404</body></html>".encode()),
-        pl.FETCH_FAILED, "not_a_report")
+        pl.FETCH_FAILED, "soft_error_page")
     # Fetched but unreadable: ends quarantined (or parse_failed) with the parser's reason.
     add("图片局", site.page("/image.html", "<html><body><p>二、主动公开政府信息情况</p><img src=t1.png>"
                                            "<p>三、收到和处理政府信息公开申请情况</p><img src=t2.png></body></html>".encode()),

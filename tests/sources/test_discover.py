@@ -299,7 +299,9 @@ def test_listing_pages_go_through_the_fetchers_fetch_url(site):
 
 @pytest.mark.parametrize(("agency", "expected"), [
     (None, ("贵州省人民政府", None, None, "省", None)),
-    ("贵州省人民政府办公厅", ("贵州省人民政府办公厅", None, None, "省", None)),  # the listing's own
+    # The listing's own body in other words: filed under the listing's name (issue 18).
+    ("贵州省人民政府办公厅", ("贵州省人民政府", None, None, "省", None)),
+    ("贵州省", ("贵州省人民政府", None, None, "省", None)),
     ("省财政厅", ("贵州省财政厅", None, None, "部门", "贵州省人民政府")),
     ("六盘水市", ("六盘水市", "六盘水市", None, "市", "贵州省人民政府")),
     ("水城区", ("水城区", None, "水城区", "县", "贵州省人民政府")),

@@ -308,7 +308,7 @@ def test_soft_404_and_meta_refresh_stub(httpserver, store, fast):
     soft_out, stub_out = fast().fetch_many(
         [src(httpserver.url_for("/soft")), src(httpserver.url_for("/stub"))], store
     )
-    assert soft_out.error == "not_a_report" and "error page" in soft_out.detail
+    assert soft_out.error == "soft_error_page" and "error page" in soft_out.detail
     assert stub_out.status == FETCHED and stub_out.url == httpserver.url_for("/real")
     assert store.get(stub_out.sha256) == REPORT_HTML
 

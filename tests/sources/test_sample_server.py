@@ -53,11 +53,11 @@ def test_bundled_corpus_fetched_then_not_modified(tmp_path):
         first = fetcher.fetch_many(sources, store)
         objects = store.object_count()
         second = fetcher.fetch_many(sources, store)
-    assert [o.status for o in first] == [FETCHED] * 7
+    assert [o.status for o in first] == [FETCHED] * 8
     kinds = {o.source.agency: (o.kind, o.encoding) for o in first}
     assert kinds["淮安市人民政府"] == ("pdf", None)
     assert kinds["石柱土家族自治县人民政府南宾街道办事处"] == ("html", "gb18030")
     assert kinds["平潭综合实验区"] == ("html", "utf-8")
-    assert [o.status for o in second] == [NOT_MODIFIED] * 7
+    assert [o.status for o in second] == [NOT_MODIFIED] * 8
     assert all(o.attempts == 1 for o in second)
-    assert store.object_count() == objects == 7
+    assert store.object_count() == objects == 8

@@ -99,7 +99,7 @@ def test_empty_registry(tmp_path):
 def test_bundled_registry_lists_every_sample_once():
     sources = load_registry(BUNDLED_REGISTRY, samples_base="http://127.0.0.1:1")
     files = {s.url.rsplit("/", 1)[1] for s in sources}
-    assert len(sources) == len(files) == 7
+    assert len(sources) == len(files) == 8
     on_disk = {p.name for p in BUNDLED_REGISTRY.parent.iterdir() if p.suffix in (".html", ".pdf")}
     assert files == on_disk
     levels = {s.agency: s.level for s in sources}

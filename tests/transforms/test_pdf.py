@@ -264,11 +264,40 @@ def test_owner_password_only_pdf_is_read():
     assert pdf_to_text(data).strip() == "Annual report 2024"
 
 
+def _undecodable_pdf() -> bytes:
+    """One line in a simple font whose glyph names map to no Unicode, without /ToUnicode."""
+    names = " ".join(f"/g{i}" for i in range(1, 11))
+    content = b"BT /F1 24 Tf 60 700 Td (\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a) Tj ET"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 4 0 R >> >>"
+        b" /Contents 5 0 R >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding << /Type /Encoding /Differences [1 "
+        + names.encode() + b"] >> >>",
+        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for i, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % i + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
 def test_undecodable_text_layer_is_an_error():
-    # pdfminer reads this CID-font text under encryption only as "(cid:N)" codes
-    data = _one_page(StandardEncryption("", ownerPassword="owner", canCopy=0))
     with pytest.raises(PdfError, match="cannot be decoded"):
-        pdf_to_text(data)
+        pdf_to_text(_undecodable_pdf())
+
+
+def test_cid_font_text_under_encryption_is_read():
+    # pdfminer read this only as "(cid:N)" codes (an error before PDFium); PDFium decodes it
+    data = _one_page(StandardEncryption("", ownerPassword="owner", canCopy=0))
+    assert pdf_to_text(data).strip() == "一、总体情况"
 
 
 @pytest.mark.parametrize(

@@ -23,14 +23,15 @@ FROM fact_active_disclosure AS f JOIN pub_scope AS p USING (report_id)
 WHERE p.status = 'published'
 ORDER BY f.report_id, f.item, f.measure;
 
+-- Table 2 and 3 cells are counts (H5 holds for every published report): integers for BI tools.
 CREATE OR REPLACE TEMP TABLE out_fact_application AS
-SELECT f.report_id, f.row_code, f.applicant, f.value, f.provenance
+SELECT f.report_id, f.row_code, f.applicant, CAST(f.value AS BIGINT) AS value, f.provenance
 FROM fact_application AS f JOIN pub_scope AS p USING (report_id)
 WHERE p.status = 'published'
 ORDER BY f.report_id, f.row_code, f.applicant;
 
 CREATE OR REPLACE TEMP TABLE out_fact_review_litigation AS
-SELECT f.report_id, f.proceeding, f.outcome, f.value, f.provenance
+SELECT f.report_id, f.proceeding, f.outcome, CAST(f.value AS BIGINT) AS value, f.provenance
 FROM fact_review_litigation AS f JOIN pub_scope AS p USING (report_id)
 WHERE p.status = 'published'
 ORDER BY f.report_id, f.proceeding, f.outcome;
@@ -44,3 +45,7 @@ SELECT
 FROM chk_result AS c JOIN pub_scope AS p USING (report_id)
 WHERE p.status = 'published'
 ORDER BY c.report_id, c.check_id, c.scope;
+
+-- Every code of the format with its Chinese label (arg_dim_code: warehouse/describe.py, from formatspec).
+CREATE OR REPLACE TEMP TABLE out_dim_code AS
+SELECT code, table_code, kind, label_zh, template, sort FROM arg_dim_code ORDER BY sort;

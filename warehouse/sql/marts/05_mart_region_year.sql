@@ -1,7 +1,8 @@
 -- The headline figures summed by year, province, city and level (one level per row, so a
 -- city's own report and its counties' reports are never added together). Sums skip unknown
 -- (NULL) figures; reports_complete counts the reports whose headline figures are all known.
--- Ratios are recomputed from the sums, NULL when the denominator is 0 or NULL.
+-- Ratios are recomputed from the sums, NULL when the denominator is 0 or NULL. Sums of counts are
+-- cast back to BIGINT (DuckDB's sum gives HUGEINT, which BI drivers read as a float or not at all).
 CREATE OR REPLACE TEMP TABLE out_mart_region_year AS
 WITH base AS (
     SELECT
@@ -10,15 +11,15 @@ WITH base AS (
         count(*) FILTER (WHERE applications_received IS NOT NULL AND applications_processed IS NOT NULL
                           AND granted IS NOT NULL AND partially_granted IS NOT NULL AND denied IS NOT NULL
                           AND review_total IS NOT NULL AND litigation_total IS NOT NULL) AS reports_complete,
-        sum(applications_received) AS applications_received,
-        sum(applications_processed) AS applications_processed,
-        sum(granted) AS granted,
-        sum(partially_granted) AS partially_granted,
-        sum(denied) AS denied,
-        sum(review_total) AS review_total,
-        sum(litigation_total) AS litigation_total,
-        sum(cases_corrected) AS cases_corrected,
-        sum(cases_decided) AS cases_decided,
+        CAST(sum(applications_received) AS BIGINT) AS applications_received,
+        CAST(sum(applications_processed) AS BIGINT) AS applications_processed,
+        CAST(sum(granted) AS BIGINT) AS granted,
+        CAST(sum(partially_granted) AS BIGINT) AS partially_granted,
+        CAST(sum(denied) AS BIGINT) AS denied,
+        CAST(sum(review_total) AS BIGINT) AS review_total,
+        CAST(sum(litigation_total) AS BIGINT) AS litigation_total,
+        CAST(sum(cases_corrected) AS BIGINT) AS cases_corrected,
+        CAST(sum(cases_decided) AS BIGINT) AS cases_decided,
         sum(fees_10k_yuan) AS fees_10k_yuan
     FROM out_mart_agency_year
     GROUP BY year, province, city, level
@@ -46,7 +47,7 @@ prev AS (
     WINDOW w AS (PARTITION BY province, city, level ORDER BY year)
 )
 SELECT
-    year, province, city, level, reports, reports_complete,
+    year, make_date(year, 1, 1) AS year_start, province, city, level, reports, reports_complete,
     applications_received, applications_processed, granted, partially_granted, denied, disclosure_rate,
     review_total, litigation_total, cases_corrected, cases_decided, correction_rate, fees_10k_yuan,
     CASE WHEN has_prev THEN l_applications_received END AS prev_applications_received,

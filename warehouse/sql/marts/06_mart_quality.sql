@@ -31,7 +31,7 @@ ocr AS (  -- cells read from pictures by OCR with a value the invariants proved
     GROUP BY report_id
 )
 SELECT
-    d.report_id, d.agency_id, d.agency, d.year, p.status,
+    d.report_id, d.agency_id, d.agency, d.year, make_date(d.year, 1, 1) AS year_start, p.status,
     coalesce(c.checks_passed, 0) AS checks_passed,
     coalesce(c.checks_warned, 0) AS checks_warned,
     coalesce(c.checks_failed, 0) AS checks_failed,

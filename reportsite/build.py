@@ -1,0 +1,267 @@
+"""The report site: static pages in Chinese under ``$XXGK_HOME/site/``, built from marts.duckdb.
+
+An index of regions and years, a page per region (province and city) and a page per agency:
+the year's figures, trends across the years as SVG charts drawn here (no script, nothing from
+the internet: the pages work offline), the quality status with the failing checks in words, and
+links to the source URL and to the stored copy in the raw store. Built by ``xxgk site`` and after
+each publish. The new site is written beside the old one and swapped in with a rename.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import shutil
+import uuid
+from collections import defaultdict
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from reportsite.svg import bar_chart, line_chart
+from transforms import formatspec as fs
+from warehouse.export import open_marts
+
+SITE_DIR = "site"
+
+CSS = """
+body{font-family:"Noto Sans CJK SC","Source Han Sans SC","WenQuanYi Micro Hei","Microsoft YaHei","PingFang SC",
+sans-serif;margin:0;color:#222;background:#fafafa}
+header{background:#23466e;color:#fff;padding:14px 24px}header a{color:#fff}
+main{padding:12px 24px;max-width:1200px}h1{font-size:22px;margin:4px 0}h2{font-size:18px;margin-top:28px;
+border-bottom:1px solid #ccc}table{border-collapse:collapse;margin:8px 0;background:#fff}
+td,th{border:1px solid #ccc;padding:4px 8px;font-size:14px}th{background:#eef2f7}td.n{text-align:right}
+.charts{display:flex;flex-wrap:wrap;gap:12px}.chart{background:#fff;border:1px solid #ddd}
+.chart .ct{font-size:14px;font-weight:bold}.chart .ax{font-size:11px;fill:#444}.chart .lg{font-size:12px}
+.chart .grid{stroke:#e4e4e4}.ok{color:#237a3b}.bad{color:#b3261e;font-weight:bold}.warn{color:#9a6700}
+footer{color:#777;font-size:12px;padding:24px}
+"""
+
+LEVELS = ("省", "市", "县", "乡镇街道", "部门")
+
+
+def _id(*parts: Any) -> str:
+    return hashlib.sha256("\x1f".join("" if p is None else str(p) for p in parts).encode()).hexdigest()[:12]
+
+
+def _n(v: Any, percent: bool = False) -> str:
+    if v is None:
+        return "—"
+    if percent:
+        return f"{v * 100:.1f}%"
+    if isinstance(v, float) and not v.is_integer():
+        return f"{v:,.2f}"
+    return f"{int(v):,}"
+
+
+def _page(title: str, body: str, root: str, crumbs: list[tuple[str, str]] | None = None) -> str:
+    nav = " › ".join(f'<a href="{escape(h)}">{escape(t)}</a>' for t, h in [("首页", f"{root}index.html"),
+                                                                          *(crumbs or [])])
+    return (f'<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{escape(title)} · 政府信息公开年报数据</title><style>{CSS}</style></head><body>"
+            f'<header><div>{nav}</div><h1>{escape(title)}</h1></header><main>{body}</main>'
+            f"<footer>政府信息公开工作年度报告数据（xxgk）：数值按年报所印，未通过硬性检查的年报被隔离、不计入数字。"
+            f"</footer></body></html>\n")
+
+
+def _rows(con, sql: str) -> list[dict[str, Any]]:
+    cur = con.execute(sql)
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+
+
+def _load(marts: Path) -> dict[str, list[dict[str, Any]]]:
+    con = open_marts(marts)
+    try:
+        return {
+            "agencies": _rows(con, "SELECT * FROM dim_agency ORDER BY province, city, county, name"),
+            "reports": _rows(con, "SELECT * FROM dim_report ORDER BY agency_id, year"),
+            "figures": _rows(con, "SELECT * FROM mart_agency_year ORDER BY agency_id, year"),
+            "regions": _rows(con, "SELECT * FROM mart_region_year ORDER BY province, city, level, year"),
+            "quality": _rows(con, "SELECT * FROM mart_quality ORDER BY agency_id, year"),
+        }
+    finally:
+        con.close()
+
+
+# What each check means, for readers of the site (the rules themselves: transforms/formatspec.py).
+CHECK_WORDS_ZH = {
+    "H1": "表二：新收 + 上年结转 = 办理结果总计 + 结转下年度（每一列）",
+    "H2": "表二：总计列 = 六类申请人之和（每一行）",
+    "H3": "表二：办理结果总计 = (一)至(六)各项之和（每一列）",
+    "H4": "表三：总计 = 结果维持 + 结果纠正 + 其他结果 + 尚未审结（每类程序）",
+    "H5": "每个数值在其取值范围内：件数为非负整数，收费为非负小数",
+    "H6": "表二：结转下年度不大于新收 + 上年结转（每一列）",
+    "H7": "表格完整：三张表都在，且行、列齐全（表缺失或无法识别，例如表格是图片）",
+    "S1": "正文中引用的数字与表格一致",
+    "S2": "没有规章制定权的机关，规章数应为 0",
+    "S3": "表一：现行有效件数不小于本年制发件数 - 本年废止件数",
+    "S4": "表一：本年新公开数量不大于本年新制作数量",
+    "S5": "表一：上一年项目数量 + 本年增/减不小于 0",
+    "S7": "表一：行政事业性收费（万元）不应超过 1,000,000（可能是单位错误）",
+    "X1": "跨年：本年上年结转 = 上年结转下年度（每一列）",
+    "X2": "跨年：现行有效件数(本年) = 现行有效件数(上年) + 本年制发 - 本年废止",
+    "XH": "上级地区的汇总年报不应小于其下级年报之和",
+}
+
+
+def _check_words(names: str | None) -> list[str]:
+    """'H1[column=total], S3[item=x]' → one sentence per check, in Chinese where known."""
+    out = []
+    for name in [n.strip() for n in (names or "").split(", ") if n.strip()]:
+        cid, _, scope = name.partition("[")
+        inv = fs.INVARIANTS_BY_ID.get(cid)
+        words = CHECK_WORDS_ZH.get(cid) or (inv.statement if inv else fs.OTHER_CHECKS.get(cid, ("", cid))[1])
+        out.append(f"{cid}{'（' + scope.rstrip(']') + '）' if scope else ''}：{words}")
+    return out
+
+
+FIGURE_COLUMNS = (
+    ("applications_received", "新收申请", False), ("applications_processed", "办理结果总计", False),
+    ("granted", "予以公开", False), ("partially_granted", "部分公开", False), ("denied", "不予公开", False),
+    ("disclosure_rate", "公开率", True), ("review_total", "行政复议", False), ("litigation_total", "行政诉讼", False),
+    ("correction_rate", "纠错率", True), ("fees_10k_yuan", "收费(万元)", False),
+)
+
+
+def _figures_table(rows: list[dict[str, Any]], first: tuple[str, str] = ("year", "年度")) -> str:
+    head = "".join(f"<th>{t}</th>" for t in (first[1], *(c[1] for c in FIGURE_COLUMNS)))
+    body = "".join("<tr><td>" + escape(str(r[first[0]] if r[first[0]] is not None else "—")) + "</td>"
+                   + "".join(f'<td class="n">{_n(r.get(c), p)}</td>' for c, _t, p in FIGURE_COLUMNS) + "</tr>"
+                   for r in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _trend_charts(rows: list[dict[str, Any]]) -> str:
+    years = [str(r["year"]) for r in rows]
+    col = lambda c: [r.get(c) for r in rows]  # noqa: E731
+    charts = [
+        bar_chart("收到申请及办理结果", years, [("新收申请", col("applications_received")), ("予以公开", col("granted")),
+                                        ("部分公开", col("partially_granted")), ("不予公开", col("denied"))]),
+        bar_chart("行政复议与行政诉讼", years, [("行政复议", col("review_total")), ("行政诉讼", col("litigation_total")),
+                                        ("结果纠正", col("cases_corrected"))]),
+        line_chart("公开率（予以公开 + 部分公开）/ 办理总计", years, [("公开率", col("disclosure_rate"))]),
+    ]
+    return '<div class="charts">' + "".join(charts) + "</div>"
+
+
+def _agency_page(a: dict, figures: list[dict], quality: list[dict], reports: list[dict], raw_rel: str | None) -> str:
+    where = " ".join(x for x in (a["province"], a["city"], a["county"]) if x)
+    body = [f"<p>{escape(where)}{'，层级：' + escape(a['level']) if a['level'] else ''}</p>"]
+    if figures:
+        latest = figures[-1]
+        body.append(f"<h2>{latest['year']} 年主要数字</h2>" + _figures_table([latest]))
+        body.append("<h2>历年趋势</h2>" + _trend_charts(figures) + _figures_table(figures))
+    else:
+        body.append("<p class='bad'>尚无通过检查的年报，没有可发布的数字。</p>")
+    body.append("<h2>质量状况</h2><table><tr><th>年度</th><th>状态</th><th>通过</th><th>提示</th><th>失败</th>"
+                "<th>未通过的检查</th></tr>")
+    for q in quality:
+        ok = q["status"] == "published"
+        words = _check_words(q["failed_checks"]) + [f"（提示）{w}" for w in _check_words(q["warned_checks"])]
+        if not words and q["reasons"]:
+            words = [q["reasons"]]
+        body.append(f"<tr><td>{q['year']}</td><td class='{'ok' if ok else 'bad'}'>{'已发布' if ok else '已隔离'}</td>"
+                    f"<td class='n'>{q['checks_passed']}</td><td class='n'>{q['checks_warned']}</td>"
+                    f"<td class='n'>{q['checks_failed']}</td><td>{'<br>'.join(escape(w) for w in words) or '—'}"
+                    "</td></tr>")
+    body.append("</table><h2>年报原文</h2><ul>")
+    for r in reports:
+        src = (f'<a href="{escape(r["source_url"])}" rel="noreferrer">{escape(r["source_url"])}</a>'
+               if r["source_url"] else "—")
+        copy = (f' · <a href="{escape(raw_rel)}/{r["content_sha256"][:2]}/{r["content_sha256"]}">存档副本</a>'
+                if raw_rel and r["content_sha256"] else "")
+        body.append(f"<li>{r['year']} 年：{src}{copy}</li>")
+    body.append("</ul>")
+    return "".join(body)
+
+
+def _region_label(province: str | None, city: str | None) -> str:
+    return f"{province or '未注明省份'} {city or '（省直属及未设市的机关）'}"
+
+
+def build_site(home: Path, raw_dir: Path | None = None) -> Path:
+    """Build ``home/site/`` from ``home/marts.duckdb``; returns the index page's path."""
+    home = Path(home)
+    data = _load(home / "marts.duckdb")
+    final = home / SITE_DIR
+    tmp = home / f".{SITE_DIR}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    (tmp / "agency").mkdir(parents=True)
+    (tmp / "region").mkdir()
+    raw = Path(raw_dir) if raw_dir else home / "raw"
+    raw_rel = os.path.relpath(raw / "objects", tmp / "agency") if (raw / "objects").is_dir() else None
+    try:
+        figures, quality, reports = (_group(data[k], "agency_id") for k in ("figures", "quality", "reports"))
+        regions: dict[tuple, list[dict]] = defaultdict(list)
+        for a in data["agencies"]:
+            regions[(a["province"], a["city"])].append(a)
+            page = _page(a["name"], _agency_page(a, figures.get(a["agency_id"], []), quality.get(a["agency_id"], []),
+                                                 reports.get(a["agency_id"], []), raw_rel), "../",
+                         [(_region_label(a["province"], a["city"]), f"../region/{_id(a['province'], a['city'])}.html")])
+            (tmp / "agency" / f"{a['agency_id']}.html").write_text(page, encoding="utf-8")
+        region_rows = _group(data["regions"], "province", "city")
+        for (prov, city), members in regions.items():
+            (tmp / "region" / f"{_id(prov, city)}.html").write_text(
+                _page(_region_label(prov, city), _region_body(members, region_rows.get((prov, city), []), figures),
+                      "../"), encoding="utf-8")
+        (tmp / "index.html").write_text(_page("政府信息公开工作年度报告数据", _index_body(data, regions), ""),
+                                        encoding="utf-8")
+        old = home / f".{SITE_DIR}.old-{uuid.uuid4().hex[:8]}"
+        if final.exists():
+            os.replace(final, old)
+        os.replace(tmp, final)
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            shutil.rmtree(tmp)
+    return final / "index.html"
+
+
+def _group(rows: list[dict], *keys: str) -> dict:
+    out: dict = defaultdict(list)
+    for r in rows:
+        out[r[keys[0]] if len(keys) == 1 else tuple(r[k] for k in keys)].append(r)
+    return out
+
+
+def _region_body(members: list[dict], region_rows: list[dict], figures: dict) -> str:
+    body = ["<h2>机关</h2><table><tr><th>机关</th><th>层级</th><th>年度</th><th>新收申请</th><th>公开率</th></tr>"]
+    for a in sorted(members, key=lambda a: (LEVELS.index(a["level"]) if a["level"] in LEVELS else 9, a["name"])):
+        rows = figures.get(a["agency_id"], [])
+        last = rows[-1] if rows else {}
+        body.append(f"<tr><td><a href='../agency/{a['agency_id']}.html'>{escape(a['name'])}</a></td>"
+                    f"<td>{escape(a['level'] or '—')}</td><td>{', '.join(str(r['year']) for r in rows) or '—'}</td>"
+                    f"<td class='n'>{_n(last.get('applications_received'))}</td>"
+                    f"<td class='n'>{_n(last.get('disclosure_rate'), True)}</td></tr>")
+    body.append("</table>")
+    for level, rows in _group(region_rows, "level").items():
+        label = f"{level}级机关合计" if level else "未注明层级的机关合计"
+        body.append(f"<h2>{escape(label)}</h2>"
+                    "<p>同一层级的机关相加；不同层级不相加（市的年报已包含其部门和区县）。</p>")
+        body.append(_trend_charts(rows) + _figures_table(rows))
+    return "".join(body)
+
+
+def _index_body(data: dict, regions: dict) -> str:
+    years = sorted({r["year"] for r in data["reports"]})
+    by_year = _group(data["reports"], "year")
+    body = ["<h2>年度</h2><table><tr><th>年度</th><th>已发布</th><th>已隔离</th></tr>"]
+    for y in years:
+        rs = by_year[y]
+        pub = sum(r["status"] == "published" for r in rs)
+        body.append(f"<tr><td>{y}</td><td class='n'>{pub}</td><td class='n'>{len(rs) - pub}</td></tr>")
+    body.append("</table><h2>地区</h2><table><tr><th>地区</th><th>机关</th></tr>")
+    for (prov, city), members in sorted(regions.items(), key=lambda kv: (kv[0][0] or "", kv[0][1] or "")):
+        links = "、".join(f"<a href='agency/{a['agency_id']}.html'>{escape(a['name'])}</a>" for a in members)
+        body.append(f"<tr><td><a href='region/{_id(prov, city)}.html'>{escape(_region_label(prov, city))}</a></td>"
+                    f"<td>{links}</td></tr>")
+    body.append("</table>")
+    if years:
+        counts = {y: [sum(r["status"] == s for r in by_year[y]) for s in ("published", "quarantined")] for y in years}
+        body.append("<h2>各年度年报</h2><div class='charts'>"
+                    + bar_chart("各年度已发布与已隔离的年报数", [str(y) for y in years],
+                                [("已发布", [counts[y][0] for y in years]), ("已隔离", [counts[y][1] for y in years])])
+                    + "</div>")
+    return "".join(body)

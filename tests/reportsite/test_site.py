@@ -1,0 +1,83 @@
+"""The report site of `xxgk demo`: built after the publish, Chinese pages, SVG charts, nothing
+from the internet; loaded in a real headless Chromium with no console error and a visible page."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from browser import Browser
+from PIL import Image
+
+from reportsite.build import build_site
+
+
+def site_pages(home):
+    return sorted((home / "site").rglob("*.html"))
+
+
+def test_the_demo_built_a_site_with_a_page_per_agency_and_charts(demo_home):
+    import duckdb
+
+    index = demo_home / "site" / "index.html"
+    assert index.is_file()  # built by the publish itself
+    with duckdb.connect(str(demo_home / "marts.duckdb"), read_only=True) as con:
+        agencies = {a for (a,) in con.execute("SELECT agency_id FROM dim_agency").fetchall()}
+        published = {a for (a,) in con.execute("SELECT DISTINCT agency_id FROM mart_agency_year").fetchall()}
+    assert {p.stem for p in (demo_home / "site" / "agency").glob("*.html")} == agencies
+    for page in site_pages(demo_home):
+        html = page.read_text(encoding="utf-8")
+        assert '<html lang="zh-CN">' in html
+        # nothing is loaded from anywhere: no script at all, no stylesheet, image or font by URL
+        assert "<script" not in html and "<link" not in html and "<img" not in html and "url(" not in html
+        assert not re.search(r'\bsrc\s*=', html)
+    for agency in published:
+        html = (demo_home / "site" / "agency" / f"{agency}.html").read_text(encoding="utf-8")
+        assert html.count("<svg") >= 3 and "收到申请及办理结果" in html and "公开率" in html
+        assert "存档副本" in html and "http://127.0.0.1" in html  # stored copy and source URL
+    pingtan = next(p for p in (demo_home / "site" / "agency").glob("*.html")
+                   if "<h1>平潭综合实验区</h1>" in p.read_text(encoding="utf-8"))
+    html = pingtan.read_text(encoding="utf-8")
+    assert ">2023<" in html and ">2024<" in html and "X2" in html  # two years, and the warning in words
+    puer = next(p for p in (demo_home / "site" / "agency").glob("*.html")
+                if "普洱市人民政府办公室" in p.read_text(encoding="utf-8"))
+    assert "已隔离" in puer.read_text(encoding="utf-8") and "H7" in puer.read_text(encoding="utf-8")
+
+
+def test_site_rebuild_replaces_the_old_one(demo_home, tmp_path):
+    import shutil
+
+    home = tmp_path / "home"
+    shutil.copytree(demo_home, home, ignore=shutil.ignore_patterns("site", "*.wal"))
+    (home / "site" / "agency").mkdir(parents=True)
+    (home / "site" / "agency" / "stale.html").write_text("old", encoding="utf-8")
+    index = build_site(home)
+    assert index == home / "site" / "index.html" and not (home / "site" / "agency" / "stale.html").exists()
+    assert not [p for p in home.iterdir() if p.name.startswith(".site")]
+
+
+@pytest.mark.slow
+def test_pages_load_in_headless_chromium_without_errors_or_internet(demo_home, tmp_path):
+    pages = site_pages(demo_home)
+    assert len(pages) >= 8
+    browser = Browser()
+    try:
+        for page in pages:
+            got = browser.load(page.as_uri())
+            assert got.errors == [], (page, got.errors)
+            assert all(u.startswith(("file://", "data:", "about:")) for u in got.requests), got.requests
+            img = Image.open(io.BytesIO(got.screenshot)).convert("RGB")
+            colors = img.getcolors(maxcolors=1 << 20) or []
+            assert len(colors) > 20, f"{page}: the screenshot looks blank"
+            if page.name == "index.html" or "平潭" in page.read_text(encoding="utf-8"):
+                img.save(tmp_path / f"{page.parent.name}_{page.stem}.png")
+    finally:
+        browser.close()
+
+
+def test_every_check_has_chinese_words_on_the_site():
+    from reportsite.build import CHECK_WORDS_ZH
+    from transforms import formatspec as fs
+
+    assert set(CHECK_WORDS_ZH) == set(fs.INVARIANTS_BY_ID) | set(fs.OTHER_CHECKS)

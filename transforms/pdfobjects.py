@@ -1,0 +1,346 @@
+"""A PDF page's characters, ruling lines and rectangles read by PDFium, as pdfplumber's objects.
+
+PDFium (pypdfium2) reads a page's content stream in C, ~10x faster than pdfminer's Python
+interpreter. The objects are built the way pdfminer and pdfplumber build them, so that
+pdfplumber's table finder and text-line grouping give the same answers as before:
+
+* a character's box is pdfminer's: from its origin and advance (PDFium's loose box), the
+  font's descent and size, through the character's matrix; ``upright`` and ``size`` as
+  pdfminer computes them;
+* a path is split into subpaths at each move, a subpath with one segment is a line, a closed
+  axis-aligned four-sided one a rectangle, anything else a curve with its end points (as
+  ``pdfminer.converter.PDFLayoutAnalyzer.paint_path`` classifies them);
+* a page's /Rotate and a MediaBox off the origin are applied as pdfminer's
+  ``process_page`` does, then turned into pdfplumber's top-down coordinates.
+
+Characters PDFium inserts itself (spaces and line breaks between text runs) are left out:
+pdfminer does not see them. A character without a Unicode mapping reads "(cid:N)", as
+pdfminer has it.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import pypdfium2.raw as pdfium_c
+from pdfplumber.page import Page
+
+_TEXT = pdfium_c.FPDF_PAGEOBJ_TEXT
+_PATH = pdfium_c.FPDF_PAGEOBJ_PATH
+_FORM = pdfium_c.FPDF_PAGEOBJ_FORM
+_MOVETO = pdfium_c.FPDF_SEGMENT_MOVETO
+_BEZIERTO = pdfium_c.FPDF_SEGMENT_BEZIERTO
+_WHITESPACE_OR_CONTROL = 0x20  # PDFium's generated characters are spaces and line breaks
+_HYPHEN_MARK = 0x2  # what PDFium's text page makes of a hyphen that ends a line
+
+
+@dataclass
+class PageObjects:
+    width: float
+    height: float
+    rotation: int
+    mediabox: tuple[float, float, float, float]  # pdfplumber's (top-down) box
+    chars: list[dict] = field(default_factory=list)
+    lines: list[dict] = field(default_factory=list)
+    rects: list[dict] = field(default_factory=list)
+    curves: list[dict] = field(default_factory=list)
+    unmapped: int = 0  # characters without a Unicode mapping
+    # PDFium's text page left out or rewrote text that pdfminer reads as it is (below): the
+    # page is to be read by pdfminer
+    needs_pdfminer: str | None = None
+
+
+def _mul(m1: tuple, m2: tuple) -> tuple:
+    """pdfminer's mult_matrix: m1 then m2."""
+    a1, b1, c1, d1, e1, f1 = m1
+    a0, b0, c0, d0, e0, f0 = m2
+    return (a0 * a1 + c0 * b1, b0 * a1 + d0 * b1, a0 * c1 + c0 * d1, b0 * c1 + d0 * d1,
+            a0 * e1 + c0 * f1 + e0, b0 * e1 + d0 * f1 + f0)
+
+
+def _r(v: float) -> float:
+    """PDFium keeps coordinates as 32-bit floats; the content stream's decimals, back."""
+    return round(v, 4)
+
+
+def _rotation_ctm(rotate: int, box: tuple[float, float, float, float]) -> tuple:
+    x0, y0, x1, y1 = box
+    if rotate == 90:
+        return (0, -1, 1, 0, -y0, x1)
+    if rotate == 180:
+        return (-1, 0, 0, -1, x1, y1)
+    if rotate == 270:
+        return (0, 1, -1, 0, y1, -x0)
+    return (1, 0, 0, 1, -x0, -y0)
+
+
+def _box(getter, page_raw) -> tuple[float, float, float, float] | None:
+    vals = [ctypes.c_float() for _ in range(4)]
+    if not getter(page_raw, *vals):
+        return None
+    left, bottom, right, top = (_r(v.value) for v in vals)
+    return (min(left, right), min(bottom, top), max(left, right), max(bottom, top))
+
+
+def read_page(pdf, index: int) -> PageObjects:
+    """The characters and paths of page ``index`` of a ``pypdfium2.PdfDocument``."""
+    page = pdf[index]
+    try:
+        raw = page.raw
+        rotate = pdfium_c.FPDFPage_GetRotation(raw) * 90
+        media = _box(pdfium_c.FPDFPage_GetMediaBox, raw)
+        if media is None:  # PDFium's default, as pdfminer's: US Letter
+            media = (0.0, 0.0, 612.0, 792.0)
+        ctm = _rotation_ctm(rotate, media)
+        # pdfplumber's mediabox: the raw box normalised for the rotation, inverted top-down
+        x0, y0, x1, y1 = media
+        if rotate in (90, 270):
+            x0, y0, x1, y1 = y0, x0, y1, x1
+        height = y1 - y0
+        mediabox = (x0, height - y1, x1, height - y0)
+        out = PageObjects(width=x1 - x0, height=height, rotation=rotate, mediabox=mediabox)
+        mb_x0, mb_top = mediabox[0], mediabox[1]
+
+        def to_top_down(x: float, y: float) -> tuple[float, float]:
+            a, b, c, d, e, f = ctm
+            px, py = a * x + c * y + e, b * x + d * y + f
+            return px + mb_x0, height - py + mb_top
+
+        textpage = page.get_textpage()
+        try:
+            seen = _read_chars(textpage.raw, ctm, height, mb_x0, mb_top, out)
+        finally:
+            textpage.close()
+        text_objects = _read_paths(raw, to_top_down, out)
+        if out.needs_pdfminer is None and text_objects > len(seen):
+            # a text object without characters: PDFium drops an object whose glyphs have no
+            # box (a CJK font neither embedded nor installed), or one repeated at nearly the
+            # same place (fake bold), where pdfminer keeps every character
+            out.needs_pdfminer = f"{text_objects - len(seen)} text objects without characters"
+        return out
+    finally:
+        page.close()
+
+
+def _read_chars(tp, ctm: tuple, height: float, mb_x0: float, mb_top: float, out: PageObjects) -> set[int]:
+    """Append the page's characters to ``out.chars``; returns the text objects they come from."""
+    n = pdfium_c.FPDFText_CountChars(tp)
+    get_unicode = pdfium_c.FPDFText_GetUnicode
+    is_generated = pdfium_c.FPDFText_IsGenerated
+    get_origin = pdfium_c.FPDFText_GetCharOrigin
+    get_loose = pdfium_c.FPDFText_GetLooseCharBox
+    get_matrix = pdfium_c.FPDFText_GetMatrix
+    get_size = pdfium_c.FPDFText_GetFontSize
+    get_font = _TEXT_OBJECT_FONT
+    get_object = _GET_TEXT_OBJECT
+    unmapped_error = pdfium_c.FPDFText_HasUnicodeMapError
+    loose = pdfium_c.FS_RECTF()
+    m = pdfium_c.FS_MATRIX()
+    ox, oy = ctypes.c_double(), ctypes.c_double()
+    descents: dict[int, float] = {}  # font -> descent per unit of font size
+    matrices: dict[tuple, tuple] = {}  # PDFium's float matrix -> the content stream's decimals
+    objects: set[int] = set()
+    chars = out.chars
+    rotated_page = ctm[:4] != (1, 0, 0, 1)
+    for i in range(n):
+        u = get_unicode(tp, i)
+        if u <= _WHITESPACE_OR_CONTROL and is_generated(tp, i):
+            continue
+        if u == _HYPHEN_MARK:  # a line-end hyphen PDFium rewrote (and maybe spaces before it dropped)
+            out.needs_pdfminer = "line-end hyphen"
+        obj = get_object(tp, i)
+        if obj:
+            objects.add(obj)
+            fontsize = round(get_size(tp, i), 4)  # the text object's font size (Tf)
+            font = get_font(obj) or 0
+            descent = descents.get(font)
+            if descent is None:
+                descent = descents[font] = _descent(font)
+        else:
+            fontsize = descent = 0.0
+        get_matrix(tp, i, m)
+        raw = (m.a, m.b, m.c, m.d)
+        matrix = matrices.get(raw)
+        if matrix is None:
+            matrix = matrices[raw] = tuple(round(v, 4) for v in raw)
+        a, b, c, d = matrix
+        get_origin(tp, i, ox, oy)
+        get_loose(tp, i, loose)
+        e, f = round(ox.value, 4), round(oy.value, 4)
+        if b == 0 and c == 0 and a != 0:
+            adv = (round(loose.right, 4) - round(loose.left, 4)) / a
+        else:  # rotated text: the advance along the baseline
+            adv = ((loose.right - loose.left) ** 2 + (loose.top - loose.bottom) ** 2) ** 0.5 / max(
+                (a * a + b * b) ** 0.5, 1e-9)
+        lo = descent * fontsize
+        hi = lo + fontsize
+        ma, mb, mc, md, me, mf = _mul((a, b, c, d, e, f), ctm) if rotated_page else (
+            a, b, c, d, e + ctm[4], f + ctm[5])
+        if mb == 0 and mc == 0:  # upright or mirrored, the common case: two corners suffice
+            xa, xb = me, ma * adv + me
+            ya, yb = md * lo + mf, md * hi + mf
+            x0, x1 = (xa, xb) if xa <= xb else (xb, xa)
+            y0, y1 = (ya, yb) if ya <= yb else (yb, ya)
+        else:
+            xs = [ma * px + mc * py + me for px, py in ((0.0, lo), (0.0, hi), (adv, lo), (adv, hi))]
+            ys = [mb * px + md * py + mf for px, py in ((0.0, lo), (0.0, hi), (adv, lo), (adv, hi))]
+            x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
+        if unmapped_error(tp, i) == 1:  # pdfminer's text for a code without a Unicode mapping
+            out.unmapped += 1
+            text = f"(cid:{u})"
+        elif u == 0 or 0xD800 <= u <= 0xDFFF:
+            text = "\ufffd"
+        else:
+            text = chr(u)
+        top = height - y1 + mb_top
+        chars.append({
+            "object_type": "char", "text": text, "matrix": (ma, mb, mc, md, me, mf),
+            "x0": x0 + mb_x0, "x1": x1 + mb_x0, "y0": y0, "y1": y1, "top": top, "bottom": height - y0 + mb_top,
+            "doctop": top, "width": x1 - x0, "height": y1 - y0, "size": y1 - y0,
+            "upright": ma * md > 0 and mb * mc <= 0,
+        })
+    return objects
+
+
+def _prototype(name: str, restype, *argtypes):
+    """A PDFium function taking and returning handles as plain ints (keys), not ctypes pointers."""
+    return ctypes.CFUNCTYPE(restype, *argtypes)(ctypes.cast(getattr(pdfium_c, name), ctypes.c_void_p).value)
+
+
+_GET_TEXT_OBJECT = _prototype("FPDFText_GetTextObject", ctypes.c_void_p, pdfium_c.FPDF_TEXTPAGE, ctypes.c_int)
+_TEXT_OBJECT_FONT = _prototype("FPDFTextObj_GetFont", ctypes.c_void_p, ctypes.c_void_p)
+_FONT_DESCENT = _prototype("FPDFFont_GetDescent", ctypes.c_int, ctypes.c_void_p, ctypes.c_float,
+                           ctypes.POINTER(ctypes.c_float))
+
+
+def _descent(font: int) -> float:
+    descent = ctypes.c_float()
+    if not font or not _FONT_DESCENT(font, 1.0, descent):
+        return 0.0
+    return round(descent.value, 4)
+
+
+def _read_paths(page_raw, to_top_down, out: PageObjects) -> int:
+    """Append the page's lines, rectangles and curves to ``out``; returns its number of text objects."""
+    text_objects = 0
+    stack = [(page_raw, pdfium_c.FPDFPage_CountObjects, pdfium_c.FPDFPage_GetObject, None)]
+    m = pdfium_c.FS_MATRIX()
+    while stack:
+        parent, count, get, outer = stack.pop()
+        for i in range(count(parent)):
+            obj = get(parent, i)
+            kind = pdfium_c.FPDFPageObj_GetType(obj)
+            if kind == _TEXT:
+                text_objects += 1
+                if pdfium_c.FPDFPageObj_CountMarks(obj) and _has_actual_text(obj):
+                    out.needs_pdfminer = "marked content with /ActualText"
+                continue
+            if kind not in (_PATH, _FORM):
+                continue
+            pdfium_c.FPDFPageObj_GetMatrix(obj, m)
+            matrix = (_r(m.a), _r(m.b), _r(m.c), _r(m.d), _r(m.e), _r(m.f))
+            if outer is not None:
+                matrix = _mul(matrix, outer)
+            if kind == _FORM:
+                stack.append((obj, pdfium_c.FPDFFormObj_CountObjects, pdfium_c.FPDFFormObj_GetObject, matrix))
+                continue
+            for sub in _subpaths(obj, matrix):
+                _add_path(sub, to_top_down, out)
+    return text_objects
+
+
+def _has_actual_text(obj) -> bool:
+    """PDFium's text page puts a marked-content /ActualText in place of the drawn characters."""
+    for k in range(pdfium_c.FPDFPageObj_CountMarks(obj)):
+        mark = pdfium_c.FPDFPageObj_GetMark(obj, k)
+        if mark and pdfium_c.FPDFPageObjMark_GetParamValueType(mark, b"ActualText") != pdfium_c.FPDF_OBJECT_UNKNOWN:
+            return True
+    return False
+
+
+def _subpaths(obj, matrix: tuple) -> list[list[tuple[str, float, float]]]:
+    """The path's subpaths as pdfminer's (op, x, y) lists, in user space."""
+    a, b, c, d, e, f = matrix
+    x, y = ctypes.c_float(), ctypes.c_float()
+    subs: list[list[tuple[str, float, float]]] = []
+    cur: list[tuple[str, float, float]] = []
+    bezier = 0
+    for s in range(pdfium_c.FPDFPath_CountSegments(obj)):
+        seg = pdfium_c.FPDFPath_GetPathSegment(obj, s)
+        pdfium_c.FPDFPathSegment_GetPoint(seg, x, y)
+        px, py = _r(x.value), _r(y.value)
+        pt = (a * px + c * py + e, b * px + d * py + f)
+        kind = pdfium_c.FPDFPathSegment_GetType(seg)
+        if kind == _MOVETO:
+            if cur:
+                subs.append(cur)
+            cur = [("m", *pt)]
+            bezier = 0
+        elif kind == _BEZIERTO:
+            bezier += 1
+            if bezier == 3:  # two control points, then the end point: one "c"
+                cur.append(("c", *pt))
+                bezier = 0
+        else:
+            cur.append(("l", *pt))
+        if pdfium_c.FPDFPathSegment_GetClose(seg) and cur:
+            cur.append(("h", cur[0][1], cur[0][2]))
+    if cur:
+        subs.append(cur)
+    return subs
+
+
+def _add_path(path: list[tuple[str, float, float]], to_top_down, out: PageObjects) -> None:
+    shape = "".join(p[0] for p in path)
+    if shape[:1] != "m":
+        return
+    pts = [(p[1], p[2]) for p in path]
+    if len(shape) > 3 and shape[-2:] == "lh" and pts[-2] == pts[0]:
+        shape = shape[:-2] + "h"
+        pts.pop()
+    if shape in ("mlh", "ml"):
+        kind, pts = "line", pts[:2]
+    elif shape in ("mlllh", "mllll"):
+        (x0, y0), (x1, y1), (x2, y2), (x3, y3), _ = pts
+        square = (x0 == x1 and y1 == y2 and x2 == x3 and y3 == y0) or (y0 == y1 and x1 == x2 and y2 == y3 and x3 == x0)
+        if pts[0] == pts[4] and square:
+            kind, pts = "rect", [(x0, y0), (x2, y0), (x2, y2), (x0, y2)]
+        else:
+            kind = "curve"
+    else:
+        kind = "curve"
+    xs = [p[0] for p in pts]
+    ys = [p[1] for p in pts]
+    # pdfminer's bbox in its space, then pdfplumber's conversion of it
+    tl = [to_top_down(px, py) for px, py in pts]
+    lx = [p[0] for p in tl]
+    ly = [p[1] for p in tl]
+    x0, x1, top, bottom = min(lx), max(lx), min(ly), max(ly)
+    del xs, ys
+    obj = {"object_type": kind, "x0": x0, "x1": x1, "top": top, "bottom": bottom, "doctop": top,
+           "width": x1 - x0, "height": bottom - top, "y0": out.height - bottom, "y1": out.height - top}
+    if kind == "line":
+        out.lines.append(obj)
+    elif kind == "rect":
+        out.rects.append(obj)
+    else:
+        obj["pts"] = tl
+        out.curves.append(obj)
+
+
+class PdfiumPage(Page):
+    """A pdfplumber page whose objects come from PDFium (no pdfminer behind it)."""
+
+    def __init__(self, objects: PageObjects, page_number: int) -> None:  # noqa: D107 - no super(): no pdfminer page
+        self.pdf = None
+        self.root_page = self
+        self.page_obj = None
+        self.page_number = page_number
+        self.initial_doctop = 0
+        self.rotation = objects.rotation
+        self.mediabox = self.cropbox = self.bbox = objects.mediabox
+        self.get_textmap = lru_cache()(self._get_textmap)
+        self._objects = {"char": objects.chars, "line": objects.lines, "rect": objects.rects, "curve": objects.curves}
+        self.unmapped = objects.unmapped
