@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from sources.synth import LAYOUTS, make_report, render_text
+from testkit.synth import LAYOUTS, make_report, render_text
 from transforms.parse import parse_report
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,7 +42,7 @@ def inputs() -> dict[str, list[bytes]]:
     for layout in LAYOUTS:
         kinds[f"generated text: {layout}"] = [render_text(make_report(s), layout).encode() for s in range(20)]
     try:
-        from sources.render import render_html
+        from testkit.render import render_html
 
         kinds["generated HTML"] = [render_html(make_report(s), title="报告", paragraphs=["正文"]) for s in range(20)]
     except (ImportError, TypeError):

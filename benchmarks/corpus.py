@@ -2,12 +2,12 @@
 
     .venv/bin/python -m benchmarks.corpus --n 10000 --out benchmarks/out/corpus [--seed 0]
 
-Every report is drawn by :func:`sources.synth.make_report` (numbers satisfying the
+Every report is drawn by :func:`testkit.synth.make_report` (numbers satisfying the
 invariants) for its own agency, and written as one of:
 
-* an HTML page (:func:`sources.render.render_html`, the template tables with their merged
+* an HTML page (:func:`testkit.render.render_html`, the template tables with their merged
   cells), a share of them in GBK;
-* page text in one of the layouts of FORMAT.md §7 (:func:`sources.synth.render_text`);
+* page text in one of the layouts of FORMAT.md §7 (:func:`testkit.synth.render_text`);
 * a PDF (reportlab, CID font, ruled tables; table 2 runs over a page break with its
   heading and header row repeated, page markers in the footer).
 
@@ -45,8 +45,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from sources.render import render_html
-from sources.synth import LAYOUTS, make_report, render_text
+from testkit.render import render_html
+from testkit.synth import LAYOUTS, make_report, render_text
 from transforms import formatspec as fs
 
 GENERATOR_VERSION = "2"

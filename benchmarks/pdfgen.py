@@ -17,7 +17,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 
-from sources.render import format_value
+from testkit.render import format_value
 from transforms import formatspec as fs
 
 FONT = "STSong-Light"
@@ -182,7 +182,7 @@ _KEY_OF_SECTION = {"二": fs.ACTIVE_DISCLOSURE, "三": fs.APPLICATIONS, "四": f
 
 def render_pdf(report: Mapping, *, title: str, paragraphs: Sequence[str]) -> bytes:
     """The report as a PDF: each table at the end of its section (二, 三, 四)."""
-    from sources.render import section_of
+    from testkit.render import section_of
 
     doc = _Doc(title)
     doc.text(title, 16)

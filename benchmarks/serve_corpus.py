@@ -3,11 +3,11 @@
     .venv/bin/python -m benchmarks.serve_corpus benchmarks/out/corpus [--port 0]
 
 Prints the base URL on the first line of stdout, then serves until stdin is closed or
-the process is terminated. It answers as sources.serve does (ETag and Last-Modified, 304
+the process is terminated. It answers as testkit.serve does (ETag and Last-Modified, 304
 to conditional requests, 404, the page's own charset) from one asyncio loop, keep-alive,
 Nagle's algorithm off. Running it in a process of its own keeps the server's CPU out of
 the processes being measured, and gives the bare loop and the pipeline the same server.
-``serve_corpus`` is the threaded sources.serve server in this process, for tests.
+``serve_corpus`` is the threaded testkit.serve server in this process, for tests.
 """
 
 from __future__ import annotations
@@ -20,24 +20,24 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from sources.serve import serve_samples
+from testkit.serve import serve_samples
 
 
 def serve_corpus(root: str | Path, port: int = 0):
-    """sources.serve's server over ``root`` on a free port (its handler has Nagle's algorithm
+    """testkit.serve's server over ``root`` on a free port (its handler has Nagle's algorithm
     off: with it on, each keep-alive response waits ~40 ms for a delayed ACK)."""
     return serve_samples(root, port=port)
 
 
 async def _serve_async(root: Path, port: int) -> None:
-    """The benchmark's web site: sources.serve's answers (ETag, Last-Modified, 304, 404,
+    """The benchmark's web site: testkit.serve's answers (ETag, Last-Modified, 304, 404,
     the page's charset) from one asyncio loop. ``http.server`` spent ~0.6 ms of CPU per
     request, a third of the 2-core machine during the 10,000 conditional requests of a
     re-run, CPU taken from the processes being measured; a real site runs elsewhere."""
     import asyncio
     import email.utils
 
-    from sources.serve import _Entry
+    from testkit.serve import _Entry
 
     root = root.resolve()
     cache: dict[str, _Entry | None] = {}

@@ -382,7 +382,7 @@ def describe_checks() -> str:
         "## Data Docs",
         "",
         "`expectations.datadocs.build_docs(checks, directory, reports=..., gate=..., gx_results=...)`",
-        "writes a static site under `$XXGK_HOME/datadocs/`: `index.html` (per check id: statement,",
+        "writes a static site under `$XXGK_HOME/data_docs/<year>/`: `index.html` (per check id: statement,",
         "severity, counts by status, the gate's decision), `checks/<id>.html` (failing and skipped",
         "reports with the cells and values), `quarantine.html`, and GX's own Data Docs under `gx/`",
         "(suites and validation results) when the run's GX results are passed",

@@ -15,40 +15,25 @@ Exit status (every command):
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import re
 import sys
 from pathlib import Path
-from typing import Any
 
-EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_NOT_PUBLISHED = 0, 1, 2, 3
-RUN_EXITS = (" Exit 0 when every year published or nothing changed since its last complete run; 3 when "
-             "a year published nothing (nothing fetched, nothing parsed, or the gate's breaker); 1 on "
-             "errors; 2 for bad arguments.")
-
-
-class CliError(Exception):
-    """An error shown to the user as one line (exit status 1)."""
-
-
-def _err(msg: str) -> None:
-    print(f"xxgk: {msg}", file=sys.stderr)
-
-
-def _one_line(e: BaseException) -> str:
-    """An exception as one line: its type and its message with line breaks folded."""
-    return f"{type(e).__name__}: {' '.join(str(e).split())}"
-
-
-def _progress(quiet: bool):
-    def emit(msg: str) -> None:
-        if not quiet:
-            print(f"  … {msg}", file=sys.stderr, flush=True)
-
-    return emit
-
+from flows.commands import discover as discover_cmd
+from flows.commands.common import (  # noqa: F401 - the exit codes, as `xxgk --help` lists them
+    EXIT_ERROR,
+    EXIT_NOT_PUBLISHED,
+    EXIT_OK,
+    EXIT_USAGE,
+    RUN_EXITS,
+    CliError,
+    err,
+    one_line,
+)
+from flows.commands.published import cmd_export, cmd_failures, cmd_site, cmd_status
+from flows.commands.running import cmd_backfill, cmd_demo, cmd_rebuild, cmd_run
 
 # ---------------------------------------------------------------- parse
 
@@ -124,271 +109,10 @@ def _year(text: str) -> int:
 # ---------------------------------------------------------------- running
 
 
-def _settings(args: argparse.Namespace, **extra: Any):
-    from flows.settings import load_settings
-
-    full = True if getattr(args, "full", False) else None  # without --full: the file or XXGK_FULL_RUN decide
-    return load_settings(config=args.config, home=args.home, sources=getattr(args, "sources", None),
-                         full_run=full, **extra)
-
-
-def _summary_text(s: Any) -> str:
-    c = s.counts
-    lines = [
-        f"{s.year}: {c['sources']} report(s) in the registry; fetched {c['fetched']}, not modified "
-        f"{c['not_modified']}, fetch failed {c['failed']}; parsed {c['parsed']} ({c['parse_cached']} from cache), "
-        f"parse failed {c['parse_failed']}; quarantined {c['quarantined']}; published {c['published']}",
-    ]
-    if getattr(s, "unchanged_since", None):
-        lines.append(f"  nothing changed since the run of {s.unchanged_since}: its outcomes stand (--full re-runs)")
-    if c.get("kept"):
-        lines.append(f"  kept: {c['kept']} report(s) failed this time; the version published before stays")
-    lines += [f"  note: {n}" for n in getattr(s, "notes", ())]
-    if s.not_published:
-        lines.append(f"  nothing published: {s.not_published}")
-    elif not s.published:
-        lines.append(f"  not published: {s.gate_reason or 'see the reasons below'}")
-    for r in s.reports:
-        if r.reasons and r.outcome != "published":
-            lines.append(f"  - {r.agency} {r.year}: {r.outcome}: {'; '.join(r.reasons)}"[:300])
-    return "\n".join(lines)
-
-
-def _run_years(years: list[int], settings: Any, quiet: bool, use_prefect: bool) -> list[Any]:
-    """Run each year; a failing year is reported and the next one runs."""
-    from flows import pipeline as pl
-
-    progress = _progress(quiet)
-    done: list[Any] = []
-    failed: list[tuple[int, str]] = []
-    for year in years:
-        try:
-            if use_prefect:
-                done.append(_run_year_prefect(year, settings))
-            else:
-                done.append(pl.run_year(year, settings, progress=progress))
-        except Exception as e:  # noqa: BLE001 - one year's failure must not hide the others
-            failed.append((year, _one_line(e)))
-            _err(f"year {year} failed: {_one_line(e)}")
-    for s in done:
-        print(_summary_text(s))
-    if any(s.published for s in done):
-        print(f"marts: {settings.marts_path.resolve()}")
-    docs = [s.data_docs_path for s in done if s.data_docs_path]
-    if docs:
-        print(f"data docs: {docs[-1]}")
-    if failed:
-        raise CliError("failed year(s): " + ", ".join(str(y) for y, _why in failed) + " (reasons above)")
-    return done
-
-
-def _run_year_prefect(year: int, settings: Any):
-    """Through the Prefect flow (PREFECT_API_URL, or a temporary local server)."""
-    # A busy machine needs more than the default 20 s to start the temporary server.
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # no telemetry (and no error without internet)
-    from flows import pipeline as pl
-    from flows.etl import etl_year
-
-    # The flow reads its settings itself: hand it the ones given on the command line.
-    os.environ["XXGK_HOME"] = str(settings.home)
-    if settings.config_file:
-        os.environ["XXGK_CONFIG"] = str(settings.config_file)
-    if settings.sources:
-        os.environ["XXGK_SOURCES"] = settings.sources
-    if settings.full_run:
-        os.environ["XXGK_FULL_RUN"] = "true"
-    state = etl_year(year=year, sources=settings.sources, return_state=True)
-    if state.is_completed():
-        result = state.result()
-    else:  # a run that published nothing ends Failed and carries its summary
-        data = state.result(raise_on_failure=False)
-        if isinstance(data, pl.NothingPublished) and data.summary:
-            result = data.summary
-        elif isinstance(data, BaseException):
-            raise data
-        else:
-            raise RuntimeError(state.message or f"the flow run of {year} ended {state.name}")
-    s = pl.RunSummary(year=year, published=result["published"], gate_reason=result["gate_reason"],
-                      marts_path=result["marts_path"], data_docs_path=result["data_docs_path"],
-                      unchanged_since=result.get("unchanged_since"))
-    for row in result["reports"]:
-        o = pl.ReportOutcome(agency=row["agency"], year=row["year"], url=row["url"], fetch=row["fetch"],
-                             parse=row["parse"] or None, outcome=row["outcome"])
-        o.reasons = [r for r in row["reasons"].split("; ") if r]
-        s.reports.append(o)
-    return s
-
-
-def _exit_status(done: list[Any]) -> int:
-    """EXIT_NOT_PUBLISHED when a year published nothing (errors raised before this)."""
-    nothing = [s for s in done if s.not_published]
-    for s in nothing:
-        _err(f"{s.year}: nothing published: {s.not_published}")
-    return EXIT_NOT_PUBLISHED if nothing else EXIT_OK
-
-
-def cmd_run(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    return _exit_status(_run_years([args.year], settings, args.quiet, args.prefect))
-
-
-def cmd_backfill(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    return _exit_status(_run_years(args.years, settings, args.quiet, args.prefect))
-
-
-def cmd_rebuild(args: argparse.Namespace) -> int:
-    from flows import pipeline as pl
-
-    settings = _settings(args)
-    done = pl.rebuild_years(settings, args.years, progress=_progress(args.quiet))
-    if not done:
-        raise CliError(f"nothing to rebuild: the raw store {settings.raw_dir} holds no report of the years of the "
-                       f"registry {pl.registry_path(settings)}")
-    for s in done:
-        print(_summary_text(s))
-    if any(s.published for s in done):
-        print(f"marts: {settings.marts_path.resolve()}")
-    return EXIT_OK
-
-
-def cmd_demo(args: argparse.Namespace) -> int:
-    from flows import pipeline as pl
-
-    # The demo is the bundled samples, whatever XXGK_SOURCES or the config file say.
-    settings = dataclasses.replace(_settings(args), sources=None)
-    sources = pl.load_sources(settings, None, samples_base="http://127.0.0.1")
-    years = sorted({int(s.year) for s in sources})
-    print(f"xxgk demo: {len(sources)} bundled sample report(s) of {', '.join(map(str, years))}, "
-          f"served on loopback; data in {settings.home.resolve()}", file=sys.stderr)
-    code = _exit_status(_run_years(years, settings, args.quiet, args.prefect))
-    print()
-    cmd_status(args)
-    return code
-
-
 # ---------------------------------------------------------------- status
 
 
-def status_data(marts: Path) -> dict[str, Any]:
-    import datetime as dt
-
-    import duckdb
-
-    from warehouse.publish import open_published
-
-    if not marts.is_file():
-        raise CliError(f"nothing published yet: {marts} does not exist (run `xxgk demo` or `xxgk run --year YYYY`)")
-    published_at = dt.datetime.fromtimestamp(marts.stat().st_mtime).astimezone().isoformat(timespec="seconds")
-    try:
-        with open_published(marts) as con:  # a reader's WAL or read-write lock does not get in the way
-            tables = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
-            by_year: list[dict[str, Any]] = []
-            if "dim_report" in tables:
-                for year, status, n in con.execute(
-                    "select year, coalesce(status, 'published'), count(*) from dim_report group by all order by 1, 2"
-                ).fetchall():
-                    by_year.append({"year": int(year), "status": status, "reports": int(n)})
-            quality: list[dict[str, Any]] = []
-            if "mart_quality" in tables:
-                cols = [r[0] for r in con.execute("describe mart_quality").fetchall()]
-                if "status" in cols:
-                    quality = [{"status": s, "reports": int(n)} for s, n in con.execute(
-                        "select status, count(*) from mart_quality group by 1 order by 1").fetchall()]
-            counts = {t: int(con.execute(f'select count(*) from "{t}"').fetchone()[0]) for t in sorted(tables)}
-    except duckdb.Error as e:
-        raise CliError(f"cannot open {marts} read-only: {e}") from None
-    return {"marts": str(marts.resolve()), "published_at": published_at, "reports_by_year": by_year,
-            "quality": quality, "tables": counts}
-
-
-def cmd_status(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    data = status_data(settings.marts_path)
-    if getattr(args, "json", False):
-        print(json.dumps(data, ensure_ascii=False, indent=2))
-        return EXIT_OK
-    print(f"published: {data['marts']}")
-    print(f"  at {data['published_at']}")
-    years: dict[int, list[str]] = {}
-    for row in data["reports_by_year"]:
-        years.setdefault(row["year"], []).append(f"{row['reports']} {row['status']}")
-    total = sum(row["reports"] for row in data["reports_by_year"])
-    print(f"  from {total} report(s):")
-    for year, parts in years.items():
-        print(f"    {year}: {', '.join(parts)}")
-    print("  tables: " + ", ".join(f"{t} ({n} rows)" for t, n in data["tables"].items()))
-    return EXIT_OK
-
-
 # ---------------------------------------------------------------- failures, export, site
-
-
-def failures_data(home: Path, year: int | None = None) -> list[dict[str, Any]]:
-    """Reports of the years' last complete runs that were not published, with their reasons
-    (from the run records ``$XXGK_HOME/runs/<Y>.json``: fetch and parse failures never reach
-    the marts)."""
-    runs = Path(home) / "runs"
-    paths = sorted(runs.glob("[0-9][0-9][0-9][0-9].json")) if runs.is_dir() else []
-    if year is not None:
-        paths = [p for p in paths if p.stem == str(year)]
-    if not paths:
-        where = f" for {year}" if year is not None else ""
-        raise CliError(f"no complete run recorded{where} under {runs} (run `xxgk run --year YYYY` first)")
-    out = []
-    for p in paths:
-        try:
-            rec = json.loads(p.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as e:
-            raise CliError(f"cannot read the run record {p}: {e}") from None
-        for r in rec.get("reports", []):
-            if r.get("outcome") in ("published", "passed"):
-                continue
-            out.append({"year": int(rec["year"]), "agency": r.get("agency") or "", "outcome": r.get("outcome"),
-                        "reasons": list(r.get("reasons") or []), "url": r.get("url") or "",
-                        "report_id": r.get("report_id") or "", "run_at": rec.get("written_at")})
-    return out
-
-
-def cmd_failures(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    rows = failures_data(settings.home, args.year)
-    if args.json:
-        print(json.dumps(rows, ensure_ascii=False, indent=2))
-        return EXIT_OK
-    if not rows:
-        print("no failed or quarantined report in the last complete run(s)")
-    for r in rows:
-        print(f"{r['year']}  {r['agency'] or r['url']}  {r['outcome']}")
-        for why in r["reasons"]:
-            print(f"    {why}")
-    return EXIT_OK
-
-
-def cmd_export(args: argparse.Namespace) -> int:
-    from warehouse.export import export_year
-
-    settings = _settings(args)
-    out = Path(args.out) if args.out else settings.home / "export"
-    try:
-        paths = export_year(settings.marts_path, args.year, args.format, out)
-    except (FileNotFoundError, LookupError) as e:
-        raise CliError(str(e).strip("'\"")) from None
-    for p in paths:
-        print(p.resolve())
-    return EXIT_OK
-
-
-def cmd_site(args: argparse.Namespace) -> int:
-    from reportsite.build import build_site
-
-    settings = _settings(args)
-    if not settings.marts_path.is_file():
-        raise CliError(f"nothing published yet: {settings.marts_path} does not exist (run `xxgk demo` first)")
-    index = build_site(settings.home, settings.raw_dir)
-    print(index.resolve())
-    return EXIT_OK
 
 
 def version() -> str:
@@ -463,13 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_demo)
 
-    p = sub.add_parser("discover", help="find report links on agencies' listing pages",
-                       description="Fetch the listing pages of a listings CSV (agency,listing_url,...), follow "
-                                   "their pagination, and print the reports found and which are new to the "
-                                   "registry; --write merges them into it. Options: see `xxgk discover --help`.",
-                       add_help=False)
-    p.add_argument("rest", nargs=argparse.REMAINDER)
-    p.set_defaults(func=cmd_discover)
+    discover_cmd.add_parser(sub)
 
     p = sub.add_parser("status", parents=[common], help="what is published, when, from how many reports",
                        description="Open marts.duckdb read-only and show when it was published, how many "
@@ -501,21 +219,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def cmd_discover(args: argparse.Namespace) -> int:
-    from flows.pipeline import make_fetcher
-    from flows.settings import load_settings
-    from sources.discover import cli_main
-
-    settings = load_settings()
-    rest = list(args.rest)
-    if not any(a == "--listings" or a.startswith("--listings=") for a in rest) and settings.listings:
-        rest += ["--listings", settings.listings]
-    if not any(a == "--registry" or a.startswith("--registry=") for a in rest) and settings.sources:
-        rest += ["--registry", settings.sources]
-    with make_fetcher(settings) as fetcher:
-        return cli_main(rest, fetcher=fetcher)
-
-
 def _silence_shutdown() -> None:
     """After a run through Prefect's temporary server, its shutdown can print an asyncio
     CancelledError traceback at interpreter exit: everything useful has been printed by
@@ -529,9 +232,6 @@ def _silence_shutdown() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    raw = sys.argv[1:] if argv is None else list(argv)
-    if raw[:1] == ["discover"]:  # its options belong to sources.discover's own parser
-        return _dispatch(argparse.Namespace(func=cmd_discover, rest=raw[1:]))
     args = parser.parse_args(argv)  # exits 2 with a usage line on bad arguments
     try:
         return _dispatch(args)
@@ -583,15 +283,15 @@ def _run_command(args: argparse.Namespace) -> int:
     try:
         return args.func(args)
     except CliError as e:
-        _err(str(e))
+        err(str(e))
     except SettingsError as e:
-        _err(f"settings: {e}")
+        err(f"settings: {e}")
     except KeyboardInterrupt as e:
         _stop_children()
-        _err("terminated" if e.args == ("SIGTERM",) else "interrupted")
+        err("terminated" if e.args == ("SIGTERM",) else "interrupted")
         return 143 if e.args == ("SIGTERM",) else 130
     except Exception as e:  # noqa: BLE001 - one clear line, not a traceback
-        _err(_one_line(e))
+        err(one_line(e))
         if os.environ.get("XXGK_DEBUG"):
             raise
     return EXIT_ERROR

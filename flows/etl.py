@@ -1,6 +1,6 @@
 """Prefect flows: ``etl_year`` (one year) and ``backfill`` (years in order, each its own run).
 
-Thin wiring over flows/pipeline.py. Tasks work on batches (a Prefect task costs ~8 ms,
+Thin wiring over flows/plan.py: the same plan, each step a task. Tasks work on batches (a Prefect task costs ~8 ms,
 so no task per report):
 
 * ``fetch``: the registry rows of the year, fetched politely into the raw store. Retried
@@ -17,9 +17,13 @@ the counts and the marts path, and a link to the Data Docs.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -30,6 +34,7 @@ from prefect.concurrency.sync import concurrency
 from prefect.utilities.annotations import quote
 
 from flows import pipeline as pl
+from flows import plan
 from flows.settings import Settings, load_settings
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # no usage statistics from the worker's flow runs
@@ -64,63 +69,9 @@ def retry_unless_bad_registry(_task, _task_run, state) -> bool:
     return True
 
 
-@task(name="fetch", retries=2, retry_delay_seconds=[5, 30], retry_condition_fn=retry_unless_bad_registry,
-      cache_policy=NO_CACHE)
-def fetch_task(year: int, settings: Settings) -> list[pl.ReportOutcome]:
-    logger = get_run_logger()
-    with pl.samples_served(settings) as base:
-        if base:
-            logger.info("serving the bundled sample reports on %s", base)
-        sources = pl.load_sources(settings, year, samples_base=base)
-        logger.info("%d registry row(s) for %d", len(sources), year)
-        outcomes = pl.fetch_batch(sources, settings, loopback=base is not None)
-        for note in pl.verify_bodies(outcomes, settings, loopback=base is not None):
-            logger.warning("%s", note)
-    logger.info(
-        "fetched %d, not modified %d, failed %d",
-        sum(o.fetch == "fetched" for o in outcomes),
-        sum(o.fetch == "not_modified" for o in outcomes),
-        sum(o.fetch == "failed" for o in outcomes),
-    )
-    return outcomes
-
-
 @task(name="parse", cache_key_fn=parse_cache_key, persist_result=True)
 def parse_task(items: list[dict[str, Any]], settings: Settings) -> dict[str, dict]:
     return pl.parse_batch(items, settings, progress=get_run_logger().info)
-
-
-@task(name="load", cache_policy=NO_CACHE)
-def load_task(outcomes: list[pl.ReportOutcome], parsed: dict[str, dict], settings: Settings):
-    with pl.warehouse(settings) as con:
-        ids = pl.load_batch(con, outcomes, parsed, settings, progress=get_run_logger().info)
-    get_run_logger().info("loaded %d report(s)", len(ids))
-    return outcomes, ids
-
-
-@task(name="validate", cache_policy=NO_CACHE)
-def validate_task(outcomes: list[pl.ReportOutcome], report_ids: list[str], settings: Settings, year: int):
-    with pl.warehouse(settings) as con:
-        checks_df, decision, reports_df = pl.validate_batch(con, report_ids, settings, year,
-                                                            progress=get_run_logger().info)
-    quarantined = pl.apply_gate(outcomes, decision)
-    allowed, reason = pl.gate_allows_publish(decision)
-    get_run_logger().info("gate: %d quarantined, publish=%s %s", len(quarantined), allowed, reason)
-    return outcomes, checks_df, decision, reports_df, allowed, reason
-
-
-@task(name="publish", cache_policy=NO_CACHE)
-def publish_task(outcomes: list[pl.ReportOutcome], quarantined: dict[str, list[str]], settings: Settings):
-    with pl.warehouse(settings) as con:
-        published = pl.publish_batch(con, settings, quarantined)
-        pl.mark_published(outcomes, published)
-        pl.note_kept_versions(con, outcomes, published)
-    return outcomes
-
-
-@task(name="data-docs", cache_policy=NO_CACHE)
-def data_docs_task(settings: Settings, checks_df: Any, year: int, decision: Any, reports_df: Any) -> str | None:
-    return pl.build_data_docs(settings, checks_df, year, decision, reports_df)
 
 
 def _collect(futures) -> dict[str, dict]:
@@ -193,7 +144,7 @@ def publish_artifacts(summary: pl.RunSummary) -> None:
     )
     target = summary.data_docs_path or summary.marts_path
     if target:
-        link = target if "://" in target else "file://" + str(pl.Path(target).resolve())
+        link = target if "://" in target else "file://" + str(Path(target).resolve())
         create_link_artifact(
             link=link,
             link_text="Data Docs" if summary.data_docs_path else "marts.duckdb (no Data Docs built)",
@@ -208,7 +159,8 @@ def publish_artifacts(summary: pl.RunSummary) -> None:
 
 
 @flow(name="etl-year", log_prints=True)
-def etl_year(year: int | None = None, sources: str | None = None) -> dict[str, Any]:
+def etl_year(year: int | None = None, sources: str | None = None, home: str | None = None,
+             config: str | None = None, full_run: bool | None = None) -> dict[str, Any]:
     """Fetch, parse, load, validate and publish the reports of one year.
 
     ``year`` defaults to the previous calendar year (Asia/Shanghai): the reports on year Y
@@ -220,18 +172,19 @@ def etl_year(year: int | None = None, sources: str | None = None) -> dict[str, A
     :class:`~flows.pipeline.NothingPublished` that carries the summary.
     """
     year = int(year) if year is not None else previous_year()
-    settings = load_settings(sources=sources)
+    # home, config and full_run: the command line's (`xxgk run --prefect`); a deployment leaves them to XXGK_*.
+    settings = load_settings(config=config, home=home, sources=sources, full_run=full_run)
     logger = get_run_logger()
     summary = pl.RunSummary(year=year)
-    t0 = pl.time.monotonic()
+    t0 = time.monotonic()
 
     try:
-        _run(year, settings, summary)
+        _run(plan.YearRun(year=year, settings=settings, summary=summary))
     except BaseException as e:
         summary.gate_reason = f"run failed: {type(e).__name__}: {e}"
         raise
     finally:
-        summary.seconds = pl.time.monotonic() - t0
+        summary.seconds = time.monotonic() - t0
         try:
             publish_artifacts(summary)  # also for a failed run: the UI shows how far it got
         except Exception as e:  # noqa: BLE001 - never hide the run's own outcome behind an artifact error
@@ -246,75 +199,63 @@ def etl_year(year: int | None = None, sources: str | None = None) -> dict[str, A
     return summary.to_dict()
 
 
-@task(name="attachments", retries=1, retry_delay_seconds=10, cache_policy=NO_CACHE)
-def attachments_task(outcomes: list[pl.ReportOutcome], parsed: dict,
-                     settings: Settings) -> tuple[list[pl.ReportOutcome], dict, list[dict]]:
-    """Pages whose tables are only in a linked attachment: fetch it once and parse it instead."""
-    with pl.samples_served(settings) as base:
-        followed = pl.follow_attachments(outcomes, parsed, settings, loopback=base is not None,
-                                         progress=get_run_logger().info)
-    return outcomes, parsed, followed  # returned, not only mutated: a distributed runner works on copies
+# Prefect's options for the plan's steps that run as tasks; the others run in the flow itself.
+TASK_OPTIONS: dict[str, dict[str, Any]] = {
+    "discover": {"retries": 1, "retry_delay_seconds": 30},
+    "fetch": {"retries": 2, "retry_delay_seconds": [5, 30], "retry_condition_fn": retry_unless_bad_registry},
+    "unchanged": {"name": "check-unchanged"},
+    "attachments": {"retries": 1, "retry_delay_seconds": 10},
+    "load": {},
+    "validate": {},
+    "publish": {},
+    "data_docs": {"name": "data-docs"},
+}
 
 
-@task(name="discover", retries=1, retry_delay_seconds=30, cache_policy=NO_CACHE)
-def discover_task(year: int, settings: Settings) -> Settings:
-    """New and moved reports on the configured listing pages, merged into the registry."""
-    return pl.discover_step(year, settings, get_run_logger().info)
+def _step_task(step: plan.Step):
+    """One step of the plan as a Prefect task: the run goes in and comes back (quote(): Prefect
+    would walk every report of it looking for futures, minutes at 10,000)."""
+    options = {"name": step.__name__, "cache_policy": NO_CACHE, **TASK_OPTIONS[step.__name__]}
+
+    def run_step(run: plan.YearRun) -> plan.YearRun:
+        return step(run, get_run_logger().info)
+
+    run_step.__name__ = run_step.__qualname__ = f"{step.__name__}_task"
+    run_step.__doc__ = step.__doc__
+    return task(**options)(run_step)
 
 
-@task(name="check-unchanged", cache_policy=NO_CACHE)
-def unchanged_task(year: int, settings: Settings, outcomes: list[pl.ReportOutcome]):
-    """Nothing changed since the year's last complete run? Then its outcomes stand (flows/runrecord.py)."""
-    fingerprint = pl.run_fingerprint(year, settings, outcomes)
-    with pl.samples_served(settings) as base:
-        rec = pl.try_unchanged(year, settings, outcomes, fingerprint, loopback=base is not None,
-                               progress=get_run_logger().info)
-    # The outcomes were updated from the record; its per-report rows need not travel back.
-    return outcomes, fingerprint, None if rec is None else {k: v for k, v in rec.items() if k != "reports"}
+STEP_TASKS = {name: _step_task(getattr(plan, name)) for name in TASK_OPTIONS}
 
 
-def _run(year: int, settings: Settings, summary: pl.RunSummary) -> None:
-    logger = get_run_logger()
-    if settings.listings:
-        settings = discover_task(year, settings)
-    pl.rebuild_if_missing(year, settings, logger.info)  # a lost warehouse: the other years first, from raw/
-    outcomes = fetch_task(year, settings)
-    summary.reports = outcomes
-    outcomes, summary.fingerprint, rec = unchanged_task(year, settings, quote(outcomes))
-    summary.reports = outcomes
-    if rec is not None:
-        pl.apply_record(summary, rec)
-        logger.info("nothing changed since the run of %s: its outcomes stand (parse, load, validation and "
-                    "publish skipped; XXGK_FULL_RUN=1 runs them)", rec["written_at"])
-        return
-    items = pl.parse_items(outcomes)
-    chunks = [items[i : i + PARSE_CHUNK] for i in range(0, len(items), PARSE_CHUNK)]
-    parsed = parse_chunks(chunks, settings)
-    outcomes, parsed, followed = attachments_task(quote(outcomes), quote(parsed), settings)
-    summary.reports = outcomes
-    pl.apply_parsed(outcomes, parsed)
-    summary.notes += pl.choose_one_url(outcomes, parsed)
+def parse_step(run: plan.YearRun, progress) -> plan.YearRun:
+    """The parse step as chunks of PARSE_CHUNK documents, each a cached task (or on Dask)."""
+    items = pl.parse_items(run.outcomes)
+    progress(f"{run.year}: parsing {len(items)} document(s)")
+    run.parsed = parse_chunks([items[i : i + PARSE_CHUNK] for i in range(0, len(items), PARSE_CHUNK)],
+                              run.settings)
+    return run
 
+
+def _call(step: plan.Step, run: plan.YearRun, progress) -> plan.YearRun:
+    if step is plan.discover and not run.settings.listings:
+        return run
+    if step is plan.parse:
+        return parse_step(run, progress)
+    wrapped = STEP_TASKS.get(step.__name__)
+    return wrapped(quote(run)) if wrapped is not None else step(run, progress)
+
+
+@contextlib.contextmanager
+def _writer(run: plan.YearRun) -> Iterator[None]:
     ensure_writer_limit()
-    with concurrency(WRITER_LIMIT, occupy=1), pl.writer_lock(settings):
-        pl.forget_run(settings, year)
-        # quote(): Prefect would walk every report of these arguments looking for futures (minutes at 10,000).
-        outcomes, report_ids = load_task(quote(outcomes), quote(parsed), settings)
-        del parsed
-        if report_ids:
-            outcomes, checks_df, decision, reports_df, allowed, summary.gate_reason = validate_task(
-                quote(outcomes), quote(report_ids), settings, year
-            )
-            if allowed:
-                outcomes = publish_task(quote(outcomes), quote(pl.quarantine_reasons(decision)), settings)
-                summary.published = True
-                summary.marts_path = str(settings.marts_path.resolve())
-            summary.data_docs_path = data_docs_task(settings, quote(checks_df), year, quote(decision),
-                                                    quote(reports_df))
-        else:
-            summary.gate_reason = "no report was parsed: nothing to publish"
-        summary.reports = outcomes
-        pl.record_run(settings, summary, followed)
+    with concurrency(WRITER_LIMIT, occupy=1), pl.writer_lock(run.settings):
+        yield
+
+
+def _run(run: plan.YearRun) -> plan.YearRun:
+    """The plan of flows/plan.py, each step a task (flows/plan.py runs the same plan directly)."""
+    return plan.run_plan(run, get_run_logger().info, call=_call, writer=_writer)
 
 
 def resolve_years(years: list[int] | None = None, start: int | None = None, end: int | None = None) -> list[int]:

@@ -30,11 +30,12 @@ import datetime as dt
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from sources.files import atomic_write
 from sources.rawstore import redact_url
+from warehouse.layout import Layout
 
 RECORD_VERSION = 2
 _CODE_PACKAGES = ("transforms", "warehouse", "expectations", "flows")
@@ -95,7 +96,7 @@ def warehouse_state(warehouse: Path, year: int) -> list | None:
 
 
 def record_path(home: Path, year: int) -> Path:
-    return Path(home) / "runs" / f"{int(year)}.json"
+    return Layout(Path(home)).run_record(year)
 
 
 def forget(home: Path, year: int) -> None:
@@ -125,11 +126,7 @@ def write(home: Path, year: int, fp: str, summary: Any, attachments: list[dict],
         ],
     }
     path = record_path(home, year)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(rec, f, ensure_ascii=False)
-    os.replace(tmp, path)
+    atomic_write(path, json.dumps(rec, ensure_ascii=False), fsync=False)
     return path
 
 

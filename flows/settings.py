@@ -24,6 +24,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from warehouse.layout import DEFAULT_HOME, Layout
+
 
 class SettingsError(ValueError):
     """A setting has an unusable value; the message names the setting and its origin."""
@@ -35,7 +37,7 @@ _MEMORY = re.compile(r"\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORE
 
 @dataclass(frozen=True)
 class Settings:
-    home: Path = Path("data")  # XXGK_HOME: raw store, parsed cache, warehouse, marts
+    home: Path = DEFAULT_HOME  # XXGK_HOME: raw store, parsed cache, warehouse, marts
     sources: str | None = None  # XXGK_SOURCES: registry CSV; None = the bundled sample registry
     # XXGK_LISTINGS: listings CSV (agency,listing_url,...); when set, each run first discovers the
     # year's reports on those listing pages and merges them into the registry (docs/DISCOVERY.md).
@@ -72,20 +74,25 @@ class Settings:
     config_file: Path | None = field(default=None, compare=False)  # where the file settings came from
 
     @property
+    def layout(self) -> Layout:
+        """Every path under ``home`` (warehouse/layout.py)."""
+        return Layout(self.home)
+
+    @property
     def raw_dir(self) -> Path:
-        return self.home / "raw"
+        return self.layout.raw
 
     @property
     def parsed_dir(self) -> Path:
-        return self.home / "parsed"
+        return self.layout.parsed
 
     @property
     def warehouse_path(self) -> Path:
-        return self.home / "warehouse.duckdb"
+        return self.layout.warehouse
 
     @property
     def marts_path(self) -> Path:
-        return self.home / "marts.duckdb"
+        return self.layout.marts
 
     def with_overrides(self, **overrides: Any) -> Settings:
         """A copy with the given non-None values applied (validated)."""
@@ -174,8 +181,8 @@ def load_settings(config: str | os.PathLike | None = None, env: dict[str, str] |
     # The file location may itself depend on XXGK_HOME (or on an override of home).
     home = Path(os.path.expanduser(str(overrides.get("home") or env_values.get("home") or Settings.home)))
     config_path = Path(config) if config else (Path(env["XXGK_CONFIG"]) if env.get("XXGK_CONFIG") else None)
-    if config_path is None and (home / "xxgk.toml").is_file():
-        config_path = home / "xxgk.toml"
+    if config_path is None and Layout(home).config.is_file():
+        config_path = Layout(home).config
     if config_path is not None:
         values.update(_coerce_all(_read_toml(config_path), f"config file {config_path}"))
     values.update({k: _coerce(k, v, f"environment variable {_ENV[k]}") for k, v in env_values.items()})

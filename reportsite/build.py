@@ -22,8 +22,10 @@ from typing import Any
 from reportsite.svg import bar_chart, line_chart
 from transforms import formatspec as fs
 from warehouse.export import open_marts
+from warehouse.layout import SITE, Layout
+from warehouse.statuses import PUBLISHED
 
-SITE_DIR = "site"
+SITE_DIR = SITE
 
 CSS = """
 body{font-family:"Noto Sans CJK SC","Source Han Sans SC","WenQuanYi Micro Hei","Microsoft YaHei","PingFang SC",
@@ -159,7 +161,7 @@ def _agency_page(a: dict, figures: list[dict], quality: list[dict], reports: lis
     body.append("<h2>质量状况</h2><table><tr><th>年度</th><th>状态</th><th>通过</th><th>提示</th><th>失败</th>"
                 "<th>未通过的检查</th></tr>")
     for q in quality:
-        ok = q["status"] == "published"
+        ok = q["status"] == PUBLISHED
         words = _check_words(q["failed_checks"]) + [f"（提示）{w}" for w in _check_words(q["warned_checks"])]
         if not words and q["reasons"]:
             words = [q["reasons"]]
@@ -185,12 +187,12 @@ def _region_label(province: str | None, city: str | None) -> str:
 def build_site(home: Path, raw_dir: Path | None = None) -> Path:
     """Build ``home/site/`` from ``home/marts.duckdb``; returns the index page's path."""
     home = Path(home)
-    data = _load(home / "marts.duckdb")
+    data = _load(Layout(home).marts)
     final = home / SITE_DIR
     tmp = home / f".{SITE_DIR}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     (tmp / "agency").mkdir(parents=True)
     (tmp / "region").mkdir()
-    raw = Path(raw_dir) if raw_dir else home / "raw"
+    raw = Path(raw_dir) if raw_dir else Layout(home).raw
     raw_rel = os.path.relpath(raw / "objects", tmp / "agency") if (raw / "objects").is_dir() else None
     try:
         figures, quality, reports = (_group(data[k], "agency_id") for k in ("figures", "quality", "reports"))
@@ -250,7 +252,7 @@ def _index_body(data: dict, regions: dict) -> str:
     body = ["<h2>年度</h2><table><tr><th>年度</th><th>已发布</th><th>已隔离</th></tr>"]
     for y in years:
         rs = by_year[y]
-        pub = sum(r["status"] == "published" for r in rs)
+        pub = sum(r["status"] == PUBLISHED for r in rs)
         body.append(f"<tr><td>{y}</td><td class='n'>{pub}</td><td class='n'>{len(rs) - pub}</td></tr>")
     body.append("</table><h2>地区</h2><table><tr><th>地区</th><th>机关</th></tr>")
     for (prov, city), members in sorted(regions.items(), key=lambda kv: (kv[0][0] or "", kv[0][1] or "")):

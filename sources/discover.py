@@ -16,14 +16,11 @@ atomically. docs/DISCOVERY.md describes all of it for users.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import datetime as dt
 import io
 import os
 import re
-import sys
-import tempfile
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -31,6 +28,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from sources.fetch import Page
+from sources.files import atomic_write
 from sources.registry import (
     COLUMNS,
     FIRST_YEAR,
@@ -468,16 +466,7 @@ def write_registry(path: str | os.PathLike, sources: Iterable[Source]) -> None:
     w.writerow(COLUMNS)
     for s in sources:
         w.writerow([s.agency, s.year, s.url, *[(getattr(s, c) or "") for c in OPTIONAL]])
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(buf.getvalue())
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(p, buf.getvalue())
 
 
 # --------------------------------------------------------------------------- entry points
@@ -520,84 +509,3 @@ def discover_into_registry(listings_path: str | os.PathLike, registry_path: str 
     return DiscoverySummary(len(listings), len(result.pages), len(result.failed_pages), len(result.found),
                             len(added), len(moved), len(merged), written, tuple(added), tuple(moved),
                             tuple((p.url, p.error or "") for p in result.failed_pages))
-
-
-def _default_home() -> Path:
-    return Path(os.environ.get("XXGK_HOME") or "data")
-
-
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="xxgk discover",
-        description="Find annual reports on agencies' listing pages and merge them into a source registry.")
-    p.add_argument("--listings", help="listings CSV (agency,listing_url,…); default $XXGK_HOME/listings.csv")
-    p.add_argument("--year", type=int, action="append", dest="years", metavar="YYYY",
-                   help="only reports of this year (repeatable; default: every year)")
-    p.add_argument("--registry", help="source registry to merge into; default $XXGK_HOME/registry.csv")
-    p.add_argument("--write", action="store_true", help="write the merged registry (otherwise only print)")
-    p.add_argument("--max-pages", type=int, default=DEFAULT_MAX_PAGES, help="pages per listing (default 20)")
-    p.add_argument("--min-delay", type=float, default=None,
-                   help="seconds between two requests to one host (default: the min_delay setting, 1.0)")
-    return p
-
-
-def cli_main(argv: list[str] | None = None, *, fetcher=None, out=None) -> int:
-    """``xxgk discover``: print what was found and what is new; with --write, save the registry."""
-    out = out or sys.stdout
-    args = build_parser().parse_args(argv)
-    home = _default_home()
-    listings_path = Path(args.listings) if args.listings else home / "listings.csv"
-    registry_path = Path(args.registry) if args.registry else home / "registry.csv"
-    if args.max_pages < 1:
-        print("error: --max-pages must be at least 1", file=sys.stderr)
-        return 2
-    try:
-        listings = load_listings(listings_path)
-        existing = load_registry(registry_path) if registry_path.exists() else []
-    except RegistryError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    if args.min_delay is not None and args.min_delay < 0:
-        print("error: --min-delay must be >= 0", file=sys.stderr)
-        return 2
-    own = fetcher is None
-    if own:
-        from sources.fetch import Fetcher
-
-        fetcher = Fetcher(min_delay_s=1.0 if args.min_delay is None else args.min_delay)
-    elif args.min_delay is not None:
-        fetcher.min_delay_s = args.min_delay  # the command line wins over the settings it was made from
-    try:
-        result = discover(listings, fetcher, years=args.years, max_pages=args.max_pages)
-    finally:
-        if own:
-            fetcher.close()
-    merged, added, moved = merge_registry(existing, result)
-    added_urls = {s.url for s in added} | {m.new.url for m in moved}
-    print(f"{len(result.pages)} listing page(s) read from {len(listings)} listing(s); "
-          f"{len(result.found)} report(s) found", file=out)
-    for f in result.found:
-        s = f.source
-        tag = "new  " if s.url in added_urls else "known"
-        print(f"  {tag} {s.year} {s.agency}  {s.url}", file=out)
-    for m in moved:
-        print(f"  moved {m.old.year} {m.old.agency}: {m.old.url} -> {m.new.url}", file=out)
-    for v in result.failed_pages:
-        print(f"  page failed ({v.error}): {v.url}  [{v.listing.agency}]", file=out)
-    for li in result.truncated:
-        print(f"  more than {args.max_pages} pages, the rest not read: {li.listing_url}  [{li.agency}]", file=out)
-    for li, link in result.undated:
-        print(f"  no year, skipped: {link.title}  {link.url}  [{li.agency}]", file=out)
-    print(f"new: {len(added)}, moved: {len(moved)}, registry: {len(merged)} row(s)", file=out)
-    if args.write and (added or moved or not registry_path.exists()):
-        write_registry(registry_path, merged)
-        print(f"wrote {registry_path}", file=out)
-    elif added or moved:
-        print(f"(not written; pass --write to update {registry_path})", file=out)
-    return 0
-
-
-main = cli_main
-
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(cli_main())

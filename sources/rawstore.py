@@ -25,13 +25,14 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
+
+from sources.files import atomic_write
 
 MANIFEST_FIELDS = (
     "agency",
@@ -118,17 +119,7 @@ class RawStore:
                 return digest, False
             with self._lock:
                 self.repaired.append(digest)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write(target, data)
         return digest, True
 
     def get(self, sha256: str) -> bytes:
@@ -164,7 +155,7 @@ class RawStore:
             os.replace(self.path_of(sha256), self.damaged / f"{sha256}.{os.getpid()}-{time.time_ns()}")
 
     def object_count(self) -> int:
-        return sum(1 for p in self.objects.glob("??/*") if not p.name.startswith(".tmp-"))
+        return sum(1 for p in self.objects.glob("??/*") if not p.name.startswith("."))  # not a temporary file (sources.files)
 
     # ------------------------------------------------------------------ manifest
     def record(self, row: dict[str, Any]) -> dict:

@@ -24,6 +24,7 @@ _ZERO_WORDS = frozenset({"〇", "零", "无", "0件"})
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(?:[,，]\d{3})+(?:\.\d+)?$")
 _INT = re.compile(r"^[+-]?\d+$")
 _DEC = re.compile(r"^\d+(?:\.\d+)?$")
+_DIGITS_ACROSS_LINES = re.compile(r"\d[ \t]*\n\s*\d")
 _STRAY = re.compile(r"[?？\s]")  # NBSP shown as "?" next to digits (FORMAT.md §7.10)
 _VALUE_TOKEN = re.compile(
     r"^(?:[+-]?\d[\d,，]*(?:\.\d+)?(?:万元|元|件)?|[/\\×xX]+|-{1,3}|-/-|〇|零|无)$"
@@ -64,6 +65,8 @@ def read_cell(raw: str | None, vtype: str = fs.COUNT) -> Cell:
         return Cell(int(text), None)
     if not text:
         return Cell(None, BLANK)
+    if _DIGITS_ACROSS_LINES.search(text):  # "1\n0": a stray line above a cell, or a wrapped number?
+        return Cell(None, UNREADABLE, f"{text!r}: digits on two lines, one number or two")
     compact = _STRAY.sub("", text)
     if not compact:
         return Cell(None, BLANK)

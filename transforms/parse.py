@@ -35,7 +35,7 @@ from transforms.evidence import S1, X1, X2, previous_in_force, previous_year_fig
 from transforms.html import html_to_text
 from transforms.normalize import loose, norm_text
 
-PARSER_VERSION = "1.3.0"
+PARSER_VERSION = "1.4.0"
 CONTRACT = "xxgk.report/1"
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -82,9 +82,10 @@ _T3_DIRECT = re.compile(loose("未经复议直接起诉"))
 _T3_TOTAL = re.compile(loose("总计"))
 _T3_FALLBACK_HEADER = re.compile(loose("行政复议") + r"[\s|]*" + loose("行政诉讼"))
 _LEGACY = re.compile(_alt(("依申请公开政府信息情况", "政府信息公开的收费及减免", "收费及减免情况")))
-# The text just before a row's key that still belongs to its label: "(三)", "1.属于".
+# The text just before a row's key that still belongs to its label: "(三)", "1.属于";
+# never a unit glued to a number ("3119件"), which ends the line before.
 _LABEL_HEAD = re.compile(
-    r"(?:[一二三四][ \t]*、[ \t]*)?(?:\([一二三四五六七]\)[ \t]*)?(?:\d[ \t]*[.、][ \t]*)?[\u4e00-\u9fff\"'()]*$")
+    r"(?!(?<=\d)(?:件|万元|元)(?![\u4e00-\u9fff]))(?:[一二三四][ \t]*、[ \t]*)?(?:\([一二三四五六七]\)[ \t]*)?(?:\d[ \t]*[.、][ \t]*)?[\u4e00-\u9fff\"'()]*$")
 # Every character _LABEL_HEAD can match: a match lies within the run of these that ends the window.
 _LABEL_HEAD_RUN = re.compile(r"[\u4e00-\u9fff\"'() \t\d.、]*")
 # Whitespace layouts: values and label words, split apart even where they touch.
@@ -267,8 +268,10 @@ def _split_values(segment: str, n: int) -> _Values:
         values.append(tok)
     if len(values) == 1 and n > 1 and values[0].replace(".", "").isdigit() and len(values[0]) >= n:
         return _Values([None] * n, run=values[0], mode="space")
-    if len(values) >= n:
-        return _Values(values[:n], mode="space")
+    if len(values) == n:
+        return _Values(values, mode="space")
+    if len(values) > n:  # a stray number (a lone "1", a page number) among them: which one is unknown
+        return _Values([None] * n, mode="space", short=True)
     if not values:
         return _Values([""] * n, mode="space")
     return _Values([None] * n, mode="space", short=True, run=None) if n > 1 else _Values(values, mode="space")
@@ -299,6 +302,10 @@ _NEXT_ROW_LINE = re.compile(r"\n[ \t|]*[\u4e00-\u9fff]")
 # Page footers a PDF prints inside a table ("— 5 —", "- 12 -", "第 3 页", "第3页 共9页").
 _PAGE_FOOTER = re.compile(r"^[ \t]*(?:-+[ \t]*\d{1,3}[ \t]*-+|第[ \t]*\d{1,3}[ \t]*页(?:[ \t]*[,/]?[ \t]*共[ \t]*\d{1,3}[ \t]*页)?)"
                           r"[ \t]*$", re.M)
+
+
+# A local subtotal row the template does not have ("(三)不予公开小计", "合计").
+_LOCAL_SUBTOTAL = re.compile(r"(?:\([一二三四五六七八九]\)[ \t]*)?[\u4e00-\u9fff]{0,20}(?:小计|合计)(?![\u4e00-\u9fff])")
 
 
 # --------------------------------------------------------------------------- tables
@@ -360,6 +367,7 @@ class _Reader:
             return None
         labels = [rowassign.Label(r.key, r.label_start, r.value_start, n_of[r.key], _HEADS[table].get(r.key))
                   for r in regions]
+        labels += self._local_subtotals(table, regions, end, n_of)
         got = rowassign.assign(self.text, start, end, labels)
         out: dict[str, _Values] = {}
         for reg in regions:
@@ -385,6 +393,21 @@ class _Reader:
                     out[reg.key] = _Values([None] * n, mode="space", short=True)
             else:
                 out[reg.key] = _Values(list(toks or [""] * n), mode="space")
+        return out
+
+    def _local_subtotals(self, table: str, regions: list[_Region], end: int,
+                         n_of: dict[str, int]) -> list[rowassign.Label]:
+        """Rows a report adds outside the template ("(三)不予公开小计", "合计"): labels of
+        their own, so that their numbers go to them (and are dropped), never to a row's."""
+        spans = [(r.label_start, r.value_start) for r in regions]
+        out = []
+        for m in _LOCAL_SUBTOTAL.finditer(self.text, regions[0].label_start, end):
+            if any(a < m.end() and m.start() < b for a, b in spans):
+                continue
+            after = next((r for r in regions if r.label_start >= m.end()), regions[-1])
+            out.append(rowassign.Label(f"_local_{m.start()}", m.start(), m.end(), n_of[after.key], None))
+            self.f.add("nonstandard_row", f"a local row {rowassign.label_key(m.group(0))!r} outside the template "
+                       "was read past", table)
         return out
 
     def missing_row(self, table: str, key: str, names) -> dict[str, None]:
@@ -491,7 +514,14 @@ class _Reader:
         for group, (lo, hi) in zones.items():
             heads = list(_T3_TOTAL.finditer(self.text, lo, hi))
             if not heads:
-                return None
+                if group == "admin_review":
+                    return None
+                # no header row of its own (an extractor dropped it as a repeat): the
+                # sub-table's numbers are its first line of numbers only, under its caption
+                found[group] = next((toks for ln in self.text[lo:hi].split("\n")
+                                     if (toks := [t for t in re.split(r"[\s|]+", ln) if t])
+                                     and all(cellgrammar.is_value_token(t) for t in toks)), [])
+                continue
             tokens = []
             for tok in re.split(r"[\s|]+", self.text[heads[-1].end():hi]):
                 if not tok:
@@ -691,6 +721,19 @@ def _same_agency(a: str, b: str) -> bool:
 
 
 # --------------------------------------------------------------------------- entry points
+# A running page header inside a table: the report's title line, year included, repeated at
+# the top of each page. Its year is no cell of the row it lands among.
+_RUNNING_HEADER = re.compile(r"^[ \t]*[^\n|\d]{0,60}?(?:19|20)\d{2}[ \t]*年度?[^\n|\d]{0,30}?报告[ \t]*$", re.M)
+
+
+def _blank_running_headers(text: str, start: int, end: int) -> str:
+    """Blank (same length, so positions hold) the running page headers between start and end."""
+    def blank(m: re.Match) -> str:
+        return " " * len(m.group(0))
+
+    return text[:start] + _RUNNING_HEADER.sub(blank, text[start:end]) + text[end:]
+
+
 def _spans(text: str) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]]:
     """Where each table may be: (start, end) per table, from its own markers."""
     n = len(text)
@@ -818,7 +861,7 @@ def parse_text(text: str, *, agency: str | None = None, year: int | None = None,
     f = _Findings()
     text = _PAGE_FOOTER.sub("", text)
     (t1s, t1e), (t2s, t2e), (t3s, t3e) = _spans(text)
-    reader = _Reader(text, f)
+    reader = _Reader(_blank_running_headers(text, min(t1s, t2s), max(t1e, t2e, t3e)), f)
     tables = {
         fs.ACTIVE_DISCLOSURE: reader.active_disclosure(t1s, t1e),
         fs.APPLICATIONS: reader.applications(t2s, t2e),

@@ -393,6 +393,9 @@ def _assemble(pages: list[list[_Item]]) -> str:
     last_table: tuple[int, int] | None = None  # (page, table id) of the last emitted row
     header_texts: dict[tuple[int, int], list[str]] = {}
     origin: dict[tuple[int, int], tuple[int, int]] = {}  # continuation table -> its first part
+    # Continuation parts that printed a row other than a repeated header: a header row
+    # after such a row is the table's own (the next sub-table's header), not a repeat.
+    past_repeats: set[tuple[int, int]] = set()
     last_row: _Row | None = None
     for pi, items in enumerate(pages):
         at_top = True  # nothing but markers and repeated headings seen yet on this page
@@ -423,13 +426,15 @@ def _assemble(pages: list[list[_Item]]) -> str:
             at_top = False
             if not row.label and not any(_is_value(v) for v in row.values):
                 text = " | ".join(row.values) + " |"
-                if continued and text in header_texts.get(base, []):
+                if continued and key not in past_repeats and text in header_texts.get(base, []):
                     continue  # header row repeated on the continuation page
+                past_repeats.add(key)
                 if not continued:
                     header_texts.setdefault(base, []).append(text)
                 lines.append(text)
                 last_row, last_table = row, key
                 continue
+            past_repeats.add(key)
             has_values = any(row.values)
             if first_here and last_row is not None:
                 if not has_values and any(last_row.values) and last_row.label and _is_fragment(row.label):

@@ -34,6 +34,7 @@ TOKEN = re.compile(r"[+-]?\d[\d,，]*(?:\.\d+)?(?:万元|元|件)?|[/\\×]+|-{1,
 _HEAD = re.compile(
     r"(?:(?<![\d.])\d{1,2}[ \t]*[.、][ \t]*(?=[\u4e00-\u9fff])|(?<!第)\([一二三四五六七八九]\)|[一二三四][ \t]*、"
     r"|第二十条[ \t\n]*第?[ \t\n]*\([一二三四五六七八九]\)|信息内容)")
+_SECTION_HEADING = re.compile(r"[一二三四五六七]、.{0,24}?情况")  # "三、收到和处理政府信息公开申请情况"
 NEUTRAL_HEADS = frozenset({"信息内容"})  # words that start a block but name no row
 _CAPTIONS = ("第二十条", "信息内容")  # a block's caption and header: no row's own label
 
@@ -61,6 +62,7 @@ class _Group:
     last_line: int
     owner: int | None = None  # index of the label it belongs to
     strong: bool = False
+    by_caption: bool = False  # placed only by a block's caption before it, not by the row's own words
 
 
 @dataclass
@@ -103,6 +105,8 @@ def assign(text: str, start: int, end: int, labels: list[Label]) -> Assigned:
         tail_lines: set[int] = set()
         for m in TOKEN.finditer(text, lo, hi):
             tok = m.group(0)
+            if _in_letters_line(text, m.start()):
+                continue  # a header typeset vertically: neither a cell nor a label's words
             is_value = cellgrammar.is_value_token(tok) and not _in_head(text, m) and not _in_word(text, m)
             if is_value:
                 if current is None:
@@ -128,11 +132,14 @@ def assign(text: str, start: int, end: int, labels: list[Label]) -> Assigned:
         g = gap_of[i]
         prev_i = g - 1 if g > 0 else None
         next_i = g if g < len(labels) else None
-        if head_after[i]:
+        # Before the first label, the section's heading ("三、收到和处理…情况", then the
+        # column header) starts no row: the numbers are loose, as in a table printed without it.
+        if head_after[i] and not (g == 0 and all(_SECTION_HEADING.match(w) for w in heads_before[i])):
             nxt = labels[next_i] if next_i is not None else None
             if nxt is not None and all(_starts_label(words, nxt.texts) for words in heads_before[i]):
                 grp.owner, grp.strong = next_i, True
                 if all(w.startswith(_CAPTIONS) for w in heads_before[i]):
+                    grp.by_caption = True
                     votes[BEFORE] += 1  # caption, numbers, then the row's label: numbers come first
             # else: the words that start these numbers belong to a row the parser did not find
             continue
@@ -171,7 +178,9 @@ def assign(text: str, start: int, end: int, labels: list[Label]) -> Assigned:
         claimed.setdefault(grp.owner, []).append(grp)
     for li, lb in enumerate(labels):
         mine = claimed.get(li, [])
-        if li in orphan_near and not any(grp.strong for grp in mine):
+        # A caption proves only that the numbers after it come before a label: with numbers
+        # no evidence places right after that label too, either group may be the row's.
+        if li in orphan_near and not any(grp.strong and not grp.by_caption for grp in mine):
             out.values[lb.key] = None
             out.unproved.append(lb.key)
             continue
@@ -230,6 +239,17 @@ def _starts_label(words: str, texts: tuple[str, ...] | None) -> bool:
         return True
     w = _BARE.sub("", words)
     return any((bare := _BARE.sub("", t)).startswith(w) or w.startswith(bare) for t in texts)
+
+
+_LETTERS_LINE = re.compile(r"[ \t]*[\u4e00-\u9fff](?:[ \t]+(?:[\u4e00-\u9fff]|[/\\]|增/减))+[ \t]*")
+
+
+def _in_letters_line(text: str, pos: int) -> bool:
+    """Is pos on a line of single characters ("容 项 / 定"): header words printed one
+    character per line (FORMAT.md §7.6), side by side?"""
+    lo = text.rfind("\n", 0, pos) + 1
+    hi = text.find("\n", pos)
+    return bool(_LETTERS_LINE.fullmatch(text, lo, hi if hi >= 0 else len(text)))
 
 
 def _in_word(text: str, m: re.Match) -> bool:

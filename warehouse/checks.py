@@ -11,11 +11,12 @@ import pyarrow as pa
 
 from transforms import formatspec as fs
 from warehouse import db
+from warehouse.statuses import GATE_STATUSES
 
 CHECK_COLUMNS = ("report_id", "check_id", "scope", "severity", "status", "expected", "actual", "detail")
 SEVERITIES = (fs.ERROR, fs.WARNING)
 _STATUS = re.compile(r"^(pass|fail|skipped(_[a-z]+)?)$")  # transforms.checks statuses
-STATUSES = ("passed", "quarantined")
+STATUSES = GATE_STATUSES
 
 _CHECK_SCHEMA = pa.schema([
     ("report_id", pa.string()), ("check_id", pa.string()), ("scope", pa.string()), ("severity", pa.string()),
@@ -55,15 +56,9 @@ def store_checks(con: duckdb.DuckDBPyConnection, checks_df: pd.DataFrame) -> int
         "severity": text("severity"), "status": text("status"), "expected": number("expected"),
         "actual": number("actual"), "detail": text("detail"),
     }, schema=_CHECK_SCHEMA)
-    with db.session(con) as cur:
-        cur.execute("BEGIN TRANSACTION")
-        try:
-            cur.register("in_check", table)
-            db.run_sql(cur, "facts", "store_checks.sql")
-            cur.execute("COMMIT")
-        except BaseException:
-            cur.execute("ROLLBACK")
-            raise
+    with db.session(con) as cur, db.transaction(cur):
+        cur.register("in_check", table)
+        db.run_sql(cur, "facts", "store_checks.sql")
     return table.num_rows
 
 
@@ -86,12 +81,6 @@ def set_status(
         return
     table = pa.Table.from_pylist(rows, schema=pa.schema([("report_id", pa.string()), ("status", pa.string()),
                                                          ("reasons", pa.string())]))
-    with db.session(con) as cur:
-        cur.execute("BEGIN TRANSACTION")
-        try:
-            cur.register("in_status", table)
-            db.run_sql(cur, "facts", "set_status.sql")
-            cur.execute("COMMIT")
-        except BaseException:
-            cur.execute("ROLLBACK")
-            raise
+    with db.session(con) as cur, db.transaction(cur):
+        cur.register("in_status", table)
+        db.run_sql(cur, "facts", "set_status.sql")

@@ -27,23 +27,14 @@ SCHEMA_LAYERS = ("staging", "facts")
 _NUMBERED = re.compile(r"^\d\d_.*\.sql$")
 
 
-def home() -> Path:
-    """The data directory: ``$XXGK_HOME``, default ``./data``."""
-    return Path(os.environ.get("XXGK_HOME") or "data")
-
-
-def default_path() -> Path:
-    return home() / "warehouse.duckdb"
-
-
-def connect(path: str | os.PathLike | None = None, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
+def connect(path: str | os.PathLike, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
     """Open (creating it if needed) the warehouse database; only the pipeline opens it.
 
     ``memory_limit`` (e.g. "512MB") bounds DuckDB's buffers, which spill to disk beyond it;
     DuckDB's own default is 80 % of the machine's memory, and building the marts of 10,000
     reports then held ~700 MB where 300 MB do (1.7 s slower).
     """
-    path = Path(path) if path is not None else default_path()
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     return duckdb.connect(str(path), config={"memory_limit": memory_limit} if memory_limit else {})
 
@@ -85,14 +76,9 @@ def init_schema(con: duckdb.DuckDBPyConnection) -> None:
         for layer in SCHEMA_LAYERS:
             for name in numbered_files(layer):
                 run_sql(cur, layer, name)
-        cur.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(cur):
             cur.register("in_code", code_table())
             run_sql(cur, "facts", "refresh_codes.sql")
-            cur.execute("COMMIT")
-        except BaseException:
-            cur.execute("ROLLBACK")
-            raise
 
 
 def code_table() -> pa.Table:
@@ -136,6 +122,19 @@ def session(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnectio
         yield cur
     finally:
         cur.close()
+
+
+@contextmanager
+def transaction(cur: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The block's statements on ``cur`` as one transaction: committed at its end, rolled back
+    when it raises."""
+    cur.execute("BEGIN TRANSACTION")
+    try:
+        yield cur
+        cur.execute("COMMIT")
+    except BaseException:
+        cur.execute("ROLLBACK")
+        raise
 
 
 def year_state(con: duckdb.DuckDBPyConnection, year: int) -> list[list]:

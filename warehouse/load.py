@@ -225,24 +225,18 @@ def load_documents(con: duckdb.DuckDBPyConnection, docs: Iterable[Document]) -> 
     if not docs:
         return LoadSummary()
     documents = _document_table(docs)
-    with db.session(con) as cur:
-        cur.execute("BEGIN TRANSACTION")
-        try:
-            cur.register("in_document", documents)
-            db.run_sql(cur, "staging", _LOAD_STEPS[0])
-            counts = db.query(cur, "staging", "load_counts.sql")[0]
-            # Only documents that are new or changed are flattened (a reload costs little).
-            todo = [r[0] for r in db.query(cur, "staging", "load_todo.sql")]
-            for name, table in _content_tables(docs, todo).items():
-                cur.register(name, table)
-            for step in _LOAD_STEPS[1:]:
-                db.run_sql(cur, "staging", step)
-            cur.execute("DROP TABLE IF EXISTS load_batch")
-            cur.execute("DROP TABLE IF EXISTS load_current")
-            cur.execute("COMMIT")
-        except BaseException:
-            cur.execute("ROLLBACK")
-            raise
+    with db.session(con) as cur, db.transaction(cur):
+        cur.register("in_document", documents)
+        db.run_sql(cur, "staging", _LOAD_STEPS[0])
+        counts = db.query(cur, "staging", "load_counts.sql")[0]
+        # Only documents that are new or changed are flattened (a reload costs little).
+        todo = [r[0] for r in db.query(cur, "staging", "load_todo.sql")]
+        for name, table in _content_tables(docs, todo).items():
+            cur.register(name, table)
+        for step in _LOAD_STEPS[1:]:
+            db.run_sql(cur, "staging", step)
+        cur.execute("DROP TABLE IF EXISTS load_batch")
+        cur.execute("DROP TABLE IF EXISTS load_current")
     inserted, unchanged, revised, updated = (int(x) for x in counts)
     repeats = len(docs) - (inserted + unchanged + revised + updated)  # same document twice in the batch
     return LoadSummary(inserted=inserted, unchanged=unchanged + repeats, revised=revised, updated=updated)

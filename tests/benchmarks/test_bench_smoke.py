@@ -103,7 +103,7 @@ def test_targets_are_checked_as_stated():
 
 
 def test_the_benchmark_site_answers_like_the_sample_server(tmp_path):
-    # benchmarks.serve_corpus's own process (asyncio) must give what sources.serve gives.
+    # benchmarks.serve_corpus's own process (asyncio) must give what testkit.serve gives.
     import requests
 
     from benchmarks.serve_corpus import serve_in_process

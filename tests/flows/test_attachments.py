@@ -8,7 +8,7 @@ import pytest
 
 from flows import pipeline as pl
 from flows.settings import load_settings
-from sources.synth import make_report, render_text
+from testkit.synth import make_report, render_text
 
 pytestmark = pytest.mark.slow
 

@@ -43,7 +43,7 @@ def test_every_source_once_and_no_host_over_its_limit(processes, min_delay, shap
 @pytest.mark.slow
 def test_a_split_fetch_gives_the_outcomes_of_one_process(tmp_path, monkeypatch):
     # The bundled samples on their loopback server, fetched by two processes, then again by one.
-    monkeypatch.setattr(pl, "FETCH_SPLIT_MIN", 2)
+    monkeypatch.setattr("flows.steps.fetching.FETCH_SPLIT_MIN", 2)
     split = load_settings(env={}, home=tmp_path / "split", fetch_processes=2, max_per_host=2)
     single = load_settings(env={}, home=tmp_path / "single", fetch_processes=1, max_per_host=2)
     lines: list[str] = []

@@ -83,8 +83,8 @@ def test_backfill_runs_years_in_order_and_survives_a_failing_year(prefect_harnes
             raise RuntimeError("stand-in: the registry of 2023 is unreachable")
         return real(settings, year, samples_base=samples_base)
 
-    monkeypatch.setattr(pl, "load_sources", broken_2023)
-    monkeypatch.setattr(etl.fetch_task, "retries", 0)
+    monkeypatch.setattr("flows.plan.load_sources", broken_2023)
+    monkeypatch.setattr(etl.STEP_TASKS["fetch"], "retries", 0)
     state = etl.backfill(start=2022, end=2024, return_state=True)
     assert state.is_failed() and "2023" in state.message  # the scheduler's alert fires
     out = state.result(raise_on_failure=False).result
@@ -106,7 +106,7 @@ def test_a_run_that_publishes_nothing_ends_failed_with_the_reason(prefect_harnes
     reg = tmp_path / "dead.csv"
     reg.write_text(f"agency,year,url\n甲市,2024,http://127.0.0.1:{port}/a.html\n", encoding="utf-8")
     monkeypatch.setenv("XXGK_RETRIES", "0")
-    monkeypatch.setattr(etl.fetch_task, "retries", 0)
+    monkeypatch.setattr(etl.STEP_TASKS["fetch"], "retries", 0)
     state = etl.etl_year(year=2024, sources=str(reg), return_state=True)
     assert state.is_failed()
     assert state.message == "nothing published for 2024: nothing fetched: all 1 fetch(es) failed"
@@ -126,7 +126,7 @@ def test_a_bad_registry_fails_once_with_its_own_message(prefect_harness, xxgk_en
         calls.append(1)
         return real(*a, **k)
 
-    monkeypatch.setattr(pl, "load_sources", counting)
+    monkeypatch.setattr("flows.plan.load_sources", counting)
     state = etl.etl_year(year=2024, sources=str(reg), return_state=True)
     assert state.is_failed() and "bad.csv" in state.message and "line" in state.message
     assert len(calls) == 1  # the fetch task has retries, but not for this

@@ -38,7 +38,7 @@ def test_run_year_records_every_outcome_and_publishes(tmp_path, registry, monkey
             raise ValueError("stand-in parser crash")  # the parser itself never raises on the samples
         return real_parse(data, agency, year, content_type)
 
-    monkeypatch.setattr(pl, "parse_one", crash_on_pdf)
+    monkeypatch.setattr("flows.steps.parsing.parse_one", crash_on_pdf)
     lines: list[str] = []
     s = pl.run_year(2024, settings, progress=lines.append)
 
@@ -75,7 +75,7 @@ def test_run_year_records_every_outcome_and_publishes(tmp_path, registry, monkey
             pytest.fail("an unchanged report was parsed again")
         raise ValueError("stand-in parser crash")
 
-    monkeypatch.setattr(pl, "parse_one", only_the_failed_one)
+    monkeypatch.setattr("flows.steps.parsing.parse_one", only_the_failed_one)
     s2 = pl.run_year(2024, settings)
     assert {r.agency: r.parse for r in s2.reports if r.parse} == {
         "六盘水市": "cached", "武汉市硚口区人民政府": "cached", "淮安市人民政府": "failed"}

@@ -12,11 +12,11 @@ import pytest
 from flows import pipeline as pl
 from flows import runrecord
 from flows.settings import load_settings
-from sources.serve import serve_samples
+from testkit.serve import serve_samples
 
 pytestmark = pytest.mark.slow  # several runs with validation and publish
 
-SAMPLES = Path(pl.__file__).resolve().parent.parent / "sources" / "samples"
+SAMPLES = Path(__file__).resolve().parents[2] / "sources" / "samples"
 PAGES = ["liupanshui_2024.html", "qiaokou_2024.html", "pingtan_2023.html"]
 
 
@@ -65,7 +65,7 @@ def test_unchanged_rerun_keeps_the_outcomes_and_writes_nothing(tmp_path, site, m
     def no_parse(*_a, **_k):
         pytest.fail("an unchanged run parsed a document")
 
-    monkeypatch.setattr(pl, "parse_one", no_parse)
+    monkeypatch.setattr("flows.steps.parsing.parse_one", no_parse)
     again = pl.run_year(2024, settings)
     assert again.unchanged_since
     assert _outcomes(again) == _outcomes(first)
@@ -142,7 +142,7 @@ def test_a_run_that_fails_half_way_leaves_no_record(tmp_path, site, monkeypatch)
     def broken(*_a, **_k):
         raise RuntimeError("validation crashed")
 
-    monkeypatch.setattr(pl, "validate_batch", broken)
+    monkeypatch.setattr("flows.plan.validate_batch", broken)
     with pytest.raises(RuntimeError):
         pl.run_year(2024, _settings(tmp_path, registry, full_run=True))
     assert not runrecord.record_path(settings.home, 2024).exists()

@@ -10,7 +10,7 @@ import pytest
 
 from flows import pipeline as pl
 from flows.settings import load_settings
-from sources.synth import make_report
+from testkit.synth import make_report
 from warehouse.db import connect, init_schema
 from warehouse.load import Document, load_documents
 
@@ -61,7 +61,7 @@ def test_chunked_validation_equals_one_pass(warehouse, tmp_path, monkeypatch):
     family = {d.report_id for d in docs if d.year == 2024 and d.agency in [CITY, *CHILDREN]}
     assert any(family <= set(c) for c in chunks), "the city was validated apart from its departments"
 
-    monkeypatch.setattr(pl, "VALIDATE_CHUNK", 3)
+    monkeypatch.setattr("flows.steps.validating.VALIDATE_CHUNK", 3)
     parts, decision_parts, reports_parts = pl.validate_batch(con, ids, settings, 2024)
     assert _sorted(parts).equals(_sorted(whole))
     assert decision_parts == decision

@@ -4,7 +4,7 @@ Two halves:
 
 * generators: ``generate(family, seed, index) -> (bytes, content_type)`` is deterministic,
   so a failing input is reproduced from its three coordinates alone. Families mutate real
-  seeds (tests/fixtures/seeds), sources.synth renderings in every layout, render_html
+  seeds (tests/fixtures/seeds), testkit.synth renderings in every layout, render_html
   pages and small PDFs, or build hostile documents (deep nesting, huge tables, entity
   expansion, XXE, malformed/encrypted PDFs, compression bombs, zip bombs as .docx).
 * :class:`FuzzPool`: N worker processes (``python rel_fuzz.py --worker``), each parsing
@@ -151,7 +151,7 @@ def seed_texts() -> list[str]:
 
 
 def synth_report(rng: random.Random) -> dict:
-    from sources import synth
+    from testkit import synth
     from transforms import formatspec as fs
 
     tpl = fs.F2019 if rng.random() < 0.2 else fs.F2021
@@ -160,7 +160,7 @@ def synth_report(rng: random.Random) -> dict:
 
 
 def synth_text(rng: random.Random) -> str:
-    from sources import synth
+    from testkit import synth
 
     return synth.render_text(synth_report(rng), rng.choice(synth.LAYOUTS), narrative=rng.random() < 0.7,
                              title=rng.random() < 0.8)
@@ -171,7 +171,7 @@ PARAGRAPHS = ["一、总体情况", "本年度认真贯彻落实条例。", "二
 
 
 def synth_html(rng: random.Random) -> bytes:
-    from sources.render import render_html
+    from testkit.render import render_html
 
     rep = synth_report(rng)
     title = f"{rep['agency']}{rep['year']}年政府信息公开工作年度报告"
@@ -291,7 +291,7 @@ def pdf_bases() -> list[bytes]:
     bases = []
     rng = random.Random(7)
     for i in range(3):
-        from sources import synth
+        from testkit import synth
 
         text = synth.render_text(synth_report(rng), "pipe_rows")
         buf = io.BytesIO()
@@ -368,7 +368,7 @@ W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 
 
 def docx_xml(rng: random.Random, prolog: str = "", body_extra: str = "") -> str:
-    from sources import synth
+    from testkit import synth
 
     text = synth.render_text(synth_report(rng), "pipe_rows")
     paras = "".join(f"<w:p><w:r><w:t>{line.replace('&', '&amp;').replace('<', '&lt;')}</w:t></w:r></w:p>"

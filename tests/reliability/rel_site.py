@@ -2,7 +2,7 @@
 
 Raw sockets, so that it can misbehave the way real servers do (resets, short bodies, slow
 drips, lying headers). ``Site.page(path, report)`` serves a report rendered by
-sources.render; ``Site.route(path, fn)`` any behaviour; ``Site.hits`` counts requests.
+testkit.render; ``Site.route(path, fn)`` any behaviour; ``Site.hits`` counts requests.
 ``registry(rows)`` writes a registry CSV for ``xxgk run --sources``.
 """
 
@@ -18,8 +18,8 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-from sources import synth
-from sources.render import render_html
+from testkit import synth
+from testkit.render import render_html
 
 PARAGRAPHS = ["一、总体情况", "本年度认真贯彻落实条例。", "二、主动公开政府信息情况", "三、收到和处理政府信息公开申请情况",
               "四、政府信息公开行政复议、行政诉讼情况", "五、存在的主要问题及改进情况", "六、其他需要报告的事项"]

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from rel_site import watching_server
 
-from sources import synth
+from testkit import synth
 from transforms import formatspec as fs
 from transforms.parse import parse_report
 
@@ -169,7 +169,7 @@ def test_property_numbers_never_invented(seed, layout, template, scale_):
     numbers): a number the parser outputs is the number printed, never a guess. Where the
     layout keeps cell boundaries, every cell comes back exactly; where cells ran together
     ("runs"), a cell is either split right or null with a finding."""
-    from sources.render import render_html
+    from testkit.render import render_html
 
     rng = random.Random(seed)
     year = 2020 if template == fs.F2019 else 2024

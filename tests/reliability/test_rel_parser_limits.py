@@ -18,7 +18,7 @@ import pytest
 import rel_fuzz as rf
 from rel_contract import contract_problems
 
-from sources import synth
+from testkit import synth
 from transforms.parse import parse_report
 
 pytestmark = pytest.mark.reliability

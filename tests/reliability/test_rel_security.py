@@ -117,7 +117,7 @@ def test_prefect_server_binds_loopback_by_default_and_auth_is_documented(monkeyp
     docs = "".join(t for p, t in texts.items() if p.suffix == ".md")
     assert "PREFECT_SERVER_API_AUTH_STRING" in docs, "the Prefect server's auth setting is not documented"
     # The bundled sample server binds loopback too.
-    from sources.serve import serve_samples
+    from testkit.serve import serve_samples
 
     with serve_samples() as base:
         assert base.startswith("http://127.0.0.1:")

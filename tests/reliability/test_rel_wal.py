@@ -19,7 +19,7 @@ from rel_faults import fast_settings
 from rel_site import Site, registry, report_page
 
 from flows import pipeline as pl
-from flows.cli import status_data
+from flows.commands.published import status_data
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 YEAR = 2024

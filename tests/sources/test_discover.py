@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from werkzeug import Response
 
+from flows.commands.discover import cli_main
 from sources.discover import (
     ListingsError,
-    cli_main,
     discover,
     discover_into_registry,
     load_listings,

@@ -1,7 +1,7 @@
 """What PDF text extractors do to the rows of a table, as text transformations (pure, seeded).
 
 Each function takes a report printed in the ``pdf_space`` or ``paragraphs`` layout of
-``sources.synth`` (a row is "label v v v" on one line, or label and values as paragraphs)
+``testkit.synth`` (a row is "label v v v" on one line, or label and values as paragraphs)
 and moves labels and numbers the way extractors do (issue #15, trap 1). The numbers stay
 the report's: a parser reading the result must give each cell its true value or null.
 """
@@ -163,7 +163,7 @@ def _row_text(labels: list[str], values: list[str], direction: str, style: str) 
 def render_extracted(report: dict, rng: random.Random, direction: str, styles=None, footers: bool = False) -> str:
     """The report as PDF text: tables 1 and 2 row by row in ``direction``, each row in a
     style drawn from ``styles``; table 3 as its 15 numbers under its header words."""
-    from sources import synth
+    from testkit import synth
 
     styles = styles or (AFTER_STYLES if direction == "after" else BEFORE_STYLES)
     text = synth.render_text(report, "pdf_space")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import zipfile
 
-from sources.synth import make_report, render_text
+from testkit.synth import make_report, render_text
 from transforms.docx import MAX_DOCUMENT_BYTES
 from transforms.parse import parse_report
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sources.synth import LAYOUTS, make_report, render_text
+from testkit.synth import LAYOUTS, make_report, render_text
 from transforms import formatspec as fs
 from transforms.parse import parse_report
 
@@ -248,7 +248,7 @@ def test_table_words_in_narrative_are_not_taken_for_a_table():
 def test_f2019_page_with_blank_result_totals_like_shanghai_2019():
     """Shanghai 2019 (FORMAT.md §6.1): F2019 tables as rowspan/colspan HTML, the 总计 cell of
     every result row left blank. Blank totals whose six parts are printed are derived and flagged."""
-    from sources.render import render_html
+    from testkit.render import render_html
 
     want = make_report(12, template_ad=fs.F2019, template_app=fs.F2019, year=2019, agency="上海市人民政府办公厅")
     printed = {k: dict(v) for k, v in want["applications"].items()}
@@ -285,7 +285,7 @@ def test_a_subtotal_column_outside_the_template_is_read_past():
 
 _DETERMINISM_SCRIPT = """
 import hashlib, json
-from sources.synth import make_report, render_text
+from testkit.synth import make_report, render_text
 from transforms import formatspec as fs
 from transforms.parse import parse_report
 h = hashlib.sha256()

@@ -1,10 +1,10 @@
 """Dev tool: rebuild the bundled sample corpus in sources/samples/ from the seed texts.
 
-    .venv/bin/python -m sources.build_samples [SHARED_DIR]   # default: ../shared
+    .venv/bin/python -m testkit.build_samples [SHARED_DIR]   # default: ../shared
 
 Reads the five seed reports (``SHARED_DIR/seeds/*.txt``, web-page text with tables as
 pipe/line-separated cells) and turns each into a realistic HTML page with
-:func:`sources.render.render_html`: the narrative is kept as ``<p>`` paragraphs, the
+:func:`testkit.render.render_html`: the narrative is kept as ``<p>`` paragraphs, the
 tables become template tables (rowspan/colspan as published) whose cell values are read
 from the seed by the simple rules below, and metadata lines such as 索引号/发布机构
 become a small header table. 普洱 (002) has no tables in its seed and stays table-less,
@@ -28,10 +28,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from sources.render import render_html
+from testkit.render import render_html
 from transforms import formatspec as fs
 
-SAMPLES = Path(__file__).resolve().parent / "samples"
+SAMPLES = Path(__file__).resolve().parents[1] / "sources" / "samples"
 _NUM = re.compile(r"-?\d+(\.\d+)?")
 
 

@@ -10,7 +10,7 @@ import requests
 from sources.fetch import FETCHED, NOT_MODIFIED, Fetcher
 from sources.rawstore import RawStore
 from sources.registry import BUNDLED_REGISTRY, load_registry
-from sources.serve import SAMPLES_DIR, serve_samples
+from testkit.serve import SAMPLES_DIR, serve_samples
 
 
 def test_content_types_validators_and_304():
@@ -39,7 +39,7 @@ def test_content_types_validators_and_304():
             ).status_code
             == 200
         )
-        assert requests.get(f"{base}/../sources/serve.py", timeout=5).status_code == 404
+        assert requests.get(f"{base}/../testkit/serve.py", timeout=5).status_code == 404
         assert requests.get(f"{base}/%2e%2e/serve.py", timeout=5).status_code == 404
         assert requests.get(f"{base}/missing.html", timeout=5).status_code == 404
     with pytest.raises(requests.ConnectionError):

@@ -14,7 +14,7 @@ in the report is left out (its heading stays, with nothing under it, as on real 
 whose tables are images or attachments). ``None`` cells render blank; a string value
 (``"/"``, ``"251000元"``) renders as written.
 
-Used by the bundled sample corpus (sources/build_samples.py) and by the benchmark corpus
+Used by the bundled sample corpus (testkit/build_samples.py) and by the benchmark corpus
 generator.
 """
 

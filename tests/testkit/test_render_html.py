@@ -5,7 +5,7 @@ from __future__ import annotations
 import lxml.html
 import pytest
 
-from sources.render import render_html
+from testkit.render import render_html
 from transforms import formatspec as fs
 from transforms.decode import decode
 

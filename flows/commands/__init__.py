@@ -1,0 +1,1 @@
+"""The `xxgk` subcommands, one module per group; flows/cli.py builds the one parser."""

@@ -1,0 +1,45 @@
+"""What every command shares: exit codes, one-line errors, progress, settings from the arguments."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_NOT_PUBLISHED = 0, 1, 2, 3
+
+
+RUN_EXITS = (" Exit 0 when every year published or nothing changed since its last complete run; 3 when "
+             "a year published nothing (nothing fetched, nothing parsed, or the gate's breaker); 1 on "
+             "errors; 2 for bad arguments.")
+
+
+class CliError(Exception):
+    """An error shown to the user as one line (exit status 1)."""
+
+
+def err(msg: str) -> None:
+    print(f"xxgk: {msg}", file=sys.stderr)
+
+
+def one_line(e: BaseException) -> str:
+    """An exception as one line: its type and its message with line breaks folded."""
+    return f"{type(e).__name__}: {' '.join(str(e).split())}"
+
+
+def progress_printer(quiet: bool):
+    def emit(msg: str) -> None:
+        if not quiet:
+            print(f"  … {msg}", file=sys.stderr, flush=True)
+
+    return emit
+
+
+def settings_from(args: argparse.Namespace, **extra: Any):
+    from flows.settings import load_settings
+
+    full = True if getattr(args, "full", False) else None  # without --full: the file or XXGK_FULL_RUN decide
+    return load_settings(config=args.config, home=args.home, sources=getattr(args, "sources", None),
+                         full_run=full, **extra)
+
+

@@ -1,0 +1,146 @@
+"""`xxgk run`, `backfill`, `rebuild`, `demo`: the plan of each year, directly or through Prefect."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import sys
+from typing import Any
+
+from flows.commands.common import (
+    EXIT_NOT_PUBLISHED,
+    EXIT_OK,
+    CliError,
+    err,
+    one_line,
+    progress_printer,
+    settings_from,
+)
+from flows.commands.published import cmd_status
+from flows.outcomes import PUBLISHED
+
+
+def _summary_text(s: Any) -> str:
+    c = s.counts
+    lines = [
+        f"{s.year}: {c['sources']} report(s) in the registry; fetched {c['fetched']}, not modified "
+        f"{c['not_modified']}, fetch failed {c['failed']}; parsed {c['parsed']} ({c['parse_cached']} from cache), "
+        f"parse failed {c['parse_failed']}; quarantined {c['quarantined']}; published {c['published']}",
+    ]
+    if getattr(s, "unchanged_since", None):
+        lines.append(f"  nothing changed since the run of {s.unchanged_since}: its outcomes stand (--full re-runs)")
+    if c.get("kept"):
+        lines.append(f"  kept: {c['kept']} report(s) failed this time; the version published before stays")
+    lines += [f"  note: {n}" for n in getattr(s, "notes", ())]
+    if s.not_published:
+        lines.append(f"  nothing published: {s.not_published}")
+    elif not s.published:
+        lines.append(f"  not published: {s.gate_reason or 'see the reasons below'}")
+    for r in s.reports:
+        if r.reasons and r.outcome != PUBLISHED:
+            lines.append(f"  - {r.agency} {r.year}: {r.outcome}: {'; '.join(r.reasons)}"[:300])
+    return "\n".join(lines)
+
+
+def _run_years(years: list[int], settings: Any, quiet: bool, use_prefect: bool) -> list[Any]:
+    """Run each year; a failing year is reported and the next one runs."""
+    from flows import pipeline as pl
+
+    progress = progress_printer(quiet)
+    done: list[Any] = []
+    failed: list[tuple[int, str]] = []
+    for year in years:
+        try:
+            if use_prefect:
+                done.append(_run_year_prefect(year, settings))
+            else:
+                done.append(pl.run_year(year, settings, progress=progress))
+        except Exception as e:  # noqa: BLE001 - one year's failure must not hide the others
+            failed.append((year, one_line(e)))
+            err(f"year {year} failed: {one_line(e)}")
+    for s in done:
+        print(_summary_text(s))
+    if any(s.published for s in done):
+        print(f"marts: {settings.marts_path.resolve()}")
+    docs = [s.data_docs_path for s in done if s.data_docs_path]
+    if docs:
+        print(f"data docs: {docs[-1]}")
+    if failed:
+        raise CliError("failed year(s): " + ", ".join(str(y) for y, _why in failed) + " (reasons above)")
+    return done
+
+
+def _run_year_prefect(year: int, settings: Any):
+    """Through the Prefect flow (PREFECT_API_URL, or a temporary local server)."""
+    # A busy machine needs more than the default 20 s to start the temporary server.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # no telemetry (and no error without internet)
+    from flows import pipeline as pl
+    from flows.etl import etl_year
+
+    # The flow reads its settings itself: the ones given on the command line go in as parameters.
+    state = etl_year(year=year, sources=settings.sources, home=str(settings.home),
+                     config=str(settings.config_file) if settings.config_file else None,
+                     full_run=settings.full_run or None, return_state=True)
+    if state.is_completed():
+        result = state.result()
+    else:  # a run that published nothing ends Failed and carries its summary
+        data = state.result(raise_on_failure=False)
+        if isinstance(data, pl.NothingPublished) and data.summary:
+            result = data.summary
+        elif isinstance(data, BaseException):
+            raise data
+        else:
+            raise RuntimeError(state.message or f"the flow run of {year} ended {state.name}")
+    return pl.RunSummary.from_dict(result)
+
+
+def _exit_status(done: list[Any]) -> int:
+    """EXIT_NOT_PUBLISHED when a year published nothing (errors raised before this)."""
+    nothing = [s for s in done if s.not_published]
+    for s in nothing:
+        err(f"{s.year}: nothing published: {s.not_published}")
+    return EXIT_NOT_PUBLISHED if nothing else EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    return _exit_status(_run_years([args.year], settings, args.quiet, args.prefect))
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    return _exit_status(_run_years(args.years, settings, args.quiet, args.prefect))
+
+
+def cmd_rebuild(args: argparse.Namespace) -> int:
+    from flows import pipeline as pl
+
+    settings = settings_from(args)
+    done = pl.rebuild_years(settings, args.years, progress=progress_printer(args.quiet))
+    if not done:
+        raise CliError(f"nothing to rebuild: the raw store {settings.raw_dir} holds no report of the years of the "
+                       f"registry {pl.registry_path(settings)}")
+    for s in done:
+        print(_summary_text(s))
+    if any(s.published for s in done):
+        print(f"marts: {settings.marts_path.resolve()}")
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from flows import pipeline as pl
+
+    # The demo is the bundled samples, whatever XXGK_SOURCES or the config file say.
+    settings = dataclasses.replace(settings_from(args), sources=None)
+    sources = pl.load_sources(settings, None, samples_base="http://127.0.0.1")
+    years = sorted({int(s.year) for s in sources})
+    print(f"xxgk demo: {len(sources)} bundled sample report(s) of {', '.join(map(str, years))}, "
+          f"served on loopback; data in {settings.home.resolve()}", file=sys.stderr)
+    code = _exit_status(_run_years(years, settings, args.quiet, args.prefect))
+    print()
+    cmd_status(args)
+    return code
+
+

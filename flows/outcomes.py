@@ -1,0 +1,175 @@
+"""What became of each report and of the run: statuses, ReportOutcome, RunSummary and their renderings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sources.rawstore import redact_url
+from warehouse.statuses import NOT_CURRENT, PASSED, PUBLISHED, QUARANTINED
+
+Progress = Callable[[str], None]
+
+
+# Per-report outcomes, in the order a report moves through the pipeline: FETCH_FAILED,
+# PARSE_FAILED, then the statuses the warehouse also stores (warehouse/statuses.py): QUARANTINED,
+# PASSED (passed the gate, but the publish did not happen), PUBLISHED, NOT_CURRENT.
+FETCH_FAILED = "fetch_failed"
+PARSE_FAILED = "parse_failed"
+STATUSES = (FETCH_FAILED, PARSE_FAILED, QUARANTINED, PASSED, PUBLISHED, NOT_CURRENT)
+
+
+def quiet(_msg: str) -> None:
+    pass
+
+
+@dataclass
+class ReportOutcome:
+    agency: str
+    year: int
+    url: str
+    fetch: str = "pending"  # fetched | not_modified | failed
+    content_sha256: str | None = None
+    content_type: str | None = None
+    fetched_at: Any = None
+    parse: str | None = None  # parsed | cached | failed
+    report_id: str | None = None
+    outcome: str = "pending"
+    reasons: list[str] = field(default_factory=list)
+    source: Any = field(default=None, repr=False)  # the registry row (sources.registry.Source)
+    chosen_over: list[str] = field(default_factory=list)  # other URLs of the same agency and year, not taken
+
+    def row(self) -> dict[str, Any]:
+        """One row of the per-report table artifact."""
+        return {
+            "agency": self.agency,
+            "year": self.year,
+            "fetch": self.fetch,
+            "parse": self.parse or "",
+            "outcome": self.outcome,
+            "reasons": "; ".join(self.reasons),
+            "report_id": self.report_id or "",
+            "sha256": (self.content_sha256 or "")[:12],
+            "url": redact_url(self.url),
+        }
+
+
+@dataclass
+class RunSummary:
+    year: int
+    reports: list[ReportOutcome] = field(default_factory=list)
+    published: bool = False
+    gate_reason: str = ""
+    marts_path: str | None = None
+    data_docs_path: str | None = None
+    seconds: float = 0.0
+    unchanged_since: str | None = None  # nothing changed since that run: its outcomes were taken
+    fingerprint: str | None = field(default=None, repr=False)  # of the run's inputs (flows/runrecord.py)
+    notes: list[str] = field(default_factory=list)  # what the run repaired or decided for the user
+
+    @property
+    def not_published(self) -> str | None:
+        """Why this run published nothing, or None when it published or nothing changed since
+        the year's last complete run (a scheduler's success: `xxgk run` exits 0)."""
+        if self.published or self.unchanged_since:
+            return None
+        c = self.counts
+        if not c["sources"]:
+            return f"the registry has no report for {self.year}"
+        if not c["fetched"] + c["not_modified"]:
+            return f"nothing fetched: all {c['sources']} fetch(es) failed"
+        if not c["parsed"]:
+            return "nothing parsed: no fetched document could be parsed"
+        return self.gate_reason or "the publish gate stopped the run"
+
+    @property
+    def counts(self) -> dict[str, int]:
+        c = {"sources": len(self.reports)}
+        for key in ("fetched", "not_modified", "failed"):
+            c[key] = sum(r.fetch == key for r in self.reports)
+        c["parsed"] = sum(r.parse in ("parsed", "cached") for r in self.reports)
+        c["parse_cached"] = sum(r.parse == "cached" for r in self.reports)
+        c["parse_failed"] = sum(r.outcome == PARSE_FAILED for r in self.reports)
+        c["quarantined"] = sum(r.outcome == QUARANTINED for r in self.reports)
+        c["passed"] = sum(r.outcome in (PASSED, PUBLISHED) for r in self.reports)
+        c["published"] = sum(r.outcome == PUBLISHED for r in self.reports)
+        c["not_current"] = sum(r.outcome == NOT_CURRENT for r in self.reports)
+        # Failed this time, but the version published before stays in the marts (published + kept
+        # = the year's reports in the marts).
+        c["kept"] = sum(r.outcome == FETCH_FAILED and r.report_id is not None for r in self.reports)
+        return c
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "year": self.year,
+            "counts": self.counts,
+            "published": self.published,
+            "gate_reason": self.gate_reason,
+            "marts_path": self.marts_path,
+            "data_docs_path": self.data_docs_path,
+            "unchanged_since": self.unchanged_since,
+            "not_published": self.not_published,
+            "notes": list(self.notes),
+            "seconds": round(self.seconds, 2),
+            "reports": [r.row() for r in self.reports],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> RunSummary:
+        """The summary a flow run returned (``to_dict``), with its per-report rows (the CLI's --prefect)."""
+        s = cls(year=d["year"], published=d["published"], gate_reason=d["gate_reason"], marts_path=d["marts_path"],
+                data_docs_path=d["data_docs_path"], unchanged_since=d.get("unchanged_since"),
+                notes=list(d.get("notes") or []), seconds=float(d.get("seconds") or 0.0))
+        for row in d["reports"]:
+            o = ReportOutcome(agency=row["agency"], year=row["year"], url=row["url"], fetch=row["fetch"],
+                              parse=row["parse"] or None, outcome=row["outcome"])
+            o.reasons = [r for r in row["reasons"].split("; ") if r]
+            s.reports.append(o)
+        return s
+
+    def markdown(self) -> str:
+        c = self.counts
+        lines = [
+            f"# xxgk {self.year}",
+            "",
+            "| sources | fetched | not modified | fetch failed | parsed (cached) | parse failed "
+            "| quarantined | passed | published |",
+            "|---|---|---|---|---|---|---|---|---|",
+            f"| {c['sources']} | {c['fetched']} | {c['not_modified']} | {c['failed']} "
+            f"| {c['parsed']} ({c['parse_cached']}) | {c['parse_failed']} | {c['quarantined']} "
+            f"| {c['passed']} | {c['published']} |",
+            "",
+            f"**Published:** {'yes' if self.published else 'no'}"
+            + (f" ({self.gate_reason})" if self.gate_reason else ""),
+            *(["", f"**Nothing published:** {self.not_published} (the flow run ends Failed)"]
+              if self.not_published else []),
+            "",
+            f"**Marts:** `{self.marts_path}`" if self.marts_path else "**Marts:** not published",
+            "",
+            f"**Data Docs:** `{self.data_docs_path}`" if self.data_docs_path else "**Data Docs:** none",
+        ]
+        if self.unchanged_since:
+            lines += ["", f"**Nothing changed** since the run of {self.unchanged_since}: its outcomes stand "
+                          "(parse, load, validation and publish were skipped)."]
+        if self.notes:
+            lines += ["", "## Notes", ""] + [f"- {n}" for n in self.notes]
+        problems = [r for r in self.reports if r.reasons and r.outcome != PUBLISHED]
+        if problems:
+            lines += ["", "## Reports not published", ""]
+            lines += [f"- {r.agency} {r.year}: {r.outcome}: {'; '.join(r.reasons)}" for r in problems[:200]]
+        return "\n".join(lines)
+
+
+class NothingPublished(Exception):
+    """A run that ended without publishing (nothing fetched, nothing parsed, the gate's breaker):
+    the Prefect flow run ends Failed with it, and `xxgk run` exits EXIT_NOT_PUBLISHED."""
+
+    def __init__(self, reason: str, summary: dict[str, Any] | None = None):
+        super().__init__(reason, summary)
+        self.reason, self.summary = reason, summary or {}
+
+    def __str__(self) -> str:
+        return self.reason
+
+

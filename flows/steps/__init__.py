@@ -1,0 +1,1 @@
+"""The steps of one year (flows/plan.py runs them in order), one module per stage."""

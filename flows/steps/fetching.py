@@ -1,0 +1,212 @@
+"""Registry rows, the polite fetch into the raw store, damaged bodies, discovery."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from flows.outcomes import FETCH_FAILED, Progress, ReportOutcome, quiet
+from flows.settings import Settings
+from sources.rawstore import redact_url
+
+
+def registry_path(settings: Settings) -> Path:
+    """The user's registry, or the sample registry shipped in the sources package."""
+    if settings.sources:
+        return Path(settings.sources)
+    from sources.registry import BUNDLED_REGISTRY
+
+    return Path(BUNDLED_REGISTRY)
+
+
+def needs_sample_server(settings: Settings) -> bool:
+    """A registry whose URLs use ``{samples}`` (the bundled one) is served on loopback."""
+    from sources.registry import SAMPLES_PLACEHOLDER
+
+    path = registry_path(settings)
+    try:
+        return SAMPLES_PLACEHOLDER in path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False  # load_registry reports the unreadable file with its own message
+
+
+@contextlib.contextmanager
+def samples_served(settings: Settings) -> Iterator[str | None]:
+    """Serve the bundled samples on loopback when the default registry is used.
+
+    Yields the base URL to substitute for ``{samples}`` (None for a registry of real
+    URLs: they are used as they are).
+    """
+    if not needs_sample_server(settings):
+        yield None
+        return
+    with _sample_server()() as base:
+        yield base
+
+
+# The server of the bundled samples is demo tooling (testkit), which the pipeline does not import:
+# the bundled registry's ``{samples}`` URLs name it, so it is looked up by name only when such a
+# registry is run (the demo, the out-of-the-box Prefect deployments).
+SAMPLE_SERVER = "testkit.serve:serve_samples"
+
+
+def _sample_server() -> Callable[[], contextlib.AbstractContextManager[str]]:
+    import importlib
+
+    module, _, name = SAMPLE_SERVER.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def load_sources(settings: Settings, year: int | None, samples_base: str | None = None) -> list:
+    """Registry rows of ``year`` (all rows when None)."""
+    from sources.registry import load_registry
+
+    rows = load_registry(registry_path(settings), samples_base=samples_base)
+    return [s for s in rows if year is None or int(s.year) == int(year)]
+
+
+def make_fetcher(settings: Settings, loopback: bool = False):
+    from sources.fetch import Fetcher, StoreFetcher
+
+    if settings.offline:
+        return StoreFetcher()
+
+    # No point being polite to our own loopback server: it only slows the demo down.
+    return Fetcher(
+        max_per_host=settings.max_per_host,
+        min_delay_s=0.0 if loopback else settings.min_delay,
+        timeout=settings.timeout,
+        retries=settings.retries,
+        user_agent=settings.user_agent,
+        unconditional=settings.full_run,  # --full / --refetch: read every body again
+        host_fail_after=settings.host_fail_after,
+        deadline_s=settings.fetch_deadline,
+    )
+
+
+def raw_store(settings: Settings):
+    from sources.rawstore import RawStore
+
+    return RawStore(settings.raw_dir)
+
+
+_BODY_STORES: dict[Path, Any] = {}
+
+
+def body_store(settings: Settings):
+    """A raw store to read bodies from, opened once per process and folder.
+
+    Opening a RawStore reads its whole manifest; doing that for each of the 50 parse chunks
+    of 10,000 reports was 5 % of a run. Bodies are addressed by hash, so an older manifest
+    index cannot give a wrong body.
+    """
+    root = Path(settings.raw_dir).resolve()
+    store = _BODY_STORES.get(root)
+    if store is None:
+        store = _BODY_STORES[root] = raw_store(settings)
+    return store
+
+
+FETCH_SPLIT_MIN = 2000  # sources below which one process fetches (starting others costs more)
+
+
+def fetch_batch(sources: list, settings: Settings, loopback: bool = False,
+                progress: Progress = quiet) -> list[ReportOutcome]:
+    """Fetch every source politely into the raw store; one outcome per source.
+
+    A large batch is spread over ``fetch_processes`` processes (flows/fetchsplit.py): a
+    fetcher spends about 1 ms of CPU per request under one GIL, which made the 10,000
+    conditional requests of an unchanged re-run most of its time.
+    """
+    from flows.fetchsplit import split_for_processes
+
+    results = []
+    if sources:
+        n = settings.fetch_processes or default_fetch_processes()
+        parts = split_for_processes([s.host for s in sources], n if len(sources) >= FETCH_SPLIT_MIN else 1,
+                                    max(1, settings.max_per_host), 0.0 if loopback else settings.min_delay)
+        if len(parts) > 1:
+            results = _fetch_in_processes(sources, parts, settings, loopback, progress)
+        else:
+            def fetched(done: int, total: int) -> None:
+                if done % 25 == 0 or done == total:
+                    progress(f"fetched {done}/{total}")
+
+            with make_fetcher(settings, loopback=loopback) as fetcher:
+                results = fetcher.fetch_many(sources, raw_store(settings), progress=fetched, waiting=progress)
+    outcomes = []
+    for src, res in zip(sources, results, strict=True):
+        status = str(getattr(res, "status", "failed"))
+        o = ReportOutcome(agency=src.agency, year=int(src.year), url=src.url, fetch=status, source=src)
+        o.content_sha256 = getattr(res, "sha256", None) or getattr(res, "content_sha256", None)
+        o.content_type = getattr(res, "content_type", None)
+        o.fetched_at = getattr(res, "fetched_at", None)
+        if getattr(res, "repaired", False):
+            o.reasons.append(f"raw store: {o.agency} {o.year}: damaged body {o.content_sha256[:12]} repaired "
+                             f"from {redact_url(o.url)}")
+        if status == "failed" or not o.content_sha256:
+            o.fetch = "failed"
+            o.outcome = FETCH_FAILED
+            reason = getattr(res, "error", None) or "no content"
+            detail = getattr(res, "detail", None)
+            o.reasons.append(f"fetch: {reason}" + (f" ({detail})" if detail else ""))
+        outcomes.append(o)
+    return outcomes
+
+
+def default_fetch_processes() -> int:
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
+def _fetch_in_processes(sources: list, parts: list, settings: Settings, loopback: bool, progress: Progress) -> list:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    results: list = [None] * len(sources)
+    done = 0
+    # forkserver: the flow process has threads (Prefect's), which fork would copy half-way.
+    ctx = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(max_workers=len(parts), mp_context=ctx) as pool:
+        futures = {pool.submit(fetch_part, [sources[i] for i in part.indices], settings, loopback,
+                               part.max_per_host): part for part in parts}
+        for fut in as_completed(futures):
+            part = futures[fut]
+            for i, res in zip(part.indices, fut.result(), strict=True):
+                results[i] = res
+            done += len(part.indices)
+            progress(f"fetched {done}/{len(sources)} ({len(parts)} processes)")
+    return results
+
+
+def fetch_part(sources: list, settings: Settings, loopback: bool, max_per_host: int) -> list:
+    """One process's share of a batch (its hosts' concurrency limits already divided)."""
+    with make_fetcher(settings.with_overrides(max_per_host=max_per_host), loopback=loopback) as fetcher:
+        return fetcher.fetch_many(sources, raw_store(settings))
+
+
+def discover_step(year: int, settings: Settings, progress: Progress = quiet) -> Settings:
+    """With listings configured, find the year's reports on them and merge them into the
+    registry before fetching; returns the settings to run with (their registry)."""
+    if not settings.listings or settings.offline:
+        return settings
+    from sources.discover import discover_into_registry
+
+    registry = Path(settings.sources) if settings.sources else settings.layout.registry
+    with make_fetcher(settings) as fetcher:
+        found = discover_into_registry(settings.listings, registry, [year], fetcher)
+    progress(f"{year}: discovery: {found.as_dict()}")
+    return settings.with_overrides(sources=str(registry))
+
+
+def stored_years(settings: Settings) -> set[int]:
+    """Years of which the raw store holds a body."""
+    years = set()
+    for row in raw_store(settings).rows():
+        if row.get("sha256") and row.get("status") in ("fetched", "not_modified") and row.get("year") is not None:
+            years.add(int(row["year"]))
+    return years
+
+

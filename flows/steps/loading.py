@@ -1,0 +1,82 @@
+"""The writer lock, the warehouse connection and the load of parsed documents."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import time
+from collections.abc import Iterator
+
+from flows.outcomes import Progress, ReportOutcome, quiet
+from flows.settings import Settings
+from flows.steps.documents import documents
+
+
+@contextlib.contextmanager
+def writer_lock(settings: Settings, timeout: float = 3600.0) -> Iterator[None]:
+    """One writer of ``$XXGK_HOME`` at a time on this machine (the Prefect flows also
+    hold the global concurrency limit ``xxgk-warehouse-writer``)."""
+    settings.home.mkdir(parents=True, exist_ok=True)
+    with open(settings.layout.writer_lock, "w") as f:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"another xxgk run holds {settings.layout.writer_lock}") from None
+                time.sleep(0.2)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def warehouse(settings: Settings):
+    import duckdb
+
+    from warehouse.db import connect, init_schema
+
+    settings.home.mkdir(parents=True, exist_ok=True)
+    try:
+        con = connect(settings.warehouse_path, memory_limit=settings.warehouse_memory)
+    except duckdb.Error as e:
+        if "lock" in str(e).lower():
+            raise
+        raise RuntimeError(f"cannot open {settings.warehouse_path} ({e}); if it is damaged, move it aside and run "
+                           "`xxgk rebuild`: every year is loaded again from the raw store") from e
+    try:
+        init_schema(con)
+        yield con
+    finally:
+        con.close()
+
+
+LOAD_CHUNK = 500  # documents per load transaction: bounded memory, few transactions
+
+
+def load_batch(con, outcomes: list[ReportOutcome], parsed: dict[str, dict], settings: Settings,
+               progress: Progress = quiet) -> list[str]:
+    """Load the parsed documents, a chunk at a time; returns their report ids (also set on the outcomes).
+
+    Each chunk is one transaction. A run stopped half-way leaves whole chunks loaded; the
+    next run finds them unchanged and loads the rest (and no run record is left, so it
+    validates and publishes everything).
+    """
+    from warehouse.load import load_documents
+
+    ids: list[str] = []
+    for start in range(0, len(outcomes), LOAD_CHUNK):
+        docs = documents(outcomes[start : start + LOAD_CHUNK], parsed, settings)
+        if docs:
+            load_documents(con, [d for _o, d in docs])
+        for o, d in docs:
+            o.report_id = d.report_id
+            ids.append(d.report_id)
+        if len(outcomes) > LOAD_CHUNK:
+            progress(f"loaded {min(start + LOAD_CHUNK, len(outcomes))}/{len(outcomes)}")
+    return ids
+
+

@@ -1,0 +1,221 @@
+"""Parse a batch of fetched documents; the parsed cache under $XXGK_HOME/parsed/."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from flows.outcomes import FETCH_FAILED, PARSE_FAILED, Progress, ReportOutcome, quiet
+from flows.settings import Settings
+from flows.steps.fetching import body_store, make_fetcher, raw_store
+from sources.files import atomic_write
+from sources.rawstore import redact_url
+
+
+def parser_version() -> str:
+    from transforms.parse import PARSER_VERSION
+
+    return str(PARSER_VERSION)
+
+
+def parse_cache_key(sha256: str, agency: str | None, year: int | None, version: str) -> str:
+    """Content hash + registry metadata (it takes precedence in the parser) + parser version."""
+    return hashlib.sha256(f"{sha256}|{agency or ''}|{year or ''}|{version}".encode()).hexdigest()
+
+
+def cache_path(settings: Settings, key: str) -> Path:
+    return settings.parsed_dir / key[:2] / f"{key}.json"
+
+
+def parse_one(data: bytes, agency: str | None, year: int | None, content_type: str | None,
+              pictures: dict[str, bytes] | None = None) -> dict[str, Any]:
+    """Parse one document: {"report", "narrative", "attachments", "images"} (raises on an
+    unparseable document). ``images``: the ``<img>`` sources of a page lacking tables, for
+    ``follow_pictures``; ``pictures``: those fetched, by source, for OCR."""
+    from transforms.parse import parse_document
+
+    res = parse_document(data, agency=agency, year=year, content_type=content_type, pictures=pictures)
+    narrative: dict[str, int] = {}
+    try:
+        from transforms.narrative import extract
+    except ImportError:  # the narrative module is optional: S1 is then skipped
+        extract = None
+    if extract is not None and getattr(res, "text", None):
+        narrative = dict(extract(res.text))
+    images: list[str] = []
+    if res.kind == "html" and not pictures and tables_present(res.report) < len(TABLES):
+        from transforms.decode import decode
+        from transforms.pdfimages import html_image_srcs
+
+        images = html_image_srcs(decode(data, content_type).text)
+    return {"report": res.report, "narrative": narrative,
+            "attachments": [[href, text] for href, text in (getattr(res, "attachments", None) or [])],
+            "images": images}
+
+
+TABLES = ("active_disclosure", "applications", "review_litigation")
+
+
+def tables_present(report: dict) -> int:
+    return sum(report.get(t) is not None for t in TABLES)
+
+
+def slim(result: dict[str, Any]) -> dict[str, Any]:
+    """What the pipeline keeps in memory of a parse result; the report stays in the parsed cache."""
+    if not result.get("ok"):
+        return {"ok": False, "error": result.get("error"), "cached": bool(result.get("cached"))}
+    return {"ok": True, "cached": bool(result.get("cached")), "tables": tables_present(result["report"]),
+            "attachments": result.get("attachments") or [], "images": result.get("images") or []}
+
+
+def parse_batch(items: list[dict[str, Any]], settings: Settings, progress: Progress = quiet) -> dict[str, dict]:
+    """Parse a batch; ``items`` are {sha256, agency, year, content_type} dicts.
+
+    Returns {cache key: {"ok", "error", "cached", "tables", "attachments"}}: what the next
+    steps decide on, not the reports themselves, which stay in the parsed cache under
+    ``$XXGK_HOME/parsed/`` until the load reads them a chunk at a time (holding 10,000
+    parsed reports at once took a gigabyte). An unchanged document (same content hash,
+    registry metadata and parser version) is read from that cache instead of being parsed
+    again. The others are parsed in worker processes with a time limit each
+    (``parse_timeout``; 0 parses here).
+    """
+    version = parser_version()
+    store = body_store(settings)
+    out: dict[str, dict] = {}
+    todo: list[tuple[str, dict[str, Any]]] = []
+    for it in items:
+        key = parse_cache_key(it["sha256"], it.get("agency"), it.get("year"), version)
+        hit = _read_cache(settings, key)
+        if hit is not None:
+            out[key] = slim(hit)
+        else:
+            todo.append((key, it))
+    finished = len(out)
+
+    def done(i: int, result: dict | None, error: str | None) -> None:
+        nonlocal finished
+        key, _it = todo[i]
+        if error is not None:
+            out[key] = {"ok": False, "error": error[:500], "cached": False}
+        else:
+            atomic_write(cache_path(settings, key), json.dumps(result, ensure_ascii=False, default=str), fsync=False)
+            out[key] = slim({**result, "ok": True, "cached": False})
+        finished += 1
+        if finished % 50 == 0 or finished == len(items):
+            progress(f"parsed {finished}/{len(items)}")
+
+    if settings.parse_timeout == 0 or len(todo) == 0:
+        for i, (_key, it) in enumerate(todo):
+            try:
+                done(i, parse_one(store.get(it["sha256"]), it.get("agency"), it.get("year"), it.get("content_type")),
+                     None)
+            except Exception as e:  # noqa: BLE001 - any parser failure quarantines this report only
+                done(i, None, f"{type(e).__name__}: {e}".strip())
+    else:
+        from flows.parsepool import default_workers, shared_pool
+
+        pool = shared_pool(settings.parse_workers or default_workers(), settings.parse_timeout)
+        jobs = [(str(store.path_of(it["sha256"])), it.get("agency"), it.get("year"), it.get("content_type"))
+                for _key, it in todo]
+        pool.run(parse_file, jobs, done)
+    if items and finished == len(out) and not todo:
+        progress(f"parsed {len(items)}/{len(items)} (all from the cache)")
+    return out
+
+
+def parse_file(path: str, agency: str | None, year: int | None, content_type: str | None) -> dict[str, Any]:
+    """``parse_one`` of a raw-store file, in a parse worker (reads the file there, not over a pipe)."""
+    from sources.rawstore import DamagedObject, sha256_hex
+
+    with open(path, "rb") as f:
+        data = f.read()
+    if sha256_hex(data) != Path(path).name:  # a damaged body is never parsed (and so never published)
+        raise DamagedObject(f"raw object {Path(path).name} is damaged")
+    return parse_one(data, agency, year, content_type)
+
+
+def _read_cache(settings: Settings, key: str) -> dict[str, Any] | None:
+    path = cache_path(settings, key)
+    if not path.is_file():
+        return None
+    try:
+        return {**json.loads(path.read_text(encoding="utf-8")), "ok": True, "cached": True}
+    except (OSError, ValueError):
+        return None  # a damaged cache entry is parsed again
+
+
+def parse_cached(store, settings: Settings, key: str, it: dict[str, Any]) -> dict[str, Any]:
+    hit = _read_cache(settings, key)
+    if hit is not None:
+        return hit
+    try:
+        data = store.get(it["sha256"])
+        parsed = parse_one(data, it.get("agency"), it.get("year"), it.get("content_type"))
+    except Exception as e:  # noqa: BLE001 - any parser failure quarantines this report only
+        return {"ok": False, "error": f"{type(e).__name__}: {e}".strip()[:500], "cached": False}
+    atomic_write(cache_path(settings, key), json.dumps(parsed, ensure_ascii=False, default=str), fsync=False)
+    return {**parsed, "ok": True, "cached": False}
+
+
+def parse_items(outcomes: list[ReportOutcome]) -> list[dict[str, Any]]:
+    return [
+        {"sha256": o.content_sha256, "agency": o.agency, "year": o.year, "content_type": o.content_type}
+        for o in outcomes
+        if o.outcome != FETCH_FAILED
+    ]
+
+
+def apply_parsed(outcomes: list[ReportOutcome], parsed: dict[str, dict]) -> None:
+    version = parser_version()
+    for o in outcomes:
+        if o.outcome == FETCH_FAILED:
+            continue
+        res = parsed.get(parse_cache_key(o.content_sha256, o.agency, o.year, version))
+        if res is None or not res.get("ok"):
+            o.parse = "failed"
+            o.outcome = PARSE_FAILED
+            o.reasons.append("parse: " + (res or {}).get("error", "not parsed"))
+        else:
+            o.parse = "cached" if res.get("cached") else "parsed"
+
+
+def verify_bodies(outcomes: list[ReportOutcome], settings: Settings, loopback: bool = False,
+                  progress: Progress = quiet) -> list[str]:
+    """Check the stored bodies about to be parsed against their SHA-256; fetch a damaged one
+    again, unconditionally. Returns one line per damaged body saying what became of it.
+
+    Repaired when the site gives the same bytes; when it gives others, those are the report
+    now; when it gives nothing, the report fails with the reason (never parsed from bad bytes).
+    """
+    notes = [r for o in outcomes for r in o.reasons if r.startswith("raw store:")]  # repaired by the fetch
+    version = parser_version()
+    store = body_store(settings)
+    damaged = [o for o in outcomes if o.outcome != FETCH_FAILED and o.content_sha256
+               and not cache_path(settings, parse_cache_key(o.content_sha256, o.agency, o.year, version)).is_file()
+               and not store.verify(o.content_sha256)]
+    if not damaged:
+        return notes
+    fresh = raw_store(settings)
+    with make_fetcher(settings, loopback=loopback) as fetcher:
+        for o in damaged:
+            old = o.content_sha256 or ""
+            got = fetcher.fetch_one(o.source, fresh, unconditional=True) if o.source is not None else None
+            if got is not None and got.ok and got.sha256 == old:
+                note = f"raw store: {o.agency} {o.year}: damaged body {old[:12]} repaired from {redact_url(o.url)}"
+            elif got is not None and got.ok and got.sha256:
+                o.content_sha256, o.content_type, o.fetched_at = got.sha256, got.content_type, got.fetched_at
+                note = (f"raw store: {o.agency} {o.year}: damaged body {old[:12]} set aside; the site now serves "
+                        f"{got.sha256[:12]}, taken")
+            else:
+                o.fetch, o.outcome = "failed", FETCH_FAILED
+                why = getattr(got, "error", None) or "no registry row"
+                o.reasons.append(f"raw: the stored body {old[:12]} is damaged and could not be fetched again ({why})")
+                note = f"raw store: {o.agency} {o.year}: damaged body {old[:12]} set aside, not repaired ({why})"
+            o.reasons.append(note)
+            notes.append(note)
+            progress(note)
+    return notes
+
+

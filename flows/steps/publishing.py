@@ -1,0 +1,85 @@
+"""Publish the marts and the report site, the outcomes as published, the Data Docs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flows.outcomes import FETCH_FAILED, NOT_CURRENT, PASSED, PUBLISHED, QUARANTINED, ReportOutcome
+from flows.settings import Settings
+
+
+def publish_batch(con, settings: Settings, quarantined: dict[str, list[str]]) -> dict[str, tuple[str, str]]:
+    """Publish the marts; returns report_id → (status, reasons) as published.
+
+    The warehouse may hold back more than the gate named (a failed error-severity check),
+    so the outcomes are read back from what was actually published.
+    """
+    from warehouse.publish import publish
+
+    summary = publish(con, settings.home, set(quarantined))
+    build_report_site(settings)
+    return {rid: (status, why or "") for rid, (status, why) in summary.statuses.items()}
+
+
+def build_report_site(settings: Settings) -> None:
+    """The report site ($XXGK_HOME/site/) from the new marts. The publish stands when it fails:
+    the site is a view of the marts, and `xxgk site` rebuilds it."""
+    import logging
+
+    from reportsite.build import build_site
+
+    try:
+        build_site(settings.home, settings.raw_dir)
+    except Exception as e:  # noqa: BLE001 - never fail a publish that is already done
+        logging.getLogger("xxgk").warning("the report site was not rebuilt: %s: %s", type(e).__name__, e)
+
+
+def build_data_docs(settings: Settings, checks_df: Any, year: int, decision: Any = None,
+                    reports: Any = None) -> str | None:
+    """Data Docs of this run's validation under ``$XXGK_HOME/data_docs/<year>/``; the index path."""
+    from expectations.datadocs import build_docs
+
+    if checks_df is None or len(checks_df) == 0:
+        return None
+    index = build_docs(checks_df, settings.layout.data_docs / str(year), reports=reports, gate=decision,
+                       run_label=str(year))
+    return str(Path(index).resolve())
+
+
+def note_kept_versions(con, outcomes: list[ReportOutcome], published: dict[str, tuple[str, str]]) -> None:
+    """A report that failed to fetch this time (a captcha page, a dead host) whose earlier version
+    is current and published: say so, and count it as kept (``report_id`` is that version's)."""
+    from warehouse.load import agency_id
+
+    failed = {(agency_id(o.agency), int(o.year)): o for o in outcomes if o.outcome == FETCH_FAILED}
+    if not failed:
+        return
+    years = sorted({y for _a, y in failed})
+    rows = con.execute("SELECT agency_id, year, report_id, fetched_at FROM stg_document "
+                       "WHERE is_current AND list_contains($years, year)", {"years": years}).fetchall()
+    for aid, year, rid, fetched_at in rows:
+        o = failed.get((aid, int(year)))
+        if o is not None and (published.get(rid) or ("",))[0] == PUBLISHED:
+            o.report_id = rid
+            o.reasons.append(f"kept: the version published before (report {rid}, first fetched {fetched_at}) "
+                             "stays in the marts")
+
+
+def mark_published(outcomes: list[ReportOutcome], published: dict[str, tuple[str, str]] | None = None) -> None:
+    for o in outcomes:
+        if o.outcome not in (PASSED, QUARANTINED) or o.report_id is None:
+            continue
+        # Only what the publish says it holds counts as published: a report it does not list is
+        # not in the marts (another version or URL of the agency's report is current).
+        status, why = (published or {}).get(o.report_id, (NOT_CURRENT, ""))
+        if status == NOT_CURRENT:
+            o.outcome = NOT_CURRENT
+            o.reasons.append("warehouse: another version of this agency's report for the year is current")
+        elif status == PUBLISHED:
+            o.outcome = PUBLISHED
+        elif o.outcome == PASSED:
+            o.outcome = QUARANTINED
+            o.reasons.append("warehouse: " + (why or "held back at publish"))
+
+

@@ -1,0 +1,161 @@
+"""GX validation of the loaded reports, in chunks, and the publish gate's verdict."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from flows.outcomes import FETCH_FAILED, PARSE_FAILED, PASSED, QUARANTINED, Progress, ReportOutcome, quiet
+from flows.settings import Settings
+
+if TYPE_CHECKING:
+    from expectations.gate import GateDecision
+
+VALIDATE_CHUNK = 2500  # reports validated at once: the frames of 10,000 took a gigabyte
+
+
+def validation_chunks(con, report_ids: list[str], size: int = VALIDATE_CHUNK) -> list[list[str]]:
+    """The run's reports in groups of about ``size``, a parent body always with the bodies
+    that name it as their parent (the hierarchy checks add the children up)."""
+    import pyarrow as pa
+
+    ids = list(dict.fromkeys(report_ids))
+    con.register("arg_chunk_ids", pa.table({"report_id": pa.array(ids, pa.string())}))
+    try:
+        rows = con.execute("SELECT d.report_id, d.agency, d.parent FROM stg_document d "
+                           "JOIN arg_chunk_ids a USING (report_id)").fetchall()
+    finally:
+        con.unregister("arg_chunk_ids")
+    root: dict[str, str] = {}  # union-find over agency names
+
+    def find(a: str) -> str:
+        while root.setdefault(a, a) != a:
+            root[a] = root[root[a]]
+            a = root[a]
+        return a
+
+    agencies = {agency for _rid, agency, _parent in rows}
+    for _rid, agency, parent in rows:
+        if parent and parent in agencies:
+            root[find(agency)] = find(parent)
+    groups: dict[str, list[str]] = {}
+    for rid, agency, _parent in rows:
+        groups.setdefault(find(agency), []).append(rid)
+    chunks: list[list[str]] = [[]]
+    for members in groups.values():
+        if chunks[-1] and len(chunks[-1]) + len(members) > size:
+            chunks.append([])
+        chunks[-1].extend(members)
+    return [c for c in chunks if c]
+
+
+def validate_batch(con, report_ids: list[str], settings: Settings, year: int | None = None,
+                   progress: Progress = quiet):
+    """GX validation of the staged reports, stored as checks; returns (checks_df, decision, reports_df).
+
+    Validated ``VALIDATE_CHUNK`` reports at a time (the checks of a report depend only on
+    it, its children and its previous year, which go into the same chunk). The current
+    reports of the previous year are passed along as context for the cross-year checks
+    (X1, X2); they are not validated again.
+    """
+    import pandas as pd
+
+    from expectations.gate import decide
+    from expectations.validate import validate
+    from warehouse.checks import store_checks
+    from warehouse.load import staging_frames
+
+    checks_parts, report_parts, failures = [], [], {}
+    chunks = validation_chunks(con, report_ids)
+    done = 0
+    for ids in chunks:
+        frames = staging_frames(con, report_ids=ids)
+        prev = None
+        if year is not None:
+            prev_ids = previous_year_ids(con, ids, int(year))
+            if prev_ids:
+                prev = staging_frames(con, report_ids=prev_ids)
+        part = validate(frames, prev_frames=prev)
+        store_checks(con, part)
+        checks_parts.append(_compact(part))
+        report_parts.append(frames.reports)
+        failures.update(parse_failures(frames))
+        del frames, prev, part
+        done += len(ids)
+        if len(chunks) > 1:
+            progress(f"validated {done}/{len(report_ids)}")
+    checks_df = pd.concat(checks_parts, ignore_index=True) if checks_parts else None
+    reports_df = pd.concat(report_parts, ignore_index=True) if report_parts else None
+    if checks_df is None:
+        checks_df = validate(staging_frames(con, report_ids=[]))
+    decision = decide(checks_df, report_ids, max_fail_share=settings.max_fail_share)
+    record_gate(con, report_ids, decision, failures)
+    return checks_df, decision, reports_df
+
+
+def previous_year_ids(con, report_ids: list[str], year: int) -> list[str]:
+    """The current reports of ``year - 1`` by the agencies of ``report_ids``."""
+    import pyarrow as pa
+
+    con.register("arg_prev_ids", pa.table({"report_id": pa.array(report_ids, pa.string())}))
+    try:
+        return [r for (r,) in con.execute(
+            "SELECT p.report_id FROM stg_document p WHERE p.is_current AND p.year = $y AND p.agency_id IN "
+            "(SELECT d.agency_id FROM stg_document d JOIN arg_prev_ids a USING (report_id))",
+            {"y": year - 1}).fetchall()]
+    finally:
+        con.unregister("arg_prev_ids")
+
+
+def _compact(checks):
+    """The check rows kept in memory for the gate and the Data Docs: a passing check's detail
+    (300 characters, 190 MB over 10,000 reports) is dropped here; the warehouse keeps it."""
+    return checks.assign(detail=checks["detail"].where(checks["status"] != "pass"))
+
+
+def parse_failures(frames) -> dict[str, list[str]]:
+    """report_id → the parser's error, for the stubs of documents that could not be parsed."""
+    f = frames.findings
+    if f is None or len(f) == 0:
+        return {}
+    # The parser's own reason when a document could not be read at all (a crash, a zip bomb,
+    # an encrypted PDF): more precise than the H7 "table missing" that follows from it.
+    failed = f[(f["code"] == "parse_failed") | ((f["where"] == "document") & (f["severity"] == "error"))]
+    out: dict[str, list[str]] = {}
+    for rid, code, msg in zip(failed["report_id"], failed["code"], failed["message"], strict=True):
+        out.setdefault(rid, []).append(f"parse failed: {msg}" if code == "parse_failed" else f"unreadable: {msg}")
+    return out
+
+
+def record_gate(con, report_ids: list[str], decision: GateDecision, extra: dict[str, list[str]] | None = None) -> None:
+    """The gate's verdict per report, with reasons, in the warehouse (mart_quality shows it)."""
+    from warehouse.checks import set_status
+
+    reasons = quarantine_reasons(decision)
+    for rid, why in (extra or {}).items():
+        reasons[rid] = why + reasons.get(rid, [])
+    statuses = {rid: (QUARANTINED if rid in reasons else PASSED) for rid in report_ids}
+    set_status(con, statuses, reasons)
+
+
+def quarantine_reasons(decision: GateDecision) -> dict[str, list[str]]:
+    """report_id → the gate's reasons (a copy: the caller may add to it)."""
+    return {rid: list(reasons) or ["quarantined by the gate"] for rid, reasons in decision.quarantined.items()}
+
+
+def apply_gate(outcomes: list[ReportOutcome], decision: GateDecision) -> dict[str, list[str]]:
+    reasons = quarantine_reasons(decision)
+    for o in outcomes:
+        if o.report_id is None or o.outcome in (FETCH_FAILED, PARSE_FAILED):
+            continue
+        if o.report_id in reasons:
+            o.outcome = QUARANTINED
+            o.reasons.extend("gate: " + r for r in reasons[o.report_id])
+        else:
+            o.outcome = PASSED
+    return reasons
+
+
+def gate_allows_publish(decision: GateDecision) -> tuple[bool, str]:
+    return decision.publish, decision.reason
+
+
