@@ -43,11 +43,40 @@ def cmd_parse(args: argparse.Namespace) -> int:
         data = Path(args.file).read_bytes()
     except OSError as e:
         raise CliError(f"cannot read {args.file}: {e.strerror or e}") from None
-    from transforms.parse import parse_report
+    from transforms.parse import parse_document
 
-    result = parse_report(data, agency=args.agency, year=args.year)
+    pictures = local_pictures(Path(args.file), data)
+    result = parse_document(data, agency=args.agency, year=args.year, pictures=pictures or None).report
     print(json.dumps(result, ensure_ascii=False, indent=2))
     return EXIT_OK
+
+
+def local_pictures(page: Path, data: bytes) -> dict[str, bytes]:
+    """The pictures a saved page shows by relative path, as a browser opening the file would
+    load them, but only from inside the page's own folder (no ``..`` out of it, no absolute
+    paths, no URLs), at most MAX_PICTURES of at most MAX_PICTURE_BYTES each."""
+    from urllib.parse import unquote, urlsplit
+
+    from transforms.decode import HTML, decode
+    from transforms.pdfimages import MAX_PICTURE_BYTES, html_image_srcs
+
+    try:
+        doc = decode(data)
+    except Exception:  # noqa: BLE001 - the parser reports an undecodable file itself
+        return {}
+    if doc.kind != HTML:
+        return {}
+    folder = page.resolve().parent
+    out: dict[str, bytes] = {}
+    for src in html_image_srcs(doc.text):
+        parts = urlsplit(src)
+        if parts.scheme or parts.netloc or src.startswith(("/", "\\")):
+            continue
+        path = (folder / unquote(parts.path)).resolve()
+        if not path.is_relative_to(folder) or not path.is_file() or path.stat().st_size > MAX_PICTURE_BYTES:
+            continue
+        out[src] = path.read_bytes()
+    return out
 
 
 # ---------------------------------------------------------------- years

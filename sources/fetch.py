@@ -287,6 +287,16 @@ def classify_body(body: bytes, content_type: str | None) -> tuple[dec.Decoded | 
     return decoded, None, ""
 
 
+PICTURE = "picture"  # FetchOutcome.kind of a picture fetched for OCR (fetch_one(picture=True))
+
+
+def classify_picture(body: bytes) -> tuple[dec.Decoded | None, str | None, str]:
+    """(decoded, failure code or None, detail): is this body a picture OCR can read?"""
+    if body[:4].startswith(_IMAGE_MAGIC) and (not body.startswith(b"RIFF") or body[8:12] == b"WEBP"):
+        return dec.Decoded(PICTURE, "", None, None), None, ""
+    return None, NOT_A_REPORT, "not a PNG, JPEG, GIF, BMP or WebP picture"
+
+
 class Fetcher:
     """Fetch report URLs politely into a :class:`~sources.rawstore.RawStore`.
 
@@ -491,10 +501,12 @@ class Fetcher:
             line += "; given up: " + ", ".join(dead[:5])
         return line
 
-    def fetch_one(self, source: Source, store: RawStore, unconditional: bool = False) -> FetchOutcome:
+    def fetch_one(self, source: Source, store: RawStore, unconditional: bool = False,
+                  picture: bool = False) -> FetchOutcome:
         """Fetch one source, store its body, record a manifest row; never raises for HTTP trouble.
 
         ``unconditional`` (or the fetcher's own setting) sends no validators: the body is read again.
+        ``picture``: the body must be a picture (an ``<img>`` of a report page, for OCR).
         """
         prev = store.latest(source.url)
         if prev and not store.has(prev.get("sha256") or ""):
@@ -505,7 +517,7 @@ class Fetcher:
         validators: dict = {}
         try:
             info, attempts = self._get_with_retries(source.url, prev)
-            outcome = self._finish(source, store, prev, info, attempts, fetched_at)
+            outcome = self._finish(source, store, prev, info, attempts, fetched_at, picture)
             validators = _validators(info["headers"], prev if outcome.status == NOT_MODIFIED else None)
         except _Fail as f:
             outcome = FetchOutcome(
@@ -733,7 +745,8 @@ class Fetcher:
         return f
 
     def _finish(
-        self, source: Source, store: RawStore, prev: dict | None, info: dict, attempts: int, fetched_at: str
+        self, source: Source, store: RawStore, prev: dict | None, info: dict, attempts: int, fetched_at: str,
+        picture: bool = False,
     ) -> FetchOutcome:
         headers = info["headers"]
         if info["status"] == 304:
@@ -753,7 +766,7 @@ class Fetcher:
             )
         body: bytes = info["body"]
         ctype = headers.get("Content-Type")
-        decoded, code, detail = classify_body(body, ctype)
+        decoded, code, detail = classify_picture(body) if picture else classify_body(body, ctype)
         if code:
             return FetchOutcome(
                 source,

@@ -28,6 +28,7 @@ AMOUNT = "amount"  # decimal >= 0, unit not fixed (F2019 采购总金额)
 
 ERROR = "error"
 WARNING = "warning"
+INFO = "info"  # a fact about how a table was read, not a problem
 
 
 @dataclass(frozen=True)
@@ -538,6 +539,8 @@ FINDINGS = {
     "legacy_format": ERROR,
     "nonstandard_row": WARNING,
     "row_order_unproved": WARNING,
+    "table_from_image": INFO,  # the table was read from a picture by OCR (transforms.imagetable)
+    "cell_ocr_unproved": WARNING,  # an OCR'd value no invariant proves: null, candidates listed
 }
 
 

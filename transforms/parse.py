@@ -962,11 +962,14 @@ def parse_text(text: str, *, agency: str | None = None, year: int | None = None,
 
 
 def parse_document(data: bytes, *, agency: str | None = None, year: int | None = None,
-                   content_type: str | None = None, previous: dict | None = None) -> ParseResult:
+                   content_type: str | None = None, previous: dict | None = None,
+                   pictures: dict[str, bytes] | None = None) -> ParseResult:
     """Parse one report file (HTML, text or PDF, told apart by its bytes).
 
     ``previous`` (optional): the same agency's parsed report of the year before, whose
-    结转下年度 and 现行有效件数 may decide runs of digits the invariants leave open."""
+    结转下年度 and 现行有效件数 may decide runs of digits the invariants leave open.
+    ``pictures`` (optional): the pictures a page shows, by ``<img>`` source, read by OCR
+    for the tables its text lacks (transforms.imagetable)."""
     dec = decode(data, content_type)
     title = None
     attachments: list[tuple[str, str]] = []
@@ -1001,6 +1004,11 @@ def parse_document(data: bytes, *, agency: str | None = None, year: int | None =
     text = norm_text(raw_text)
     report = parse_text(text, agency=agency, year=year, html_title=norm_text(title) if title else None,
                         attachments=attachments, images=images, kind=dec.kind, previous=previous)
+    if any(report[t] is None for t in fs.TABLES) and (dec.kind in (PDF, DOCX) or (images and pictures)):
+        from transforms.imagetable import read_pictures  # OCR: only for tables the text lacks
+
+        report = read_pictures(report, data, dec.kind, html=dec.text if dec.kind == HTML else None,
+                               pictures=pictures, agency=agency, year=year)
     for code, message, where in pre_findings:
         report["findings"].insert(0, {"code": code, "severity": fs.ERROR, "message": message, "where": where})
     return ParseResult(report, text, dec.kind, dec.encoding, title, attachments)

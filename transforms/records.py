@@ -27,6 +27,12 @@ TEMPLATE_KEY = {
 }
 
 
+TEXT = "text"  # read from the document's text as printed
+DERIVED = "derived"  # split from run-together digits, or a blank total summed (text)
+OCR = "ocr"  # read from a picture by OCR and proved by the invariants (transforms.imagetable)
+PROVENANCES = (TEXT, DERIVED, OCR)
+
+
 @dataclass(frozen=True)
 class CellRecord:
     table: str
@@ -34,6 +40,7 @@ class CellRecord:
     measure: str  # column / measure / outcome
     value: float | int | None
     marker: str | None  # None (read as printed), blank, na, unreadable, derived, ambiguous
+    provenance: str = TEXT  # text | derived | ocr
 
     @property
     def path(self) -> str:
@@ -50,8 +57,14 @@ def cell_markers(report: dict) -> dict[str, str]:
     return out
 
 
+def ocr_tables(report: dict) -> set[str]:
+    """The tables read from pictures (the finding ``table_from_image``)."""
+    return {f.get("where") for f in report.get("findings") or () if f.get("code") == "table_from_image"}
+
+
 def iter_cells(report: dict) -> Iterator[CellRecord]:
     markers = cell_markers(report)
+    ocr = ocr_tables(report)
     for table in fs.TABLES:
         body = report.get(table)
         if not isinstance(body, dict):
@@ -61,7 +74,9 @@ def iter_cells(report: dict) -> Iterator[CellRecord]:
                 continue
             for measure, value in measures.items():
                 path = f"{table}.{item}.{measure}"
-                yield CellRecord(table, item, measure, value, markers.get(path))
+                marker = markers.get(path)
+                provenance = OCR if table in ocr else DERIVED if marker == "derived" else TEXT
+                yield CellRecord(table, item, measure, value, marker, provenance)
 
 
 def table_status(report: dict) -> dict[str, str]:

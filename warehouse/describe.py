@@ -107,6 +107,8 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "checks_skipped": ("因单元格空白或缺失而跳过的检查数", "checks skipped"),
     "findings_error": ("解析发现的错误数（如表格缺失）", "parser findings, errors"),
     "findings_warning": ("解析发现的提示数（如单元格空白、不适用）", "parser findings, warnings"),
+    "cells_ocr": ("由图片识别（OCR）并经勾稽关系证明后发布的数值个数", "values read from pictures by OCR, proved"),
+    "cells_ocr_unproved": ("图片识别但无法证明、留空（NULL）的单元格数", "OCR readings left null, unproved"),
     "failed_checks": ("未通过的错误性检查及其范围，如 H1[column=total]", "failed checks"),
     "warned_checks": ("未通过的提示性检查及其范围", "warned checks"),
     "reasons": ("隔离原因（已发布的年报为空）", "reasons"),

@@ -126,7 +126,7 @@ _TABLE_SCHEMA = pa.schema([("batch_pos", pa.int64()), ("report_id", pa.string())
                           ("template", pa.string()), ("status", pa.string())])
 _CELL_SCHEMA = pa.schema([("batch_pos", pa.int64()), ("report_id", pa.string()), ("table_name", pa.string()),
                          ("item", pa.string()), ("measure", pa.string()), ("value", pa.float64()),
-                         ("marker", pa.string())])
+                         ("marker", pa.string()), ("provenance", pa.string())])
 _FINDING_SCHEMA = pa.schema([("batch_pos", pa.int64()), ("report_id", pa.string()), ("seq", pa.int32()),
                             ("code", pa.string()), ("severity", pa.string()), ("message", pa.string()),
                             ("where", pa.string())])
@@ -198,6 +198,7 @@ def _content_tables(docs: Sequence[Document], positions: Iterable[int]) -> dict[
         cell["measure"].extend(c.measure for c in cells)
         cell["value"].extend(_number(c.value, doc, c) for c in cells)
         cell["marker"].extend(c.marker for c in cells)
+        cell["provenance"].extend(c.provenance for c in cells)
         for seq, f in enumerate(rep.get("findings") or ()):
             vals = (pos, rid, seq, f.get("code"), f.get("severity"), f.get("message"), f.get("where"))
             for k, v in zip(_FINDING_SCHEMA.names, vals, strict=True):

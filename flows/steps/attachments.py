@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flows.outcomes import FETCH_FAILED, Progress, ReportOutcome, quiet
 from flows.settings import Settings
 from flows.steps.fetching import make_fetcher, raw_store
-from flows.steps.parsing import TABLES, parse_cache_key, parse_cached, parser_version, slim
+from flows.steps.parsing import (
+    TABLES,
+    cache_path,
+    parse_cache_key,
+    parse_cached,
+    parse_one,
+    parser_version,
+    slim,
+    tables_present,
+)
+from sources.files import atomic_write
 
 
 def _best_attachment(links: list) -> str | None:
@@ -39,7 +50,7 @@ def follow_attachments(outcomes: list[ReportOutcome], parsed: dict[str, dict], s
         if link and res.get("tables", 0) < len(TABLES):
             todo.append((i, o, res, urljoin(o.url, link)))
     if not todo:
-        return []
+        return follow_pictures(outcomes, parsed, settings, loopback, progress)
     store = raw_store(settings)
     followed = []
     with make_fetcher(settings, loopback=loopback) as fetcher:
@@ -62,13 +73,101 @@ def follow_attachments(outcomes: list[ReportOutcome], parsed: dict[str, dict], s
                 o.reasons.append(f"attachment {url} holds no more of the tables than the page")
     taken = sum(f["taken"] for f in followed)
     progress(f"attachments: {taken} of {len(todo)} report(s) taken from an attachment")
+    return followed + follow_pictures(outcomes, parsed, settings, loopback, progress)
+
+
+def follow_pictures(outcomes: list[ReportOutcome], parsed: dict[str, dict], settings: Settings,
+                    loopback: bool = False, progress: Progress = quiet) -> list[dict[str, Any]]:
+    """A page whose tables are missing but which shows pictures (``<img>``): fetch each picture
+    once (http(s) only, at most MAX_PICTURES a page, the fetcher's size limit), politely, into
+    the raw store, and parse the page again with them in the parse workers (OCR, within their
+    time limit). The page's parsed-cache entry then holds the tables read from the pictures.
+    Returns the pictures followed ({index, url, sha256, taken}) for the run record."""
+    from urllib.parse import urljoin, urlsplit
+
+    from transforms.pdfimages import MAX_PICTURES
+
+    version = parser_version()
+    todo = []
+    for i, o in enumerate(outcomes):
+        if o.outcome == FETCH_FAILED or not o.content_sha256:
+            continue
+        key = parse_cache_key(o.content_sha256, o.agency, o.year, version)
+        res = parsed.get(key) or {}
+        if res.get("ok") and res.get("images") and res.get("tables", 0) < len(TABLES):
+            srcs = [(src, urljoin(o.url, src)) for src in res["images"][:MAX_PICTURES]]
+            todo.append((i, o, key, res, [(s, u) for s, u in srcs if urlsplit(u).scheme in ("http", "https")]))
+    if not todo:
+        return []
+    store = raw_store(settings)
+    followed: list[dict[str, Any]] = []
+    fetched: dict[str, Any] = {}  # url -> outcome: a picture shown on several pages is fetched once
+    jobs, owners = [], []
+    with make_fetcher(settings, loopback=loopback) as fetcher:
+        for i, o, key, _res, srcs in todo:
+            pics = []
+            for src, url in srcs:
+                if url not in fetched:
+                    fetched[url] = fetch_attachment(fetcher, store, o, url, picture=True)
+                got = fetched[url]
+                ok = got is not None and got.ok and got.sha256
+                followed.append({"index": i, "url": url, "sha256": got.sha256 if ok else None, "taken": False,
+                                 "picture": True})
+                if ok:
+                    pics.append((src, str(store.path_of(got.sha256))))
+            if pics:
+                jobs.append((str(store.path_of(o.content_sha256)), o.agency, o.year, o.content_type, pics))
+                owners.append((i, o, key, len(followed) - len(srcs), len(followed)))
+    taken = 0
+
+    def done(j: int, result: dict | None, error: str | None) -> None:
+        nonlocal taken
+        i, o, key, lo, hi = owners[j]
+        if error is not None or result is None:
+            o.reasons.append(f"pictures: {error or 'not read'}")
+            return
+        if tables_present(result["report"]) > parsed[key].get("tables", 0):
+            atomic_write(cache_path(settings, key), json.dumps(result, ensure_ascii=False, default=str), fsync=False)
+            parsed[key] = slim({**result, "ok": True, "cached": False})
+            o.reasons.append(f"tables read from {sum(1 for f in followed[lo:hi] if f['sha256'])} picture(s) by OCR")
+            for f in followed[lo:hi]:
+                f["taken"] = f["sha256"] is not None
+            taken += 1
+
+    if settings.parse_timeout == 0:
+        for j, job in enumerate(jobs):
+            try:
+                done(j, parse_file_pictures(*job), None)
+            except Exception as e:  # noqa: BLE001 - any failure leaves the page as the text gave it
+                done(j, None, f"{type(e).__name__}: {e}".strip())
+    elif jobs:
+        from flows.parsepool import default_workers, shared_pool
+
+        shared_pool(settings.parse_workers or default_workers(), settings.parse_timeout).run(
+            parse_file_pictures, jobs, done)
+    progress(f"pictures: {taken} of {len(todo)} report(s) read from their pictures by OCR")
     return followed
 
 
-def fetch_attachment(fetcher, store, o: ReportOutcome, url: str):
-    """Fetch an attachment of a report's page as that report's registry row would be."""
+def parse_file_pictures(path: str, agency: str | None, year: int | None, content_type: str | None,
+                        pictures: list[tuple[str, str]]) -> dict[str, Any]:
+    """``parse_one`` of a raw-store page with its pictures (raw-store files), in a parse worker."""
+    pics = {}
+    for src, pic_path in pictures:
+        with open(pic_path, "rb") as f:
+            pics[src] = f.read()
+    with open(path, "rb") as f:
+        return parse_one(f.read(), agency, year, content_type, pictures=pics)
+
+
+def fetch_attachment(fetcher, store, o: ReportOutcome, url: str, picture: bool = False):
+    """Fetch an attachment (or with ``picture``, a picture) of a report's page as that report's
+    registry row would be."""
     from dataclasses import replace as dc_replace
 
-    return fetcher.fetch_one(dc_replace(o.source, url=url), store) if o.source is not None else None
+    if o.source is None:
+        return None
+    src = dc_replace(o.source, url=url)
+    return fetcher.fetch_one(src, store, picture=True) if picture else fetcher.fetch_one(src, store)
 
 

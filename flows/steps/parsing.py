@@ -29,11 +29,14 @@ def cache_path(settings: Settings, key: str) -> Path:
     return settings.parsed_dir / key[:2] / f"{key}.json"
 
 
-def parse_one(data: bytes, agency: str | None, year: int | None, content_type: str | None) -> dict[str, Any]:
-    """Parse one document: {"report", "narrative"} (raises on an unparseable document)."""
+def parse_one(data: bytes, agency: str | None, year: int | None, content_type: str | None,
+              pictures: dict[str, bytes] | None = None) -> dict[str, Any]:
+    """Parse one document: {"report", "narrative", "attachments", "images"} (raises on an
+    unparseable document). ``images``: the ``<img>`` sources of a page lacking tables, for
+    ``follow_pictures``; ``pictures``: those fetched, by source, for OCR."""
     from transforms.parse import parse_document
 
-    res = parse_document(data, agency=agency, year=year, content_type=content_type)
+    res = parse_document(data, agency=agency, year=year, content_type=content_type, pictures=pictures)
     narrative: dict[str, int] = {}
     try:
         from transforms.narrative import extract
@@ -41,14 +44,21 @@ def parse_one(data: bytes, agency: str | None, year: int | None, content_type: s
         extract = None
     if extract is not None and getattr(res, "text", None):
         narrative = dict(extract(res.text))
+    images: list[str] = []
+    if res.kind == "html" and not pictures and tables_present(res.report) < len(TABLES):
+        from transforms.decode import decode
+        from transforms.pdfimages import html_image_srcs
+
+        images = html_image_srcs(decode(data, content_type).text)
     return {"report": res.report, "narrative": narrative,
-            "attachments": [[href, text] for href, text in (getattr(res, "attachments", None) or [])]}
+            "attachments": [[href, text] for href, text in (getattr(res, "attachments", None) or [])],
+            "images": images}
 
 
 TABLES = ("active_disclosure", "applications", "review_litigation")
 
 
-def _tables_present(report: dict) -> int:
+def tables_present(report: dict) -> int:
     return sum(report.get(t) is not None for t in TABLES)
 
 
@@ -56,8 +66,8 @@ def slim(result: dict[str, Any]) -> dict[str, Any]:
     """What the pipeline keeps in memory of a parse result; the report stays in the parsed cache."""
     if not result.get("ok"):
         return {"ok": False, "error": result.get("error"), "cached": bool(result.get("cached"))}
-    return {"ok": True, "cached": bool(result.get("cached")), "tables": _tables_present(result["report"]),
-            "attachments": result.get("attachments") or []}
+    return {"ok": True, "cached": bool(result.get("cached")), "tables": tables_present(result["report"]),
+            "attachments": result.get("attachments") or [], "images": result.get("images") or []}
 
 
 def parse_batch(items: list[dict[str, Any]], settings: Settings, progress: Progress = quiet) -> dict[str, dict]:

@@ -30,7 +30,7 @@ def try_unchanged(year: int, settings: Settings, outcomes: list[ReportOutcome], 
         store = raw_store(settings)
         with make_fetcher(settings, loopback=loopback) as fetcher:
             for a in rec["attachments"]:
-                got = fetch_attachment(fetcher, store, outcomes[a["index"]], a["url"])
+                got = fetch_attachment(fetcher, store, outcomes[a["index"]], a["url"], picture=bool(a.get("picture")))
                 if (got.sha256 if got is not None and got.ok else None) != a["sha256"]:
                     progress(f"attachment {a['url']} changed")
                     return None

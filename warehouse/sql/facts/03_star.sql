@@ -20,7 +20,8 @@ LEFT JOIN report_status AS s USING (report_id);
 -- A cell joined to its code for the template the report uses (cells with unknown codes stay
 -- in staging only).
 CREATE OR REPLACE VIEW fact_cell AS
-SELECT c.report_id, c.table_name, c.item, c.measure, c.value, c.marker, k.grp, k.ordinal
+SELECT c.report_id, c.table_name, c.item, c.measure, c.value, c.marker,
+       coalesce(c.provenance, 'text') AS provenance, k.grp, k.ordinal
 FROM stg_cell AS c
 JOIN stg_document AS d USING (report_id)
 JOIN dim_code AS k
@@ -31,14 +32,14 @@ JOIN dim_code AS k
         ELSE k.template END;
 
 CREATE OR REPLACE VIEW fact_active_disclosure AS
-SELECT report_id, item, measure, value, marker FROM fact_cell WHERE table_name = 'active_disclosure';
+SELECT report_id, item, measure, value, marker, provenance FROM fact_cell WHERE table_name = 'active_disclosure';
 
 CREATE OR REPLACE VIEW fact_application AS
-SELECT report_id, item AS row_code, measure AS applicant, value, marker
+SELECT report_id, item AS row_code, measure AS applicant, value, marker, provenance
 FROM fact_cell WHERE table_name = 'applications';
 
 CREATE OR REPLACE VIEW fact_review_litigation AS
-SELECT report_id, item AS proceeding, measure AS outcome, value, marker
+SELECT report_id, item AS proceeding, measure AS outcome, value, marker, provenance
 FROM fact_cell WHERE table_name = 'review_litigation';
 
 CREATE OR REPLACE VIEW fact_check AS

@@ -18,20 +18,20 @@ QUALIFY row_number() OVER (PARTITION BY agency_id ORDER BY year DESC, fetched_at
 ORDER BY agency_id;
 
 CREATE OR REPLACE TEMP TABLE out_fact_active_disclosure AS
-SELECT f.report_id, f.item, f.measure, f.value
+SELECT f.report_id, f.item, f.measure, f.value, f.provenance
 FROM fact_active_disclosure AS f JOIN pub_scope AS p USING (report_id)
 WHERE p.status = 'published'
 ORDER BY f.report_id, f.item, f.measure;
 
 -- Table 2 and 3 cells are counts (H5 holds for every published report): integers for BI tools.
 CREATE OR REPLACE TEMP TABLE out_fact_application AS
-SELECT f.report_id, f.row_code, f.applicant, CAST(f.value AS BIGINT) AS value
+SELECT f.report_id, f.row_code, f.applicant, CAST(f.value AS BIGINT) AS value, f.provenance
 FROM fact_application AS f JOIN pub_scope AS p USING (report_id)
 WHERE p.status = 'published'
 ORDER BY f.report_id, f.row_code, f.applicant;
 
 CREATE OR REPLACE TEMP TABLE out_fact_review_litigation AS
-SELECT f.report_id, f.proceeding, f.outcome, CAST(f.value AS BIGINT) AS value
+SELECT f.report_id, f.proceeding, f.outcome, CAST(f.value AS BIGINT) AS value, f.provenance
 FROM fact_review_litigation AS f JOIN pub_scope AS p USING (report_id)
 WHERE p.status = 'published'
 ORDER BY f.report_id, f.proceeding, f.outcome;

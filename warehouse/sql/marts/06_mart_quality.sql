@@ -19,8 +19,15 @@ fnd AS (
     SELECT
         report_id,
         count(*) FILTER (WHERE severity = 'error') AS findings_error,
-        count(*) FILTER (WHERE severity <> 'error' OR severity IS NULL) AS findings_warning
+        count(*) FILTER (WHERE severity <> 'error' AND severity <> 'info' OR severity IS NULL) AS findings_warning,
+        count(*) FILTER (WHERE code = 'cell_ocr_unproved') AS cells_ocr_unproved
     FROM stg_finding
+    GROUP BY report_id
+),
+ocr AS (  -- cells read from pictures by OCR with a value the invariants proved
+    SELECT report_id, count(value) AS cells_ocr
+    FROM stg_cell
+    WHERE provenance = 'ocr'
     GROUP BY report_id
 )
 SELECT
@@ -31,9 +38,12 @@ SELECT
     coalesce(c.checks_skipped, 0) AS checks_skipped,
     coalesce(f.findings_error, 0) AS findings_error,
     coalesce(f.findings_warning, 0) AS findings_warning,
+    coalesce(o.cells_ocr, 0) AS cells_ocr,
+    coalesce(f.cells_ocr_unproved, 0) AS cells_ocr_unproved,
     c.failed_checks, c.warned_checks, p.reasons
 FROM stg_document AS d
 JOIN pub_scope AS p USING (report_id)
 LEFT JOIN chk AS c USING (report_id)
 LEFT JOIN fnd AS f USING (report_id)
+LEFT JOIN ocr AS o USING (report_id)
 ORDER BY d.agency_id, d.year;

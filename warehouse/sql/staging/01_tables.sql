@@ -43,8 +43,11 @@ CREATE TABLE IF NOT EXISTS stg_cell (
     measure     VARCHAR NOT NULL,
     value       DOUBLE,                              -- as printed; NULL when blank, n/a or unreadable
     marker      VARCHAR,                             -- NULL, blank, na, unreadable, derived, ambiguous
+    provenance  VARCHAR,                             -- text | derived (run-together digits split) | ocr
     PRIMARY KEY (report_id, table_name, item, measure)
 );
+-- warehouses made before cells had a provenance
+ALTER TABLE stg_cell ADD COLUMN IF NOT EXISTS provenance VARCHAR;
 
 CREATE TABLE IF NOT EXISTS stg_finding (
     report_id   VARCHAR NOT NULL,
