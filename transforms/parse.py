@@ -35,7 +35,7 @@ from transforms.evidence import S1, X1, X2, previous_in_force, previous_year_fig
 from transforms.html import html_to_text
 from transforms.normalize import loose, norm_text
 
-PARSER_VERSION = "1.4.0"
+PARSER_VERSION = "1.4.1"
 CONTRACT = "xxgk.report/1"
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -613,8 +613,17 @@ _NAV_LINE = re.compile(r"^(首页|栏目|当前位置|您的位置|位置|发布
 _MAX_TITLE_LINES = 4  # a title broken over lines (PDF text) spans at most this many
 
 
+_CN_YEAR = re.compile(r"[〇零○一二三四五六七八九]{4}(?=\s*年)")
+_CN_DIGITS = str.maketrans("〇零○一二三四五六七八九", "000123456789")
+
+
+def _digit_years(line: str) -> str:
+    """A title's year in Chinese numerals (二〇二三年, Word templates) as digits."""
+    return _CN_YEAR.sub(lambda m: m.group(0).translate(_CN_DIGITS), line)
+
+
 def _title_lines(text: str) -> list[str]:
-    lines = [ln.strip() for ln in text[:8000].split("\n")[:80]]
+    lines = [_digit_years(ln.strip()) for ln in text[:8000].split("\n")[:80]]
     return [_TITLE_PREFIX.sub("", ln).strip(" |") if "报告" in ln else ln.strip(" |") for ln in lines]
 
 
@@ -633,6 +642,7 @@ def _title_candidates(text: str, html_title: str | None) -> list[str]:
     the line that holds "报告" whose joined text names an agency.
     """
     candidates = []
+    html_title = _digit_years(html_title) if html_title else html_title
     if html_title and _TITLE_LINE.search(html_title):
         candidates.append(re.split(r"[_|]| - ", html_title)[0].strip())
     # Pages start with navigation menus: look further down, but only at title-like lines.

@@ -265,8 +265,11 @@ ADVERSARY_MANIFEST = json.loads((ADVERSARY / "MANIFEST.json").read_text(encoding
 
 
 def _adversary_parse(name: str) -> dict:
-    path = ADVERSARY / f"{name}.pdf"
-    return parse_report(path.read_bytes() if path.exists() else (ADVERSARY / f"{name}.txt").read_bytes())
+    for ext in ("pdf", "docx", "html"):
+        path = ADVERSARY / f"{name}.{ext}"
+        if path.exists():
+            return parse_report(path.read_bytes())
+    return parse_report((ADVERSARY / f"{name}.txt").read_bytes())
 
 
 def _wrong_cells(got: dict, truth: dict) -> dict:
@@ -289,6 +292,19 @@ def test_adversary_reproducer_reads_right_or_null(name):
     for path in flat_cells(got):
         if flat_cells(got)[path] is None and path in flat_cells(truth) and flat_cells(truth)[path] is not None:
             assert _where_null_is_explained(got, path), path
+
+
+def test_a_word_table_nested_in_a_layout_cell_keeps_its_rows():
+    # Word layout: the report's table sits inside a one-cell table; flattened into that cell's
+    # text, a whole table's numbers ran together ("15 0 0 0 0 0 15" read as 150000015).
+    got = _adversary_parse("000_docx_nested")
+    truth = json.loads((ADVERSARY / "000_docx_nested.truth.json").read_text(encoding="utf-8"))
+    assert got[fs.APPLICATIONS] == truth[fs.APPLICATIONS]
+
+
+def test_a_title_whose_year_is_in_chinese_numerals_names_agency_and_year():
+    got = _adversary_parse("000_agency_names_docx")
+    assert (got["agency"], got["year"]) == ("福州新区管委会", 2024)
 
 
 def test_numbers_before_labels_under_a_vertical_header_are_placed_by_the_tables_ends():
