@@ -89,7 +89,7 @@ _LABEL_HEAD = re.compile(
 # Every character _LABEL_HEAD can match: a match lies within the run of these that ends the window.
 _LABEL_HEAD_RUN = re.compile(r"[\u4e00-\u9fff\"'() \t\d.、]*")
 # Whitespace layouts: values and label words, split apart even where they touch.
-_TOKEN = re.compile(r"[+-]?\d[\d,，]*(?:\.\d+)?(?:万元|元|件)?|[/\\×]+|-{1,3}|[^\s\d/\\|+-]+|[+-]")
+_TOKEN = cellgrammar.TOKEN
 _LABEL_TAIL = re.compile(r"[^|\s\d/\\]*")
 _TITLE_LINE = re.compile(r"政府信息公开.{0,12}报告")
 _PERIOD = re.compile(

@@ -307,6 +307,21 @@ def test_a_title_whose_year_is_in_chinese_numerals_names_agency_and_year():
     assert (got["agency"], got["year"]) == ("福州新区管委会", 2024)
 
 
+@pytest.mark.parametrize("printed", ["l2", "信息l2", "1O", "O1"])
+def test_a_number_ocr_misread_with_letters_is_null_never_its_digits(printed):
+    got = _adversary_parse("huaian_ocr_letters")
+    assert got[fs.APPLICATIONS]["denied_process_info"]["natural_person"] is None
+    assert any(f["code"] == "cell_unreadable" and f["where"].endswith("denied_process_info.natural_person")
+               for f in got["findings"])
+    text = (ADVERSARY / "huaian_ocr_letters.txt").read_text(encoding="utf-8")
+    line = "6.属于四类过程性信息 l2 0 0 0 0 0 12"
+    assert line in text
+    row = line.replace(" l2", printed[-2:] if printed.startswith("信息") else " " + printed)
+    got = parse_report(text.replace(line, row).encode("utf-8"))
+    assert got[fs.APPLICATIONS]["denied_process_info"]["natural_person"] is None
+    assert got[fs.APPLICATIONS]["denied_process_info"]["total"] == 12
+
+
 def test_numbers_before_labels_under_a_vertical_header_are_placed_by_the_tables_ends():
     # Between the section heading and the first label stand only numbers: with none after the
     # last label, the table runs numbers-first; header letters ("容 项 / 定") are no cells.
