@@ -605,7 +605,7 @@ _AGENCY_LIKE = re.compile(
 # Words of a page's navigation or of a quoted document title: an agency name never holds them.
 _NOT_AGENCY = re.compile(
     r"关于|印发|通知|条例|格式|栏目|首页|当前位置|您的位置|信息公开|年报|年度报告|发布时间|索引号|来源|"
-    r"根据|按照|依据|现将|公布|编制|本机关|我单位|中华人民共和国$|[:<>〈〉《》\"“”,。;、|/]")
+    r"根据|按照|依据|现将|公布|编制(?!委员会)|本机关|我单位|中华人民共和国$|[:<>〈〉《》\"“”,。;、|/]")
 # The tail of a name without the name ("办事处" from a title split inside the name).
 _GENERIC_NAME = re.compile(r"^(?:本机关|我单位|(?:人民)?政府|(?:人民政府)?(?:办公室|办公厅)|(?:街道)?办事处|委员会|管委会|"
                            r"(?:管理)?局|办|中心)$")
@@ -644,7 +644,10 @@ def _title_candidates(text: str, html_title: str | None) -> list[str]:
     candidates = []
     html_title = _digit_years(html_title) if html_title else html_title
     if html_title and _TITLE_LINE.search(html_title):
-        candidates.append(re.split(r"[_|]| - ", html_title)[0].strip())
+        # "site_report title" and "report title - site" both occur: take the part that is the title
+        parts = [x.strip() for x in re.split(r"[_|]| - ", html_title)]
+        candidates.append(next(x for x in parts if _TITLE_LINE.search(x)) if any(
+            _TITLE_LINE.search(x) for x in parts) else parts[0])
     # Pages start with navigation menus: look further down, but only at title-like lines.
     lines = _title_lines(text)
     for i, line in enumerate(lines):
@@ -679,6 +682,7 @@ def _plausible_agency(name: str | None) -> str | None:
 def _agency_from_title(title: str) -> str | None:
     t = re.sub(r"\s+", "", title)
     t = re.sub(r"[《》\"]", "", t)
+    t = re.sub(r"^关于(?:公布|发布|公开)(?=.+的(?:公告|通知)$)", "", t)  # "关于公布X…年度报告的公告"
     m = re.match(r"^(?:(?:19|20)\d{2}年度?)?(?P<a>.+?)(?:(?:19|20)\d{2}年度?)?(?:政府信息公开|信息公开).*报告", t)
     if not m:
         return None

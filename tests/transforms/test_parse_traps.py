@@ -322,6 +322,17 @@ def test_a_number_ocr_misread_with_letters_is_null_never_its_digits(printed):
     assert got[fs.APPLICATIONS]["denied_process_info"]["total"] == 12
 
 
+@pytest.mark.parametrize("title, agency", [
+    ("深圳市人民政府门户网站_福田区2023年政府信息公开工作年度报告", "福田区"),
+    ("中共泉州市委机构编制委员会办公室2023年政府信息公开工作年度报告", "中共泉州市委机构编制委员会办公室"),
+    ("关于公布福州新区管委会2023年政府信息公开工作年度报告的公告", "福州新区管委会"),
+    ("关于印发〈中华人民共和国政府信息公开工作年度报告格式〉的通知", None),
+])
+def test_an_html_title_names_its_agency_past_the_site_name_and_the_notice_words(title, agency):
+    page = f"<html><head><title>{title}</title></head><body><p>一、总体情况</p><p>2023年，本机关认真贯彻落实。</p></body></html>"
+    assert parse_report(page.encode("utf-8"))["agency"] == agency
+
+
 def test_numbers_before_labels_under_a_vertical_header_are_placed_by_the_tables_ends():
     # Between the section heading and the first label stand only numbers: with none after the
     # last label, the table runs numbers-first; header letters ("容 项 / 定") are no cells.
