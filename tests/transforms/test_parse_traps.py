@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from testkit.synth import LAYOUTS, make_report, render_text
 from transforms import formatspec as fs
 from transforms.checks import flat_cells
+from transforms.normalize import norm_text
 from transforms.parse import parse_report
 
 TRAPS = Path(__file__).parent.parent / "fixtures" / "traps"
@@ -331,6 +332,17 @@ def test_a_number_ocr_misread_with_letters_is_null_never_its_digits(printed):
 def test_an_html_title_names_its_agency_past_the_site_name_and_the_notice_words(title, agency):
     page = f"<html><head><title>{title}</title></head><body><p>一、总体情况</p><p>2023年，本机关认真贯彻落实。</p></body></html>"
     assert parse_report(page.encode("utf-8"))["agency"] == agency
+
+
+@pytest.mark.parametrize("mark", ["①", "²", "⑴", "❶", "₂"])
+def test_a_footnote_mark_glued_to_a_number_is_never_one_of_its_digits(mark):
+    got = _adversary_parse("000_mark_circled_space")
+    assert got[fs.APPLICATIONS]["granted"]["natural_person"] in (228, None)
+    text = (ADVERSARY / "000_mark_circled_space.txt").read_text(encoding="utf-8").replace("①", mark)
+    got = parse_report(text.encode("utf-8"))
+    truth = json.loads((ADVERSARY / "000_mark_circled_space.truth.json").read_text(encoding="utf-8"))
+    assert not _wrong_cells(got, truth)
+    assert norm_text(f"| 228{mark} | 5 |") == "| 228* | 5 |"
 
 
 def test_numbers_before_labels_under_a_vertical_header_are_placed_by_the_tables_ends():
