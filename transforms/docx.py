@@ -36,8 +36,22 @@ def _own(el, tag):
             yield from _own(child, tag)
 
 
+def _para_text(p) -> str:
+    # A superscript run is a footnote reference: glued to a number ("67" + "1") it would be a digit.
+    out: list[str] = []
+    for t in p.iter(f"{_W}t"):
+        run = t.getparent()
+        align = run.find(f"{_W}rPr/{_W}vertAlign") if run is not None else None
+        if align is not None and align.get(f"{_W}val") == "superscript" and len((t.text or "").strip()) <= 3:
+            if not (out and out[-1] == "*"):
+                out.append("*")
+        else:
+            out.append(t.text or "")
+    return "".join(out)
+
+
 def _cell_text(tc) -> str:
-    return " ".join("".join(t.text or "" for t in p.iter(f"{_W}t")) for p in _own(tc, f"{_W}p")).strip()
+    return " ".join(_para_text(p) for p in _own(tc, f"{_W}p")).strip()
 
 
 def _render_table(tbl, out: list[str]) -> None:
@@ -61,7 +75,7 @@ def _render_table(tbl, out: list[str]) -> None:
 def _render(body, out: list[str]) -> None:
     for el in body:
         if el.tag == f"{_W}p":
-            out.append("".join(t.text or "" for t in el.iter(f"{_W}t")))
+            out.append(_para_text(el))
         elif el.tag == f"{_W}tbl":
             _render_table(el, out)
         elif el.tag == f"{_W}sdt":

@@ -345,6 +345,13 @@ def test_a_footnote_mark_glued_to_a_number_is_never_one_of_its_digits(mark):
     assert norm_text(f"| 228{mark} | 5 |") == "| 228* | 5 |"
 
 
+@pytest.mark.parametrize("name", ["000_html_sup", "000_docx_sup"])
+def test_a_superscript_footnote_reference_after_a_number_is_no_digit(name):
+    got = _adversary_parse(name)
+    truth = json.loads((ADVERSARY / f"{name}.truth.json").read_text(encoding="utf-8"))
+    assert not _wrong_cells(got, truth)  # each was a number with the reference as its last digit
+
+
 def test_numbers_before_labels_under_a_vertical_header_are_placed_by_the_tables_ends():
     # Between the section heading and the first label stand only numbers: with none after the
     # last label, the table runs numbers-first; header letters ("容 项 / 定") are no cells.
