@@ -343,6 +343,10 @@ def test_a_footnote_mark_glued_to_a_number_is_never_one_of_its_digits(mark):
     truth = json.loads((ADVERSARY / "000_mark_circled_space.truth.json").read_text(encoding="utf-8"))
     assert not _wrong_cells(got, truth)
     assert norm_text(f"| 228{mark} | 5 |") == "| 228* | 5 |"
+    assert norm_text(f"| {mark}228 | 5 |") == "| *228 | 5 |"
+    assert norm_text("①2023年全年") == "12023年全年"  # a bullet of prose stays (NFKC)
+    got = _adversary_parse("000_mark_before")
+    assert not _wrong_cells(got, json.loads((ADVERSARY / "000_mark_before.truth.json").read_text(encoding="utf-8")))
 
 
 @pytest.mark.parametrize("name", ["000_html_sup", "000_docx_sup"])
