@@ -349,7 +349,7 @@ def test_a_footnote_mark_glued_to_a_number_is_never_one_of_its_digits(mark):
     assert not _wrong_cells(got, json.loads((ADVERSARY / "000_mark_before.truth.json").read_text(encoding="utf-8")))
 
 
-@pytest.mark.parametrize("name", ["000_html_sup", "000_docx_sup"])
+@pytest.mark.parametrize("name", ["000_html_sup", "000_docx_sup", "000_wps_sup_footnote"])
 def test_a_superscript_footnote_reference_after_a_number_is_no_digit(name):
     got = _adversary_parse(name)
     truth = json.loads((ADVERSARY / f"{name}.truth.json").read_text(encoding="utf-8"))
