@@ -30,6 +30,16 @@ _VALUE_TOKEN = re.compile(
     r"^(?:[+-]?\d[\d,，]*(?:\.\d+)?(?:万元|元|件)?|[/\\×xX]+|-{1,3}|-/-|〇|零|无)$"
 )
 
+# OCR of a scanned table misreads digits as look-alike letters ("l2", "1O"): such a token is a
+# cell (it keeps the row's count of cells) but no number; reading its digits alone ("2") would
+# print a wrong number.
+_OCR_GARBLED = re.compile(r"^(?=.*\d)(?=.*[lIOo])[\dlIOo]+$")
+# A table's text as tokens: a number, a not-applicable mark, a run of words. An OCR-garbled
+# number is one token (a word stops before it), so its digits are never read apart.
+TOKEN = re.compile(r"[lIOo]*\d[\dlIOo]*[lIOo][\dlIOo]*(?![\d,，.])|[lIOo]+\d+(?![\d,，.])"
+                   r"|[+-]?\d[\d,，]*(?:\.\d+)?(?:万元|元|件)?|[/\\×]+|-{1,3}"
+                   r"|(?:(?![lIOo]+\d)[^\s\d/\\|+-])+|[+-]")
+
 
 class Cell(NamedTuple):  # a tuple: built for every cell of every report, so cheap to make
     value: int | float | None
@@ -43,7 +53,8 @@ def is_value_token(token: str) -> bool:
         return False
     if token.isdigit():
         return True
-    return bool(_VALUE_TOKEN.match(_STRAY.sub("", token)))
+    compact = _STRAY.sub("", token)
+    return bool(_VALUE_TOKEN.match(compact) or _OCR_GARBLED.match(compact))
 
 
 def _number(text: str) -> Decimal | None:

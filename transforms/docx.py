@@ -27,24 +27,57 @@ class DocxError(ValueError):
     """The file is not a readable .docx; the message says why."""
 
 
+def _own(el, tag):
+    """Descendants of ``el`` with ``tag`` that are not inside a table nested in ``el``."""
+    for child in el:
+        if child.tag == tag:
+            yield child
+        elif child.tag != f"{_W}tbl":
+            yield from _own(child, tag)
+
+
+def _para_text(p) -> str:
+    # A superscript run is a footnote reference: glued to a number ("67" + "1") it would be a digit.
+    out: list[str] = []
+    for t in p.iter(f"{_W}t"):
+        run = t.getparent()
+        align = run.find(f"{_W}rPr/{_W}vertAlign") if run is not None else None
+        if align is not None and align.get(f"{_W}val") == "superscript" and len((t.text or "").strip()) <= 3:
+            if not (out and out[-1] == "*"):
+                out.append("*")
+        else:
+            out.append(t.text or "")
+    return "".join(out)
+
+
 def _cell_text(tc) -> str:
-    return " ".join("".join(t.text or "" for t in p.iter(f"{_W}t")) for p in tc.iter(f"{_W}p")).strip()
+    return " ".join(_para_text(p) for p in _own(tc, f"{_W}p")).strip()
+
+
+def _render_table(tbl, out: list[str]) -> None:
+    # A table nested in a cell (Word layout tables) is rendered as rows of its own: flattening it
+    # into the outer cell's text would run a whole table's numbers together on one line.
+    for tr in _own(tbl, f"{_W}tr"):
+        cells, fillers, nested = [], 0, []
+        for tc in _own(tr, f"{_W}tc"):
+            cells.append(_cell_text(tc).replace("|", "/"))
+            nested += list(_own(tc, f"{_W}tbl"))
+            span = tc.find(f"{_W}tcPr/{_W}gridSpan")
+            if span is not None:
+                with contextlib.suppress(ValueError):
+                    fillers += max(0, min(int(span.get(f"{_W}val", "1")), 100) - 1)
+        if any(cells) or not nested:
+            out.append(" | ".join(cells + [""] * fillers) + " |")
+        for inner in nested:
+            _render_table(inner, out)
 
 
 def _render(body, out: list[str]) -> None:
     for el in body:
         if el.tag == f"{_W}p":
-            out.append("".join(t.text or "" for t in el.iter(f"{_W}t")))
+            out.append(_para_text(el))
         elif el.tag == f"{_W}tbl":
-            for tr in el.iter(f"{_W}tr"):
-                cells, fillers = [], 0
-                for tc in tr.findall(f"{_W}tc"):
-                    cells.append(_cell_text(tc).replace("|", "/"))
-                    span = tc.find(f"{_W}tcPr/{_W}gridSpan")
-                    if span is not None:
-                        with contextlib.suppress(ValueError):
-                            fillers += max(0, min(int(span.get(f"{_W}val", "1")), 100) - 1)
-                out.append(" | ".join(cells + [""] * fillers) + " |")
+            _render_table(el, out)
         elif el.tag == f"{_W}sdt":
             content = el.find(f"{_W}sdtContent")
             if content is not None:

@@ -102,6 +102,9 @@ class _Renderer:
         if tag == "br":
             out.append("\n")
             return
+        if tag == "sup" and len(_text_content(el).strip()) <= 3:
+            out.append("*")  # a footnote reference: glued to a number ("44<sup>1</sup>") it would be a digit
+            return
         if tag == "a":
             href = el.get("href") or ""
             if _ATTACHMENT.search(href.strip()):

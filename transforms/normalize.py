@@ -44,8 +44,18 @@ def is_traditional(text: str) -> bool:
     return len(_TRADITIONAL_RE.findall(text, 0, 20000)) >= 3
 
 
+# A footnote mark glued to a number ("228①", "45²"): NFKC would make it a digit of the number
+# (2281, 452). It becomes "*", a mark the cell grammar already reads past.
+_MARKS = ("[\u2460-\u2473\u2474-\u2487\u2488-\u249b\u2776-\u2793"
+          "\u00b9\u00b2\u00b3\u2070\u2074-\u2079\u2080-\u2089]+")
+# ... or standing before a cell's number ("| ①228 |"; not a bullet of prose: "①2023年").
+_FOOTNOTE_MARK = re.compile(
+    f"(?<=[0-9\uff10-\uff19]){_MARKS}|(?<![^\\s|]){_MARKS}(?=[0-9\uff10-\uff19]+(?:[\\s|]|$))")
+
+
 def norm_text(text: str) -> str:
     """Normalise a whole document's text, keeping its layout."""
+    text = _FOOTNOTE_MARK.sub("*", text)
     text = unicodedata.normalize("NFKC", text)
     text = _CHARMAP_RE.sub(lambda m: _CHARMAP[ord(m.group())] or "", text)  # faster than translate here
     if is_traditional(text):

@@ -35,7 +35,7 @@ from transforms.evidence import S1, X1, X2, previous_in_force, previous_year_fig
 from transforms.html import html_to_text
 from transforms.normalize import loose, norm_text
 
-PARSER_VERSION = "1.4.0"
+PARSER_VERSION = "1.4.1"
 CONTRACT = "xxgk.report/1"
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -89,7 +89,7 @@ _LABEL_HEAD = re.compile(
 # Every character _LABEL_HEAD can match: a match lies within the run of these that ends the window.
 _LABEL_HEAD_RUN = re.compile(r"[\u4e00-\u9fff\"'() \t\d.、]*")
 # Whitespace layouts: values and label words, split apart even where they touch.
-_TOKEN = re.compile(r"[+-]?\d[\d,，]*(?:\.\d+)?(?:万元|元|件)?|[/\\×]+|-{1,3}|[^\s\d/\\|+-]+|[+-]")
+_TOKEN = cellgrammar.TOKEN
 _LABEL_TAIL = re.compile(r"[^|\s\d/\\]*")
 _TITLE_LINE = re.compile(r"政府信息公开.{0,12}报告")
 _PERIOD = re.compile(
@@ -605,7 +605,7 @@ _AGENCY_LIKE = re.compile(
 # Words of a page's navigation or of a quoted document title: an agency name never holds them.
 _NOT_AGENCY = re.compile(
     r"关于|印发|通知|条例|格式|栏目|首页|当前位置|您的位置|信息公开|年报|年度报告|发布时间|索引号|来源|"
-    r"根据|按照|依据|现将|公布|编制|本机关|我单位|中华人民共和国$|[:<>〈〉《》\"“”,。;、|/]")
+    r"根据|按照|依据|现将|公布|编制(?!委员会)|本机关|我单位|中华人民共和国$|[:<>〈〉《》\"“”,。;、|/]")
 # The tail of a name without the name ("办事处" from a title split inside the name).
 _GENERIC_NAME = re.compile(r"^(?:本机关|我单位|(?:人民)?政府|(?:人民政府)?(?:办公室|办公厅)|(?:街道)?办事处|委员会|管委会|"
                            r"(?:管理)?局|办|中心)$")
@@ -613,8 +613,17 @@ _NAV_LINE = re.compile(r"^(首页|栏目|当前位置|您的位置|位置|发布
 _MAX_TITLE_LINES = 4  # a title broken over lines (PDF text) spans at most this many
 
 
+_CN_YEAR = re.compile(r"[〇零○一二三四五六七八九]{4}(?=\s*年)")
+_CN_DIGITS = str.maketrans("〇零○一二三四五六七八九", "000123456789")
+
+
+def _digit_years(line: str) -> str:
+    """A title's year in Chinese numerals (二〇二三年, Word templates) as digits."""
+    return _CN_YEAR.sub(lambda m: m.group(0).translate(_CN_DIGITS), line)
+
+
 def _title_lines(text: str) -> list[str]:
-    lines = [ln.strip() for ln in text[:8000].split("\n")[:80]]
+    lines = [_digit_years(ln.strip()) for ln in text[:8000].split("\n")[:80]]
     return [_TITLE_PREFIX.sub("", ln).strip(" |") if "报告" in ln else ln.strip(" |") for ln in lines]
 
 
@@ -633,8 +642,12 @@ def _title_candidates(text: str, html_title: str | None) -> list[str]:
     the line that holds "报告" whose joined text names an agency.
     """
     candidates = []
+    html_title = _digit_years(html_title) if html_title else html_title
     if html_title and _TITLE_LINE.search(html_title):
-        candidates.append(re.split(r"[_|]| - ", html_title)[0].strip())
+        # "site_report title" and "report title - site" both occur: take the part that is the title
+        parts = [x.strip() for x in re.split(r"[_|]| - ", html_title)]
+        candidates.append(next(x for x in parts if _TITLE_LINE.search(x)) if any(
+            _TITLE_LINE.search(x) for x in parts) else parts[0])
     # Pages start with navigation menus: look further down, but only at title-like lines.
     lines = _title_lines(text)
     for i, line in enumerate(lines):
@@ -669,6 +682,7 @@ def _plausible_agency(name: str | None) -> str | None:
 def _agency_from_title(title: str) -> str | None:
     t = re.sub(r"\s+", "", title)
     t = re.sub(r"[《》\"]", "", t)
+    t = re.sub(r"^关于(?:公布|发布|公开)(?=.+的(?:公告|通知)$)", "", t)  # "关于公布X…年度报告的公告"
     m = re.match(r"^(?:(?:19|20)\d{2}年度?)?(?P<a>.+?)(?:(?:19|20)\d{2}年度?)?(?:政府信息公开|信息公开).*报告", t)
     if not m:
         return None

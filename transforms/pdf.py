@@ -127,6 +127,23 @@ def pdf_to_text(data: bytes, *, max_pages: int = MAX_PAGES) -> str:
     return text
 
 
+def _without_footnote_refs(chars: list[dict]) -> list[dict]:
+    """Drop superscript footnote references set after a number ("228" + a raised small "1"):
+    read with the number's characters they would be its last digit (2281)."""
+    kept: list[dict] = []
+    anchor = None  # the last full-size digit
+    for ch in chars:
+        text = ch.get("text", "")
+        if text.isdigit() and anchor is not None:
+            size, big = ch.get("size") or 0, anchor.get("size") or 0
+            if (0 < size <= 0.72 * big and ch["bottom"] < anchor["bottom"] - 0.2 * big
+                    and -0.5 * big < ch["x0"] - anchor["x1"] < 0.6 * big):
+                continue
+        anchor = ch if text.isdigit() else None
+        kept.append(ch)
+    return kept
+
+
 def _read_pages(data: bytes, max_pages: int) -> list[list[_Item]]:
     """Every page's items: PDFium's objects through pdfplumber's table finder; pdfminer's for
     a page whose text PDFium's text page does not give as drawn."""
@@ -152,6 +169,7 @@ def _read_pages(data: bytes, max_pages: int) -> list[list[_Item]]:
                     plumber = _open_pdfminer(data)
                 pages.append(_pdfminer_items(plumber, i))
                 continue
+            objects.chars[:] = _without_footnote_refs(objects.chars)
             pages.append(_page_items(PdfiumPage(objects, i + 1)))
         if plumber is not None:
             plumber.close()

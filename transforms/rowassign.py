@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from transforms import cells as cellgrammar
 
 # Whitespace layouts: values and label words, split apart even where they touch.
-TOKEN = re.compile(r"[+-]?\d[\d,，]*(?:\.\d+)?(?:万元|元|件)?|[/\\×]+|-{1,3}|[^\s\d/\\|+-]+|[+-]")
+TOKEN = cellgrammar.TOKEN
 # Words that start a label or a block: what follows them belongs to the next label.
 _HEAD = re.compile(
     r"(?:(?<![\d.])\d{1,2}[ \t]*[.、][ \t]*(?=[\u4e00-\u9fff])|(?<!第)\([一二三四五六七八九]\)|[一二三四][ \t]*、"
@@ -108,6 +108,8 @@ def assign(text: str, start: int, end: int, labels: list[Label]) -> Assigned:
             if _in_letters_line(text, m.start()):
                 continue  # a header typeset vertically: neither a cell nor a label's words
             is_value = cellgrammar.is_value_token(tok) and not _in_head(text, m) and not _in_word(text, m)
+            if is_value and m.start() == lo and lo > 0 and text[lo - 1] in "lIOo" and tok[0].isdigit():
+                tok = text[lo - 1] + tok  # the label's match took an OCR-misread digit ("l2"): no number
             if is_value:
                 if current is None:
                     current = _Group([], m.start(), m.end(), line(m.start()), line(m.start()))

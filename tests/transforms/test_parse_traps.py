@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from testkit.synth import LAYOUTS, make_report, render_text
 from transforms import formatspec as fs
 from transforms.checks import flat_cells
+from transforms.normalize import norm_text
 from transforms.parse import parse_report
 
 TRAPS = Path(__file__).parent.parent / "fixtures" / "traps"
@@ -265,8 +266,11 @@ ADVERSARY_MANIFEST = json.loads((ADVERSARY / "MANIFEST.json").read_text(encoding
 
 
 def _adversary_parse(name: str) -> dict:
-    path = ADVERSARY / f"{name}.pdf"
-    return parse_report(path.read_bytes() if path.exists() else (ADVERSARY / f"{name}.txt").read_bytes())
+    for ext in ("pdf", "docx", "html"):
+        path = ADVERSARY / f"{name}.{ext}"
+        if path.exists():
+            return parse_report(path.read_bytes())
+    return parse_report((ADVERSARY / f"{name}.txt").read_bytes())
 
 
 def _wrong_cells(got: dict, truth: dict) -> dict:
@@ -289,6 +293,67 @@ def test_adversary_reproducer_reads_right_or_null(name):
     for path in flat_cells(got):
         if flat_cells(got)[path] is None and path in flat_cells(truth) and flat_cells(truth)[path] is not None:
             assert _where_null_is_explained(got, path), path
+
+
+def test_a_word_table_nested_in_a_layout_cell_keeps_its_rows():
+    # Word layout: the report's table sits inside a one-cell table; flattened into that cell's
+    # text, a whole table's numbers ran together ("15 0 0 0 0 0 15" read as 150000015).
+    got = _adversary_parse("000_docx_nested")
+    truth = json.loads((ADVERSARY / "000_docx_nested.truth.json").read_text(encoding="utf-8"))
+    assert got[fs.APPLICATIONS] == truth[fs.APPLICATIONS]
+
+
+def test_a_title_whose_year_is_in_chinese_numerals_names_agency_and_year():
+    got = _adversary_parse("000_agency_names_docx")
+    assert (got["agency"], got["year"]) == ("福州新区管委会", 2024)
+
+
+@pytest.mark.parametrize("printed", ["l2", "信息l2", "1O", "O1"])
+def test_a_number_ocr_misread_with_letters_is_null_never_its_digits(printed):
+    got = _adversary_parse("huaian_ocr_letters")
+    assert got[fs.APPLICATIONS]["denied_process_info"]["natural_person"] is None
+    assert any(f["code"] == "cell_unreadable" and f["where"].endswith("denied_process_info.natural_person")
+               for f in got["findings"])
+    text = (ADVERSARY / "huaian_ocr_letters.txt").read_text(encoding="utf-8")
+    line = "6.属于四类过程性信息 l2 0 0 0 0 0 12"
+    assert line in text
+    row = line.replace(" l2", printed[-2:] if printed.startswith("信息") else " " + printed)
+    got = parse_report(text.replace(line, row).encode("utf-8"))
+    assert got[fs.APPLICATIONS]["denied_process_info"]["natural_person"] is None
+    assert got[fs.APPLICATIONS]["denied_process_info"]["total"] == 12
+
+
+@pytest.mark.parametrize("title, agency", [
+    ("深圳市人民政府门户网站_福田区2023年政府信息公开工作年度报告", "福田区"),
+    ("中共泉州市委机构编制委员会办公室2023年政府信息公开工作年度报告", "中共泉州市委机构编制委员会办公室"),
+    ("关于公布福州新区管委会2023年政府信息公开工作年度报告的公告", "福州新区管委会"),
+    ("关于印发〈中华人民共和国政府信息公开工作年度报告格式〉的通知", None),
+])
+def test_an_html_title_names_its_agency_past_the_site_name_and_the_notice_words(title, agency):
+    page = f"<html><head><title>{title}</title></head><body><p>一、总体情况</p><p>2023年，本机关认真贯彻落实。</p></body></html>"
+    assert parse_report(page.encode("utf-8"))["agency"] == agency
+
+
+@pytest.mark.parametrize("mark", ["①", "²", "⑴", "❶", "₂"])
+def test_a_footnote_mark_glued_to_a_number_is_never_one_of_its_digits(mark):
+    got = _adversary_parse("000_mark_circled_space")
+    assert got[fs.APPLICATIONS]["granted"]["natural_person"] in (228, None)
+    text = (ADVERSARY / "000_mark_circled_space.txt").read_text(encoding="utf-8").replace("①", mark)
+    got = parse_report(text.encode("utf-8"))
+    truth = json.loads((ADVERSARY / "000_mark_circled_space.truth.json").read_text(encoding="utf-8"))
+    assert not _wrong_cells(got, truth)
+    assert norm_text(f"| 228{mark} | 5 |") == "| 228* | 5 |"
+    assert norm_text(f"| {mark}228 | 5 |") == "| *228 | 5 |"
+    assert norm_text("①2023年全年") == "12023年全年"  # a bullet of prose stays (NFKC)
+    got = _adversary_parse("000_mark_before")
+    assert not _wrong_cells(got, json.loads((ADVERSARY / "000_mark_before.truth.json").read_text(encoding="utf-8")))
+
+
+@pytest.mark.parametrize("name", ["000_html_sup", "000_docx_sup", "000_wps_sup_footnote"])
+def test_a_superscript_footnote_reference_after_a_number_is_no_digit(name):
+    got = _adversary_parse(name)
+    truth = json.loads((ADVERSARY / f"{name}.truth.json").read_text(encoding="utf-8"))
+    assert not _wrong_cells(got, truth)  # each was a number with the reference as its last digit
 
 
 def test_numbers_before_labels_under_a_vertical_header_are_placed_by_the_tables_ends():
