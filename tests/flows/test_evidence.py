@@ -1,0 +1,108 @@
+"""Runs of digits the invariants leave open, decided by the agency's previous report (issue #15 item 5).
+
+平潭 2023 prints 行政规范性文件 as "77132470" (cells ran together); the 2022 report served before it
+gives 现行有效件数 525, and X2 (525 + 77 - 132 = 470) leaves one split."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from flows import pipeline as pl
+from flows.settings import load_settings
+from flows.steps.evidence import has_open_runs
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[2]
+AGENCY = "平潭综合实验区管委会办公室"
+RUN_TOGETHER = (ROOT / "tests" / "fixtures" / "runs" / "pingtan_2023.txt").read_bytes()
+
+
+def _page_2022() -> bytes:
+    """平潭's 2023 page as a 2022 report whose 现行有效件数 of 行政规范性文件 is 525."""
+    html = (ROOT / "sources" / "samples" / "pingtan_2023.html").read_text(encoding="utf-8")
+    assert html.count(">470<") == 1
+    return html.replace(">470<", ">525<").replace("2023", "2022").encode("utf-8")
+
+
+def _serve(httpserver, tmp_path, years: list[int]):
+    bodies = {2022: (_page_2022(), "text/html; charset=utf-8"), 2023: (RUN_TOGETHER, "text/plain; charset=utf-8")}
+    lines = ["agency,year,url"]
+    for y in years:
+        body, ctype = bodies[y]
+        httpserver.expect_request(f"/nb/{y}").respond_with_data(body, content_type=ctype)
+        lines.append(f"{AGENCY},{y},{httpserver.url_for(f'/nb/{y}')}")
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    registry = tmp_path / "registry.csv"
+    registry.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return load_settings(env={}, home=tmp_path / "home", sources=str(registry), min_delay=0.0)
+
+
+def _normative(settings, year: int) -> dict:
+    import json
+
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    try:
+        [(report_json,)] = con.execute("SELECT report_json FROM stg_document WHERE year = ? AND is_current",
+                                       [year]).fetchall()
+    finally:
+        con.close()
+    report = json.loads(report_json)
+    where = "active_disclosure.normative_documents."
+    return {"cells": report["active_disclosure"]["normative_documents"],
+            "findings": {(f["code"], f["where"].removeprefix(where)): f["message"] for f in report["findings"]
+                         if f["where"].startswith(where)}}
+
+
+def _published(settings) -> dict:
+    """行政规范性文件's 2023 cells: {measure: (published value, the warehouse's marker)}."""
+    con = duckdb.connect(str(settings.marts_path), read_only=True)
+    try:
+        values = dict(con.execute("SELECT f.measure, f.value FROM fact_active_disclosure f JOIN dim_report r "
+                                  "USING (report_id) WHERE r.year = 2023 AND f.item = 'normative_documents'"
+                                  ).fetchall())
+    finally:
+        con.close()
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    try:
+        markers = dict(con.execute("SELECT c.measure, c.marker FROM stg_cell c JOIN stg_document d USING (report_id) "
+                                   "WHERE d.year = 2023 AND d.is_current AND c.item = 'normative_documents'"
+                                   ).fetchall())
+    finally:
+        con.close()
+    return {m: (values.get(m), markers[m]) for m in markers}
+
+
+def test_last_years_report_decides_a_run_and_without_it_the_cells_stay_null(httpserver, tmp_path):
+    settings = _serve(httpserver, tmp_path / "with", [2022, 2023])
+    first = pl.run_year(2022, settings)
+    assert [o.outcome for o in first.reports] == [pl.PUBLISHED], first.reports[0].reasons
+    second = pl.run_year(2023, settings)
+    [o] = second.reports
+    assert o.outcome == pl.PUBLISHED, o.reasons
+    assert any(r.startswith("evidence: parsed with the 2022 report") for r in o.reasons), o.reasons
+    got = _normative(settings, 2023)
+    assert got["cells"] == {"issued": 77, "repealed": 132, "in_force": 470}
+    msg = got["findings"][("cell_derived", "repealed")]
+    assert "(X2)" in msg and "77132470" in msg
+    assert _published(settings) == {"issued": (77, "derived"), "repealed": (132, "derived"),
+                                    "in_force": (470, "derived")}
+
+    alone = _serve(httpserver, tmp_path / "alone", [2023])
+    [o] = pl.run_year(2023, alone).reports
+    assert not any(r.startswith("evidence:") for r in o.reasons)
+    got = _normative(alone, 2023)
+    assert set(got["cells"].values()) == {None}
+    assert ("cell_ambiguous", "repealed") in got["findings"]
+    assert set(_published(alone).values()) == {(None, "ambiguous")}
+
+
+def test_a_report_without_open_runs_is_not_parsed_again(httpserver, tmp_path):
+    settings = _serve(httpserver, tmp_path, [2022])
+    pl.run_year(2022, settings)
+    [o] = pl.run_year(2022, settings.with_overrides(full_run=True)).reports
+    assert not any(r.startswith("evidence:") for r in o.reasons)
+    assert not has_open_runs({"findings": [{"code": "cell_ambiguous", "message": "fewer values than cells"}]})
