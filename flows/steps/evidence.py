@@ -30,7 +30,8 @@ def evidence_key(sha256: str, agency: str | None, year: int | None, version: str
 
 
 def previous_reports(settings: Settings, wanted: set[tuple[str, int]]) -> dict[tuple[str, int], tuple[str, dict]]:
-    """{(agency, year): (content sha, report)} of the current versions the warehouse holds."""
+    """{(agency, year): (content sha, report)} of the current versions the warehouse holds that passed the
+    gate (a quarantined report is no evidence)."""
     if not wanted or not settings.warehouse_path.exists():
         return {}
     import duckdb

@@ -41,15 +41,19 @@ def _serve(httpserver, tmp_path, years: list[int]):
     return load_settings(env={}, home=tmp_path / "home", sources=str(registry), min_delay=0.0)
 
 
+def _rows(path, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
 def _normative(settings, year: int) -> dict:
     import json
 
-    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
-    try:
-        [(report_json,)] = con.execute("SELECT report_json FROM stg_document WHERE year = ? AND is_current",
-                                       [year]).fetchall()
-    finally:
-        con.close()
+    [(report_json,)] = _rows(settings.warehouse_path,
+                             f"SELECT report_json FROM stg_document WHERE year = {int(year)} AND is_current")
     report = json.loads(report_json)
     where = "active_disclosure.normative_documents."
     return {"cells": report["active_disclosure"]["normative_documents"],
@@ -59,20 +63,10 @@ def _normative(settings, year: int) -> dict:
 
 def _published(settings) -> dict:
     """行政规范性文件's 2023 cells: {measure: (published value, the warehouse's marker)}."""
-    con = duckdb.connect(str(settings.marts_path), read_only=True)
-    try:
-        values = dict(con.execute("SELECT f.measure, f.value FROM fact_active_disclosure f JOIN dim_report r "
-                                  "USING (report_id) WHERE r.year = 2023 AND f.item = 'normative_documents'"
-                                  ).fetchall())
-    finally:
-        con.close()
-    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
-    try:
-        markers = dict(con.execute("SELECT c.measure, c.marker FROM stg_cell c JOIN stg_document d USING (report_id) "
-                                   "WHERE d.year = 2023 AND d.is_current AND c.item = 'normative_documents'"
-                                   ).fetchall())
-    finally:
-        con.close()
+    values = dict(_rows(settings.marts_path, "SELECT f.measure, f.value FROM fact_active_disclosure f JOIN dim_report r "
+                        "USING (report_id) WHERE r.year = 2023 AND f.item = 'normative_documents'"))
+    markers = dict(_rows(settings.warehouse_path, "SELECT c.measure, c.marker FROM stg_cell c JOIN stg_document d "
+                         "USING (report_id) WHERE d.year = 2023 AND d.is_current AND c.item = 'normative_documents'"))
     return {m: (values.get(m), markers[m]) for m in markers}
 
 
