@@ -1,10 +1,11 @@
 """Runs of digits the invariants leave open, decided by the agency's previous report (issue #15 item 5).
 
-平潭 2023 prints 行政规范性文件 as "77132470" (cells ran together); the 2022 report served before it
-gives 现行有效件数 525, and X2 (525 + 77 - 132 = 470) leaves one split."""
+X2: 平潭 2023 prints 行政规范性文件 as "77132470" (cells ran together); the 2022 report served before it
+gives 现行有效件数 525, and X2 (525 + 77 - 132 = 470) leaves one split. X1: a synthetic 上年结转 run."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import duckdb
@@ -13,6 +14,8 @@ import pytest
 from flows import pipeline as pl
 from flows.settings import load_settings
 from flows.steps.evidence import has_open_runs
+from testkit.synth import make_report, render_text
+from transforms import formatspec as fs
 
 pytestmark = pytest.mark.slow
 
@@ -50,8 +53,6 @@ def _rows(path, sql: str) -> list[tuple]:
 
 
 def _normative(settings, year: int) -> dict:
-    import json
-
     [(report_json,)] = _rows(settings.warehouse_path,
                              f"SELECT report_json FROM stg_document WHERE year = {int(year)} AND is_current")
     report = json.loads(report_json)
@@ -100,3 +101,39 @@ def test_a_report_without_open_runs_is_not_parsed_again(httpserver, tmp_path):
     [o] = pl.run_year(2022, settings.with_overrides(full_run=True)).reports
     assert not any(r.startswith("evidence:") for r in o.reasons)
     assert not has_open_runs({"findings": [{"code": "cell_ambiguous", "message": "fewer values than cells"}]})
+
+
+def test_last_years_carried_forward_decides_this_years_carried_over(httpserver, tmp_path):
+    """X1: 2024's 上年结转 row prints as "110000011" ((1,10,0,0,0,0,11) or (11,0,0,0,0,0,11)); 2023's
+    结转下年度继续办理 of the same agency is (1,10,0,0,0,0,11)."""
+    cols = [c.key for c in fs.APPLICANT_COLUMNS]
+    agency = "某县人民政府办公室"
+    prior = make_report(5, agency=agency, year=2023)
+    app = prior["applications"]
+    want = dict(zip(cols, (1, 10, 0, 0, 0, 0, 11), strict=True))
+    for c in cols:  # keep 2023's H-invariants: what is carried forward more, was received more
+        app["new_received"][c] += want[c] - app["carried_forward"][c]
+        app["carried_forward"][c] = want[c]
+    raw = {f"applications.carried_over.{c}": "" for c in cols}
+    raw["applications.carried_over.natural_person"] = "110000011"
+    raw |= {f"applications.carried_forward.{c}": "若干" for c in cols}
+    later = render_text(make_report(5, agency=agency, year=2024), "pdf_space", raw=raw)
+    httpserver.expect_request("/x1/2023").respond_with_data(render_text(prior, "pipe_rows").encode("utf-8"),
+                                                            content_type="text/plain; charset=utf-8")
+    httpserver.expect_request("/x1/2024").respond_with_data(later.encode("utf-8"),
+                                                            content_type="text/plain; charset=utf-8")
+    registry = tmp_path / "registry.csv"
+    registry.write_text(f"agency,year,url\n{agency},2023,{httpserver.url_for('/x1/2023')}\n"
+                        f"{agency},2024,{httpserver.url_for('/x1/2024')}\n", encoding="utf-8")
+    settings = load_settings(env={}, home=tmp_path / "home", sources=str(registry), min_delay=0.0)
+    [o] = pl.run_year(2023, settings).reports
+    assert o.outcome == pl.PUBLISHED, o.reasons
+    [o] = pl.run_year(2024, settings).reports
+    assert any(r.startswith("evidence: parsed with the 2023 report") for r in o.reasons), o.reasons
+    [(report_json,)] = _rows(settings.warehouse_path,
+                             "SELECT report_json FROM stg_document WHERE year = 2024 AND is_current")
+    report = json.loads(report_json)
+    assert report["applications"]["carried_over"] == want
+    msg = next(f["message"] for f in report["findings"]
+               if f["where"] == "applications.carried_over.natural_person" and f["code"] == "cell_derived")
+    assert "(X1)" in msg
