@@ -205,6 +205,7 @@ TASK_OPTIONS: dict[str, dict[str, Any]] = {
     "fetch": {"retries": 2, "retry_delay_seconds": [5, 30], "retry_condition_fn": retry_unless_bad_registry},
     "unchanged": {"name": "check-unchanged"},
     "attachments": {"retries": 1, "retry_delay_seconds": 10},
+    "evidence": {},
     "load": {},
     "validate": {},
     "publish": {},

@@ -1,6 +1,6 @@
 """The plan of one year, written once: a list of steps, each a small function over a YearRun.
 
-discover → rebuild a lost warehouse → fetch → unchanged? → parse → attachments → choose →
+discover → rebuild a lost warehouse → fetch → unchanged? → parse → attachments → evidence → choose →
 [writer lock] load → validate + gate → publish → Data Docs → run record.
 
 ``run_year`` runs the plan directly (``xxgk run``, the benchmarks); flows/etl.py runs the same
@@ -20,6 +20,7 @@ from flows.outcomes import Progress, ReportOutcome, RunSummary, quiet
 from flows.settings import Settings
 from flows.steps.attachments import follow_attachments
 from flows.steps.documents import choose_one_url
+from flows.steps.evidence import apply_evidence
 from flows.steps.fetching import (
     discover_step,
     fetch_batch,
@@ -151,6 +152,12 @@ def attachments(run: YearRun, progress: Progress) -> YearRun:
     return run
 
 
+def evidence(run: YearRun, progress: Progress) -> YearRun:
+    """Runs of digits the invariants leave open: parsed again with the agency's previous report (X1, X2)."""
+    apply_evidence(run.outcomes, run.parsed, run.settings, progress=_say(run.year, progress))
+    return run
+
+
 def choose(run: YearRun, progress: Progress) -> YearRun:
     """The parse outcomes on the reports; one URL per agency and year."""
     apply_parsed(run.outcomes, run.parsed)
@@ -216,7 +223,7 @@ def record(run: YearRun, progress: Progress) -> YearRun:
 
 
 # The plan. The steps after WRITE_FROM run inside the writer lock (one writer of $XXGK_HOME).
-PLAN: list[Step] = [discover, rebuild_missing, fetch, unchanged, parse, attachments, choose,
+PLAN: list[Step] = [discover, rebuild_missing, fetch, unchanged, parse, attachments, evidence, choose,
                     load, validate, publish, data_docs, record]
 WRITE_FROM = PLAN.index(load)
 

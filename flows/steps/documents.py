@@ -8,7 +8,7 @@ from typing import Any
 from flows.outcomes import FETCH_FAILED, NOT_CURRENT, ReportOutcome
 from flows.settings import Settings
 from flows.steps.fetching import body_store
-from flows.steps.parsing import parse_cache_key, parse_cached, parser_version
+from flows.steps.parsing import cache_path, parse_cache_key, parse_cached, parser_version
 from sources.rawstore import redact_url
 
 
@@ -96,6 +96,8 @@ def documents(outcomes: list[ReportOutcome], parsed: dict[str, dict],
             error = (parsed.get(key) or {}).get("error")
             res = {"report": failed_report(o.agency, o.year, error or "not parsed"), "narrative": {}}
         elif o.parse in ("parsed", "cached"):
+            ekey = (parsed.get(key) or {}).get("report_key")  # parsed with last year's report (steps/evidence.py)
+            key = ekey if ekey and cache_path(settings, ekey).is_file() else key
             item = {"sha256": o.content_sha256, "agency": o.agency, "year": o.year, "content_type": o.content_type}
             res = parse_cached(store, settings, key, item)
             if not res.get("ok"):
