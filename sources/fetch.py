@@ -263,6 +263,8 @@ def classify_body(body: bytes, content_type: str | None) -> tuple[dec.Decoded | 
     ctype = (content_type or "").split(";")[0].strip().lower()
     if not body:
         return None, NOT_A_REPORT, "empty body"
+    if body[:4].startswith(_IMAGE_MAGIC) and _opens_as_picture(body):
+        return classify_picture(body)  # a report published as a picture: parsed by OCR
     if ctype.startswith(_NON_REPORT_TYPES) or body[:4].startswith(_IMAGE_MAGIC):
         return None, NOT_A_REPORT, f"an image or other media ({ctype or 'sniffed'})"
     try:
@@ -285,6 +287,19 @@ def classify_body(body: bytes, content_type: str | None) -> tuple[dec.Decoded | 
     if not cjk:
         return decoded, NOT_A_REPORT, f"{decoded.kind} without any Chinese text"
     return decoded, None, ""
+
+
+def _opens_as_picture(body: bytes) -> bool:
+    """The picture's header reads (PIL reads no pixels here): a PNG/JPEG the parser can OCR."""
+    import io
+
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(body)) as img:
+            return img.width > 0 and img.height > 0
+    except Exception:  # noqa: BLE001 - any header PIL cannot read is not a picture
+        return False
 
 
 PICTURE = "picture"  # FetchOutcome.kind of a picture fetched for OCR (fetch_one(picture=True))

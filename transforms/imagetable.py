@@ -486,6 +486,8 @@ def read_pictures(report: dict, data: bytes, kind: str, *, html: str | None = No
         else:
             if kind == DOCX:
                 blobs = pdfimages.docx_images(data)
+            elif kind == "picture":  # the document is itself a picture (transforms.parse.PICTURE)
+                blobs = [data]
             elif kind == HTML and html and pictures:
                 blobs = [pictures[s] for s in pdfimages.html_image_srcs(html) if s in pictures]
             else:

@@ -8,7 +8,7 @@ from typing import Any
 from flows.outcomes import FETCH_FAILED, NOT_CURRENT, ReportOutcome
 from flows.settings import Settings
 from flows.steps.fetching import body_store
-from flows.steps.parsing import parse_cache_key, parse_cached, parser_version
+from flows.steps.parsing import parse_cache_key, parse_cached, parser_version, picture_suffix
 from sources.rawstore import redact_url
 
 
@@ -121,7 +121,8 @@ def documents(outcomes: list[ReportOutcome], parsed: dict[str, dict],
             level=getattr(s, "level", None),
             parent=getattr(s, "parent", None),
             report=res["report"],
-            parser_version=version,
+            # a page read from its pictures rests on them too: new pictures, a new reading
+            parser_version=version + picture_suffix(res.get("pictures")),
             narrative=res.get("narrative") or {},
         )
         docs.append((o, doc))
