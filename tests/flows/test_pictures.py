@@ -108,7 +108,7 @@ def test_xxgk_parse_reads_the_pictures_beside_a_saved_page_and_none_outside_its_
 
 
 def test_linked_picture_files_and_a_registry_url_that_is_a_picture_are_read(httpserver, tmp_path):
-    rep = _seed("002")
+    rep = _seed("003")
     names = ("att/t1.png", "att/t2.jpg", "att/t3.png")
     html, pictures = ocrgen.image_page(rep, names=names)
     for n in names:  # the tables are linked picture files (image attachments), not <img>
