@@ -41,6 +41,7 @@ from requests.cookies import extract_cookies_to_jar
 from sources.rawstore import RawStore, sha256_hex
 from sources.registry import Source
 from transforms import decode as dec
+from transforms.pdfimages import PICTURE_MAGIC
 
 USER_AGENT = "xxgk/0.1 (+https://github.com/xxgk; government disclosure reports research)"
 FETCHED, NOT_MODIFIED, FAILED = "fetched", "not_modified", "failed"
@@ -79,7 +80,7 @@ _GATE_PAGE = re.compile(
 # A report's own title: a short page carrying it (tables as images, the report in an attachment)
 # is a report page even when the site's header offers "用户登录".
 _REPORT_TITLE = re.compile(r"工作年度报告|工作年报")
-_IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"RIFF", b"BM")
+_IMAGE_MAGIC = PICTURE_MAGIC
 _NON_REPORT_TYPES = ("image/", "video/", "audio/", "font/")
 
 

@@ -34,6 +34,7 @@ from transforms.evidence import NAMES as EVIDENCE_NAMES
 from transforms.evidence import S1, X1, X2, previous_in_force, previous_year_figures
 from transforms.html import html_to_text
 from transforms.normalize import loose, norm_text
+from transforms.pdfimages import PICTURE_MAGIC
 
 PARSER_VERSION = "1.4.0"
 CONTRACT = "xxgk.report/1"
@@ -962,7 +963,6 @@ def parse_text(text: str, *, agency: str | None = None, year: int | None = None,
 
 
 PICTURE = "picture"  # the kind of a document that is itself a picture (PNG, JPEG, GIF, BMP, WebP)
-_PICTURE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"RIFF", b"BM")
 
 
 def parse_document(data: bytes, *, agency: str | None = None, year: int | None = None,
@@ -974,7 +974,7 @@ def parse_document(data: bytes, *, agency: str | None = None, year: int | None =
     结转下年度 and 现行有效件数 may decide runs of digits the invariants leave open.
     ``pictures`` (optional): the pictures a page shows, by ``<img>`` source, read by OCR
     for the tables its text lacks (transforms.imagetable)."""
-    if data[:4].startswith(_PICTURE_MAGIC):  # a report published as one picture: read by OCR
+    if data[:4].startswith(PICTURE_MAGIC):  # a report published as one picture: read by OCR
         dec = Decoded(PICTURE, "", None, None)
     else:
         dec = decode(data, content_type)

@@ -18,6 +18,7 @@ DPI = 150
 MAX_PAGES = 12  # pages rendered for OCR, at most: a scan's tables come early, and each page costs ~3 CPU-s
 MAX_PICTURES = 20  # images taken from one page or .docx
 MAX_PICTURE_BYTES = 15_000_000
+PICTURE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"RIFF", b"BM")  # PNG, JPEG, GIF, WebP, BMP
 _IMAGE_NAME = re.compile(r"\.(png|jpe?g|gif|bmp|tiff?|webp)$", re.IGNORECASE)
 
 
