@@ -118,6 +118,11 @@ def follow_pictures(outcomes: list[ReportOutcome], parsed: dict[str, dict], sett
                 shas[src] = got.sha256 if ok else None
                 if ok:
                     pics.append((src, str(store.path_of(got.sha256))))
+            unsure = [u for (src, u) in srcs if shas[src] is None and not _gone(fetched[u])]
+            if res.get("pictures") and unsure and set(shas) == set(res["pictures"]):
+                # a picture that could not be checked now (timeout, 5xx, ...) is not a changed one
+                o.reasons.append(f"pictures not checked ({len(unsure)} not fetched): the cached reading is kept")
+                continue
             if res.get("pictures") and shas == res["pictures"]:
                 for f in followed[len(followed) - len(srcs):]:
                     f["taken"] = f["sha256"] is not None
@@ -161,6 +166,12 @@ def follow_pictures(outcomes: list[ReportOutcome], parsed: dict[str, dict], sett
             parse_file_pictures, jobs, done)
     progress(f"pictures: {taken} of {len(todo)} report(s) read from their pictures by OCR")
     return followed
+
+
+def _gone(got) -> bool:
+    """A picture fetch that says the picture is gone or not a picture (not a passing failure)."""
+    error = getattr(got, "error", None) or ""
+    return bool(got is not None and (error.startswith("http_4") or error == "not_a_report"))
 
 
 def parse_file_pictures(path: str, agency: str | None, year: int | None, content_type: str | None,

@@ -71,16 +71,23 @@ def test_picture_tables_and_a_scan_are_published_with_provenance_ocr(httpserver,
     finally:
         con.close()
 
-    # The page's pictures are taken down: its cached reading, keyed on the pictures' sha256s,
-    # no longer holds, and the page falls back to what its text gives (no tables).
+    # A picture that cannot be checked now (a server error) is not a changed one: the cached
+    # reading is kept. Then the pictures are taken down: the cached reading, resting on the
+    # pictures' sha256s, no longer holds, and the page falls back to what its text gives.
     served = {r.path for r, _ in httpserver.log}
-    httpserver.clear()
-    httpserver.expect_request("/nb/page.html").respond_with_data(html, content_type="text/html; charset=utf-8")
-    httpserver.expect_request("/nb/scan.pdf").respond_with_data(ocrgen.scanned_pdf(pages),
-                                                                content_type="application/pdf")
-    for src in pictures:
-        httpserver.expect_request(f"/nb/{src}").respond_with_data("", status=404)
-    again = pl.run_year(2024, settings)
+    pdf = ocrgen.scanned_pdf(pages)
+    for logo_status, picture_status in ((500, 200), (404, 404)):
+        httpserver.clear()
+        httpserver.expect_request("/nb/page.html").respond_with_data(html, content_type="text/html; charset=utf-8")
+        httpserver.expect_request("/nb/scan.pdf").respond_with_data(pdf, content_type="application/pdf")
+        httpserver.expect_request("/nb/logo.gif").respond_with_data("", status=logo_status)
+        for src, png in pictures.items():
+            httpserver.expect_request(f"/nb/{src}").respond_with_data(
+                png if picture_status == 200 else b"", status=picture_status, content_type="image/png")
+        again = pl.run_year(2024, settings)
+        if logo_status == 500:
+            assert again.reports[0].outcome == pl.PUBLISHED, again.reports[0].reasons
+            assert any("the cached reading is kept" in r for r in again.reports[0].reasons)
     assert {f"/nb/{src}" for src in pictures} <= served
     assert again.reports[1].outcome == pl.PUBLISHED
     assert again.reports[0].outcome != pl.PUBLISHED
