@@ -41,6 +41,7 @@ from requests.cookies import extract_cookies_to_jar
 from sources.rawstore import RawStore, sha256_hex
 from sources.registry import Source
 from transforms import decode as dec
+from transforms.pdfimages import PICTURE_MAGIC
 
 USER_AGENT = "xxgk/0.1 (+https://github.com/xxgk; government disclosure reports research)"
 FETCHED, NOT_MODIFIED, FAILED = "fetched", "not_modified", "failed"
@@ -79,7 +80,7 @@ _GATE_PAGE = re.compile(
 # A report's own title: a short page carrying it (tables as images, the report in an attachment)
 # is a report page even when the site's header offers "用户登录".
 _REPORT_TITLE = re.compile(r"工作年度报告|工作年报")
-_IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"RIFF", b"BM")
+_IMAGE_MAGIC = PICTURE_MAGIC
 _NON_REPORT_TYPES = ("image/", "video/", "audio/", "font/")
 
 
@@ -263,6 +264,8 @@ def classify_body(body: bytes, content_type: str | None) -> tuple[dec.Decoded | 
     ctype = (content_type or "").split(";")[0].strip().lower()
     if not body:
         return None, NOT_A_REPORT, "empty body"
+    if body[:4].startswith(_IMAGE_MAGIC) and _opens_as_picture(body):
+        return classify_picture(body)  # a report published as a picture: parsed by OCR
     if ctype.startswith(_NON_REPORT_TYPES) or body[:4].startswith(_IMAGE_MAGIC):
         return None, NOT_A_REPORT, f"an image or other media ({ctype or 'sniffed'})"
     try:
@@ -285,6 +288,19 @@ def classify_body(body: bytes, content_type: str | None) -> tuple[dec.Decoded | 
     if not cjk:
         return decoded, NOT_A_REPORT, f"{decoded.kind} without any Chinese text"
     return decoded, None, ""
+
+
+def _opens_as_picture(body: bytes) -> bool:
+    """The picture's header reads (PIL reads no pixels here): a PNG/JPEG the parser can OCR."""
+    import io
+
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(body)) as img:
+            return img.width > 0 and img.height > 0
+    except Exception:  # noqa: BLE001 - any header PIL cannot read is not a picture
+        return False
 
 
 PICTURE = "picture"  # FetchOutcome.kind of a picture fetched for OCR (fetch_one(picture=True))

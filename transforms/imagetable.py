@@ -36,7 +36,7 @@ from transforms import cells as cellgrammar
 from transforms import digits
 from transforms import formatspec as fs
 from transforms.normalize import compact, norm_text
-from transforms.ocr import DENOISED, PLAIN, STRETCHED, Band, reread
+from transforms.ocr import DENOISED, PLAIN, STRETCHED, Band, reread, stray_marks
 
 AGREED_CONFIDENCE = 0.5  # a cell no invariant checks is published only when two readings agree, each this sure
 MAX_SUSPECTS = 6  # cells given alternatives at once
@@ -82,6 +82,9 @@ class ImageTables:
 
 
 # --------------------------------------------------------------------------- cells
+_VTYPES = tuple(sorted({fs.COUNT} | {m.vtype for ms in fs.AD_MEASURES.values() for m in ms.values()}))
+
+
 def read_ocr_cell(raw: str, conf: float, vtype: str, rereads: dict | None = None, ink: bool = False) -> OcrCell:
     """A cell's value from its reading, helped by its second readings (``ocr.reread``): an
     unreadable first reading takes a clean denoised one; a stretched reading that agrees
@@ -175,6 +178,10 @@ def read_tables(bands: list[Band]) -> ImageTables:
         app_rows = list(fs.app_rows(t_app))
     t3_bands = [vals for lab, vals, _ in labelled if len(vals) == 15]
     t1_bands = [(lab, vals) for lab, vals, _ in labelled if len(vals) in (1, 3, 4) and lab]
+    # The denoised reading is used only where the first gives no value (read_ocr_cell): only
+    # those cells are read again (under every value type, so no cell that needs it misses it).
+    reread([c for _, vals, _ in labelled for c in vals if stray_marks(c) and DENOISED not in c.rereads
+            and any(_read_ocr_cell(c.text, c.conf, vt).value is None for vt in _VTYPES)], DENOISED)
 
     # table 2
     if t2_bands:
@@ -486,6 +493,8 @@ def read_pictures(report: dict, data: bytes, kind: str, *, html: str | None = No
         else:
             if kind == DOCX:
                 blobs = pdfimages.docx_images(data)
+            elif kind == "picture":  # the document is itself a picture (transforms.parse.PICTURE)
+                blobs = [data]
             elif kind == HTML and html and pictures:
                 blobs = [pictures[s] for s in pdfimages.html_image_srcs(html) if s in pictures]
             else:

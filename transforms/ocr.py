@@ -248,13 +248,18 @@ _PLAIN = re.compile(r"^(?:\d+(?:\.\d+)?|/|-)$")
 
 def _recognise_jobs(jobs: list) -> None:
     """Read every job's crops in one batch (the recogniser sorts them by width); a value
-    cell read with stray marks is read again from a denoised crop (``Cell.rereads``)."""
+    cell keeps its crop for second readings (``reread``)."""
     got = iter(_recognise([c for _, cs in jobs for c in cs]))
     for cell, cs in jobs:
         _assign(cell, [next(got) for _ in cs])
         if len(cs) == 1 and not cell.cjk:
             cell.crop = cs[0]
-    reread([cell for cell, _ in jobs if cell.crop is not None and not _PLAIN.match(cell.text.replace(" ", ""))])
+
+
+def stray_marks(cell: Cell) -> bool:
+    """A value cell read with stray marks (not plain digits, "/" or "-"): a denoised reading
+    may serve it (``reread(..., DENOISED)``, asked for only where the first gives no value)."""
+    return cell.crop is not None and not _PLAIN.match(cell.text.replace(" ", ""))
 
 
 DENOISED = "denoised"

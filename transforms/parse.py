@@ -29,11 +29,12 @@ from transforms import cells as cellgrammar
 from transforms import checks as sumchecks
 from transforms import formatspec as fs
 from transforms import rowassign
-from transforms.decode import DOC, DOCX, HTML, PDF, decode
+from transforms.decode import DOC, DOCX, HTML, PDF, Decoded, decode
 from transforms.evidence import NAMES as EVIDENCE_NAMES
 from transforms.evidence import S1, X1, X2, previous_in_force, previous_year_figures
 from transforms.html import html_to_text
 from transforms.normalize import loose, norm_text
+from transforms.pdfimages import PICTURE_MAGIC
 
 PARSER_VERSION = "1.4.1"
 CONTRACT = "xxgk.report/1"
@@ -975,6 +976,9 @@ def parse_text(text: str, *, agency: str | None = None, year: int | None = None,
     return report
 
 
+PICTURE = "picture"  # the kind of a document that is itself a picture (PNG, JPEG, GIF, BMP, WebP)
+
+
 def parse_document(data: bytes, *, agency: str | None = None, year: int | None = None,
                    content_type: str | None = None, previous: dict | None = None,
                    pictures: dict[str, bytes] | None = None) -> ParseResult:
@@ -984,7 +988,10 @@ def parse_document(data: bytes, *, agency: str | None = None, year: int | None =
     结转下年度 and 现行有效件数 may decide runs of digits the invariants leave open.
     ``pictures`` (optional): the pictures a page shows, by ``<img>`` source, read by OCR
     for the tables its text lacks (transforms.imagetable)."""
-    dec = decode(data, content_type)
+    if data[:4].startswith(PICTURE_MAGIC):  # a report published as one picture: read by OCR
+        dec = Decoded(PICTURE, "", None, None)
+    else:
+        dec = decode(data, content_type)
     title = None
     attachments: list[tuple[str, str]] = []
     images = 0
@@ -1007,6 +1014,8 @@ def parse_document(data: bytes, *, agency: str | None = None, year: int | None =
         except DocxError as exc:
             raw_text = ""
             pre_findings.append(("cell_unreadable", f"the .docx cannot be read: {exc}", "document"))
+    elif dec.kind == PICTURE:
+        raw_text = ""
     elif dec.kind == DOC:
         raw_text = ""
         pre_findings.append(("cell_unreadable", "a legacy .doc (OLE) file: convert it to .docx or PDF", "document"))
@@ -1018,7 +1027,7 @@ def parse_document(data: bytes, *, agency: str | None = None, year: int | None =
     text = norm_text(raw_text)
     report = parse_text(text, agency=agency, year=year, html_title=norm_text(title) if title else None,
                         attachments=attachments, images=images, kind=dec.kind, previous=previous)
-    if any(report[t] is None for t in fs.TABLES) and (dec.kind in (PDF, DOCX) or (images and pictures)):
+    if any(report[t] is None for t in fs.TABLES) and (dec.kind in (PDF, DOCX, PICTURE) or (dec.kind == HTML and pictures)):
         from transforms.imagetable import read_pictures  # OCR: only for tables the text lacks
 
         report = read_pictures(report, data, dec.kind, html=dec.text if dec.kind == HTML else None,

@@ -18,6 +18,7 @@ DPI = 150
 MAX_PAGES = 12  # pages rendered for OCR, at most: a scan's tables come early, and each page costs ~3 CPU-s
 MAX_PICTURES = 20  # images taken from one page or .docx
 MAX_PICTURE_BYTES = 15_000_000
+PICTURE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"RIFF", b"BM")  # PNG, JPEG, GIF, WebP, BMP
 _IMAGE_NAME = re.compile(r"\.(png|jpe?g|gif|bmp|tiff?|webp)$", re.IGNORECASE)
 
 
@@ -71,6 +72,10 @@ class _Imgs(HTMLParser):
             src = (a.get("src") or a.get("data-src") or "").strip()
             if src and not src.startswith("data:") and src not in self.srcs:
                 self.srcs.append(src)
+        if tag == "a" and not self._skip:  # a linked picture file (an image attachment)
+            href = (dict(attrs).get("href") or "").strip()
+            if _IMAGE_NAME.search(re.split(r"[?#]", href, maxsplit=1)[0]) and href not in self.srcs:
+                self.srcs.append(href)
 
     def handle_endtag(self, tag):
         if tag in ("script", "style", "noscript") and self._skip:
@@ -78,7 +83,8 @@ class _Imgs(HTMLParser):
 
 
 def html_image_srcs(html: str) -> list[str]:
-    """The ``src`` of every ``<img>`` of a page, in page order, once each (at most MAX_PICTURES)."""
+    """The ``src`` of every ``<img>`` of a page and the ``href`` of every link to a picture file
+    (.png, .jpg, ...), in page order, once each (at most MAX_PICTURES)."""
     p = _Imgs()
     try:
         p.feed(html)

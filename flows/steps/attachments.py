@@ -94,8 +94,10 @@ def follow_pictures(outcomes: list[ReportOutcome], parsed: dict[str, dict], sett
             continue
         key = parse_cache_key(o.content_sha256, o.agency, o.year, version)
         res = parsed.get(key) or {}
-        if res.get("ok") and res.get("images") and res.get("tables", 0) < len(TABLES):
-            srcs = [(src, urljoin(o.url, src)) for src in res["images"][:MAX_PICTURES]]
+        # a page whose entry was read from pictures is checked again: its pictures may have changed
+        shown = list(res.get("pictures") or {}) or (res.get("images") if res.get("tables", 0) < len(TABLES) else [])
+        if res.get("ok") and shown:
+            srcs = [(src, urljoin(o.url, src)) for src in shown[:MAX_PICTURES]]
             todo.append((i, o, key, res, [(s, u) for s, u in srcs if urlsplit(u).scheme in ("http", "https")]))
     if not todo:
         return []
@@ -104,8 +106,8 @@ def follow_pictures(outcomes: list[ReportOutcome], parsed: dict[str, dict], sett
     fetched: dict[str, Any] = {}  # url -> outcome: a picture shown on several pages is fetched once
     jobs, owners = [], []
     with make_fetcher(settings, loopback=loopback) as fetcher:
-        for i, o, key, _res, srcs in todo:
-            pics = []
+        for i, o, key, res, srcs in todo:
+            pics, shas = [], {}
             for src, url in srcs:
                 if url not in fetched:
                     fetched[url] = fetch_attachment(fetcher, store, o, url, picture=True)
@@ -113,20 +115,37 @@ def follow_pictures(outcomes: list[ReportOutcome], parsed: dict[str, dict], sett
                 ok = got is not None and got.ok and got.sha256
                 followed.append({"index": i, "url": url, "sha256": got.sha256 if ok else None, "taken": False,
                                  "picture": True})
+                shas[src] = got.sha256 if ok else None
                 if ok:
                     pics.append((src, str(store.path_of(got.sha256))))
+            unsure = [u for (src, u) in srcs if shas[src] is None and not _gone(fetched[u])]
+            if res.get("pictures") and unsure and set(shas) == set(res["pictures"]):
+                # a picture that could not be checked now (timeout, 5xx, ...) is not a changed one
+                o.reasons.append(f"pictures not checked ({len(unsure)} not fetched): the cached reading is kept")
+                continue
+            if res.get("pictures") and shas == res["pictures"]:
+                for f in followed[len(followed) - len(srcs):]:
+                    f["taken"] = f["sha256"] is not None
+                continue  # the same pictures as the cached reading: nothing to read again
+            if res.get("pictures"):  # they changed: the page is parsed again, from its text first
+                o.reasons.append("pictures changed since the cached reading")
+                text_only = parse_one(store.get(o.content_sha256), o.agency, o.year, o.content_type)
+                atomic_write(cache_path(settings, key), json.dumps(text_only, ensure_ascii=False, default=str),
+                             fsync=False)
+                parsed[key] = slim({**text_only, "ok": True})
             if pics:
                 jobs.append((str(store.path_of(o.content_sha256)), o.agency, o.year, o.content_type, pics))
-                owners.append((i, o, key, len(followed) - len(srcs), len(followed)))
+                owners.append((i, o, key, len(followed) - len(srcs), len(followed), shas))
     taken = 0
 
     def done(j: int, result: dict | None, error: str | None) -> None:
         nonlocal taken
-        i, o, key, lo, hi = owners[j]
+        i, o, key, lo, hi, shas = owners[j]
         if error is not None or result is None:
             o.reasons.append(f"pictures: {error or 'not read'}")
             return
         if tables_present(result["report"]) > parsed[key].get("tables", 0):
+            result = {**result, "pictures": shas}  # what the reading rests on: checked on the next run
             atomic_write(cache_path(settings, key), json.dumps(result, ensure_ascii=False, default=str), fsync=False)
             parsed[key] = slim({**result, "ok": True, "cached": False})
             o.reasons.append(f"tables read from {sum(1 for f in followed[lo:hi] if f['sha256'])} picture(s) by OCR")
@@ -147,6 +166,12 @@ def follow_pictures(outcomes: list[ReportOutcome], parsed: dict[str, dict], sett
             parse_file_pictures, jobs, done)
     progress(f"pictures: {taken} of {len(todo)} report(s) read from their pictures by OCR")
     return followed
+
+
+def _gone(got) -> bool:
+    """A picture fetch that says the picture is gone or not a picture (not a passing failure)."""
+    error = getattr(got, "error", None) or ""
+    return bool(got is not None and (error.startswith("http_4") or error == "not_a_report"))
 
 
 def parse_file_pictures(path: str, agency: str | None, year: int | None, content_type: str | None,

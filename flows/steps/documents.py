@@ -8,7 +8,7 @@ from typing import Any
 from flows.outcomes import FETCH_FAILED, NOT_CURRENT, ReportOutcome
 from flows.settings import Settings
 from flows.steps.fetching import body_store
-from flows.steps.parsing import cache_path, parse_cache_key, parse_cached, parser_version
+from flows.steps.parsing import cache_path, parse_cache_key, parse_cached, parser_version, picture_suffix
 from sources.rawstore import redact_url
 
 
@@ -90,6 +90,7 @@ def documents(outcomes: list[ReportOutcome], parsed: dict[str, dict],
         if o.outcome == NOT_CURRENT:
             continue  # another URL of the same agency and year was taken (choose_one_url)
         key = parse_cache_key(o.content_sha256, o.agency, o.year, version) if o.content_sha256 else None
+        evidence = ""
         if o.parse == "failed" and o.content_sha256:
             # Kept, not lost: a stub with the parser's error is loaded, fails H7 and is
             # quarantined, so mart_quality lists it with its reason.
@@ -97,7 +98,10 @@ def documents(outcomes: list[ReportOutcome], parsed: dict[str, dict],
             res = {"report": failed_report(o.agency, o.year, error or "not parsed"), "narrative": {}}
         elif o.parse in ("parsed", "cached"):
             ekey = (parsed.get(key) or {}).get("report_key")  # parsed with last year's report (steps/evidence.py)
-            key = ekey if ekey and cache_path(settings, ekey).is_file() else key
+            if ekey and cache_path(settings, ekey).is_file():
+                # the reading rests on that report too: the warehouse must see a new reading, not
+                # an unchanged document (same bytes, same parser) whose stored cells stay null
+                key, evidence = ekey, f"+evidence:{ekey[:12]}"
             item = {"sha256": o.content_sha256, "agency": o.agency, "year": o.year, "content_type": o.content_type}
             res = parse_cached(store, settings, key, item)
             if not res.get("ok"):
@@ -123,7 +127,8 @@ def documents(outcomes: list[ReportOutcome], parsed: dict[str, dict],
             level=getattr(s, "level", None),
             parent=getattr(s, "parent", None),
             report=res["report"],
-            parser_version=version,
+            # a page read from its pictures rests on them too: new pictures, a new reading
+            parser_version=version + picture_suffix(res.get("pictures")) + evidence,
             narrative=res.get("narrative") or {},
         )
         docs.append((o, doc))

@@ -25,6 +25,14 @@ def parse_cache_key(sha256: str, agency: str | None, year: int | None, version: 
     return hashlib.sha256(f"{sha256}|{agency or ''}|{year or ''}|{version}".encode()).hexdigest()
 
 
+def picture_suffix(pictures: dict[str, str | None] | None) -> str:
+    """The part of a page's key that its pictures make ({src: sha256} of those it was read
+    from): a page read again from changed pictures is a new reading, in cache and warehouse."""
+    if not pictures:
+        return ""
+    return "+pictures:" + hashlib.sha256(json.dumps(pictures, sort_keys=True).encode()).hexdigest()[:16]
+
+
 def cache_path(settings: Settings, key: str) -> Path:
     return settings.parsed_dir / key[:2] / f"{key}.json"
 
@@ -67,7 +75,8 @@ def slim(result: dict[str, Any]) -> dict[str, Any]:
     if not result.get("ok"):
         return {"ok": False, "error": result.get("error"), "cached": bool(result.get("cached"))}
     return {"ok": True, "cached": bool(result.get("cached")), "tables": tables_present(result["report"]),
-            "attachments": result.get("attachments") or [], "images": result.get("images") or []}
+            "attachments": result.get("attachments") or [], "images": result.get("images") or [],
+            "pictures": result.get("pictures") or {}}
 
 
 def parse_batch(items: list[dict[str, Any]], settings: Settings, progress: Progress = quiet) -> dict[str, dict]:

@@ -95,6 +95,19 @@ def test_last_years_report_decides_a_run_and_without_it_the_cells_stay_null(http
     assert set(_published(alone).values()) == {(None, "ambiguous")}
 
 
+def test_a_year_run_before_its_previous_year_gets_the_evidence_on_its_next_run(httpserver, tmp_path):
+    # Same bytes, same parser: without its own parser-version mark the evidence reading would be
+    # taken for an unchanged document and the warehouse would keep the null cells.
+    settings = _serve(httpserver, tmp_path, [2022, 2023])
+    pl.run_year(2023, settings)
+    assert set(_published(settings).values()) == {(None, "ambiguous")}
+    pl.run_year(2022, settings)
+    [o] = pl.run_year(2023, settings).reports
+    assert o.outcome == pl.PUBLISHED, o.reasons
+    assert _published(settings) == {"issued": (77, "derived"), "repealed": (132, "derived"),
+                                    "in_force": (470, "derived")}
+
+
 def test_a_report_without_open_runs_is_not_parsed_again(httpserver, tmp_path):
     settings = _serve(httpserver, tmp_path, [2022])
     pl.run_year(2022, settings)

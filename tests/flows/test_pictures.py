@@ -71,6 +71,28 @@ def test_picture_tables_and_a_scan_are_published_with_provenance_ocr(httpserver,
     finally:
         con.close()
 
+    # A picture that cannot be checked now (a server error) is not a changed one: the cached
+    # reading is kept. Then the pictures are taken down: the cached reading, resting on the
+    # pictures' sha256s, no longer holds, and the page falls back to what its text gives.
+    served = {r.path for r, _ in httpserver.log}
+    pdf = ocrgen.scanned_pdf(pages)
+    for logo_status, picture_status in ((500, 200), (404, 404)):
+        httpserver.clear()
+        httpserver.expect_request("/nb/page.html").respond_with_data(html, content_type="text/html; charset=utf-8")
+        httpserver.expect_request("/nb/scan.pdf").respond_with_data(pdf, content_type="application/pdf")
+        httpserver.expect_request("/nb/logo.gif").respond_with_data("", status=logo_status)
+        for src, png in pictures.items():
+            httpserver.expect_request(f"/nb/{src}").respond_with_data(
+                png if picture_status == 200 else b"", status=picture_status, content_type="image/png")
+        again = pl.run_year(2024, settings)
+        if logo_status == 500:
+            assert again.reports[0].outcome == pl.PUBLISHED, again.reports[0].reasons
+            assert any("the cached reading is kept" in r for r in again.reports[0].reasons)
+    assert {f"/nb/{src}" for src in pictures} <= served
+    assert again.reports[1].outcome == pl.PUBLISHED
+    assert again.reports[0].outcome != pl.PUBLISHED
+    assert "pictures changed since the cached reading" in again.reports[0].reasons
+
 
 def test_xxgk_parse_reads_the_pictures_beside_a_saved_page_and_none_outside_its_folder(tmp_path, capsys):
     from flows.cli import main
@@ -90,3 +112,44 @@ def test_xxgk_parse_reads_the_pictures_beside_a_saved_page_and_none_outside_its_
     cells = [(v, rep["applications"][r][c]) for r, cols in got["applications"].items() for c, v in cols.items()]
     assert all(v == want for v, want in cells if v is not None)
     assert sum(v is not None for v, _ in cells) >= 0.95 * len(cells)
+
+
+def test_linked_picture_files_and_a_registry_url_that_is_a_picture_are_read(httpserver, tmp_path):
+    rep = _seed("003")
+    names = ("att/t1.png", "att/t2.jpg", "att/t3.png")
+    html, pictures = ocrgen.image_page(rep, names=names)
+    for n in names:  # the tables are linked picture files (image attachments), not <img>
+        html = html.replace(f'<img src="{n}">'.encode(), f'<a href="{n}">附件</a>'.encode())
+    httpserver.expect_request("/lk/page.html").respond_with_data(html, content_type="text/html; charset=utf-8")
+    httpserver.expect_request("/lk/logo.gif").respond_with_data("", status=404)
+    for src, png in pictures.items():
+        httpserver.expect_request(f"/lk/{src}").respond_with_data(png, content_type="image/png")
+    # a registry row whose URL is itself a picture (here of one table: the other two are missing)
+    other = _seed("000")
+    httpserver.expect_request("/lk/rl.png").respond_with_data(
+        ocrgen.png_bytes(ocrgen.table_images(other)[2]), content_type="image/png")
+    registry = tmp_path / "registry.csv"
+    registry.write_text("agency,year,url\n"
+                        f"{rep['agency']},2024,{httpserver.url_for('/lk/page.html')}\n"
+                        f"{other['agency']},2024,{httpserver.url_for('/lk/rl.png')}\n", encoding="utf-8")
+    settings = load_settings(env={}, home=tmp_path / "home", sources=str(registry), min_delay=0.0,
+                             parse_timeout=900.0)
+    summary = pl.run_year(2024, settings)
+    page, picture = summary.reports
+    assert page.outcome == pl.PUBLISHED, page.reasons
+    assert any("read from 3 picture(s) by OCR" in r for r in page.reasons)
+    for src in pictures:
+        assert sum(1 for r, _ in httpserver.log if r.path == f"/lk/{src}") == 1, src
+    assert picture.outcome != pl.FETCH_FAILED and picture.parse == "parsed", picture.reasons
+
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    try:
+        got = dict(con.execute("""
+            SELECT c.item || '.' || c.measure, c.value FROM stg_cell AS c JOIN stg_document AS d USING (report_id)
+            WHERE d.agency = ? AND c.table_name = 'review_litigation' AND c.provenance = 'ocr'""",
+            [other["agency"]]).fetchall())
+    finally:
+        con.close()
+    want = {f"{g}.{o}": v for g, cols in other["review_litigation"].items() for o, v in cols.items()}
+    assert got and all(v is None or want[k] == v for k, v in got.items())  # read, and not one wrong number
+    assert sum(v is not None for v in got.values()) >= 12
