@@ -29,8 +29,8 @@ from transforms import narrative
 
 ZERO = "__zero__"  # a constant 0 column: GX multicolumn expectations need two columns or more
 
-# S2: levels of bodies without rule-making power (sources.registry LEVELS).
-NO_RULEMAKING_LEVELS = ("乡镇街道", "县")
+# S2: levels of bodies without rule-making power, defined once in formatspec.
+NO_RULEMAKING_LEVELS = fs.NO_RULEMAKING_LEVELS
 # XH: the headline cells compared between a region's report and its children's.
 HIERARCHY_PATHS = (
     f"{fs.APPLICATIONS}.new_received.total",

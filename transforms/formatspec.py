@@ -447,13 +447,18 @@ INVARIANTS: tuple[Invariant, ...] = (
     ),
 )
 
+# S2: the registry levels (sources.registry LEVELS) of bodies without rule-making power.
+# 部门 is not listed: a department below 省 has none, but the level alone does not say
+# whether a 部门 is a province's (which may make rules) or a city's.
+NO_RULEMAKING_LEVELS = ("乡镇街道", "县")
+
 # Checks computed from the spec but not expressible as a sum rule; listed so that the
 # docs and the check table know their ids and severities.
 OTHER_CHECKS = {
     "H5": (ERROR, "every cell is in its domain: counts are integers >= 0, deltas integers, fees decimals >= 0"),
     "H7": (ERROR, "shape: every table present with all its rows and cells (F2021 10/175/15, F2019 22/161/15)"),
     "S1": (WARNING, "figures quoted in the narrative equal the table cells"),
-    "S2": (WARNING, "bodies without rule-making power (乡镇街道, 县, 部门 below 省) report 规章 = 0"),
+    "S2": (WARNING, f"bodies without rule-making power ({', '.join(NO_RULEMAKING_LEVELS)}) report 规章 = 0"),
     "XH": (WARNING, "a region's consolidated report is not smaller than the sum of its children's reports"),
 }
 
