@@ -447,6 +447,40 @@ INVARIANTS: tuple[Invariant, ...] = (
     ),
 )
 
+# S1: narrative figure key -> the cells whose sum the figure should equal (transforms.narrative)
+NARRATIVE_CELLS: dict[str, tuple[str, ...]] = {
+    "new_received": (f"{APPLICATIONS}.new_received.total",),
+    "carried_over": (f"{APPLICATIONS}.carried_over.total",),
+    "total_processed": (f"{APPLICATIONS}.total_processed.total",),
+    "carried_forward": (f"{APPLICATIONS}.carried_forward.total",),
+    "granted": (f"{APPLICATIONS}.granted.total",),
+    "admin_review_total": (f"{REVIEW_LITIGATION}.admin_review.total",),
+    "litigation_total": (
+        f"{REVIEW_LITIGATION}.litigation_direct.total",
+        f"{REVIEW_LITIGATION}.litigation_after_review.total",
+    ),
+}
+
+_NARR_GAP = r"[^。;；，,、:：\d|()（）]{0,%d}?"
+# The number: not part of a longer number or decimal, directly followed by 件 (so 7万余件,
+# 1000余件 and "15市级件" never match).
+_NARR_NUM = r"(?<![\d.])(\d{1,7})件"
+
+# S1: key -> (regex, words that must appear in the matched span, words that must not)
+NARRATIVE_PHRASES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
+    "new_received": (
+        r"(?:新收到?|收到|接收|受理)" + _NARR_GAP % 16 + r"(?:申请|政府信息)(?:共|数量|总数|合计|为)?" + _NARR_NUM,
+        ("公开",),
+        ("复议", "诉讼", "结转", "办结", "答复"),
+    ),
+    "carried_over": (r"上一?年度?结转" + _NARR_GAP % 12 + _NARR_NUM, (), ("下一?年", "复议", "诉讼")),
+    "carried_forward": (r"结转(?:至|到)?下一?年度?" + _NARR_GAP % 8 + _NARR_NUM, (), ("复议", "诉讼")),
+    "total_processed": (r"(?:办结|办理完[毕结]|答复完毕)" + _NARR_GAP % 10 + _NARR_NUM, (), ("结转", "复议", "诉讼")),
+    "granted": (r"(?<!不)予以公开" + _NARR_GAP % 4 + _NARR_NUM, (), ("部分", "不予")),
+    "admin_review_total": (r"行政复议" + _NARR_GAP % 10 + _NARR_NUM, (), ("诉讼", "败诉", "纠错", "纠正")),
+    "litigation_total": (r"行政诉讼" + _NARR_GAP % 10 + _NARR_NUM, (), ("复议", "败诉", "纠错", "纠正")),
+}
+
 # S2: the registry levels (sources.registry LEVELS) of bodies without rule-making power.
 # 部门 is not listed: a department below 省 has none, but the level alone does not say
 # whether a 部门 is a province's (which may make rules) or a city's.
