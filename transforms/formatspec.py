@@ -314,6 +314,38 @@ RL_OUTCOMES: tuple[Column, ...] = (
 )
 RL_HEADER_END = "复议后起诉"  # the 15 numbers follow this header word (FORMAT.md §9.4)
 
+# --------------------------------------------------------------------------- named codes
+# The few codes that code (not data) must name: the digits solver's equations, the
+# evidence's carried rows, the parser's repairs. Each is checked against the tables above,
+# so a renamed code fails at import rather than silently matching nothing.
+
+
+def _code(key: str, keys: set[str]) -> str:
+    if key not in keys:
+        raise ValueError(f"named code {key!r} is not defined by the format description")
+    return key
+
+
+_APP_ROW_KEYS = {r.key for r in APP_ROWS}
+_AD_ITEM_KEYS = {it.key for t in TEMPLATES for it in AD_ITEMS[t]}
+NEW_RECEIVED = _code("new_received", _APP_ROW_KEYS)
+CARRIED_OVER = _code("carried_over", _APP_ROW_KEYS)
+TOTAL_PROCESSED = _code("total_processed", _APP_ROW_KEYS)
+CARRIED_FORWARD = _code("carried_forward", _APP_ROW_KEYS)
+GRANTED = _code("granted", _APP_ROW_KEYS)
+OTHER_PROCESSING = _code("other_processing", _APP_ROW_KEYS)  # F2019 (六)其他处理
+OTHER_OTHER = _code("other_other", _APP_ROW_KEYS)  # F2021 (六)3.其他
+NATURAL_PERSON = _code("natural_person", {c.key for c in APPLICANT_COLUMNS})
+TOTAL = _code("total", {c.key for c in APPLICANT_COLUMNS} & {c.key for c in RL_OUTCOMES})
+ADMIN_REVIEW = _code("admin_review", {g.key for g in RL_GROUPS})
+LITIGATION_DIRECT = _code("litigation_direct", {g.key for g in RL_GROUPS})
+LITIGATION_AFTER_REVIEW = _code("litigation_after_review", {g.key for g in RL_GROUPS})
+REGULATIONS = _code("regulations", _AD_ITEM_KEYS)
+NORMATIVE_DOCUMENTS = _code("normative_documents", _AD_ITEM_KEYS)
+ISSUED = _code("issued", set(AD_MEASURES[F2021]))
+REPEALED = _code("repealed", set(AD_MEASURES[F2021]))
+IN_FORCE = _code("in_force", set(AD_MEASURES[F2021]))
+
 # --------------------------------------------------------------------------- cells
 
 
