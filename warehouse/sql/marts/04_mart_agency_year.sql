@@ -17,7 +17,7 @@ WITH base AS (
         CAST(max(f.value) FILTER (WHERE f.figure = 'cases_decided') AS BIGINT)          AS cases_decided,
         max(f.value) FILTER (WHERE f.figure = 'fees_10k_yuan')          AS fees_10k_yuan
     FROM stg_document AS d
-    JOIN pub_scope AS p ON p.report_id = d.report_id AND p.status = 'published'
+    JOIN pub_scope AS p ON p.report_id = d.report_id AND p.status = (SELECT published FROM arg_status)
     LEFT JOIN report_figure AS f ON f.report_id = d.report_id
     GROUP BY ALL
 ),
