@@ -337,6 +337,7 @@ OTHER_PROCESSING = _code("other_processing", _APP_ROW_KEYS)  # F2019 (六)其他
 OTHER_OTHER = _code("other_other", _APP_ROW_KEYS)  # F2021 (六)3.其他
 NATURAL_PERSON = _code("natural_person", {c.key for c in APPLICANT_COLUMNS})
 TOTAL = _code("total", {c.key for c in APPLICANT_COLUMNS} & {c.key for c in RL_OUTCOMES})
+DENIED = _code("denied", {g.key for g in APP_GROUPS})
 ADMIN_REVIEW = _code("admin_review", {g.key for g in RL_GROUPS})
 LITIGATION_DIRECT = _code("litigation_direct", {g.key for g in RL_GROUPS})
 LITIGATION_AFTER_REVIEW = _code("litigation_after_review", {g.key for g in RL_GROUPS})
