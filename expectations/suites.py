@@ -29,12 +29,12 @@ from transforms import narrative
 
 ZERO = "__zero__"  # a constant 0 column: GX multicolumn expectations need two columns or more
 
-# S2: levels of bodies without rule-making power (sources.registry LEVELS).
-NO_RULEMAKING_LEVELS = ("乡镇街道", "县")
+# S2: levels of bodies without rule-making power, defined once in formatspec.
+NO_RULEMAKING_LEVELS = fs.NO_RULEMAKING_LEVELS
 # XH: the headline cells compared between a region's report and its children's.
 HIERARCHY_PATHS = (
-    f"{fs.APPLICATIONS}.new_received.total",
-    f"{fs.APPLICATIONS}.total_processed.total",
+    f"{fs.APPLICATIONS}.{fs.NEW_RECEIVED}.{fs.TOTAL}",
+    f"{fs.APPLICATIONS}.{fs.TOTAL_PROCESSED}.{fs.TOTAL}",
 )
 CHILDREN = "children:"
 NARRATIVE = "narrative."
@@ -159,9 +159,9 @@ def rules() -> dict[str, tuple[Rule, ...]]:
         fam = f"{fs.ACTIVE_DISCLOSURE}.{tpl}"
         out[fam] = [_sum_rule(c, fam, fs.ACTIVE_DISCLOSURE) for c in fs.checks_for(tpl, None)
                     if _table_of(c) == fs.ACTIVE_DISCLOSURE]
-        regs = [f"{fs.ACTIVE_DISCLOSURE}.regulations.{m}"
-                for it in fs.AD_ITEMS[tpl] if it.key == "regulations" for m in it.measures]
-        s2 = Rule("S2", fs.OTHER_CHECKS["S2"][0], "item=regulations", fam, "sum",
+        regs = [f"{fs.ACTIVE_DISCLOSURE}.{fs.REGULATIONS}.{m}"
+                for it in fs.AD_ITEMS[tpl] if it.key == fs.REGULATIONS for m in it.measures]
+        s2 = Rule("S2", fs.OTHER_CHECKS["S2"][0], f"item={fs.REGULATIONS}", fam, "sum",
                   _terms(tuple(regs), ("0",)), "<=", table=fs.ACTIVE_DISCLOSURE)
         out[fam].append(s2)
         out[fam] += _domain_rules(fam, fs.ACTIVE_DISCLOSURE,

@@ -68,3 +68,66 @@ def test_no_flows_module_is_long():
     long = {p.relative_to(ROOT).as_posix(): n for p in modules("flows")
             if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_FLOWS_LINES}
     assert not long, f"flows modules over {MAX_FLOWS_LINES} lines: {long}"
+
+
+# ---------------------------------------------------------------- one rule book (issue #19)
+RULE_BOOK = "transforms/formatspec.py"
+PIPELINE = ("transforms", "sources", "warehouse", "expectations", "reportsite", "flows")  # not testkit
+# Row/column/group codes still spelled outside formatspec: the next step is to read each from
+# formatspec (a named code or a lookup) as was done for narrative, digits, parse, evidence, suites.
+# imagetable.py and ocr.py were being changed by the OCR work at the same time (none spelled
+# a code when this check was written; a merge that adds some will show here).
+# flows/outcomes.py's "pending" is an outcome status, not the review/litigation column.
+CODES_ALLOWED = {
+    "flows/outcomes.py": {"pending"},
+    # headline figures named like the rows/group they sum (sql/marts/03_figures.sql)
+    "reportsite/build.py": {"granted", "partially_granted", "denied"},
+    "warehouse/describe.py": {"granted", "partially_granted", "denied"},
+}
+
+
+def format_codes() -> set[str]:
+    from transforms import formatspec as fs
+
+    codes = {r.key for r in fs.APP_ROWS} | {g.key for g in (*fs.APP_GROUPS, *fs.RL_GROUPS)}
+    codes |= {c.key for c in (*fs.APPLICANT_COLUMNS, *fs.RL_OUTCOMES)}
+    codes |= {it.key for t in fs.TEMPLATES for it in fs.AD_ITEMS[t]}
+    return codes | {m for t in fs.TEMPLATES for m in fs.AD_MEASURES[t]}
+
+
+def code_literals(path: Path, codes: set[str]) -> set[str]:
+    """Codes a module spells as a string literal: the whole literal, or a segment of a dotted
+    cell path ("applications.granted.total"); docstrings and prose are not looked at."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    docstrings = {id(n.body[0].value) for n in ast.walk(tree)
+                  if isinstance(n, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+                  and n.body and isinstance(n.body[0], ast.Expr) and isinstance(n.body[0].value, ast.Constant)}
+    found = set()
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Constant) and isinstance(node.value, str)) or id(node) in docstrings:
+            continue
+        text = node.value
+        parts = {text} if not text or any(ch.isspace() for ch in text) else {text, *text.split(".")}
+        found |= parts & codes
+    return found
+
+
+def test_format_codes_are_spelled_only_in_formatspec():
+    codes = format_codes()
+    seen = {}
+    for package in PIPELINE:
+        for path in modules(package):
+            rel = path.relative_to(ROOT).as_posix()
+            if rel == RULE_BOOK:
+                continue
+            extra = code_literals(path, codes) - CODES_ALLOWED.get(rel, set())
+            if extra:
+                seen[rel] = sorted(extra)
+    assert not seen, f"format codes spelled outside {RULE_BOOK} (read them from formatspec): {seen}"
+
+
+def test_the_code_checker_sees_literals(tmp_path):
+    path = tmp_path / "m.py"
+    path.write_text('"""granted in prose."""\nA = "applications.granted.total"\nB = "the other cells"\n'
+                    'C = ("regulations", "x")\n', encoding="utf-8")
+    assert code_literals(path, format_codes()) == {"applications", "granted", "total", "regulations"} & format_codes()

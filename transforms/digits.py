@@ -628,7 +628,7 @@ def solve_applications(
             sol.values[k] = vals
     budget = _Budget()  # the cross-row search gets its own budget
     eqs = _app_equations(template, keys, len(columns))
-    figs = _figures(narrative, fs.APPLICATIONS, keys, columns, "total")
+    figs = _figures(narrative, fs.APPLICATIONS, keys, columns, fs.TOTAL)
     _resolve(keys, columns, fixed, cands, eqs, sol, _narrative_filter(cands, columns, figs), budget)
     return sol
 
@@ -638,12 +638,12 @@ def _app_equations(template: str, keys: Sequence[str], ncols: int) -> list[_Eq]:
     eqs = []
     for c in range(ncols):
         # H1: new + carried_over - total_processed - carried_forward == 0
-        eqs.append(_Eq([("new_received", c, 1), ("carried_over", c, 1), ("total_processed", c, -1),
-                        ("carried_forward", c, -1)]))
+        eqs.append(_Eq([(fs.NEW_RECEIVED, c, 1), (fs.CARRIED_OVER, c, 1), (fs.TOTAL_PROCESSED, c, -1),
+                        (fs.CARRIED_FORWARD, c, -1)]))
         # H3: total_processed - sum(leaves) == 0
-        eqs.append(_Eq([("total_processed", c, 1)] + [(leaf, c, -1) for leaf in leaves]))
+        eqs.append(_Eq([(fs.TOTAL_PROCESSED, c, 1)] + [(leaf, c, -1) for leaf in leaves]))
         # H6: carried_forward - new - carried_over <= 0
-        eqs.append(_Eq([("carried_forward", c, 1), ("new_received", c, -1), ("carried_over", c, -1)], le=True))
+        eqs.append(_Eq([(fs.CARRIED_FORWARD, c, 1), (fs.NEW_RECEIVED, c, -1), (fs.CARRIED_OVER, c, -1)], le=True))
     return eqs
 
 
@@ -652,6 +652,7 @@ def _app_equations(template: str, keys: Sequence[str], ncols: int) -> list[_Eq]:
 _RL_GROUPS = [g.key for g in fs.RL_GROUPS]
 ALL = "_all"  # review_litigation: the 15 cells as one flat list
 _RL_COLS = [o.key for o in fs.RL_OUTCOMES]
+_RL_ALIASES = {"litigation": "litigation_total"}  # a caller's short key for narrative.extract's
 
 
 def solve_review_litigation(run: str | list, narrative: dict[str, int] | None = None) -> Solution:
@@ -740,13 +741,15 @@ def _with_all(sol: Solution, flat_candidates: list[Candidate]) -> Solution:
 
 def _rl_figures(narrative: dict[str, int] | None) -> list[tuple]:
     out = []
-    total = _RL_COLS.index("total")
+    total = _RL_COLS.index(fs.TOTAL)
     for key, value in (narrative or {}).items():
         k = key.removeprefix(fs.REVIEW_LITIGATION + ".")
-        k = {"admin_review_total": "admin_review"}.get(k, k)  # narrative.extract's keys
-        if k in ("litigation", "litigation_total"):
-            idx = [_RL_GROUPS.index("litigation_direct"), _RL_GROUPS.index("litigation_after_review")]
-            out.append((lambda c, idx=idx: sum(c[i][total] for i in idx), value))
+        # narrative.extract's keys (admin_review_total, litigation_total): their cells
+        paths = fs.NARRATIVE_CELLS.get(_RL_ALIASES.get(k, k), ())
+        if paths and all(p.startswith(fs.REVIEW_LITIGATION + ".") for p in paths):
+            cells = [p.split(".")[1:] for p in paths]
+            idx = [(_RL_GROUPS.index(g), _RL_COLS.index(o)) for g, o in cells]
+            out.append((lambda c, idx=idx: sum(c[gi][oi] for gi, oi in idx), value))
             continue
         parts = k.split(".")
         if parts[0] in _RL_GROUPS:
@@ -810,7 +813,7 @@ def solve_active_disclosure(
                 kept = [c for c in found if all(c[i] == val for i, val in figs)]
                 found = kept or found
             prev = (prev_in_force or {}).get(k)
-            if prev is not None and template == fs.F2021 and cols == ["issued", "repealed", "in_force"]:
+            if prev is not None and template == fs.F2021 and cols == [fs.ISSUED, fs.REPEALED, fs.IN_FORCE]:
                 kept = [c for c in found if c[2] == prev + c[0] - c[1]]  # X2: stock continuity
                 found = kept or found
         if not found:
@@ -835,10 +838,10 @@ def solve_active_disclosure(
 
 
 def _soft_ok(template: str, item: str, c: Candidate) -> bool:
-    if template == fs.F2021 and item in ("regulations", "normative_documents"):
+    if template == fs.F2021 and item in (fs.REGULATIONS, fs.NORMATIVE_DOCUMENTS):
         issued, repealed, in_force = c
         return in_force >= issued - repealed  # S3
-    if template == fs.F2019 and item in ("regulations", "normative_documents"):
+    if template == fs.F2019 and item in (fs.REGULATIONS, fs.NORMATIVE_DOCUMENTS):
         made, published, total = c
         return published <= made and total >= published  # S4
     return True

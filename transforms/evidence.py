@@ -32,19 +32,19 @@ def previous_year_figures(previous: dict | None) -> dict[str, int]:
     """X1: the previous report's 结转下年度 row, keyed as this year's 上年结转 cells
     ("applications.carried_over.<column>"), in the form the digits solver takes."""
     rows = (previous or {}).get(fs.APPLICATIONS) or {}
-    carried = rows.get("carried_forward") or {}
-    return {f"{fs.APPLICATIONS}.carried_over.{col}": v for col, v in carried.items()
+    carried = rows.get(fs.CARRIED_FORWARD) or {}
+    return {f"{fs.APPLICATIONS}.{fs.CARRIED_OVER}.{col}": v for col, v in carried.items()
             if type(v) is int and v >= 0}
 
 
 def previous_in_force(previous: dict | None) -> dict[str, int]:
     """X2: the previous report's 现行有效件数 per item (F2021 regulations, normative documents)."""
-    if not previous or (previous.get("templates") or {}).get("active_disclosure") != fs.F2021:
+    if not previous or (previous.get("templates") or {}).get(fs.ACTIVE_DISCLOSURE) != fs.F2021:
         return {}
     ad = previous.get(fs.ACTIVE_DISCLOSURE) or {}
     out = {}
-    for item in ("regulations", "normative_documents"):
-        v = (ad.get(item) or {}).get("in_force")
+    for item in (fs.REGULATIONS, fs.NORMATIVE_DOCUMENTS):
+        v = (ad.get(item) or {}).get(fs.IN_FORCE)
         if type(v) is int and v >= 0:
             out[item] = v
     return out

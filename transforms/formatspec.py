@@ -314,6 +314,39 @@ RL_OUTCOMES: tuple[Column, ...] = (
 )
 RL_HEADER_END = "复议后起诉"  # the 15 numbers follow this header word (FORMAT.md §9.4)
 
+# --------------------------------------------------------------------------- named codes
+# The few codes that code (not data) must name: the digits solver's equations, the
+# evidence's carried rows, the parser's repairs. Each is checked against the tables above,
+# so a renamed code fails at import rather than silently matching nothing.
+
+
+def _code(key: str, keys: set[str]) -> str:
+    if key not in keys:
+        raise ValueError(f"named code {key!r} is not defined by the format description")
+    return key
+
+
+_APP_ROW_KEYS = {r.key for r in APP_ROWS}
+_AD_ITEM_KEYS = {it.key for t in TEMPLATES for it in AD_ITEMS[t]}
+NEW_RECEIVED = _code("new_received", _APP_ROW_KEYS)
+CARRIED_OVER = _code("carried_over", _APP_ROW_KEYS)
+TOTAL_PROCESSED = _code("total_processed", _APP_ROW_KEYS)
+CARRIED_FORWARD = _code("carried_forward", _APP_ROW_KEYS)
+GRANTED = _code("granted", _APP_ROW_KEYS)
+OTHER_PROCESSING = _code("other_processing", _APP_ROW_KEYS)  # F2019 (六)其他处理
+OTHER_OTHER = _code("other_other", _APP_ROW_KEYS)  # F2021 (六)3.其他
+NATURAL_PERSON = _code("natural_person", {c.key for c in APPLICANT_COLUMNS})
+TOTAL = _code("total", {c.key for c in APPLICANT_COLUMNS} & {c.key for c in RL_OUTCOMES})
+DENIED = _code("denied", {g.key for g in APP_GROUPS})
+ADMIN_REVIEW = _code("admin_review", {g.key for g in RL_GROUPS})
+LITIGATION_DIRECT = _code("litigation_direct", {g.key for g in RL_GROUPS})
+LITIGATION_AFTER_REVIEW = _code("litigation_after_review", {g.key for g in RL_GROUPS})
+REGULATIONS = _code("regulations", _AD_ITEM_KEYS)
+NORMATIVE_DOCUMENTS = _code("normative_documents", _AD_ITEM_KEYS)
+ISSUED = _code("issued", set(AD_MEASURES[F2021]))
+REPEALED = _code("repealed", set(AD_MEASURES[F2021]))
+IN_FORCE = _code("in_force", set(AD_MEASURES[F2021]))
+
 # --------------------------------------------------------------------------- cells
 
 
@@ -447,13 +480,52 @@ INVARIANTS: tuple[Invariant, ...] = (
     ),
 )
 
+# S1: narrative figure key -> the cells whose sum the figure should equal (transforms.narrative)
+NARRATIVE_CELLS: dict[str, tuple[str, ...]] = {
+    "new_received": (f"{APPLICATIONS}.new_received.total",),
+    "carried_over": (f"{APPLICATIONS}.carried_over.total",),
+    "total_processed": (f"{APPLICATIONS}.total_processed.total",),
+    "carried_forward": (f"{APPLICATIONS}.carried_forward.total",),
+    "granted": (f"{APPLICATIONS}.granted.total",),
+    "admin_review_total": (f"{REVIEW_LITIGATION}.admin_review.total",),
+    "litigation_total": (
+        f"{REVIEW_LITIGATION}.litigation_direct.total",
+        f"{REVIEW_LITIGATION}.litigation_after_review.total",
+    ),
+}
+
+_NARR_GAP = r"[^。;；，,、:：\d|()（）]{0,%d}?"
+# The number: not part of a longer number or decimal, directly followed by 件 (so 7万余件,
+# 1000余件 and "15市级件" never match).
+_NARR_NUM = r"(?<![\d.])(\d{1,7})件"
+
+# S1: key -> (regex, words that must appear in the matched span, words that must not)
+NARRATIVE_PHRASES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
+    "new_received": (
+        r"(?:新收到?|收到|接收|受理)" + _NARR_GAP % 16 + r"(?:申请|政府信息)(?:共|数量|总数|合计|为)?" + _NARR_NUM,
+        ("公开",),
+        ("复议", "诉讼", "结转", "办结", "答复"),
+    ),
+    "carried_over": (r"上一?年度?结转" + _NARR_GAP % 12 + _NARR_NUM, (), ("下一?年", "复议", "诉讼")),
+    "carried_forward": (r"结转(?:至|到)?下一?年度?" + _NARR_GAP % 8 + _NARR_NUM, (), ("复议", "诉讼")),
+    "total_processed": (r"(?:办结|办理完[毕结]|答复完毕)" + _NARR_GAP % 10 + _NARR_NUM, (), ("结转", "复议", "诉讼")),
+    "granted": (r"(?<!不)予以公开" + _NARR_GAP % 4 + _NARR_NUM, (), ("部分", "不予")),
+    "admin_review_total": (r"行政复议" + _NARR_GAP % 10 + _NARR_NUM, (), ("诉讼", "败诉", "纠错", "纠正")),
+    "litigation_total": (r"行政诉讼" + _NARR_GAP % 10 + _NARR_NUM, (), ("复议", "败诉", "纠错", "纠正")),
+}
+
+# S2: the registry levels (sources.registry LEVELS) of bodies without rule-making power.
+# 部门 is not listed: a department below 省 has none, but the level alone does not say
+# whether a 部门 is a province's (which may make rules) or a city's.
+NO_RULEMAKING_LEVELS = ("乡镇街道", "县")
+
 # Checks computed from the spec but not expressible as a sum rule; listed so that the
 # docs and the check table know their ids and severities.
 OTHER_CHECKS = {
     "H5": (ERROR, "every cell is in its domain: counts are integers >= 0, deltas integers, fees decimals >= 0"),
     "H7": (ERROR, "shape: every table present with all its rows and cells (F2021 10/175/15, F2019 22/161/15)"),
     "S1": (WARNING, "figures quoted in the narrative equal the table cells"),
-    "S2": (WARNING, "bodies without rule-making power (乡镇街道, 县, 部门 below 省) report 规章 = 0"),
+    "S2": (WARNING, f"bodies without rule-making power ({', '.join(NO_RULEMAKING_LEVELS)}) report 规章 = 0"),
     "XH": (WARNING, "a region's consolidated report is not smaller than the sum of its children's reports"),
 }
 

@@ -17,39 +17,9 @@ import unicodedata
 
 from transforms import formatspec as fs
 
-_T2 = fs.APPLICATIONS
-_T3 = fs.REVIEW_LITIGATION
-
-# key -> the cells whose sum the narrative figure should equal
-CELLS: dict[str, tuple[str, ...]] = {
-    "new_received": (f"{_T2}.new_received.total",),
-    "carried_over": (f"{_T2}.carried_over.total",),
-    "total_processed": (f"{_T2}.total_processed.total",),
-    "carried_forward": (f"{_T2}.carried_forward.total",),
-    "granted": (f"{_T2}.granted.total",),
-    "admin_review_total": (f"{_T3}.admin_review.total",),
-    "litigation_total": (f"{_T3}.litigation_direct.total", f"{_T3}.litigation_after_review.total"),
-}
-
-_GAP = r"[^。;；，,、:：\d|()（）]{0,%d}?"
-# The number: not part of a longer number or decimal, directly followed by 件 (so 7万余件,
-# 1000余件 and "15市级件" never match).
-_NUM = r"(?<![\d.])(\d{1,7})件"
-
-# key -> (regex, words that must appear in the matched span, words that must not)
-_PATTERNS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
-    "new_received": (
-        r"(?:新收到?|收到|接收|受理)" + _GAP % 16 + r"(?:申请|政府信息)(?:共|数量|总数|合计|为)?" + _NUM,
-        ("公开",),
-        ("复议", "诉讼", "结转", "办结", "答复"),
-    ),
-    "carried_over": (r"上一?年度?结转" + _GAP % 12 + _NUM, (), ("下一?年", "复议", "诉讼")),
-    "carried_forward": (r"结转(?:至|到)?下一?年度?" + _GAP % 8 + _NUM, (), ("复议", "诉讼")),
-    "total_processed": (r"(?:办结|办理完[毕结]|答复完毕)" + _GAP % 10 + _NUM, (), ("结转", "复议", "诉讼")),
-    "granted": (r"(?<!不)予以公开" + _GAP % 4 + _NUM, (), ("部分", "不予")),
-    "admin_review_total": (r"行政复议" + _GAP % 10 + _NUM, (), ("诉讼", "败诉", "纠错", "纠正")),
-    "litigation_total": (r"行政诉讼" + _GAP % 10 + _NUM, (), ("复议", "败诉", "纠错", "纠正")),
-}
+# The phrase -> cell-path table is format knowledge: it lives in formatspec.
+CELLS: dict[str, tuple[str, ...]] = fs.NARRATIVE_CELLS
+_PATTERNS = fs.NARRATIVE_PHRASES
 _COMPILED = {k: (re.compile(p), need, avoid) for k, (p, need, avoid) in _PATTERNS.items()}
 
 

@@ -139,7 +139,7 @@ def _row_heads() -> dict[str, dict[str, tuple[str, ...]]]:
         texts = [key(row.label)]
         if row.group:
             texts.append(key(groups[row.group]))
-        if row.leaf or row.key == "total_processed":
+        if row.leaf or row.key == fs.TOTAL_PROCESSED:
             texts += [key(x) for x in fs.APP_SECTION_LABELS]
         app[row.key] = tuple(texts)
     ad = {it.key: (key(it.label), key(it.block)) for tpl in fs.TEMPLATES for it in fs.AD_ITEMS[tpl]}
@@ -162,7 +162,7 @@ class _Region:
 
 # Rows whose key words also occur in the header or in other labels ("总计", "其他处理", "3.其他"):
 # found only in template order, never out of it.
-_IN_ORDER_ONLY = frozenset({"total_processed", "other_processing", "other_other"})
+_IN_ORDER_ONLY = frozenset({fs.TOTAL_PROCESSED, fs.OTHER_PROCESSING, fs.OTHER_OTHER})
 
 
 def _find_rows(text: str, start: int, end: int, rows) -> list[_Region]:
@@ -455,7 +455,7 @@ class _Reader:
         # Without the table's own header, a lone label may be narrative text ("本年新收…").
         if not regions or (len(regions) < 3 and not _T2_START.search(seg)):
             return _TableRead(None, {}, False)
-        if template == fs.F2019 and not any(r.key == "other_processing" for r in regions):
+        if template == fs.F2019 and not any(r.key == fs.OTHER_PROCESSING for r in regions):
             template = fs.F2021  # neither form of (六) found: keep the current template
         _close_regions(self.text, regions, end, _T2_END)
         by_key = {r.key: r for r in regions}
@@ -491,7 +491,7 @@ class _Reader:
             # Converters print fillers as bare "||" (no spaces): seven columns merged into one.
             if (raw and raw[0].strip() == "0" and all(not c.strip() for c in raw[1:])
                     and sum(1 for c in raw[1:] if c == "") >= 6
-                    and all(v is None for k, v in row.items() if k != "natural_person")):
+                    and all(v is None for k, v in row.items() if k != fs.NATURAL_PERSON)):
                 for col in row:
                     if row[col] is None:
                         row[col] = 0
@@ -509,13 +509,13 @@ class _Reader:
         if not direct or not after:
             return None
         stop = _HEADING.search(self.text, after.end(), end)
-        zones = {"admin_review": (start, direct.start()), "litigation_direct": (direct.end(), after.start()),
-                 "litigation_after_review": (after.end(), stop.start() if stop else end)}
+        zones = {fs.ADMIN_REVIEW: (start, direct.start()), fs.LITIGATION_DIRECT: (direct.end(), after.start()),
+                 fs.LITIGATION_AFTER_REVIEW: (after.end(), stop.start() if stop else end)}
         found: dict[str, list[str]] = {}
         for group, (lo, hi) in zones.items():
             heads = list(_T3_TOTAL.finditer(self.text, lo, hi))
             if not heads:
-                if group == "admin_review":
+                if group == fs.ADMIN_REVIEW:
                     return None
                 # no header row of its own (an extractor dropped it as a repeat): the
                 # sub-table's numbers are its first line of numbers only, under its caption
@@ -531,7 +531,7 @@ class _Reader:
                     break
                 tokens.append(tok)
             found[group] = tokens
-        if not found.get("litigation_direct"):
+        if not found.get(fs.LITIGATION_DIRECT):
             return None  # no numbers between the two litigation headers: the one-table layout
         values: dict[str, dict] = {}
         outcomes = tuple(o.key for o in fs.RL_OUTCOMES)
@@ -858,10 +858,10 @@ def _derive_totals(tables: dict[str, _TableRead], f: _Findings) -> None:
         return
     blank_totals = {x["where"] for x in f.items if x["code"] == "cell_blank"}
     for key, row in tr.values.items():
-        where = f"{fs.APPLICATIONS}.{key}.total"
+        where = f"{fs.APPLICATIONS}.{key}.{fs.TOTAL}"
         parts = [row.get(c) for c in fs.APPLICANT_PARTS]
-        if row.get("total") is None and where in blank_totals and all(isinstance(p, int) for p in parts):
-            row["total"] = sum(parts)
+        if row.get(fs.TOTAL) is None and where in blank_totals and all(isinstance(p, int) for p in parts):
+            row[fs.TOTAL] = sum(parts)
             f.items = [x for x in f.items if x["where"] != where]
             f.add("cell_derived", "总计 is blank; derived as the sum of the six applicant cells", where)
 

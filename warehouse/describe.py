@@ -45,14 +45,14 @@ def _group_label(key: str) -> str:
 
 # The headline figures of sql/marts/03_figures.sql and 04_mart_agency_year.sql.
 FIGURES: dict[str, tuple[str, str]] = {
-    "applications_received": (f"{_row_label('new_received')}（总计列）", "applications received"),
+    "applications_received": (f"{_row_label(fs.NEW_RECEIVED)}（总计列）", "applications received"),
     "applications_processed": ("本年度办理结果总计（(七)总计，总计列）", "applications processed"),
-    "granted": (f"{_row_label('granted')}（总计列）", "granted"),
+    "granted": (f"{_row_label(fs.GRANTED)}（总计列）", "granted"),
     "partially_granted": ("(二)部分公开（总计列）", "partially granted"),
-    "denied": (f"{_group_label('denied')}（1-8 项之和，总计列）", "denied"),
+    "denied": (f"{_group_label(fs.DENIED)}（1-8 项之和，总计列）", "denied"),
     "disclosure_rate": ("公开率 =（予以公开 + 部分公开）/ 办理结果总计；分母为 0 或未知时为空",
                         "disclosure rate"),
-    "review_total": (f"{_group_label('admin_review')}总计", "administrative reviews"),
+    "review_total": (f"{_group_label(fs.ADMIN_REVIEW)}总计", "administrative reviews"),
     "litigation_total": ("行政诉讼总计（未经复议直接起诉 + 复议后起诉）", "lawsuits"),
     "cases_corrected": ("结果纠正（行政复议与行政诉讼合计）", "cases corrected"),
     "cases_decided": ("已审结案件（结果维持 + 结果纠正 + 其他结果，复议与诉讼合计）", "cases decided"),

@@ -77,12 +77,14 @@ def build_marts(con: duckdb.DuckDBPyConnection, quarantined: Iterable[str] | Non
     ids = sorted(set(quarantined or ()))
     con.register("arg_quarantined", pa.table({"report_id": pa.array(ids, pa.string())}))
     con.register("arg_dim_code", describe.code_table())
+    con.register("arg_status", pa.table({"quarantined": [QUARANTINED], "published": [PUBLISHED]}))
     try:
         for name in db.numbered_files("marts"):
             db.run_sql(con, "marts", name)
     finally:
         con.unregister("arg_quarantined")
         con.unregister("arg_dim_code")
+        con.unregister("arg_status")
 
 
 def _sql_literal(text: str) -> str:

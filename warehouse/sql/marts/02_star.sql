@@ -20,20 +20,20 @@ ORDER BY agency_id;
 CREATE OR REPLACE TEMP TABLE out_fact_active_disclosure AS
 SELECT f.report_id, f.item, f.measure, f.value, f.provenance
 FROM fact_active_disclosure AS f JOIN pub_scope AS p USING (report_id)
-WHERE p.status = 'published'
+WHERE p.status = (SELECT published FROM arg_status)
 ORDER BY f.report_id, f.item, f.measure;
 
 -- Table 2 and 3 cells are counts (H5 holds for every published report): integers for BI tools.
 CREATE OR REPLACE TEMP TABLE out_fact_application AS
 SELECT f.report_id, f.row_code, f.applicant, CAST(f.value AS BIGINT) AS value, f.provenance
 FROM fact_application AS f JOIN pub_scope AS p USING (report_id)
-WHERE p.status = 'published'
+WHERE p.status = (SELECT published FROM arg_status)
 ORDER BY f.report_id, f.row_code, f.applicant;
 
 CREATE OR REPLACE TEMP TABLE out_fact_review_litigation AS
 SELECT f.report_id, f.proceeding, f.outcome, CAST(f.value AS BIGINT) AS value, f.provenance
 FROM fact_review_litigation AS f JOIN pub_scope AS p USING (report_id)
-WHERE p.status = 'published'
+WHERE p.status = (SELECT published FROM arg_status)
 ORDER BY f.report_id, f.proceeding, f.outcome;
 
 -- The contract has no scope column: the scope (e.g. column=total) leads the detail.
@@ -43,7 +43,7 @@ SELECT
     CASE WHEN coalesce(c.scope, '') = '' THEN c.detail ELSE '[' || c.scope || '] ' || coalesce(c.detail, '') END
         AS detail
 FROM chk_result AS c JOIN pub_scope AS p USING (report_id)
-WHERE p.status = 'published'
+WHERE p.status = (SELECT published FROM arg_status)
 ORDER BY c.report_id, c.check_id, c.scope;
 
 -- Every code of the format with its Chinese label (arg_dim_code: warehouse/describe.py, from formatspec).

@@ -26,7 +26,7 @@ CREATE OR REPLACE TEMP TABLE report_figure AS
 WITH wanted AS (   -- every cell each figure needs, for the templates the report uses
     SELECT d.report_id, fc.figure, fc.table_name, fc.item, fc.measure
     FROM stg_document AS d
-    JOIN pub_scope AS p ON p.report_id = d.report_id AND p.status = 'published'
+    JOIN pub_scope AS p ON p.report_id = d.report_id AND p.status = (SELECT published FROM arg_status)
     JOIN figure_cell AS fc
       ON fc.template = CASE fc.table_name
             WHEN 'active_disclosure' THEN d.template_active_disclosure
