@@ -25,6 +25,15 @@ def _seed(n: str) -> dict:
     return json.loads(next(SEEDS.glob(f"{n}_*.expected.json")).read_text(encoding="utf-8"))
 
 
+def _settings(tmp_path: Path, rows: list[tuple[str, str]]):
+    """Settings for a registry of 2024 rows (agency, url) served on loopback."""
+    registry = tmp_path / "registry.csv"
+    registry.write_text("agency,year,url\n" + "".join(f"{a},2024,{u}\n" for a, u in rows), encoding="utf-8")
+    # OCR is ~10 CPU-s a page: the parse limit leaves room for a machine busy with other work
+    return load_settings(env={}, home=tmp_path / "home", sources=str(registry), min_delay=0.0,
+                         parse_timeout=900.0)
+
+
 def test_picture_tables_and_a_scan_are_published_with_provenance_ocr(httpserver, tmp_path):
     page_report, scan_report = _seed("000"), _seed("001")
     html, pictures = ocrgen.image_page(page_report, names=("img/t1.png", "img/t2.png", "img/t3.png"))
@@ -37,13 +46,8 @@ def test_picture_tables_and_a_scan_are_published_with_provenance_ocr(httpserver,
              enumerate(ocrgen.scan_pages(scan_report, f"{scan_agency}{scan_report['year']}年政府信息公开工作年度报告"))]
     httpserver.expect_request("/nb/scan.pdf").respond_with_data(ocrgen.scanned_pdf(pages),
                                                                 content_type="application/pdf")
-    registry = tmp_path / "registry.csv"
-    registry.write_text("agency,year,url\n"
-                        f"{page_report['agency']},2024,{httpserver.url_for('/nb/page.html')}\n"
-                        f"{scan_agency},2024,{httpserver.url_for('/nb/scan.pdf')}\n", encoding="utf-8")
-    # OCR is ~10 CPU-s a page: the parse limit leaves room for a machine busy with other work
-    settings = load_settings(env={}, home=tmp_path / "home", sources=str(registry), min_delay=0.0,
-                             parse_timeout=900.0)
+    settings = _settings(tmp_path, [(page_report["agency"], httpserver.url_for("/nb/page.html")),
+                                    (scan_agency, httpserver.url_for("/nb/scan.pdf"))])
     summary = pl.run_year(2024, settings)
     assert [o.outcome for o in summary.reports] == [pl.PUBLISHED, pl.PUBLISHED], \
         [[r for r in o.reasons if not r.startswith("gate")] for o in summary.reports]
@@ -128,12 +132,8 @@ def test_linked_picture_files_and_a_registry_url_that_is_a_picture_are_read(http
     other = _seed("000")
     httpserver.expect_request("/lk/rl.png").respond_with_data(
         ocrgen.png_bytes(ocrgen.table_images(other)[2]), content_type="image/png")
-    registry = tmp_path / "registry.csv"
-    registry.write_text("agency,year,url\n"
-                        f"{rep['agency']},2024,{httpserver.url_for('/lk/page.html')}\n"
-                        f"{other['agency']},2024,{httpserver.url_for('/lk/rl.png')}\n", encoding="utf-8")
-    settings = load_settings(env={}, home=tmp_path / "home", sources=str(registry), min_delay=0.0,
-                             parse_timeout=900.0)
+    settings = _settings(tmp_path, [(rep["agency"], httpserver.url_for("/lk/page.html")),
+                                    (other["agency"], httpserver.url_for("/lk/rl.png"))])
     summary = pl.run_year(2024, settings)
     page, picture = summary.reports
     assert page.outcome == pl.PUBLISHED, page.reasons
