@@ -94,14 +94,17 @@ class LoadSampler:
                 "samples": len(s)}
 
 
-def ocr_rate(say) -> float | None:
+def ocr_rate(say, seed_ids: list[str] | None = None) -> float | None:
     """``ocr_pages_per_s_core`` from benchmarks.bench_ocr (the OCR work's benchmark), when it is there."""
     try:
         from benchmarks import bench_ocr  # type: ignore[attr-defined]
     except ImportError:
         say("  benchmarks.bench_ocr not there: no OCR figure")
         return None
-    return bench_ocr.main([]).get("ocr_pages_per_s_core")
+    summary = bench_ocr.run(seed_ids)["summary"]
+    say(f"  {summary['pages_per_cpu_s']} pages per CPU-second; cells exact {summary['exact']}, "
+        f"null {summary['null']}, wrong {summary['wrong']}")
+    return summary["pages_per_cpu_s"]
 
 
 def check_targets(res: dict) -> dict:

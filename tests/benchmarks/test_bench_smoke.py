@@ -120,3 +120,14 @@ def test_the_benchmark_site_answers_like_the_sample_server(tmp_path):
         assert since.status_code == 304
         assert s.get(f"{base}/pages/missing.html").status_code == 404
         assert s.get(f"{base}/../etc/passwd").status_code == 404
+
+
+@pytest.mark.slow
+def test_run_all_takes_the_ocr_figure_from_bench_ocr():
+    # run_all reads bench_ocr's summary: a change of either side must not leave the figure empty
+    from benchmarks import run_all
+
+    said: list[str] = []
+    rate = run_all.ocr_rate(said.append, ["000"])
+    assert rate is not None and rate > 0
+    assert "wrong 0" in said[-1], said
