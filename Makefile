@@ -24,13 +24,14 @@ $(shell rm -rf $(VENV))
 endif
 endif
 
-.PHONY: demo test lint reliability bench bench-scale clean help chromium
+.PHONY: demo test lint reliability bench bench-scale accuracy clean help chromium
 
 help:
 	@echo "make demo         run the whole pipeline on the bundled sample reports"
 	@echo "make test         lint and run the test suite (what CI runs)"
 	@echo "make reliability  kill drills, HTTP fault matrix, fuzzing"
 	@echo "make bench        benchmarks; figures into benchmarks/results.json"
+	@echo "make accuracy     the parser on the adversarial corpora: exact / null / WRONG cells"
 	@echo "make bench-scale  the pipeline over 10,000 and 100,000 reports; benchmarks/scale.json"
 
 $(STAMP): pyproject.toml constraints.txt
@@ -64,6 +65,11 @@ test: $(STAMP) $(DUCKDB1_STAMP) chromium lint
 
 reliability: $(STAMP)
 	$(PY) -m pytest -q -m reliability tests/reliability
+
+accuracy: $(STAMP)
+	cd benchmarks/accuracy && ../../$(PY) generate.py >/dev/null && ../../$(PY) generate2.py >/dev/null
+	PYTHONPATH=. $(PY) benchmarks/accuracy/harness.py | tail -n 1
+	PYTHONPATH=. ADV_CORPUS=corpus2 $(PY) benchmarks/accuracy/harness.py | tail -n 1
 
 bench: $(STAMP)
 	$(PY) -m benchmarks.run_all
