@@ -127,15 +127,16 @@ class _Renderer:
         if block:
             out.append("\n")
 
-    def rows(self, table):
+    def rows(self, table) -> list:
+        out = []
         for child in table:
-            tag = _tag(child)
+            tag = child.tag
+            tag = _TAGS.get(tag) or _tag(child) if type(tag) is str else ""
             if tag == "tr":
-                yield child
+                out.append(child)
             elif tag in ("thead", "tbody", "tfoot"):
-                for tr in child:
-                    if _tag(tr) == "tr":
-                        yield tr
+                out += [tr for tr in child if type(tr.tag) is str and (_TAGS.get(tr.tag) or _tag(tr)) == "tr"]
+        return out
 
     def table(self, table, out: list[str], depth: int) -> None:
         self.tables += 1
@@ -160,7 +161,12 @@ class _Renderer:
             for cell in cells:
                 if plain and len(cell) == 0:  # a cell of plain text (most)
                     text = cell.text
-                    parts.append(" ".join(text.split()).replace("|", "/") if text else "")
+                    if not text:
+                        parts.append("")
+                    elif text.isdigit():  # a number: no space to squash, no "|"
+                        parts.append(text)
+                    else:
+                        parts.append(" ".join(text.split()).replace("|", "/"))
                 else:
                     parts.append(self.inline_text(cell, cell_depth).replace("|", "/"))
                 colspan = cell.get("colspan")
@@ -169,6 +175,28 @@ class _Renderer:
             parts.extend([""] * fillers)  # as converters do: all fillers at the end of the row
             out.append("\n" + " | ".join(parts) + " |\n")
         out.append("\n")
+
+
+_BLANK_LINES = re.compile(r"\n\s*\n")
+
+
+def _collapse_blank_lines(text: str) -> str:
+    r"""What ``re.sub(r"[ \t]*\n[\s]*\n+", "\n", text)`` gives, without trying that pattern at
+    every position: each run of whitespace holding two newlines or more, from the spaces and
+    tabs before its first newline to its last newline, becomes one newline."""
+    if " \n" not in text and "\t\n" not in text:  # no spaces to take before a newline
+        return _BLANK_LINES.sub("\n", text)
+    out = []
+    pos = 0
+    for m in _BLANK_LINES.finditer(text):
+        start = m.start()
+        while start > pos and text[start - 1] in " \t":
+            start -= 1
+        out.append(text[pos:start])
+        out.append("\n")
+        pos = m.end()
+    out.append(text[pos:])
+    return "".join(out)
 
 
 def html_to_text(text: str) -> HtmlText:
@@ -188,6 +216,6 @@ def html_to_text(text: str) -> HtmlText:
     r.walk(body if body is not None else root, out, 0)
     rendered = "".join(out)
     # Collapse the blank lines block elements leave behind; keep single newlines.
-    rendered = re.sub(r"[ \t]*\n[\s]*\n+", "\n", rendered)
+    rendered = _collapse_blank_lines(rendered)
     return HtmlText(text=rendered.strip(), title=title or None, attachments=r.attachments,
                     images=r.images, tables=r.tables)

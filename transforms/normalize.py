@@ -51,12 +51,27 @@ _MARKS = ("[\u2460-\u2473\u2474-\u2487\u2488-\u249b\u2776-\u2793"
 # ... or standing before a cell's number ("| ①228 |"; not a bullet of prose: "①2023年").
 _FOOTNOTE_MARK = re.compile(
     f"(?<=[0-9\uff10-\uff19]){_MARKS}|(?<![^\\s|]){_MARKS}(?=[0-9\uff10-\uff19]+(?:[\\s|]|$))")
+_ANY_MARK = re.compile(_MARKS[:-1])  # one mark anywhere: most pages have none, and the search is cheap
+# Full-width forms and the ideographic space, each replaced by its compatibility decomposition:
+# NFKC of the result equals NFKC of the text (decomposition is per character), and when the
+# result is already in NFKC (most pages: these are their only compatibility characters) the
+# whole-text normalisation is skipped.
+_FULL_WIDTH = re.compile("[\uff01-\uff5e\u3000]")
+_FULL_WIDTH_NFKD = {chr(c): unicodedata.normalize("NFKD", chr(c)) for c in (*range(0xFF01, 0xFF5F), 0x3000)}
+
+
+def _nfkc(text: str) -> str:
+    if unicodedata.is_normalized("NFKC", text):
+        return text
+    narrow = _FULL_WIDTH.sub(lambda m: _FULL_WIDTH_NFKD[m.group()], text)
+    return narrow if unicodedata.is_normalized("NFKC", narrow) else unicodedata.normalize("NFKC", text)
 
 
 def norm_text(text: str) -> str:
     """Normalise a whole document's text, keeping its layout."""
-    text = _FOOTNOTE_MARK.sub("*", text)
-    text = unicodedata.normalize("NFKC", text)
+    if _ANY_MARK.search(text):
+        text = _FOOTNOTE_MARK.sub("*", text)
+    text = _nfkc(text)
     text = _CHARMAP_RE.sub(lambda m: _CHARMAP[ord(m.group())] or "", text)  # faster than translate here
     if is_traditional(text):
         text = _PINYIN.sub("", text)
