@@ -33,7 +33,7 @@ from transforms.decode import DOC, DOCX, HTML, PDF, Decoded, decode
 from transforms.evidence import NAMES as EVIDENCE_NAMES
 from transforms.evidence import S1, X1, X2, previous_in_force, previous_year_figures
 from transforms.html import html_to_text
-from transforms.normalize import loose, norm_text
+from transforms.normalize import compact, loose, norm_text
 from transforms.pdfimages import PICTURE_MAGIC
 
 PARSER_VERSION = "1.4.1"
@@ -73,11 +73,15 @@ def _alt(labels) -> str:
     return "|".join(loose(s) for s in labels)
 
 
-_HEADING = re.compile(r"(?<![\u4e00-\u9fff])" + fs.SECTION_HEADING.replace("[、.．]", r"[ \t]*[、.][ \t]*"))
+_HEADING_NUMERALS = "一二三四五六"
+_HEADING_BODY = fs.SECTION_HEADING.replace("[、.．]", r"[ \t]*[、.][ \t]*")
+assert _HEADING_BODY.startswith(f"([{_HEADING_NUMERALS}])")
+# Not after a CJK character: the look-behind stands after the numeral (spanning it and the
+# character before), so that the pattern starts with a character set and re scans for it fast.
+_HEADING = re.compile(f"([{_HEADING_NUMERALS}])(?<![\u4e00-\u9fff][{_HEADING_NUMERALS}])"
+                      + _HEADING_BODY[len(f"([{_HEADING_NUMERALS}])"):])
 _T1_START = re.compile(loose("第二十条") + r"[ \t\n]*第?[ \t\n]*\(?[ \t\n]*[一五六八九]")
-_T1_TERMINATORS = [loose("第二十条"), loose("信息内容")] + [loose(x) for x in fs.AD_NONSTANDARD_ROWS]
 _T2_START = re.compile(_alt(fs.APPLICATIONS_HEADER_MARKERS))
-_T2_TERMINATORS = [loose(g.match[0]) for g in fs.APP_GROUPS] + [loose(x) for x in fs.APP_SECTION_LABELS]
 _T3_HEADER = re.compile(loose(fs.RL_HEADER_END))
 _T3_DIRECT = re.compile(loose("未经复议直接起诉"))
 _T3_TOTAL = re.compile(loose("总计"))
@@ -110,12 +114,36 @@ _AGENCY_PATTERNS = [
 ]
 
 
-def _terminator_re(extra: list[str]) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{p})" for p in extra) + "|" + _HEADING.pattern)
+class _Terminators:
+    """The next row terminator: a label of the list or a section heading.
+
+    ``search`` is ``pattern.search``: every match starts with one of a few characters (each
+    label's first, a heading's numeral), so only the positions holding one are tried, where
+    the alternation (which re cannot scan for) would be tried at every position."""
+
+    def __init__(self, labels: list[str]) -> None:
+        self.pattern = re.compile("|".join(f"(?:{loose(x)})" for x in labels) + "|" + _HEADING.pattern)
+        first = {c for x in labels for c in _first_chars(x)} | set(_HEADING_NUMERALS)
+        self._first = re.compile("[" + "".join(re.escape(c) for c in sorted(first)) + "]")
+
+    def search(self, text: str, pos: int, endpos: int) -> re.Match | None:
+        candidate, match = self._first.search, self.pattern.match
+        while (c := candidate(text, pos, endpos)) is not None:
+            m = match(text, c.start(), endpos)
+            if m:
+                return m
+            pos = c.start() + 1
+        return None
 
 
-_T1_END = _terminator_re(_T1_TERMINATORS)
-_T2_END = _terminator_re(_T2_TERMINATORS)
+def _first_chars(label: str) -> str:
+    """The characters loose(label) can start with."""
+    first = compact(label)[0]
+    return ".、" if first in ".、" else first
+
+
+_T1_END = _Terminators(["第二十条", "信息内容", *fs.AD_NONSTANDARD_ROWS])
+_T2_END = _Terminators([g.match[0] for g in fs.APP_GROUPS] + list(fs.APP_SECTION_LABELS))
 
 
 def _row_pattern(keys: tuple[str, ...]) -> re.Pattern[str]:
@@ -127,6 +155,17 @@ _ALTERNATIVES = {r.key: tuple(re.compile(loose(k)) for k in r.match) for r in fs
     it.key: tuple(re.compile(loose(k)) for k in it.match) for tpl in fs.TEMPLATES for it in fs.AD_ITEMS[tpl]}
 _AD_ROW_RE = {tpl: [(it, _row_pattern(it.match)) for it in fs.AD_ITEMS[tpl]] for tpl in fs.TEMPLATES}
 _APP_ROW_RE = {tpl: [(r, _row_pattern(r.match)) for r in fs.app_rows(tpl)] for tpl in fs.TEMPLATES}
+_AD_MARKER_RE = {tpl: tuple(re.compile(loose(m)) for m in fs.AD_MARKERS[tpl]) for tpl in fs.TEMPLATES}
+_AD_NONSTANDARD_RE = tuple((x, re.compile(loose(x))) for x in fs.AD_NONSTANDARD_ROWS)
+_APP_F2021_MARKER_RE = tuple(re.compile(loose(m)) for m in fs.APP_MARKERS[fs.F2021])
+_SUBTOTAL_COLUMN = re.compile(loose("小计"))
+_CELL_GAP = re.compile(r"[\s|]+")
+_LINE_OR_EMPTY = re.compile(r"[^\n]*\n?")
+_LINE = re.compile(r"[^\n]+")
+_MARKDOWN_RULE = re.compile(r"[\s|:-]*")
+_VALUE_CHAR = re.compile(r"\d|/|-")
+_DIGIT_OR_SLASH = re.compile(r"[\d/]")
+_PIPE_OR_NEWLINE = re.compile(r"[|\n]")
 
 
 def _row_heads() -> dict[str, dict[str, tuple[str, ...]]]:
@@ -217,7 +256,7 @@ def _label_start(text: str, lo: int, hi: int) -> int:
     return head.start() if head else hi
 
 
-def _close_regions(text: str, regions: list[_Region], end: int, terminators: re.Pattern[str]) -> None:
+def _close_regions(text: str, regions: list[_Region], end: int, terminators: _Terminators) -> None:
     for i, reg in enumerate(regions):
         limit = regions[i + 1].label_start if i + 1 < len(regions) else end
         m = terminators.search(text, reg.value_start, limit)
@@ -418,7 +457,7 @@ class _Reader:
     # -- table 1
     def active_disclosure(self, start: int, end: int) -> _TableRead:
         seg = self.text[start:end]
-        score = {tpl: sum(1 for m in fs.AD_MARKERS[tpl] if re.search(loose(m), seg)) for tpl in fs.TEMPLATES}
+        score = {tpl: sum(1 for rx in _AD_MARKER_RE[tpl] if rx.search(seg)) for tpl in fs.TEMPLATES}
         template = fs.F2019 if score[fs.F2019] > score[fs.F2021] else fs.F2021
         rows = [(it.key, rx) for it, rx in _AD_ROW_RE[template]]
         regions = _find_rows(self.text, start, end, rows)
@@ -426,8 +465,8 @@ class _Reader:
         if not regions or (len(regions) < 3 and not _T1_START.search(seg)):
             return _TableRead(None, {}, False)
         _close_regions(self.text, regions, end, _T1_END)
-        for extra in fs.AD_NONSTANDARD_ROWS:
-            if re.search(loose(extra), seg):
+        for extra, rx in _AD_NONSTANDARD_RE:
+            if rx.search(seg):
                 self.f.add("nonstandard_row", f"a local row {extra!r} outside the template was read past",
                            fs.ACTIVE_DISCLOSURE)
         by_key = {r.key: r for r in regions}
@@ -449,7 +488,7 @@ class _Reader:
     # -- table 2
     def applications(self, start: int, end: int) -> _TableRead:
         seg = self.text[start:end]
-        template = fs.F2021 if any(re.search(loose(m), seg) for m in fs.APP_MARKERS[fs.F2021]) else fs.F2019
+        template = fs.F2021 if any(rx.search(seg) for rx in _APP_F2021_MARKER_RE) else fs.F2019
         rows = [(r.key, rx) for r, rx in _APP_ROW_RE[template]]
         regions = _find_rows(self.text, start, end, rows)
         # Without the table's own header, a lone label may be narrative text ("本年新收…").
@@ -462,7 +501,7 @@ class _Reader:
         names = tuple(c.key for c in fs.APPLICANT_COLUMNS)
         vtypes = (fs.COUNT,) * len(names)
         # A 法人或其他组织 小计 column is not in the template (FORMAT.md §4.1): read past it.
-        subtotal = bool(re.search(loose("小计"), self.text[start:regions[0].label_start]))
+        subtotal = bool(_SUBTOTAL_COLUMN.search(self.text, start, regions[0].label_start))
         if subtotal:
             self.f.add("nonstandard_row", "the table adds a 法人或其他组织 小计 column; it is read past",
                        fs.APPLICATIONS)
@@ -520,11 +559,11 @@ class _Reader:
                 # no header row of its own (an extractor dropped it as a repeat): the
                 # sub-table's numbers are its first line of numbers only, under its caption
                 found[group] = next((toks for ln in self.text[lo:hi].split("\n")
-                                     if (toks := [t for t in re.split(r"[\s|]+", ln) if t])
+                                     if (toks := [t for t in _CELL_GAP.split(ln) if t])
                                      and all(cellgrammar.is_value_token(t) for t in toks)), [])
                 continue
             tokens = []
-            for tok in re.split(r"[\s|]+", self.text[heads[-1].end():hi]):
+            for tok in _CELL_GAP.split(self.text[heads[-1].end():hi]):
                 if not tok:
                     continue
                 if not cellgrammar.is_value_token(tok):
@@ -556,22 +595,22 @@ class _Reader:
         seg_start = None
         if m:
             pos = m.end()
-            for line in re.finditer(r"[^\n]*\n?", self.text[pos:end]):
+            for line in _LINE_OR_EMPTY.finditer(self.text[pos:end]):
                 s = line.group(0)
                 if not s:
                     break
-                if re.fullmatch(r"[\s|:-]*", s) and "---" in s:
+                if "---" in s and _MARKDOWN_RULE.fullmatch(s):
                     continue  # a markdown separator line, not a row of values
-                if not _CJK.search(s) and re.search(r"\d|/|-", s):
+                if not _CJK.search(s) and _VALUE_CHAR.search(s):
                     seg_start = pos + line.start()
                     break
         if m and seg_start is None:  # cells ran together on one line: values follow the header words
-            v = re.compile(r"[\d/]").search(self.text, m.end(), end)
-            if v and not re.search(r"[|\n]", self.text[m.end():v.start()]):
+            v = _DIGIT_OR_SLASH.search(self.text, m.end(), end)
+            if v and not _PIPE_OR_NEWLINE.search(self.text, m.end(), v.start()):
                 seg_start = v.start()
         if seg_start is None:  # headers typeset vertically: match the 15-number line
-            for line in re.finditer(r"[^\n]+", self.text[start:end]):
-                toks = [t for t in re.split(r"[\s|]+", line.group(0)) if t]
+            for line in _LINE.finditer(self.text[start:end]):
+                toks = [t for t in _CELL_GAP.split(line.group(0)) if t]
                 if len(toks) == 15 and all(cellgrammar.is_value_token(t) for t in toks):
                     seg_start = start + line.start()
                     break
@@ -611,6 +650,15 @@ _NOT_AGENCY = re.compile(
 _GENERIC_NAME = re.compile(r"^(?:本机关|我单位|(?:人民)?政府|(?:人民政府)?(?:办公室|办公厅)|(?:街道)?办事处|委员会|管委会|"
                            r"(?:管理)?局|办|中心)$")
 _NAV_LINE = re.compile(r"^(首页|栏目|当前位置|您的位置|位置|发布时间|来源|字号|打印|关闭|分享|索引号|主题分类)")
+_SPACES = re.compile(r"\s+")
+_NAME_FRAGMENT = re.compile(r"[\u4e00-\u9fff()0-9]+年?度?")
+_PROSE_START = re.compile(r"^(根据|按照|依据|本报告|现|特|为)")
+_QUOTES = re.compile(r"[《》\"]")
+_ANNOUNCEMENT = re.compile(r"^关于(?:公布|发布|公开)(?=.+的(?:公告|通知)$)")
+_TITLE_AGENCY = re.compile(r"^(?:(?:19|20)\d{2}年度?)?(?P<a>.+?)(?:(?:19|20)\d{2}年度?)?(?:政府信息公开|信息公开).*报告")
+_TRAILING_YEAR = re.compile(r"(?:19|20)\d{2}年度?$")
+_TRAILING_ABOUT = re.compile(r"关于$")
+_AGENCY_GENERIC = re.compile(r"人民政府|政府|办公室|办公厅|\(.*?\)|\s")
 _MAX_TITLE_LINES = 4  # a title broken over lines (PDF text) spans at most this many
 
 
@@ -630,9 +678,9 @@ def _title_lines(text: str) -> list[str]:
 
 def _name_fragment(line: str) -> bool:
     """Could this line be a piece of a title broken over lines (no prose, no navigation)?"""
-    t = re.sub(r"\s+", "", line)
+    t = _SPACES.sub("", line)
     return (0 < len(t) <= 40 and "报告" not in t and not _NAV_LINE.match(t)
-            and bool(re.fullmatch(r"[\u4e00-\u9fff()0-9]+年?度?", t)))
+            and bool(_NAME_FRAGMENT.fullmatch(t)))
 
 
 def _title_candidates(text: str, html_title: str | None) -> list[str]:
@@ -652,7 +700,7 @@ def _title_candidates(text: str, html_title: str | None) -> list[str]:
     # Pages start with navigation menus: look further down, but only at title-like lines.
     lines = _title_lines(text)
     for i, line in enumerate(lines):
-        if "报告" not in line or len(line) > 60 or "。" in line or re.match(r"^(根据|按照|依据|本报告|现|特|为)", line):
+        if "报告" not in line or len(line) > 60 or "。" in line or _PROSE_START.match(line):
             continue
         best = None
         for j in range(i, max(-1, i - _MAX_TITLE_LINES), -1):
@@ -681,15 +729,15 @@ def _plausible_agency(name: str | None) -> str | None:
 
 
 def _agency_from_title(title: str) -> str | None:
-    t = re.sub(r"\s+", "", title)
-    t = re.sub(r"[《》\"]", "", t)
-    t = re.sub(r"^关于(?:公布|发布|公开)(?=.+的(?:公告|通知)$)", "", t)  # "关于公布X…年度报告的公告"
-    m = re.match(r"^(?:(?:19|20)\d{2}年度?)?(?P<a>.+?)(?:(?:19|20)\d{2}年度?)?(?:政府信息公开|信息公开).*报告", t)
+    t = _SPACES.sub("", title)
+    t = _QUOTES.sub("", t)
+    t = _ANNOUNCEMENT.sub("", t)  # "关于公布X…年度报告的公告"
+    m = _TITLE_AGENCY.match(t)
     if not m:
         return None
     agency = m.group("a")
-    agency = re.sub(r"(?:19|20)\d{2}年度?$", "", agency).strip("-_ ")
-    agency = re.sub(r"关于$", "", agency)
+    agency = _TRAILING_YEAR.sub("", agency).strip("-_ ")
+    agency = _TRAILING_ABOUT.sub("", agency)
     return _plausible_agency(agency)
 
 
@@ -729,7 +777,7 @@ def _agency_of(text: str, titles: list[str]) -> str | None:
 
 def _same_agency(a: str, b: str) -> bool:
     def core(s: str) -> str:
-        return re.sub(r"人民政府|政府|办公室|办公厅|\(.*?\)|\s", "", s)
+        return _AGENCY_GENERIC.sub("", s)
 
     ca, cb = core(a), core(b)
     return bool(ca and cb) and (ca in cb or cb in ca)

@@ -39,6 +39,7 @@ NEUTRAL_HEADS = frozenset({"信息内容"})  # words that start a block but name
 _CAPTIONS = ("第二十条", "信息内容")  # a block's caption and header: no row's own label
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+_NEWLINE = re.compile("\n")
 _BARE = re.compile(r"[^\u4e00-\u9fff0-9()]")  # quotes and punctuation vary between printings of a label
 AFTER = "after"  # labels come before their numbers
 BEFORE = "before"  # numbers come before their labels
@@ -83,10 +84,19 @@ def assign(text: str, start: int, end: int, labels: list[Label]) -> Assigned:
     if not labels:
         return out
     labels = sorted(labels, key=lambda lb: lb.start)
-    newlines = [i for i, ch in enumerate(text[start:end]) if ch == "\n"]
+    newlines = [m.start() - start for m in _NEWLINE.finditer(text, start, end)]
 
     def line(pos: int) -> int:
         return bisect.bisect_right(newlines, pos - start)
+
+    letters_lines: dict[int, bool] = {}  # per line start: many tokens share a line
+
+    def letters_line(pos: int) -> bool:
+        lo = text.rfind("\n", 0, pos) + 1
+        got = letters_lines.get(lo)
+        if got is None:
+            got = letters_lines[lo] = _in_letters_line(text, pos)
+        return got
 
     # gaps: before the first label, between labels, after the last
     bounds = [start] + [x for lb in labels for x in (lb.start, lb.end)] + [end]
@@ -105,7 +115,7 @@ def assign(text: str, start: int, end: int, labels: list[Label]) -> Assigned:
         tail_lines: set[int] = set()
         for m in TOKEN.finditer(text, lo, hi):
             tok = m.group(0)
-            if _in_letters_line(text, m.start()):
+            if letters_line(m.start()):
                 continue  # a header typeset vertically: neither a cell nor a label's words
             is_value = cellgrammar.is_value_token(tok) and not _in_head(text, m) and not _in_word(text, m)
             if is_value and m.start() == lo and lo > 0 and text[lo - 1] in "lIOo" and tok[0].isdigit():
@@ -260,10 +270,12 @@ def _in_word(text: str, m: re.Match) -> bool:
             and bool(_CJK.match(text[m.start() - 1])) and bool(_CJK.match(text[m.end()])))
 
 
+_NUMBERING = re.compile(r"[ \t]*[.、][ \t]*[\u4e00-\u9fff]")
+
+
 def _in_head(text: str, m: re.Match) -> bool:
     """Is this digit token the numbering of a label ("2." in "2.申请人…")?"""
-    after = text[m.end():m.end() + 3]
-    return bool(re.match(r"[ \t]*[.、][ \t]*[\u4e00-\u9fff]", after)) and len(m.group(0)) <= 2
+    return len(m.group(0)) <= 2 and bool(_NUMBERING.match(text, m.end(), m.end() + 3))
 
 
 def _token_lines(text: str, grp: _Group, line) -> list[tuple[str, int]]:
