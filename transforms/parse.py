@@ -370,8 +370,14 @@ class _Reader:
     # -- cells
     def read_row(self, table: str, key: str, names: tuple[str, ...], vtypes: tuple[str, ...],
                  vals: _Values) -> dict[str, int | float | None]:
+        raws = vals.raw
+        if (vals.run is None and not vals.short and len(raws) == len(names) == len(vtypes) and None not in raws
+                and all(raws) and fs.AMOUNT not in vtypes):
+            joined = "".join(raws)  # every cell plain ASCII digits (most rows): read_cell's fast case
+            if len(joined) <= _MAX_CELL_CHARS and joined.isdigit() and joined.isascii():
+                return dict(zip(names, map(int, raws), strict=True))
         out: dict[str, int | float | None] = {}
-        for name, vtype, raw in zip(names, vtypes, vals.raw, strict=True):
+        for name, vtype, raw in zip(names, vtypes, raws, strict=True):
             if raw is None:
                 out[name] = None
                 continue
@@ -525,12 +531,13 @@ class _Reader:
     def _merged_zero_rows(self, values: dict, by_key: dict[str, _Region]) -> None:
         """One "0" spanning all seven columns (FORMAT.md §7.8): every cell is 0."""
         for key, reg in by_key.items():
-            raw = self.text[reg.value_start:reg.end].split("|")[1:]
             row = values.get(key) or {}
+            if not all(v is None for k, v in row.items() if k != fs.NATURAL_PERSON):
+                continue  # cells were read: no merged cell
+            raw = self.text[reg.value_start:reg.end].split("|")[1:]
             # Converters print fillers as bare "||" (no spaces): seven columns merged into one.
             if (raw and raw[0].strip() == "0" and all(not c.strip() for c in raw[1:])
-                    and sum(1 for c in raw[1:] if c == "") >= 6
-                    and all(v is None for k, v in row.items() if k != fs.NATURAL_PERSON)):
+                    and sum(1 for c in raw[1:] if c == "") >= 6):
                 for col in row:
                     if row[col] is None:
                         row[col] = 0
@@ -668,6 +675,8 @@ _CN_DIGITS = str.maketrans("〇零○一二三四五六七八九", "000123456789
 
 def _digit_years(line: str) -> str:
     """A title's year in Chinese numerals (二〇二三年, Word templates) as digits."""
+    if "年" not in line:
+        return line
     return _CN_YEAR.sub(lambda m: m.group(0).translate(_CN_DIGITS), line)
 
 
@@ -794,6 +803,8 @@ def _blank_running_headers(text: str, start: int, end: int) -> str:
     def blank(m: re.Match) -> str:
         return " " * len(m.group(0))
 
+    if start <= end and text.find("报告", start, end) < 0:  # a running header holds 报告
+        return text
     return text[:start] + _RUNNING_HEADER.sub(blank, text[start:end]) + text[end:]
 
 
@@ -922,7 +933,8 @@ def parse_text(text: str, *, agency: str | None = None, year: int | None = None,
     ``previous``: the same agency's report of the year before (a contract object), as
     extra evidence for runs of digits the invariants leave open (X1, X2; optional)."""
     f = _Findings()
-    text = _PAGE_FOOTER.sub("", text)
+    if "-" in text or "页" in text:  # every page footer holds one
+        text = _PAGE_FOOTER.sub("", text)
     (t1s, t1e), (t2s, t2e), (t3s, t3e) = _spans(text)
     reader = _Reader(_blank_running_headers(text, min(t1s, t2s), max(t1e, t2e, t3e)), f)
     tables = {
