@@ -101,6 +101,7 @@ _PERIOD = re.compile(
     r"(?P<y1>(?:19|20)\d{2})\s*年\s*0?1\s*月\s*0?1\s*日\s*起?\s*[,]?\s*(?:至|到|-|~|—)\s*"
     r"(?:(?P<y2>(?:19|20)\d{2})\s*年\s*)?12\s*月\s*31\s*日"
 )
+_PERIOD_END = re.compile(r"12\s*月\s*31\s*日")  # what every match of _PERIOD holds
 _TITLE_YEAR = re.compile(r"((?:19|20)\d{2})\s*年\s*度?")
 _OPENING_YEAR = re.compile(r"(?:公布|编制|发布)[^。]{0,40}?((?:19|20)\d{2})\s*年\s*度?[^。]{0,40}报告")
 _AGENCY_PATTERNS = [
@@ -759,7 +760,7 @@ def _year_of(text: str, titles: list[str]) -> tuple[int | None, int | None]:
             title_year = int(m.group(1))
             break
     period_year = None
-    m = _PERIOD.search(text)
+    m = _PERIOD.search(text) if _PERIOD_END.search(text) else None  # its end is rarer than its start
     if m and (not m.group("y2") or m.group("y2") == m.group("y1")):
         period_year = int(m.group("y1"))
     if title_year:
