@@ -272,8 +272,24 @@ class _Values:
     short: bool = False  # fewer values than cells in a layout that drops blanks
 
 
+_CLEAN_ROWS: dict[int, re.Pattern[str]] = {}
+
+
+def _clean_row(n: int) -> re.Pattern[str]:
+    """A row of n cells of plain digits between pipes, then only empty filler cells: what the
+    general reading below gives for it is those n digit strings (no later line, no label's
+    fragment, fillers dropped), read at once."""
+    rx = _CLEAN_ROWS.get(n)
+    if rx is None:
+        rx = _CLEAN_ROWS[n] = re.compile(r"[ \t]*\|" + r"[ \t]*([0-9]+)[ \t]*\|" * n + r"(?:[ \t]*\|)*\s*")
+    return rx
+
+
 def _split_values(segment: str, n: int) -> _Values:
     if "|" in segment:
+        clean = _clean_row(n).fullmatch(segment) if n > 0 else None
+        if clean:
+            return _Values(list(clean.groups()))
         cut = _NEXT_ROW_LINE.search(segment)
         if cut and any(cellgrammar.is_value_token(c.strip()) for c in segment[:cut.start()].split("|")):
             segment = segment[:cut.start()]  # a later line starting with words is another row's
@@ -918,9 +934,11 @@ def _derive_totals(tables: dict[str, _TableRead], f: _Findings) -> None:
         return
     blank_totals = {x["where"] for x in f.items if x["code"] == "cell_blank"}
     for key, row in tr.values.items():
+        if row.get(fs.TOTAL) is not None:
+            continue
         where = f"{fs.APPLICATIONS}.{key}.{fs.TOTAL}"
         parts = [row.get(c) for c in fs.APPLICANT_PARTS]
-        if row.get(fs.TOTAL) is None and where in blank_totals and all(isinstance(p, int) for p in parts):
+        if where in blank_totals and all(isinstance(p, int) for p in parts):
             row[fs.TOTAL] = sum(parts)
             f.items = [x for x in f.items if x["where"] != where]
             f.add("cell_derived", "总计 is blank; derived as the sum of the six applicant cells", where)
