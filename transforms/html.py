@@ -169,9 +169,10 @@ class _Renderer:
                         parts.append(" ".join(text.split()).replace("|", "/"))
                 else:
                     parts.append(self.inline_text(cell, cell_depth).replace("|", "/"))
-                colspan = cell.get("colspan")
-                if colspan is not None:
-                    fillers += _span(colspan) - 1
+                if cell.values():  # any attribute at all: cheaper to ask than for one by name
+                    colspan = cell.get("colspan")
+                    if colspan is not None:
+                        fillers += _span(colspan) - 1
             parts.extend([""] * fillers)  # as converters do: all fillers at the end of the row
             out.append("\n" + " | ".join(parts) + " |\n")
         out.append("\n")
