@@ -63,7 +63,9 @@ _FULL_WIDTH_NFKD = {chr(c): unicodedata.normalize("NFKD", chr(c)) for c in (*ran
 def _nfkc(text: str) -> str:
     if unicodedata.is_normalized("NFKC", text):
         return text
-    narrow = _FULL_WIDTH.sub(lambda m: _FULL_WIDTH_NFKD[m.group()], text)
+    narrow = text
+    for ch in set(_FULL_WIDTH.findall(text)):  # a few distinct characters, each replaced at once
+        narrow = narrow.replace(ch, _FULL_WIDTH_NFKD[ch])
     return narrow if unicodedata.is_normalized("NFKC", narrow) else unicodedata.normalize("NFKC", text)
 
 
