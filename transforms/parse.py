@@ -156,6 +156,8 @@ _ALTERNATIVES = {r.key: tuple(re.compile(loose(k)) for k in r.match) for r in fs
     it.key: tuple(re.compile(loose(k)) for k in it.match) for tpl in fs.TEMPLATES for it in fs.AD_ITEMS[tpl]}
 _AD_ROW_RE = {tpl: [(it, _row_pattern(it.match)) for it in fs.AD_ITEMS[tpl]] for tpl in fs.TEMPLATES}
 _APP_ROW_RE = {tpl: [(r, _row_pattern(r.match)) for r in fs.app_rows(tpl)] for tpl in fs.TEMPLATES}
+_AD_VTYPES = {tpl: {it.key: tuple(fs.AD_MEASURES[tpl][m].vtype for m in it.measures) for it in fs.AD_ITEMS[tpl]}
+              for tpl in fs.TEMPLATES}
 _AD_MARKER_RE = {tpl: tuple(re.compile(loose(m)) for m in fs.AD_MARKERS[tpl]) for tpl in fs.TEMPLATES}
 _AD_NONSTANDARD_RE = tuple((x, re.compile(loose(x))) for x in fs.AD_NONSTANDARD_ROWS)
 _APP_F2021_MARKER_RE = tuple(re.compile(loose(m)) for m in fs.APP_MARKERS[fs.F2021])
@@ -493,13 +495,12 @@ class _Reader:
                 self.f.add("nonstandard_row", f"a local row {extra!r} outside the template was read past",
                            fs.ACTIVE_DISCLOSURE)
         by_key = {r.key: r for r in regions}
-        measures = fs.AD_MEASURES[template]
         n_of = {it.key: len(it.measures) for it in fs.AD_ITEMS[template]}
         placed = self._space_values(fs.ACTIVE_DISCLOSURE, regions, start, n_of)
         values: dict[str, dict] = {}
         for item in fs.AD_ITEMS[template]:
             names = item.measures
-            vtypes = tuple(measures[m].vtype for m in names)
+            vtypes = _AD_VTYPES[template][item.key]
             reg = by_key.get(item.key)
             if reg is None:
                 values[item.key] = self.missing_row(fs.ACTIVE_DISCLOSURE, item.key, names)
@@ -698,8 +699,16 @@ def _digit_years(line: str) -> str:
 
 
 def _title_lines(text: str) -> list[str]:
-    lines = [_digit_years(ln.strip()) for ln in text[:8000].split("\n")[:80]]
-    return [_TITLE_PREFIX.sub("", ln).strip(" |") if "报告" in ln else ln.strip(" |") for ln in lines]
+    """The first lines, cleaned; only those a title can take (a line holding 报告 and the
+    _MAX_TITLE_LINES - 1 before it): the others stay "" (no cleaning changes whether 报告 is in a line)."""
+    raw = text[:8000].split("\n")[:80]
+    need = {j for i, ln in enumerate(raw) if "报告" in ln for j in range(max(0, i - _MAX_TITLE_LINES + 1), i + 1)}
+    return [_title_line(ln) if k in need else "" for k, ln in enumerate(raw)]
+
+
+def _title_line(line: str) -> str:
+    line = _digit_years(line.strip())
+    return _TITLE_PREFIX.sub("", line).strip(" |") if "报告" in line else line.strip(" |")
 
 
 def _name_fragment(line: str) -> bool:
