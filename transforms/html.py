@@ -148,17 +148,20 @@ class _Renderer:
         cell_depth = depth + 1
         plain = cell_depth < _MAX_DEPTH
         for tr in self.rows(table):
-            cells = [c for c in tr if c.tag in _CELLS or (type(c.tag) is str and _tag(c) in _CELLS)]
-            if nested and any(c.find(".//table") is not None for c in cells):
-                for cell in cells:  # a layout table: its cells are blocks
-                    self.walk(cell, out, cell_depth)
-                    out.append("\n")
-                continue
-            if not cells:
-                continue
+            cells = tr  # its children: the cells among them are taken below
+            if nested:
+                cells = [c for c in tr if c.tag in _CELLS or (type(c.tag) is str and _tag(c) in _CELLS)]
+                if any(c.find(".//table") is not None for c in cells):
+                    for cell in cells:  # a layout table: its cells are blocks
+                        self.walk(cell, out, cell_depth)
+                        out.append("\n")
+                    continue
             parts: list[str] = []
             fillers = 0
             for cell in cells:
+                tag = cell.tag
+                if tag != "td" and tag != "th" and (type(tag) is not str or _tag(cell) not in _CELLS):
+                    continue  # not a cell (a stray element inside the row)
                 if plain and len(cell) == 0:  # a cell of plain text (most)
                     text = cell.text
                     if not text:
@@ -173,6 +176,8 @@ class _Renderer:
                     colspan = cell.get("colspan")
                     if colspan is not None:
                         fillers += _span(colspan) - 1
+            if not parts:
+                continue  # no cells
             parts.extend([""] * fillers)  # as converters do: all fillers at the end of the row
             out.append("\n" + " | ".join(parts) + " |\n")
         out.append("\n")
