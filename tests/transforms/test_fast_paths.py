@@ -1,0 +1,80 @@
+"""The parser's fast paths give what the plain code they stand for gives (issue 16: speed
+without changing a single answer). Each is checked against its plain form on seeded
+random inputs built from the characters that matter to it."""
+
+from __future__ import annotations
+
+import random
+import re
+import unicodedata
+from pathlib import Path
+
+from transforms import html as html_mod
+from transforms import normalize
+from transforms import parse as parse_mod
+
+SEEDS = Path(__file__).parent.parent / "fixtures" / "seeds"
+
+
+def _strings(rng: random.Random, pool: list[str], count: int, longest: int) -> list[str]:
+    return ["".join(rng.choice(pool) for _ in range(rng.randint(0, longest))) for _ in range(count)]
+
+
+def test_blank_line_collapse_is_the_regex_it_replaces():
+    plain = re.compile(r"[ \t]*\n[\s]*\n+")
+    pool = [" ", "\t", "\n", "\n", "a", "|", "\u3000", "\r", "\x0b", "\x85", "\u2028"]
+    for s in _strings(random.Random(1), pool, 20000, 14):
+        assert html_mod._collapse_blank_lines(s) == plain.sub("\n", s), repr(s)
+
+
+def test_nfkc_shortcut_is_nfkc():
+    pool = [chr(c) for c in (*range(0x20, 0x7F), *range(0xFF00, 0xFF70), 0x3000, 0x301, 0x308, 0x3099, 0x304B,
+                             0xFF76, 0xFF9E, 0xA0, 0x2460, 0xB2, 0x4E00, 0x1100, 0x1161, 0xAC00, 0xFB01, 0x212B)]
+    for s in _strings(random.Random(2), pool, 20000, 12):
+        assert normalize._nfkc(s) == unicodedata.normalize("NFKC", s), repr(s)
+
+
+def test_norm_text_marks_a_footnote_only_where_the_full_pass_would():
+    assert normalize.norm_text("| 228① | ①12 |") == "| 228* | *12 |"
+    assert normalize.norm_text("| 228 | 12 |") == "| 228 | 12 |"
+
+
+def test_terminator_search_is_the_alternations_search():
+    texts = [p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))]
+    assert texts
+    rng = random.Random(3)
+    for term in (parse_mod._T1_END, parse_mod._T2_END):
+        for text in texts:
+            text = parse_mod.norm_text(text)
+            for _ in range(300):
+                a = rng.randrange(len(text) + 1)
+                b = rng.randrange(a, len(text) + 1)
+                want, got = term.pattern.search(text, a, b), term.search(text, a, b)
+                assert (want and want.span()) == (got and got.span())
+
+
+def test_heading_lookbehind_after_the_numeral_is_the_same_rule():
+    assert parse_mod._HEADING.search("三、收到和处理政府信息公开申请情况").start() == 0
+    assert parse_mod._HEADING.search("\n四、政府信息公开行政复议、行政诉讼情况").start() == 1
+    assert parse_mod._HEADING.search("第三、收到和处理政府信息公开申请情况") is None  # after a CJK character
+    assert parse_mod._HEADING.search("三、收到和处理政府信息公开申请情况", 1) is None
+
+
+def test_clean_row_reads_the_digits_and_drops_only_fillers():
+    assert parse_mod._split_values(" | 1152 | 103 | 1 | 2 | 3 | 4 | 1265 |  |  |\n", 7).raw == [
+        "1152", "103", "1", "2", "3", "4", "1265"]
+    # not clean: a blank cell, a mark, a later line of words, one cell too many
+    assert parse_mod._split_values(" | 1 |  | 3 |\n", 3).raw == ["1", "", "3"]
+    assert parse_mod._split_values(" | 1 | / | 3 |", 3).raw == ["1", "/", "3"]
+    assert parse_mod._split_values(" | 1 | 2 |\n其他 | 9 |", 2).raw == ["1", "2"]
+    assert parse_mod._split_values(" | 1 | 2 | 3 |", 2).short
+
+
+def test_a_row_of_digits_is_read_as_the_cell_grammar_reads_each():
+    reader = parse_mod._Reader("", parse_mod._Findings())
+    names, vtypes = ("a", "b", "c"), ("count", "count", "count")
+    got = reader.read_row("t", "k", names, vtypes, parse_mod._Values(["007", "0", "12"]))
+    assert got == {"a": 7, "b": 0, "c": 12} and not reader.f.items
+    long = "1" * 41  # too long for a count: unreadable, as read_cell says
+    got = reader.read_row("t", "k", names, vtypes, parse_mod._Values([long, "1", "2"]))
+    assert got["a"] is None and [f["code"] for f in reader.f.items] == ["cell_unreadable"]
