@@ -156,6 +156,7 @@ _ALTERNATIVES = {r.key: tuple(re.compile(loose(k)) for k in r.match) for r in fs
     it.key: tuple(re.compile(loose(k)) for k in it.match) for tpl in fs.TEMPLATES for it in fs.AD_ITEMS[tpl]}
 _AD_ROW_RE = {tpl: [(it, _row_pattern(it.match)) for it in fs.AD_ITEMS[tpl]] for tpl in fs.TEMPLATES}
 _APP_ROW_RE = {tpl: [(r, _row_pattern(r.match)) for r in fs.app_rows(tpl)] for tpl in fs.TEMPLATES}
+_APP_ROWS = {tpl: fs.app_rows(tpl) for tpl in fs.TEMPLATES}
 _AD_VTYPES = {tpl: {it.key: tuple(fs.AD_MEASURES[tpl][m].vtype for m in it.measures) for it in fs.AD_ITEMS[tpl]}
               for tpl in fs.TEMPLATES}
 _AD_MARKER_RE = {tpl: tuple(re.compile(loose(m)) for m in fs.AD_MARKERS[tpl]) for tpl in fs.TEMPLATES}
@@ -272,6 +273,7 @@ class _Values:
     run: str | None = None  # a run of digits standing for several cells
     mode: str = "pipe"
     short: bool = False  # fewer values than cells in a layout that drops blanks
+    digits: bool = False  # every cell plain ASCII digits, none too long to be a number (a clean row)
 
 
 _CLEAN_ROWS: dict[int, re.Pattern[str]] = {}
@@ -283,7 +285,8 @@ def _clean_row(n: int) -> re.Pattern[str]:
     fragment, fillers dropped), read at once."""
     rx = _CLEAN_ROWS.get(n)
     if rx is None:
-        rx = _CLEAN_ROWS[n] = re.compile(r"[ \t]*\|" + r"[ \t]*([0-9]+)[ \t]*\|" * n + r"(?:[ \t]*\|)*\s*")
+        rx = _CLEAN_ROWS[n] = re.compile(
+            r"[ \t]*\|" + rf"[ \t]*([0-9]{{1,{_MAX_CELL_CHARS}}})[ \t]*\|" * n + r"(?:[ \t]*\|)*\s*")
     return rx
 
 
@@ -291,7 +294,7 @@ def _split_values(segment: str, n: int) -> _Values:
     if "|" in segment:
         clean = _clean_row(n).fullmatch(segment) if n > 0 else None
         if clean:
-            return _Values(list(clean.groups()))
+            return _Values(list(clean.groups()), digits=True)
         cut = _NEXT_ROW_LINE.search(segment)
         if cut and any(cellgrammar.is_value_token(c.strip()) for c in segment[:cut.start()].split("|")):
             segment = segment[:cut.start()]  # a later line starting with words is another row's
@@ -390,6 +393,8 @@ class _Reader:
     def read_row(self, table: str, key: str, names: tuple[str, ...], vtypes: tuple[str, ...],
                  vals: _Values) -> dict[str, int | float | None]:
         raws = vals.raw
+        if vals.digits and fs.AMOUNT not in vtypes and len(raws) == len(names) == len(vtypes):
+            return dict(zip(names, map(int, raws), strict=True))  # read_cell's fast case, every cell
         if (vals.run is None and not vals.short and len(raws) == len(names) == len(vtypes) and None not in raws
                 and all(raws) and fs.AMOUNT not in vtypes):
             joined = "".join(raws)  # every cell plain ASCII digits (most rows): read_cell's fast case
@@ -531,7 +536,7 @@ class _Reader:
                        fs.APPLICATIONS)
         values: dict[str, dict] = {}
         placed = self._space_values(fs.APPLICATIONS, regions, start, dict.fromkeys(by_key, len(names) + subtotal))
-        for row in fs.app_rows(template):
+        for row in _APP_ROWS[template]:
             reg = by_key.get(row.key)
             if reg is None:
                 values[row.key] = self.missing_row(fs.APPLICATIONS, row.key, names)

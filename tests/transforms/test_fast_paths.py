@@ -68,6 +68,8 @@ def test_clean_row_reads_the_digits_and_drops_only_fillers():
     assert parse_mod._split_values(" | 1 | / | 3 |", 3).raw == ["1", "/", "3"]
     assert parse_mod._split_values(" | 1 | 2 |\n其他 | 9 |", 2).raw == ["1", "2"]
     assert parse_mod._split_values(" | 1 | 2 | 3 |", 2).short
+    assert parse_mod._split_values(" | 1 | 2 |", 2).digits
+    assert not parse_mod._split_values(" | " + "1" * 41 + " | 2 |", 2).digits  # too long for a number
 
 
 def test_a_row_of_digits_is_read_as_the_cell_grammar_reads_each():
@@ -75,6 +77,10 @@ def test_a_row_of_digits_is_read_as_the_cell_grammar_reads_each():
     names, vtypes = ("a", "b", "c"), ("count", "count", "count")
     got = reader.read_row("t", "k", names, vtypes, parse_mod._Values(["007", "0", "12"]))
     assert got == {"a": 7, "b": 0, "c": 12} and not reader.f.items
+    reader = parse_mod._Reader("", parse_mod._Findings())
+    got = reader.read_row("t", "k", names, vtypes, parse_mod._split_values(" | " + "1" * 41 + " | 1 | 2 |", 3))
+    assert got["a"] is None and [f["code"] for f in reader.f.items] == ["cell_unreadable"]
+    reader = parse_mod._Reader("", parse_mod._Findings())
     long = "1" * 41  # too long for a count: unreadable, as read_cell says
     got = reader.read_row("t", "k", names, vtypes, parse_mod._Values([long, "1", "2"]))
     assert got["a"] is None and [f["code"] for f in reader.f.items] == ["cell_unreadable"]
