@@ -10,7 +10,8 @@ import duckdb
 import pytest
 
 from flows import etl
-from flows import pipeline as pl
+from flows.outcomes import NothingPublished
+from flows.steps.fetching import load_sources
 
 pytestmark = pytest.mark.slow
 
@@ -76,7 +77,7 @@ def test_etl_year_publishes_and_explains_each_report(prefect_harness, xxgk_env, 
 
 
 def test_backfill_runs_years_in_order_and_survives_a_failing_year(prefect_harness, xxgk_env, monkeypatch):
-    real = pl.load_sources
+    real = load_sources
 
     def broken_2023(settings, year, samples_base=None):
         if year == 2023:
@@ -111,7 +112,7 @@ def test_a_run_that_publishes_nothing_ends_failed_with_the_reason(prefect_harnes
     assert state.is_failed()
     assert state.message == "nothing published for 2024: nothing fetched: all 1 fetch(es) failed"
     data = state.result(raise_on_failure=False)
-    assert isinstance(data, pl.NothingPublished) and data.summary["counts"]["failed"] == 1
+    assert isinstance(data, NothingPublished) and data.summary["counts"]["failed"] == 1
     summary = str(_artifacts(["xxgk-summary-2024"], state.state_details.flow_run_id)["xxgk-summary-2024"].data)
     assert "**Nothing published:** nothing fetched" in summary
 
@@ -120,7 +121,7 @@ def test_a_bad_registry_fails_once_with_its_own_message(prefect_harness, xxgk_en
     reg = tmp_path / "bad.csv"
     reg.write_text("agency,year,url\n甲市,20x4,http://127.0.0.1/a.html\n", encoding="utf-8")
     calls = []
-    real = pl.load_sources
+    real = load_sources
 
     def counting(*a, **k):
         calls.append(1)
