@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import sys
 from typing import Any
@@ -134,7 +133,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from flows.steps.fetching import load_sources
 
     # The demo is the bundled samples, whatever XXGK_SOURCES or the config file say.
-    settings = dataclasses.replace(settings_from(args), sources=None)
+    settings = settings_from(args).model_copy(update={"sources": None})
     sources = load_sources(settings, None, samples_base="http://127.0.0.1")
     years = sorted({int(s.year) for s in sources})
     print(f"xxgk demo: {len(sources)} bundled sample report(s) of {', '.join(map(str, years))}, "
