@@ -162,12 +162,14 @@ def publish_artifacts(summary: RunSummary) -> None:
 
 @flow(name="etl-year", log_prints=True)
 def etl_year(year: int | None = None, sources: str | None = None, home: str | None = None,
-             config: str | None = None, full_run: bool | None = None) -> dict[str, Any]:
+             config: str | None = None, full_run: bool | None = None,
+             samples_base: str | None = None) -> dict[str, Any]:
     """Fetch, parse, load, validate and publish the reports of one year.
 
     ``year`` defaults to the previous calendar year (Asia/Shanghai): the reports on year Y
     are published from January of Y+1. ``sources`` is a registry CSV; the default is the
-    bundled sample registry, whose pages this flow serves itself on loopback.
+    bundled sample registry, whose pages are at ``samples_base`` (a server the caller started:
+    ``xxgk run --prefect``, or the deployments' entry flows in flows/commands/deployments.py).
 
     The run ends Failed when it published nothing (nothing fetched, nothing parsed, the gate's
     breaker), with the reason in its summary artifact; its data is then a
@@ -175,7 +177,7 @@ def etl_year(year: int | None = None, sources: str | None = None, home: str | No
     """
     year = int(year) if year is not None else previous_year()
     # home, config and full_run: the command line's (`xxgk run --prefect`); a deployment leaves them to XXGK_*.
-    settings = load_settings(config=config, home=home, sources=sources, full_run=full_run)
+    settings = load_settings(config=config, home=home, sources=sources, full_run=full_run, samples_base=samples_base)
     logger = get_run_logger()
     summary = RunSummary(year=year)
     t0 = time.monotonic()
@@ -279,6 +281,7 @@ def backfill(
     start: int | None = None,
     end: int | None = None,
     sources: str | None = None,
+    samples_base: str | None = None,
 ) -> dict[str, Any]:
     """Run ``etl_year`` for each year in order, each as its own (sub)flow run.
 
@@ -291,7 +294,7 @@ def backfill(
     failed: dict[int, str] = {}
     for year in todo:
         state = etl_year.with_options(flow_run_name=f"etl-year-{year}")(
-            year=year, sources=sources, return_state=True
+            year=year, sources=sources, samples_base=samples_base, return_state=True
         )
         if state.is_completed():
             results[year] = state.result()

@@ -197,3 +197,31 @@ def test_no_sql_file_spells_a_status():
 
 def test_the_shared_writes_import_nothing_of_ours():
     assert imported_packages(ROOT / "sources" / "files.py") == set()
+
+
+# ---------------------------------------------------------------- the demo tooling stays outside (issue #19)
+def strings_naming(path: Path, name: str) -> list[str]:
+    """String constants of ``path`` (docstrings too) that name ``name``: an import by name
+    (importlib, "module:function") is an import all the same."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    return [n.value for n in ast.walk(tree)
+            if isinstance(n, ast.Constant) and isinstance(n.value, str) and name in n.value]
+
+
+def test_no_pipeline_module_imports_or_names_the_demo_tooling():
+    wrong = []
+    for package in PIPELINE:
+        for path in modules(package):
+            rel = path.relative_to(ROOT).as_posix()
+            if rel.startswith(ENTRY_POINTS):
+                continue
+            if "testkit" in imported_packages(path):
+                wrong.append(f"{rel} imports testkit")
+            wrong += [f"{rel} names testkit in {s[:60]!r}" for s in strings_naming(path, "testkit")]
+    assert not wrong, "the pipeline reaches the demo tooling:\n" + "\n".join(wrong)
+
+
+def test_the_name_checker_sees_strings(tmp_path):
+    probe = tmp_path / "probe.py"
+    probe.write_text('import importlib\nSERVER = "testkit.serve:serve_samples"\n', encoding="utf-8")
+    assert strings_naming(probe, "testkit") == ["testkit.serve:serve_samples"]

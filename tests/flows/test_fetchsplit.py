@@ -6,7 +6,8 @@ import pytest
 
 from flows.fetchsplit import split_for_processes
 from flows.settings import load_settings
-from flows.steps.fetching import fetch_batch, load_sources, samples_served
+from flows.steps.fetching import fetch_batch, load_sources
+from testkit.serve import serve_samples
 
 
 def _per_host_connections(hosts, parts):
@@ -47,7 +48,7 @@ def test_a_split_fetch_gives_the_outcomes_of_one_process(tmp_path, monkeypatch):
     split = load_settings(env={}, home=tmp_path / "split", fetch_processes=2, max_per_host=2)
     single = load_settings(env={}, home=tmp_path / "single", fetch_processes=1, max_per_host=2)
     lines: list[str] = []
-    with samples_served(split) as base:
+    with serve_samples() as base:
         sources = load_sources(split, None, samples_base=base)
         a = fetch_batch(sources, split, loopback=True, progress=lines.append)
         b = fetch_batch(sources, single, loopback=True)

@@ -10,8 +10,16 @@ from flows.plan import run_year
 from flows.settings import load_settings
 from flows.steps.loading import writer_lock
 from flows.steps.parsing import parse_cache_key, parse_one
+from testkit.serve import serve_samples
 
 pytestmark = pytest.mark.slow  # GX validation and a publish: a few seconds
+
+
+@pytest.fixture
+def samples_base():
+    """The bundled samples on loopback: the pipeline takes the server's URL, it never starts one."""
+    with serve_samples() as base:
+        yield base
 
 
 @pytest.fixture
@@ -30,10 +38,10 @@ def registry(tmp_path):
     return path
 
 
-def test_run_year_records_every_outcome_and_publishes(tmp_path, registry, monkeypatch):
+def test_run_year_records_every_outcome_and_publishes(tmp_path, registry, samples_base, monkeypatch):
     # parse_timeout=0: parse in this process, so that the stand-in parser below is the one used
     settings = load_settings(env={}, home=tmp_path / "home", sources=str(registry), max_fail_share=1.0,
-                             parse_timeout=0)
+                             parse_timeout=0, samples_base=samples_base)
     real_parse = parse_one
 
     def crash_on_pdf(data, agency, year, content_type):
@@ -99,3 +107,11 @@ def test_writer_lock_excludes_a_second_writer(tmp_path):
         pass
     with writer_lock(settings, timeout=0.3):  # released
         pass
+
+
+def test_a_registry_of_the_samples_without_their_server_says_how_to_run_it(tmp_path, registry):
+    from sources.registry import RegistryError
+
+    settings = load_settings(env={}, home=tmp_path / "home", sources=str(registry))
+    with pytest.raises(RegistryError, match=r"\{samples\}.*xxgk demo.*XXGK_SAMPLES_BASE"):
+        run_year(2024, settings)
