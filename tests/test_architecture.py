@@ -117,17 +117,20 @@ def code_literals(path: Path, codes: set[str]) -> set[str]:
     return found
 
 
-def test_format_codes_are_spelled_only_in_formatspec():
-    codes = format_codes()
+def spelled_outside(words: set[str], definers: set[str], allowed: dict[str, set[str]]) -> dict[str, list[str]]:
+    """{module: words it spells as literals} over the pipeline's modules, but the ``definers``
+    and the ``allowed`` words of a module."""
     seen = {}
     for package in PIPELINE:
         for path in modules(package):
             rel = path.relative_to(ROOT).as_posix()
-            if rel == RULE_BOOK:
-                continue
-            extra = code_literals(path, codes) - CODES_ALLOWED.get(rel, set())
-            if extra:
+            if rel not in definers and (extra := code_literals(path, words) - allowed.get(rel, set())):
                 seen[rel] = sorted(extra)
+    return seen
+
+
+def test_format_codes_are_spelled_only_in_formatspec():
+    seen = spelled_outside(format_codes(), {RULE_BOOK}, CODES_ALLOWED)
     assert not seen, f"format codes spelled outside {RULE_BOOK} (read them from formatspec): {seen}"
 
 
@@ -169,16 +172,7 @@ def status_words() -> set[str]:
 
 
 def test_status_words_are_spelled_only_in_statuses():
-    words = status_words()
-    seen = {}
-    for package in PIPELINE:
-        for path in modules(package):
-            rel = path.relative_to(ROOT).as_posix()
-            if rel in STATUS_DEFINERS:
-                continue
-            extra = code_literals(path, words) - STATUS_ALLOWED.get(rel, set())
-            if extra:
-                seen[rel] = sorted(extra)
+    seen = spelled_outside(status_words(), STATUS_DEFINERS, STATUS_ALLOWED)
     assert not seen, f"status words spelled outside {STATUS_MODULE} (import them from there): {seen}"
 
 
