@@ -7,8 +7,6 @@ warehouse.publish.build_marts) or as query parameters (``$passed`` in previous_r
 
 from __future__ import annotations
 
-import pyarrow as pa
-
 # What a check result says (transforms/checks.py writes them: the pure layer defines its own words)
 # and how grave a failure is (transforms/formatspec.py, per invariant).
 from transforms.checks import FAIL, PASS, SKIPPED_BLANK, SKIPPED_MISSING  # noqa: F401 - re-exported
@@ -24,8 +22,10 @@ CHECK_STATUSES = (PASS, FAIL, SKIPPED_BLANK, SKIPPED_MISSING)
 SKIPPED = (SKIPPED_BLANK, SKIPPED_MISSING)
 
 
-def status_table() -> pa.Table:
+def status_table():
     """The words as the SQL reads them: one row, a column per word (``st.published``, ``st.check_fail``...)."""
+    import pyarrow as pa  # here: the command line reads the words without loading pyarrow
+
     words = {
         "passed": PASSED, "quarantined": QUARANTINED, "published": PUBLISHED, "not_current": NOT_CURRENT,
         "check_pass": PASS, "check_fail": FAIL, "check_skipped_blank": SKIPPED_BLANK,
