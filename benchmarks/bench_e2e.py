@@ -57,7 +57,7 @@ def measure(args: list[str], env: dict[str, str] | None = None, label: str = "")
 
 
 def pipeline_parse_processes(env: dict[str, str]) -> int:
-    """The parse pool's size in the pipeline's runs (flows.pipeline: ``parse_workers`` or one per core)."""
+    """The parse pool's size in the pipeline's runs (flows.steps.parsing: ``parse_workers`` or one per core)."""
     from flows.parsepool import default_workers
 
     return int(env.get("XXGK_PARSE_WORKERS") or 0) or default_workers()

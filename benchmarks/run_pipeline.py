@@ -3,7 +3,7 @@
     .venv/bin/python -m benchmarks.run_pipeline --registry REG.csv --home DIR --year 2024 [--plain]
 
 Default: the Prefect flow ``flows.etl.etl_year`` (through ``PREFECT_API_URL`` when set,
-else Prefect's temporary server). ``--plain``: ``flows.pipeline.run_year``, the same
+else Prefect's temporary server). ``--plain``: ``flows.plan.run_year``, the same
 steps without Prefect. The fetcher's politeness is relaxed for the loopback server
 (``XXGK_MAX_PER_HOST=8``, ``XXGK_MIN_DELAY=0``) unless the environment sets them.
 Prints one JSON line: the seconds of the run (imports excluded, reported apart) and the
@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--registry", required=True)
     ap.add_argument("--home", required=True)
     ap.add_argument("--year", type=int, required=True)
-    ap.add_argument("--plain", action="store_true", help="flows.pipeline.run_year, without Prefect")
+    ap.add_argument("--plain", action="store_true", help="flows.plan.run_year, without Prefect")
     args = ap.parse_args(argv)
     os.environ["XXGK_HOME"] = args.home
     os.environ["XXGK_SOURCES"] = args.registry
@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.setdefault(k, v)
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     if args.plain:
-        from flows.pipeline import run_year
+        from flows.plan import run_year
         from flows.settings import load_settings
 
         t0 = time.perf_counter()

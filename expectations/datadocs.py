@@ -17,9 +17,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from sources.files import atomic_write
 from transforms import formatspec as fs
+from warehouse.statuses import CHECK_STATUSES, FAIL, SKIPPED
 
-STATUSES = ("pass", "fail", "skipped_blank", "skipped_missing")
+STATUSES = CHECK_STATUSES
 MAX_ROWS = 5000  # per check page; the full list is in fact_check
 
 _CSS = """
@@ -50,9 +52,7 @@ def _page(title: str, body: str) -> str:
 
 
 def _write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    atomic_write(path, text, fsync=False)  # a page is rebuilt by the next run: no need to wait for the disk
 
 
 def _num(v) -> str:
@@ -140,7 +140,7 @@ def build_docs(checks: pd.DataFrame, directory: str | os.PathLike, *, reports: p
         counts = sub["status"].value_counts()
         sev = _severity(cid, sub)
         cells = "".join(
-            f"<td class=\"{('fail' if sev == fs.ERROR else 'warn') if s == 'fail' and counts.get(s) else ''}\">"
+            f"<td class=\"{('fail' if sev == fs.ERROR else 'warn') if s == FAIL and counts.get(s) else ''}\">"
             f"{int(counts.get(s, 0))}</td>" for s in STATUSES)
         rows.append(f"<tr><td><a href=\"checks/{html.escape(cid)}.html\">{html.escape(cid)}</a></td>"
                     f"<td>{sev}</td><td>{html.escape(_statement(cid))}</td>{cells}</tr>")
@@ -162,7 +162,7 @@ def build_docs(checks: pd.DataFrame, directory: str | os.PathLike, *, reports: p
 def _check_page(cid: str, sev: str, sub: pd.DataFrame, labels: dict[str, str]) -> str:
     parts = ["<p><a href=\"../index.html\">back</a></p>",
              f"<h1>{html.escape(cid)} ({sev})</h1><p>{html.escape(_statement(cid))}</p>"]
-    for status in ("fail", "skipped_blank", "skipped_missing"):
+    for status in (FAIL, *SKIPPED):
         rows = sub[sub["status"] == status]
         parts.append(f"<h2>{status}: {len(rows)}</h2>")
         if rows.empty:

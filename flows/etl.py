@@ -33,9 +33,11 @@ from prefect.cache_policies import NO_CACHE
 from prefect.concurrency.sync import concurrency
 from prefect.utilities.annotations import quote
 
-from flows import pipeline as pl
 from flows import plan
+from flows.outcomes import NothingPublished, RunSummary
 from flows.settings import Settings, load_settings
+from flows.steps import parsing
+from flows.steps.loading import writer_lock
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # no usage statistics from the worker's flow runs
 
@@ -51,8 +53,8 @@ def previous_year(now: dt.datetime | None = None) -> int:
 
 
 def parse_cache_key(_context: Any, parameters: dict[str, Any]) -> str:
-    version = pl.parser_version()
-    keys = sorted(pl.parse_cache_key(i["sha256"], i.get("agency"), i.get("year"), version) for i in parameters["items"])
+    version = parsing.parser_version()
+    keys = sorted(parsing.parse_cache_key(i["sha256"], i.get("agency"), i.get("year"), version) for i in parameters["items"])
     return "xxgk-parse-" + hashlib.sha256("\n".join(keys).encode()).hexdigest()
 
 
@@ -71,7 +73,7 @@ def retry_unless_bad_registry(_task, _task_run, state) -> bool:
 
 @task(name="parse", cache_key_fn=parse_cache_key, persist_result=True)
 def parse_task(items: list[dict[str, Any]], settings: Settings) -> dict[str, dict]:
-    return pl.parse_batch(items, settings, progress=get_run_logger().info)
+    return parsing.parse_batch(items, settings, progress=get_run_logger().info)
 
 
 def _collect(futures) -> dict[str, dict]:
@@ -130,7 +132,7 @@ def _artifact_year_key(kind: str, year: int) -> str:
     return f"xxgk-{kind}-{year}"  # artifact keys: lowercase letters, digits and dashes
 
 
-def publish_artifacts(summary: pl.RunSummary) -> None:
+def publish_artifacts(summary: RunSummary) -> None:
     rows = [r.row() for r in summary.reports] or [{"agency": "", "outcome": "no registry row for this year"}]
     create_table_artifact(
         table=rows,
@@ -160,22 +162,24 @@ def publish_artifacts(summary: pl.RunSummary) -> None:
 
 @flow(name="etl-year", log_prints=True)
 def etl_year(year: int | None = None, sources: str | None = None, home: str | None = None,
-             config: str | None = None, full_run: bool | None = None) -> dict[str, Any]:
+             config: str | None = None, full_run: bool | None = None,
+             samples_base: str | None = None) -> dict[str, Any]:
     """Fetch, parse, load, validate and publish the reports of one year.
 
     ``year`` defaults to the previous calendar year (Asia/Shanghai): the reports on year Y
     are published from January of Y+1. ``sources`` is a registry CSV; the default is the
-    bundled sample registry, whose pages this flow serves itself on loopback.
+    bundled sample registry, whose pages are at ``samples_base`` (a server the caller started:
+    ``xxgk run --prefect``, or the deployments' entry flows in flows/commands/deployments.py).
 
     The run ends Failed when it published nothing (nothing fetched, nothing parsed, the gate's
     breaker), with the reason in its summary artifact; its data is then a
-    :class:`~flows.pipeline.NothingPublished` that carries the summary.
+    :class:`~flows.outcomes.NothingPublished` that carries the summary.
     """
     year = int(year) if year is not None else previous_year()
     # home, config and full_run: the command line's (`xxgk run --prefect`); a deployment leaves them to XXGK_*.
-    settings = load_settings(config=config, home=home, sources=sources, full_run=full_run)
+    settings = load_settings(config=config, home=home, sources=sources, full_run=full_run, samples_base=samples_base)
     logger = get_run_logger()
-    summary = pl.RunSummary(year=year)
+    summary = RunSummary(year=year)
     t0 = time.monotonic()
 
     try:
@@ -195,7 +199,7 @@ def etl_year(year: int | None = None, sources: str | None = None, home: str | No
 
         why = f"nothing published for {year}: {summary.not_published}"
         logger.error("%s", why)
-        return Failed(message=why, data=pl.NothingPublished(why, summary.to_dict()))
+        return Failed(message=why, data=NothingPublished(why, summary.to_dict()))
     return summary.to_dict()
 
 
@@ -231,7 +235,7 @@ STEP_TASKS = {name: _step_task(getattr(plan, name)) for name in TASK_OPTIONS}
 
 def parse_step(run: plan.YearRun, progress) -> plan.YearRun:
     """The parse step as chunks of PARSE_CHUNK documents, each a cached task (or on Dask)."""
-    items = pl.parse_items(run.outcomes)
+    items = parsing.parse_items(run.outcomes)
     progress(f"{run.year}: parsing {len(items)} document(s)")
     run.parsed = parse_chunks([items[i : i + PARSE_CHUNK] for i in range(0, len(items), PARSE_CHUNK)],
                               run.settings)
@@ -250,7 +254,7 @@ def _call(step: plan.Step, run: plan.YearRun, progress) -> plan.YearRun:
 @contextlib.contextmanager
 def _writer(run: plan.YearRun) -> Iterator[None]:
     ensure_writer_limit()
-    with concurrency(WRITER_LIMIT, occupy=1), pl.writer_lock(run.settings):
+    with concurrency(WRITER_LIMIT, occupy=1), writer_lock(run.settings):
         yield
 
 
@@ -277,6 +281,7 @@ def backfill(
     start: int | None = None,
     end: int | None = None,
     sources: str | None = None,
+    samples_base: str | None = None,
 ) -> dict[str, Any]:
     """Run ``etl_year`` for each year in order, each as its own (sub)flow run.
 
@@ -289,7 +294,7 @@ def backfill(
     failed: dict[int, str] = {}
     for year in todo:
         state = etl_year.with_options(flow_run_name=f"etl-year-{year}")(
-            year=year, sources=sources, return_state=True
+            year=year, sources=sources, samples_base=samples_base, return_state=True
         )
         if state.is_completed():
             results[year] = state.result()
@@ -297,7 +302,7 @@ def backfill(
             failed[year] = state.message or state.name
             logger.error("year %d failed: %s", year, failed[year])
             data = state.result(raise_on_failure=False)
-            if isinstance(data, pl.NothingPublished) and data.summary:
+            if isinstance(data, NothingPublished) and data.summary:
                 results[year] = data.summary
     lines = ["# xxgk backfill", "", "| year | sources | fetched | parsed | quarantined | published | state |",
              "|---|---|---|---|---|---|---|"]

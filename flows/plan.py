@@ -27,7 +27,7 @@ from flows.steps.fetching import (
     load_sources,
     needs_sample_server,
     registry_path,
-    samples_served,
+    samples_base,
     stored_years,
 )
 from flows.steps.loading import load_batch, warehouse, writer_lock
@@ -107,14 +107,14 @@ def rebuild_missing(run: YearRun, progress: Progress) -> YearRun:
 
 def fetch(run: YearRun, progress: Progress) -> YearRun:
     year, settings = run.year, run.settings
-    with samples_served(settings) as base:
-        if base:
-            progress(f"{year}: serving the bundled sample reports on {base}")
-        sources = load_sources(settings, year, samples_base=base)
-        progress(f"{year}: fetching {len(sources)} report(s)")
-        run.outcomes = fetch_batch(sources, settings, loopback=base is not None, progress=_say(year, progress))
-        run.summary.notes += verify_bodies(run.outcomes, settings, loopback=base is not None,
-                                           progress=_say(year, progress))
+    base = samples_base(settings)
+    if base:
+        progress(f"{year}: the bundled sample reports, served on {base}")
+    sources = load_sources(settings, year, samples_base=base)
+    progress(f"{year}: fetching {len(sources)} report(s)")
+    run.outcomes = fetch_batch(sources, settings, loopback=base is not None, progress=_say(year, progress))
+    run.summary.notes += verify_bodies(run.outcomes, settings, loopback=base is not None,
+                                       progress=_say(year, progress))
     run.summary.reports = run.outcomes
     progress(f"{year}: fetched {sum(o.fetch == 'fetched' for o in run.outcomes)}, not modified "
              f"{sum(o.fetch == 'not_modified' for o in run.outcomes)}, failed "
@@ -126,9 +126,8 @@ def unchanged(run: YearRun, progress: Progress) -> YearRun:
     """Nothing changed since the year's last complete run? Then its outcomes stand (flows/runrecord.py)."""
     year, settings, summary = run.year, run.settings, run.summary
     summary.fingerprint = run_fingerprint(year, settings, run.outcomes)
-    with samples_served(settings) as base:
-        rec = try_unchanged(year, settings, run.outcomes, summary.fingerprint, loopback=base is not None,
-                            progress=_say(year, progress))
+    rec = try_unchanged(year, settings, run.outcomes, summary.fingerprint,
+                        loopback=samples_base(settings) is not None, progress=_say(year, progress))
     if rec is not None:
         apply_record(summary, rec)
         progress(f"{year}: nothing changed since the run of {rec['written_at']}: its outcomes stand "
@@ -146,9 +145,9 @@ def parse(run: YearRun, progress: Progress) -> YearRun:
 
 def attachments(run: YearRun, progress: Progress) -> YearRun:
     """Pages whose tables are only in a linked attachment: fetch it once and parse it instead."""
-    with samples_served(run.settings) as base:
-        run.followed = follow_attachments(run.outcomes, run.parsed, run.settings, loopback=base is not None,
-                                          progress=_say(run.year, progress))
+    run.followed = follow_attachments(run.outcomes, run.parsed, run.settings,
+                                      loopback=samples_base(run.settings) is not None,
+                                      progress=_say(run.year, progress))
     return run
 
 

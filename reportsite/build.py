@@ -23,7 +23,7 @@ from reportsite.svg import bar_chart, line_chart
 from transforms import formatspec as fs
 from warehouse.export import open_marts
 from warehouse.layout import SITE, Layout
-from warehouse.statuses import PUBLISHED
+from warehouse.statuses import PUBLISHED, QUARANTINED
 
 SITE_DIR = SITE
 
@@ -261,7 +261,7 @@ def _index_body(data: dict, regions: dict) -> str:
                     f"<td>{links}</td></tr>")
     body.append("</table>")
     if years:
-        counts = {y: [sum(r["status"] == s for r in by_year[y]) for s in ("published", "quarantined")] for y in years}
+        counts = {y: [sum(r["status"] == s for r in by_year[y]) for s in (PUBLISHED, QUARANTINED)] for y in years}
         body.append("<h2>各年度年报</h2><div class='charts'>"
                     + bar_chart("各年度已发布与已隔离的年报数", [str(y) for y in years],
                                 [("已发布", [counts[y][0] for y in years]), ("已隔离", [counts[y][1] for y in years])])

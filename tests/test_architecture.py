@@ -22,6 +22,9 @@ ALLOWED = {
     "testkit": {"transforms", "sources", "warehouse", "expectations", "reportsite", "flows"},
 }
 ENTRY_POINTS = ("flows/cli.py", "flows/commands/")  # may also import testkit
+# Modules every package but the pure transforms may import, whatever their package: whole-file
+# writes (sources/files.py imports nothing of ours), so no package keeps its own copy.
+SHARED = {"sources.files"}
 MAX_FLOWS_LINES = 400
 
 
@@ -29,8 +32,9 @@ def modules(package: str) -> list[Path]:
     return sorted((ROOT / package).rglob("*.py"))
 
 
-def imported_packages(path: Path) -> set[str]:
-    """Our top-level packages that ``path`` imports, at module level or inside functions."""
+def imported_packages(path: Path, shared: set[str] = frozenset()) -> set[str]:
+    """Our top-level packages that ``path`` imports, at module level or inside functions (not
+    counting the modules of ``shared``)."""
     found = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
         if isinstance(node, ast.Import):
@@ -39,6 +43,7 @@ def imported_packages(path: Path) -> set[str]:
             names = [node.module]
         else:
             continue
+        names = [n for n in names if n not in shared]
         found |= {n.split(".")[0] for n in names} & set(PACKAGES)
     return found
 
@@ -52,7 +57,7 @@ def test_import_directions(package):
         allowed = ALLOWED[package] | {package}
         if rel.startswith(ENTRY_POINTS):
             allowed = allowed | {"testkit"}
-        for other in sorted(imported_packages(path) - allowed):
+        for other in sorted(imported_packages(path, set() if package == "transforms" else SHARED) - allowed):
             wrong.append(f"{rel} imports {other}")
     assert not wrong, "imports against docs/ARCHITECTURE.md:\n" + "\n".join(wrong)
 
@@ -112,17 +117,20 @@ def code_literals(path: Path, codes: set[str]) -> set[str]:
     return found
 
 
-def test_format_codes_are_spelled_only_in_formatspec():
-    codes = format_codes()
+def spelled_outside(words: set[str], definers: set[str], allowed: dict[str, set[str]]) -> dict[str, list[str]]:
+    """{module: words it spells as literals} over the pipeline's modules, but the ``definers``
+    and the ``allowed`` words of a module."""
     seen = {}
     for package in PIPELINE:
         for path in modules(package):
             rel = path.relative_to(ROOT).as_posix()
-            if rel == RULE_BOOK:
-                continue
-            extra = code_literals(path, codes) - CODES_ALLOWED.get(rel, set())
-            if extra:
+            if rel not in definers and (extra := code_literals(path, words) - allowed.get(rel, set())):
                 seen[rel] = sorted(extra)
+    return seen
+
+
+def test_format_codes_are_spelled_only_in_formatspec():
+    seen = spelled_outside(format_codes(), {RULE_BOOK}, CODES_ALLOWED)
     assert not seen, f"format codes spelled outside {RULE_BOOK} (read them from formatspec): {seen}"
 
 
@@ -131,3 +139,83 @@ def test_the_code_checker_sees_literals(tmp_path):
     path.write_text('"""granted in prose."""\nA = "applications.granted.total"\nB = "the other cells"\n'
                     'C = ("regulations", "x")\n', encoding="utf-8")
     assert code_literals(path, format_codes()) == {"applications", "granted", "total", "regulations"} & format_codes()
+
+
+# ---------------------------------------------------------------- statuses, named once (issue #19)
+STATUS_MODULE = "warehouse/statuses.py"
+# The pure layer names the words its own results carry: check outcomes and severities.
+STATUS_DEFINERS = {STATUS_MODULE, "transforms/checks.py", "transforms/formatspec.py"}
+# Literals that are the same word but not a status: counters and keys of the run's summary.
+STATUS_ALLOWED = {
+    "flows/outcomes.py": {"quarantined", "passed", "published", "not_current"},  # RunSummary.counts keys
+    "flows/runrecord.py": {"published"},  # the run record's key of RunSummary.published
+    "flows/steps/record.py": {"published"},  # the same key read back
+    "transforms/imagetable.py": {"pass", "fail"},  # its own per-picture verdicts, not check results
+    "transforms/listing.py": {"published"},  # a listing page's date column
+    "flows/commands/running.py": {"published", "quarantined"},  # RunSummary.counts keys
+    "flows/etl.py": {"published", "quarantined"},  # RunSummary.counts keys
+    "flows/commands/published.py": {"published"},  # the name of a SQL parameter
+    "flows/steps/evidence.py": {"passed"},  # the name of a SQL parameter
+    "expectations/datadocs.py": {"fail"},  # a CSS class
+    # Being rewritten by a parallel branch (one evaluator of the sums; validation speed) when
+    # this check was written: their check words are to come from warehouse.statuses too.
+    "expectations/validate.py": {"pass", "fail", "skipped_blank", "skipped_missing"},
+    "flows/steps/validating.py": {"pass"},
+}
+SEVERITY_WORDS = {"error", "warning", "info"}
+
+
+def status_words() -> set[str]:
+    from warehouse import statuses as st
+
+    return {st.PASSED, st.QUARANTINED, st.PUBLISHED, st.NOT_CURRENT, *st.CHECK_STATUSES}
+
+
+def test_status_words_are_spelled_only_in_statuses():
+    seen = spelled_outside(status_words(), STATUS_DEFINERS, STATUS_ALLOWED)
+    assert not seen, f"status words spelled outside {STATUS_MODULE} (import them from there): {seen}"
+
+
+def test_no_sql_file_spells_a_status():
+    import re
+
+    words = status_words() | SEVERITY_WORDS
+    seen = {}
+    for path in sorted((ROOT / "warehouse" / "sql").rglob("*.sql")):
+        sql = "\n".join(line.split("--")[0] for line in path.read_text(encoding="utf-8").splitlines())
+        spelled = set(re.findall(r"'([a-z_]+)'", sql)) & words
+        if spelled:
+            seen[path.relative_to(ROOT).as_posix()] = sorted(spelled)
+    assert not seen, f"statuses spelled in SQL (read them from arg_status or a $parameter): {seen}"
+
+
+def test_the_shared_writes_import_nothing_of_ours():
+    assert imported_packages(ROOT / "sources" / "files.py") == set()
+
+
+# ---------------------------------------------------------------- the demo tooling stays outside (issue #19)
+def strings_naming(path: Path, name: str) -> list[str]:
+    """String constants of ``path`` (docstrings too) that name ``name``: an import by name
+    (importlib, "module:function") is an import all the same."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    return [n.value for n in ast.walk(tree)
+            if isinstance(n, ast.Constant) and isinstance(n.value, str) and name in n.value]
+
+
+def test_no_pipeline_module_imports_or_names_the_demo_tooling():
+    wrong = []
+    for package in PIPELINE:
+        for path in modules(package):
+            rel = path.relative_to(ROOT).as_posix()
+            if rel.startswith(ENTRY_POINTS):
+                continue
+            if "testkit" in imported_packages(path):
+                wrong.append(f"{rel} imports testkit")
+            wrong += [f"{rel} names testkit in {s[:60]!r}" for s in strings_naming(path, "testkit")]
+    assert not wrong, "the pipeline reaches the demo tooling:\n" + "\n".join(wrong)
+
+
+def test_the_name_checker_sees_strings(tmp_path):
+    probe = tmp_path / "probe.py"
+    probe.write_text('import importlib\nSERVER = "testkit.serve:serve_samples"\n', encoding="utf-8")
+    assert strings_naming(probe, "testkit") == ["testkit.serve:serve_samples"]

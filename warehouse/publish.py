@@ -24,7 +24,7 @@ import pyarrow as pa
 
 from warehouse import db, describe
 from warehouse.layout import MARTS_DB, MARTS_PARQUET
-from warehouse.statuses import PUBLISHED, QUARANTINED
+from warehouse.statuses import PUBLISHED, QUARANTINED, status_table
 
 # CONTRACT.md §2, in the order they are written.
 TABLES = (
@@ -77,7 +77,7 @@ def build_marts(con: duckdb.DuckDBPyConnection, quarantined: Iterable[str] | Non
     ids = sorted(set(quarantined or ()))
     con.register("arg_quarantined", pa.table({"report_id": pa.array(ids, pa.string())}))
     con.register("arg_dim_code", describe.code_table())
-    con.register("arg_status", pa.table({"quarantined": [QUARANTINED], "published": [PUBLISHED]}))
+    con.register("arg_status", status_table())
     try:
         for name in db.numbered_files("marts"):
             db.run_sql(con, "marts", name)

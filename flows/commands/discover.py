@@ -28,8 +28,8 @@ def add_parser(sub) -> None:
 
 def cmd_discover(args: argparse.Namespace, *, fetcher=None, out=None) -> int:
     """The settings' listings and registry stand in for the options not given."""
-    from flows.pipeline import make_fetcher
     from flows.settings import load_settings
+    from flows.steps.fetching import make_fetcher
 
     settings = load_settings()
     if args.listings is None and settings.listings:

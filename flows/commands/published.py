@@ -28,7 +28,8 @@ def status_data(marts: Path) -> dict[str, Any]:
             by_year: list[dict[str, Any]] = []
             if "dim_report" in tables:
                 for year, status, n in con.execute(
-                    "select year, coalesce(status, 'published'), count(*) from dim_report group by all order by 1, 2"
+                    "select year, coalesce(status, $published), count(*) from dim_report group by all order by 1, 2",
+                    {"published": PUBLISHED},
                 ).fetchall():
                     by_year.append({"year": int(year), "status": status, "reports": int(n)})
             quality: list[dict[str, Any]] = []

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
+import contextlib
 import os
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 from flows.commands.common import (
@@ -43,22 +44,41 @@ def _summary_text(s: Any) -> str:
     return "\n".join(lines)
 
 
+@contextlib.contextmanager
+def samples_served(settings: Any, progress=None) -> Iterator[Any]:
+    """The settings to run with: a registry that names the bundled sample pages (``{samples}``,
+    the default one) gets them served on loopback by the demo tooling for as long as the block
+    runs (``samples_base``); any other registry is run as it is."""
+    from flows.steps.fetching import needs_sample_server
+
+    if settings.samples_base or not needs_sample_server(settings):
+        yield settings
+        return
+    from testkit.serve import serve_samples
+
+    with serve_samples() as base:
+        if progress:
+            progress(f"serving the bundled sample reports on {base}")
+        yield settings.with_overrides(samples_base=base)
+
+
 def _run_years(years: list[int], settings: Any, quiet: bool, use_prefect: bool) -> list[Any]:
     """Run each year; a failing year is reported and the next one runs."""
-    from flows import pipeline as pl
+    from flows.plan import run_year
 
     progress = progress_printer(quiet)
     done: list[Any] = []
     failed: list[tuple[int, str]] = []
-    for year in years:
-        try:
-            if use_prefect:
-                done.append(_run_year_prefect(year, settings))
-            else:
-                done.append(pl.run_year(year, settings, progress=progress))
-        except Exception as e:  # noqa: BLE001 - one year's failure must not hide the others
-            failed.append((year, one_line(e)))
-            err(f"year {year} failed: {one_line(e)}")
+    with samples_served(settings, progress) as served:
+        for year in years:
+            try:
+                if use_prefect:
+                    done.append(_run_year_prefect(year, served))
+                else:
+                    done.append(run_year(year, served, progress=progress))
+            except Exception as e:  # noqa: BLE001 - one year's failure must not hide the others
+                failed.append((year, one_line(e)))
+                err(f"year {year} failed: {one_line(e)}")
     for s in done:
         print(_summary_text(s))
     if any(s.published for s in done):
@@ -76,24 +96,24 @@ def _run_year_prefect(year: int, settings: Any):
     # A busy machine needs more than the default 20 s to start the temporary server.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # no telemetry (and no error without internet)
-    from flows import pipeline as pl
     from flows.etl import etl_year
+    from flows.outcomes import NothingPublished, RunSummary
 
     # The flow reads its settings itself: the ones given on the command line go in as parameters.
     state = etl_year(year=year, sources=settings.sources, home=str(settings.home),
                      config=str(settings.config_file) if settings.config_file else None,
-                     full_run=settings.full_run or None, return_state=True)
+                     full_run=settings.full_run or None, samples_base=settings.samples_base, return_state=True)
     if state.is_completed():
         result = state.result()
     else:  # a run that published nothing ends Failed and carries its summary
         data = state.result(raise_on_failure=False)
-        if isinstance(data, pl.NothingPublished) and data.summary:
+        if isinstance(data, NothingPublished) and data.summary:
             result = data.summary
         elif isinstance(data, BaseException):
             raise data
         else:
             raise RuntimeError(state.message or f"the flow run of {year} ended {state.name}")
-    return pl.RunSummary.from_dict(result)
+    return RunSummary.from_dict(result)
 
 
 def _exit_status(done: list[Any]) -> int:
@@ -115,13 +135,15 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 
 
 def cmd_rebuild(args: argparse.Namespace) -> int:
-    from flows import pipeline as pl
+    from flows.plan import rebuild_years
+    from flows.steps.fetching import registry_path
 
     settings = settings_from(args)
-    done = pl.rebuild_years(settings, args.years, progress=progress_printer(args.quiet))
+    with samples_served(settings, progress_printer(args.quiet)) as served:
+        done = rebuild_years(served, args.years, progress=progress_printer(args.quiet))
     if not done:
         raise CliError(f"nothing to rebuild: the raw store {settings.raw_dir} holds no report of the years of the "
-                       f"registry {pl.registry_path(settings)}")
+                       f"registry {registry_path(settings)}")
     for s in done:
         print(_summary_text(s))
     if any(s.published for s in done):
@@ -130,11 +152,11 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from flows import pipeline as pl
+    from flows.steps.fetching import load_sources
 
     # The demo is the bundled samples, whatever XXGK_SOURCES or the config file say.
-    settings = dataclasses.replace(settings_from(args), sources=None)
-    sources = pl.load_sources(settings, None, samples_base="http://127.0.0.1")
+    settings = settings_from(args).model_copy(update={"sources": None})
+    sources = load_sources(settings, None, samples_base="http://127.0.0.1")
     years = sorted({int(s.year) for s in sources})
     print(f"xxgk demo: {len(sources)} bundled sample report(s) of {', '.join(map(str, years))}, "
           f"served on loopback; data in {settings.home.resolve()}", file=sys.stderr)

@@ -37,12 +37,14 @@ def previous_reports(settings: Settings, wanted: set[tuple[str, int]]) -> dict[t
     import duckdb
 
     from warehouse.db import query
+    from warehouse.statuses import PASSED
 
     out = {}
     con = duckdb.connect(str(settings.warehouse_path), read_only=True)
     try:
         for agency, year in sorted(wanted):
-            rows = query(con, "staging", "previous_report.sql", {"agency": agency, "year": year})
+            rows = query(con, "staging", "previous_report.sql", {"agency": agency, "year": year,
+                                                                         "passed": PASSED})
             if rows and rows[0][1]:
                 out[(agency, year)] = (rows[0][0], json.loads(rows[0][1]))
     finally:

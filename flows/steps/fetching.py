@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,31 +31,23 @@ def needs_sample_server(settings: Settings) -> bool:
         return False  # load_registry reports the unreadable file with its own message
 
 
-@contextlib.contextmanager
-def samples_served(settings: Settings) -> Iterator[str | None]:
-    """Serve the bundled samples on loopback when the default registry is used.
+def samples_base(settings: Settings) -> str | None:
+    """The base URL to put in place of the registry's ``{samples}``; None for a registry of real URLs.
 
-    Yields the base URL to substitute for ``{samples}`` (None for a registry of real
-    URLs: they are used as they are).
+    The server of the bundled samples is demo tooling: the command line (or the deployments'
+    entry flows, flows/commands/deployments.py) starts it and passes its URL in ``samples_base``;
+    the pipeline neither starts nor names it.
     """
     if not needs_sample_server(settings):
-        yield None
-        return
-    with _sample_server()() as base:
-        yield base
+        return None
+    if not settings.samples_base:
+        from sources.registry import SAMPLES_PLACEHOLDER, RegistryError
 
-
-# The server of the bundled samples is demo tooling (testkit), which the pipeline does not import:
-# the bundled registry's ``{samples}`` URLs name it, so it is looked up by name only when such a
-# registry is run (the demo, the out-of-the-box Prefect deployments).
-SAMPLE_SERVER = "testkit.serve:serve_samples"
-
-
-def _sample_server() -> Callable[[], contextlib.AbstractContextManager[str]]:
-    import importlib
-
-    module, _, name = SAMPLE_SERVER.partition(":")
-    return getattr(importlib.import_module(module), name)
+        raise RegistryError(str(registry_path(settings)), [(0, (
+            f"it names the bundled sample pages ({SAMPLES_PLACEHOLDER}) but no server of them was given: run it "
+            "with `xxgk run` or `xxgk demo` (they serve the samples), or set samples_base (XXGK_SAMPLES_BASE) "
+            "to a server of sources/samples/"))])
+    return settings.samples_base
 
 
 def load_sources(settings: Settings, year: int | None, samples_base: str | None = None) -> list:

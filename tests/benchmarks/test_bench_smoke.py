@@ -66,7 +66,7 @@ def test_generated_pdf_spans_pages_and_parses_back():
 
 @pytest.mark.slow
 def test_bare_loop_pipeline_and_mart_queries_run_at_tiny_n(tmp_path):
-    from flows.pipeline import run_year
+    from flows.plan import run_year
     from flows.settings import Settings
 
     corpus.generate(10, tmp_path / "corpus", seed=1, pdf_share=0.0, error_share=0.2)

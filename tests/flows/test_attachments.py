@@ -6,7 +6,8 @@ import io
 
 import pytest
 
-from flows import pipeline as pl
+from flows.outcomes import PUBLISHED
+from flows.plan import run_year
 from flows.settings import load_settings
 from testkit.synth import make_report, render_text
 
@@ -43,9 +44,9 @@ def test_tables_in_an_attachment_are_fetched_once_and_parsed(httpserver, tmp_pat
     registry.write_text(f"agency,year,url\n某县人民政府办公室,2024,{httpserver.url_for('/nb/2024.html')}\n",
                         encoding="utf-8")
     settings = load_settings(env={}, home=tmp_path / "home", sources=str(registry), min_delay=0.0)
-    summary = pl.run_year(2024, settings)
+    summary = run_year(2024, settings)
     [o] = summary.reports
-    assert o.outcome == pl.PUBLISHED, o.reasons
+    assert o.outcome == PUBLISHED, o.reasons
     assert any("parsed from the attachment" in r for r in o.reasons)
     docx_requests = [r for r, _ in httpserver.log if r.path.endswith("report.docx")]
     assert len(docx_requests) == 1

@@ -7,8 +7,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows import pipeline as pl
 from flows.cli import main
+from flows.outcomes import PUBLISHED
+from flows.plan import run_year
 from flows.settings import load_settings
 from sources.registry import load_registry
 
@@ -49,8 +50,8 @@ def test_run_with_listings_discovers_then_publishes(site, tmp_path):
     registry = tmp_path / "registry.csv"
     settings = load_settings(env={}, home=tmp_path / "home", sources=str(registry), listings=str(site),
                              min_delay=0.0)
-    summary = pl.run_year(2024, settings)
-    assert [(r.agency, r.outcome) for r in summary.reports] == [("六盘水市", pl.PUBLISHED)]
+    summary = run_year(2024, settings)
+    assert [(r.agency, r.outcome) for r in summary.reports] == [("六盘水市", PUBLISHED)]
     con = duckdb.connect(str(summary.marts_path), read_only=True)
     try:
         assert con.execute("select count(*) from fact_application").fetchone()[0] == 175

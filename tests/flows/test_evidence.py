@@ -11,7 +11,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows import pipeline as pl
+from flows.outcomes import PUBLISHED
+from flows.plan import run_year
 from flows.settings import load_settings
 from flows.steps.evidence import has_open_runs
 from testkit.synth import make_report, render_text
@@ -73,11 +74,11 @@ def _published(settings) -> dict:
 
 def test_last_years_report_decides_a_run_and_without_it_the_cells_stay_null(httpserver, tmp_path):
     settings = _serve(httpserver, tmp_path / "with", [2022, 2023])
-    first = pl.run_year(2022, settings)
-    assert [o.outcome for o in first.reports] == [pl.PUBLISHED], first.reports[0].reasons
-    second = pl.run_year(2023, settings)
+    first = run_year(2022, settings)
+    assert [o.outcome for o in first.reports] == [PUBLISHED], first.reports[0].reasons
+    second = run_year(2023, settings)
     [o] = second.reports
-    assert o.outcome == pl.PUBLISHED, o.reasons
+    assert o.outcome == PUBLISHED, o.reasons
     assert any(r.startswith("evidence: parsed with the 2022 report") for r in o.reasons), o.reasons
     got = _normative(settings, 2023)
     assert got["cells"] == {"issued": 77, "repealed": 132, "in_force": 470}
@@ -87,7 +88,7 @@ def test_last_years_report_decides_a_run_and_without_it_the_cells_stay_null(http
                                     "in_force": (470, "derived")}
 
     alone = _serve(httpserver, tmp_path / "alone", [2023])
-    [o] = pl.run_year(2023, alone).reports
+    [o] = run_year(2023, alone).reports
     assert not any(r.startswith("evidence:") for r in o.reasons)
     got = _normative(alone, 2023)
     assert set(got["cells"].values()) == {None}
@@ -99,19 +100,19 @@ def test_a_year_run_before_its_previous_year_gets_the_evidence_on_its_next_run(h
     # Same bytes, same parser: without its own parser-version mark the evidence reading would be
     # taken for an unchanged document and the warehouse would keep the null cells.
     settings = _serve(httpserver, tmp_path, [2022, 2023])
-    pl.run_year(2023, settings)
+    run_year(2023, settings)
     assert set(_published(settings).values()) == {(None, "ambiguous")}
-    pl.run_year(2022, settings)
-    [o] = pl.run_year(2023, settings).reports
-    assert o.outcome == pl.PUBLISHED, o.reasons
+    run_year(2022, settings)
+    [o] = run_year(2023, settings).reports
+    assert o.outcome == PUBLISHED, o.reasons
     assert _published(settings) == {"issued": (77, "derived"), "repealed": (132, "derived"),
                                     "in_force": (470, "derived")}
 
 
 def test_a_report_without_open_runs_is_not_parsed_again(httpserver, tmp_path):
     settings = _serve(httpserver, tmp_path, [2022])
-    pl.run_year(2022, settings)
-    [o] = pl.run_year(2022, settings.with_overrides(full_run=True)).reports
+    run_year(2022, settings)
+    [o] = run_year(2022, settings.with_overrides(full_run=True)).reports
     assert not any(r.startswith("evidence:") for r in o.reasons)
     assert not has_open_runs({"findings": [{"code": "cell_ambiguous", "message": "fewer values than cells"}]})
 
@@ -139,9 +140,9 @@ def test_last_years_carried_forward_decides_this_years_carried_over(httpserver, 
     registry.write_text(f"agency,year,url\n{agency},2023,{httpserver.url_for('/x1/2023')}\n"
                         f"{agency},2024,{httpserver.url_for('/x1/2024')}\n", encoding="utf-8")
     settings = load_settings(env={}, home=tmp_path / "home", sources=str(registry), min_delay=0.0)
-    [o] = pl.run_year(2023, settings).reports
-    assert o.outcome == pl.PUBLISHED, o.reasons
-    [o] = pl.run_year(2024, settings).reports
+    [o] = run_year(2023, settings).reports
+    assert o.outcome == PUBLISHED, o.reasons
+    [o] = run_year(2024, settings).reports
     assert any(r.startswith("evidence: parsed with the 2023 report") for r in o.reasons), o.reasons
     [(report_json,)] = _rows(settings.warehouse_path,
                              "SELECT report_json FROM stg_document WHERE year = 2024 AND is_current")

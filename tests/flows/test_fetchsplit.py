@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from flows import pipeline as pl
 from flows.fetchsplit import split_for_processes
 from flows.settings import load_settings
+from flows.steps.fetching import fetch_batch, load_sources
+from testkit.serve import serve_samples
 
 
 def _per_host_connections(hosts, parts):
@@ -47,11 +48,11 @@ def test_a_split_fetch_gives_the_outcomes_of_one_process(tmp_path, monkeypatch):
     split = load_settings(env={}, home=tmp_path / "split", fetch_processes=2, max_per_host=2)
     single = load_settings(env={}, home=tmp_path / "single", fetch_processes=1, max_per_host=2)
     lines: list[str] = []
-    with pl.samples_served(split) as base:
-        sources = pl.load_sources(split, None, samples_base=base)
-        a = pl.fetch_batch(sources, split, loopback=True, progress=lines.append)
-        b = pl.fetch_batch(sources, single, loopback=True)
-        again = pl.fetch_batch(sources, split, loopback=True)
+    with serve_samples() as base:
+        sources = load_sources(split, None, samples_base=base)
+        a = fetch_batch(sources, split, loopback=True, progress=lines.append)
+        b = fetch_batch(sources, single, loopback=True)
+        again = fetch_batch(sources, split, loopback=True)
     assert any("2 processes" in ln for ln in lines)
     key = [(o.agency, o.year, o.fetch, o.content_sha256, o.outcome) for o in a]
     assert key == [(o.agency, o.year, o.fetch, o.content_sha256, o.outcome) for o in b]

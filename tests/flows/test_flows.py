@@ -1,4 +1,5 @@
-"""The Prefect flows on the bundled samples, under one prefect_test_harness per session."""
+"""The Prefect flows on the bundled samples (through the deployments' entry flows, which serve
+them), under one prefect_test_harness per session."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ import duckdb
 import pytest
 
 from flows import etl
-from flows import pipeline as pl
+from flows.commands import deployments
+from flows.outcomes import NothingPublished
+from flows.steps.fetching import load_sources
 
 pytestmark = pytest.mark.slow
 
@@ -32,7 +35,7 @@ def _artifacts(keys: list[str], flow_run_id=None):
 
 
 def test_etl_year_publishes_and_explains_each_report(prefect_harness, xxgk_env, monkeypatch):
-    state = etl.etl_year(year=2024, return_state=True)
+    state = deployments.etl_year(year=2024, return_state=True)
     result = state.result()
 
     c = result["counts"]
@@ -61,7 +64,7 @@ def test_etl_year_publishes_and_explains_each_report(prefect_harness, xxgk_env, 
     # A rerun with nothing changed keeps the first run's outcomes and does not write anything.
     marts = Path(result["marts_path"])
     before = marts.stat().st_mtime_ns
-    again = etl.etl_year(year=2024)
+    again = deployments.etl_year(year=2024)
     assert again["counts"]["parse_cached"] == 6 and again["counts"]["not_modified"] == 6
     assert again["unchanged_since"]
     assert {(r["agency"], r["outcome"], r["reasons"]) for r in again["reports"]} == {
@@ -70,13 +73,13 @@ def test_etl_year_publishes_and_explains_each_report(prefect_harness, xxgk_env, 
 
     # XXGK_FULL_RUN: every step again; parsing still comes from the caches.
     monkeypatch.setenv("XXGK_FULL_RUN", "1")
-    full = etl.etl_year(year=2024)
+    full = deployments.etl_year(year=2024)
     assert full["unchanged_since"] is None and full["counts"]["parse_cached"] == 6
     assert marts.stat().st_mtime_ns != before
 
 
 def test_backfill_runs_years_in_order_and_survives_a_failing_year(prefect_harness, xxgk_env, monkeypatch):
-    real = pl.load_sources
+    real = load_sources
 
     def broken_2023(settings, year, samples_base=None):
         if year == 2023:
@@ -85,7 +88,7 @@ def test_backfill_runs_years_in_order_and_survives_a_failing_year(prefect_harnes
 
     monkeypatch.setattr("flows.plan.load_sources", broken_2023)
     monkeypatch.setattr(etl.STEP_TASKS["fetch"], "retries", 0)
-    state = etl.backfill(start=2022, end=2024, return_state=True)
+    state = deployments.backfill(start=2022, end=2024, return_state=True)
     assert state.is_failed() and "2023" in state.message  # the scheduler's alert fires
     out = state.result(raise_on_failure=False).result
 
@@ -111,7 +114,7 @@ def test_a_run_that_publishes_nothing_ends_failed_with_the_reason(prefect_harnes
     assert state.is_failed()
     assert state.message == "nothing published for 2024: nothing fetched: all 1 fetch(es) failed"
     data = state.result(raise_on_failure=False)
-    assert isinstance(data, pl.NothingPublished) and data.summary["counts"]["failed"] == 1
+    assert isinstance(data, NothingPublished) and data.summary["counts"]["failed"] == 1
     summary = str(_artifacts(["xxgk-summary-2024"], state.state_details.flow_run_id)["xxgk-summary-2024"].data)
     assert "**Nothing published:** nothing fetched" in summary
 
@@ -120,7 +123,7 @@ def test_a_bad_registry_fails_once_with_its_own_message(prefect_harness, xxgk_en
     reg = tmp_path / "bad.csv"
     reg.write_text("agency,year,url\n甲市,20x4,http://127.0.0.1/a.html\n", encoding="utf-8")
     calls = []
-    real = pl.load_sources
+    real = load_sources
 
     def counting(*a, **k):
         calls.append(1)
@@ -149,7 +152,7 @@ def test_warehouse_writes_wait_for_the_global_concurrency_limit(prefect_harness,
 
     etl.ensure_writer_limit()
     result: dict = {}
-    run = threading.Thread(target=lambda: result.update(etl.etl_year(year=2023)), daemon=True)
+    run = threading.Thread(target=lambda: result.update(deployments.etl_year(year=2023)), daemon=True)
     with concurrency(etl.WRITER_LIMIT, occupy=1):  # another writer holds the only slot
         run.start()
         manifest = xxgk_env / "raw" / "manifest.jsonl"

@@ -11,7 +11,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows import pipeline as pl
+from flows.outcomes import FETCH_FAILED, PUBLISHED
+from flows.plan import run_year
 from flows.settings import load_settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "transforms"))
@@ -48,8 +49,8 @@ def test_picture_tables_and_a_scan_are_published_with_provenance_ocr(httpserver,
                                                                 content_type="application/pdf")
     settings = _settings(tmp_path, [(page_report["agency"], httpserver.url_for("/nb/page.html")),
                                     (scan_agency, httpserver.url_for("/nb/scan.pdf"))])
-    summary = pl.run_year(2024, settings)
-    assert [o.outcome for o in summary.reports] == [pl.PUBLISHED, pl.PUBLISHED], \
+    summary = run_year(2024, settings)
+    assert [o.outcome for o in summary.reports] == [PUBLISHED, PUBLISHED], \
         [[r for r in o.reasons if not r.startswith("gate")] for o in summary.reports]
     assert any("read from 3 picture(s) by OCR" in r for r in summary.reports[0].reasons)
     for src in pictures:
@@ -88,13 +89,13 @@ def test_picture_tables_and_a_scan_are_published_with_provenance_ocr(httpserver,
         for src, png in pictures.items():
             httpserver.expect_request(f"/nb/{src}").respond_with_data(
                 png if picture_status == 200 else b"", status=picture_status, content_type="image/png")
-        again = pl.run_year(2024, settings)
+        again = run_year(2024, settings)
         if logo_status == 500:
-            assert again.reports[0].outcome == pl.PUBLISHED, again.reports[0].reasons
+            assert again.reports[0].outcome == PUBLISHED, again.reports[0].reasons
             assert any("the cached reading is kept" in r for r in again.reports[0].reasons)
     assert {f"/nb/{src}" for src in pictures} <= served
-    assert again.reports[1].outcome == pl.PUBLISHED
-    assert again.reports[0].outcome != pl.PUBLISHED
+    assert again.reports[1].outcome == PUBLISHED
+    assert again.reports[0].outcome != PUBLISHED
     assert "pictures changed since the cached reading" in again.reports[0].reasons
 
 
@@ -134,13 +135,13 @@ def test_linked_picture_files_and_a_registry_url_that_is_a_picture_are_read(http
         ocrgen.png_bytes(ocrgen.table_images(other)[2]), content_type="image/png")
     settings = _settings(tmp_path, [(rep["agency"], httpserver.url_for("/lk/page.html")),
                                     (other["agency"], httpserver.url_for("/lk/rl.png"))])
-    summary = pl.run_year(2024, settings)
+    summary = run_year(2024, settings)
     page, picture = summary.reports
-    assert page.outcome == pl.PUBLISHED, page.reasons
+    assert page.outcome == PUBLISHED, page.reasons
     assert any("read from 3 picture(s) by OCR" in r for r in page.reasons)
     for src in pictures:
         assert sum(1 for r, _ in httpserver.log if r.path == f"/lk/{src}") == 1, src
-    assert picture.outcome != pl.FETCH_FAILED and picture.parse == "parsed", picture.reasons
+    assert picture.outcome != FETCH_FAILED and picture.parse == "parsed", picture.reasons
 
     con = duckdb.connect(str(settings.warehouse_path), read_only=True)
     try:

@@ -5,10 +5,21 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from flows import pipeline as pl
+from flows.outcomes import FETCH_FAILED, PARSE_FAILED, PUBLISHED, QUARANTINED
+from flows.plan import run_year
 from flows.settings import load_settings
+from flows.steps.loading import writer_lock
+from flows.steps.parsing import parse_cache_key, parse_one
+from testkit.serve import serve_samples
 
 pytestmark = pytest.mark.slow  # GX validation and a publish: a few seconds
+
+
+@pytest.fixture
+def samples_base():
+    """The bundled samples on loopback: the pipeline takes the server's URL, it never starts one."""
+    with serve_samples() as base:
+        yield base
 
 
 @pytest.fixture
@@ -27,11 +38,11 @@ def registry(tmp_path):
     return path
 
 
-def test_run_year_records_every_outcome_and_publishes(tmp_path, registry, monkeypatch):
+def test_run_year_records_every_outcome_and_publishes(tmp_path, registry, samples_base, monkeypatch):
     # parse_timeout=0: parse in this process, so that the stand-in parser below is the one used
     settings = load_settings(env={}, home=tmp_path / "home", sources=str(registry), max_fail_share=1.0,
-                             parse_timeout=0)
-    real_parse = pl.parse_one
+                             parse_timeout=0, samples_base=samples_base)
+    real_parse = parse_one
 
     def crash_on_pdf(data, agency, year, content_type):
         if data.startswith(b"%PDF"):
@@ -40,18 +51,18 @@ def test_run_year_records_every_outcome_and_publishes(tmp_path, registry, monkey
 
     monkeypatch.setattr("flows.steps.parsing.parse_one", crash_on_pdf)
     lines: list[str] = []
-    s = pl.run_year(2024, settings, progress=lines.append)
+    s = run_year(2024, settings, progress=lines.append)
 
     by_agency = {r.agency: r for r in s.reports}
     assert set(by_agency) == {"六盘水市", "武汉市硚口区人民政府", "不存在的机关", "淮安市人民政府"}  # only 2024 rows
     missing = by_agency["不存在的机关"]
-    assert missing.outcome == pl.FETCH_FAILED and "http_404" in missing.reasons[0]
+    assert missing.outcome == FETCH_FAILED and "http_404" in missing.reasons[0]
     crashed = by_agency["淮安市人民政府"]
-    assert crashed.outcome == pl.PARSE_FAILED and "stand-in parser crash" in crashed.reasons[0]
+    assert crashed.outcome == PARSE_FAILED and "stand-in parser crash" in crashed.reasons[0]
     ok = [by_agency["六盘水市"], by_agency["武汉市硚口区人民政府"]]
     assert all(r.parse == "parsed" and r.report_id for r in ok)
-    assert all(r.outcome in (pl.PUBLISHED, pl.QUARANTINED) for r in ok)
-    assert all(r.reasons for r in ok if r.outcome == pl.QUARANTINED)
+    assert all(r.outcome in (PUBLISHED, QUARANTINED) for r in ok)
+    assert all(r.reasons for r in ok if r.outcome == QUARANTINED)
     c = s.counts
     assert (c["sources"], c["fetched"], c["failed"], c["parsed"], c["parse_failed"]) == (4, 3, 1, 2, 1)
     assert lines, "progress was reported"
@@ -76,23 +87,31 @@ def test_run_year_records_every_outcome_and_publishes(tmp_path, registry, monkey
         raise ValueError("stand-in parser crash")
 
     monkeypatch.setattr("flows.steps.parsing.parse_one", only_the_failed_one)
-    s2 = pl.run_year(2024, settings)
+    s2 = run_year(2024, settings)
     assert {r.agency: r.parse for r in s2.reports if r.parse} == {
         "六盘水市": "cached", "武汉市硚口区人民政府": "cached", "淮安市人民政府": "failed"}
 
 
 def test_parse_cache_key_depends_on_content_metadata_and_version():
-    k = pl.parse_cache_key("a" * 64, "六盘水市", 2024, "1.0.0")
-    assert k == pl.parse_cache_key("a" * 64, "六盘水市", 2024, "1.0.0")
-    assert k != pl.parse_cache_key("b" * 64, "六盘水市", 2024, "1.0.0")
-    assert k != pl.parse_cache_key("a" * 64, "六盘水市", 2023, "1.0.0")
-    assert k != pl.parse_cache_key("a" * 64, "六盘水市", 2024, "1.0.1")
+    k = parse_cache_key("a" * 64, "六盘水市", 2024, "1.0.0")
+    assert k == parse_cache_key("a" * 64, "六盘水市", 2024, "1.0.0")
+    assert k != parse_cache_key("b" * 64, "六盘水市", 2024, "1.0.0")
+    assert k != parse_cache_key("a" * 64, "六盘水市", 2023, "1.0.0")
+    assert k != parse_cache_key("a" * 64, "六盘水市", 2024, "1.0.1")
 
 
 def test_writer_lock_excludes_a_second_writer(tmp_path):
     settings = load_settings(env={}, home=tmp_path)
-    with pl.writer_lock(settings), pytest.raises(TimeoutError, match="another xxgk run"), \
-            pl.writer_lock(settings, timeout=0.3):
+    with writer_lock(settings), pytest.raises(TimeoutError, match="another xxgk run"), \
+            writer_lock(settings, timeout=0.3):
         pass
-    with pl.writer_lock(settings, timeout=0.3):  # released
+    with writer_lock(settings, timeout=0.3):  # released
         pass
+
+
+def test_a_registry_of_the_samples_without_their_server_says_how_to_run_it(tmp_path, registry):
+    from sources.registry import RegistryError
+
+    settings = load_settings(env={}, home=tmp_path / "home", sources=str(registry))
+    with pytest.raises(RegistryError, match=r"\{samples\}.*xxgk demo.*XXGK_SAMPLES_BASE"):
+        run_year(2024, settings)

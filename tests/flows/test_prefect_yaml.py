@@ -30,15 +30,15 @@ def _next_runs(schedules, start: dt.datetime, n: int) -> list[dt.datetime]:
 def test_deployments_point_at_the_flows_on_the_process_pool():
     config, deps = _deployments()
     assert set(deps) == {"xxgk-scheduled", "xxgk-backfill"}
-    assert deps["xxgk-scheduled"]["entrypoint"] == "flows/etl.py:etl_year"
-    assert deps["xxgk-backfill"]["entrypoint"] == "flows/etl.py:backfill"
+    assert deps["xxgk-scheduled"]["entrypoint"] == "flows/commands/deployments.py:etl_year"
+    assert deps["xxgk-backfill"]["entrypoint"] == "flows/commands/deployments.py:backfill"
     for d in deps.values():
         assert d["work_pool"]["name"] == "xxgk-pool"
         module, func = d["entrypoint"].split(":")
         assert (ROOT / module).is_file()
-        import flows.etl
+        import flows.commands.deployments as entry
 
-        assert getattr(flows.etl, func).name in ("etl-year", "backfill")
+        assert getattr(entry, func).name in ("etl-year", "backfill")
     step = config["pull"][0]["prefect.deployments.steps.set_working_directory"]
     assert step["directory"] == "{{ project-dir.stdout }}"
     assert not deps["xxgk-backfill"]["schedules"]

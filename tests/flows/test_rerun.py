@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from flows import pipeline as pl
 from flows import runrecord
+from flows.plan import run_year
 from flows.settings import load_settings
 from testkit.serve import serve_samples
 
@@ -57,7 +57,7 @@ def _stamps(home: Path):
 def test_unchanged_rerun_keeps_the_outcomes_and_writes_nothing(tmp_path, site, monkeypatch):
     _root, registry = site
     settings = _settings(tmp_path, registry)
-    first = pl.run_year(2024, settings)
+    first = run_year(2024, settings)
     assert first.unchanged_since is None and first.published
     assert runrecord.record_path(settings.home, 2024).is_file()
     stamps = _stamps(settings.home)
@@ -66,7 +66,7 @@ def test_unchanged_rerun_keeps_the_outcomes_and_writes_nothing(tmp_path, site, m
         pytest.fail("an unchanged run parsed a document")
 
     monkeypatch.setattr("flows.steps.parsing.parse_one", no_parse)
-    again = pl.run_year(2024, settings)
+    again = run_year(2024, settings)
     assert again.unchanged_since
     assert _outcomes(again) == _outcomes(first)
     assert (again.published, again.marts_path, again.data_docs_path) == (
@@ -80,21 +80,21 @@ def test_unchanged_rerun_keeps_the_outcomes_and_writes_nothing(tmp_path, site, m
 def test_a_changed_page_runs_every_step(tmp_path, site):
     root, registry = site
     settings = _settings(tmp_path, registry)
-    pl.run_year(2024, settings)
+    run_year(2024, settings)
     page = root / "qiaokou_2024.html"
     page.write_bytes(page.read_bytes() + b"\n<!-- revised -->\n")
-    again = pl.run_year(2024, settings)
+    again = run_year(2024, settings)
     assert again.unchanged_since is None
     by = {o.agency: o for o in again.reports}
     assert by["武汉市硚口区人民政府"].fetch == "fetched" and by["武汉市硚口区人民政府"].parse == "parsed"
     assert by["六盘水市"].fetch == "not_modified"
-    assert pl.run_year(2024, settings).unchanged_since  # and the run after that has nothing new again
+    assert run_year(2024, settings).unchanged_since  # and the run after that has nothing new again
 
 
 def test_full_run_setting_runs_every_step(tmp_path, site):
     _root, registry = site
-    pl.run_year(2024, _settings(tmp_path, registry))
-    full = pl.run_year(2024, _settings(tmp_path, registry, full_run=True))
+    run_year(2024, _settings(tmp_path, registry))
+    full = run_year(2024, _settings(tmp_path, registry, full_run=True))
     assert full.unchanged_since is None and full.counts["parse_cached"] == 2
 
 
@@ -102,10 +102,10 @@ def test_another_years_run_in_between_runs_every_step(tmp_path, site):
     # Year 2023's load changes the warehouse: 2024's cross-year checks may change with it.
     _root, registry = site
     settings = _settings(tmp_path, registry)
-    pl.run_year(2024, settings)
-    assert pl.run_year(2023, settings).unchanged_since is None
-    assert pl.run_year(2024, settings).unchanged_since is None
-    assert pl.run_year(2024, settings).unchanged_since
+    run_year(2024, settings)
+    assert run_year(2023, settings).unchanged_since is None
+    assert run_year(2024, settings).unchanged_since is None
+    assert run_year(2024, settings).unchanged_since
 
 
 def test_a_backfill_rerun_skips_every_unchanged_year(tmp_path, site):
@@ -113,38 +113,38 @@ def test_a_backfill_rerun_skips_every_unchanged_year(tmp_path, site):
     _root, registry = site
     settings = _settings(tmp_path, registry)
     for year in (2023, 2024):
-        assert pl.run_year(year, settings).unchanged_since is None
-    assert [pl.run_year(year, settings).unchanged_since is not None for year in (2023, 2024)] == [True, True]
+        assert run_year(year, settings).unchanged_since is None
+    assert [run_year(year, settings).unchanged_since is not None for year in (2023, 2024)] == [True, True]
 
 
 @pytest.mark.parametrize("damage", ["garbage", "deleted marts", "other gate setting"])
 def test_a_record_that_no_longer_holds_runs_every_step(tmp_path, site, damage):
     _root, registry = site
     settings = _settings(tmp_path, registry)
-    pl.run_year(2024, settings)
+    run_year(2024, settings)
     if damage == "garbage":
         runrecord.record_path(settings.home, 2024).write_text("{not json", encoding="utf-8")
     elif damage == "deleted marts":
         settings.marts_path.unlink()
     else:
         settings = _settings(tmp_path, registry, max_fail_share=0.9)
-    again = pl.run_year(2024, settings)
+    again = run_year(2024, settings)
     assert again.unchanged_since is None and again.published
     assert settings.marts_path.is_file()
-    assert pl.run_year(2024, settings).unchanged_since  # a fresh record was written
+    assert run_year(2024, settings).unchanged_since  # a fresh record was written
 
 
 def test_a_run_that_fails_half_way_leaves_no_record(tmp_path, site, monkeypatch):
     _root, registry = site
     settings = _settings(tmp_path, registry)
-    pl.run_year(2024, settings)
+    run_year(2024, settings)
 
     def broken(*_a, **_k):
         raise RuntimeError("validation crashed")
 
     monkeypatch.setattr("flows.plan.validate_batch", broken)
     with pytest.raises(RuntimeError):
-        pl.run_year(2024, _settings(tmp_path, registry, full_run=True))
+        run_year(2024, _settings(tmp_path, registry, full_run=True))
     assert not runrecord.record_path(settings.home, 2024).exists()
     monkeypatch.undo()
-    assert pl.run_year(2024, settings).unchanged_since is None
+    assert run_year(2024, settings).unchanged_since is None

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from flows import pipeline as pl
 from flows.settings import load_settings
+from flows.steps.validating import validate_batch, validation_chunks
 from testkit.synth import make_report
 from warehouse.db import connect, init_schema
 from warehouse.load import Document, load_documents
@@ -52,17 +52,17 @@ def test_chunked_validation_equals_one_pass(warehouse, tmp_path, monkeypatch):
     con, docs = warehouse
     ids = [d.report_id for d in docs if d.year == 2024]
     settings = load_settings(env={}, home=tmp_path, max_fail_share=1.0)
-    whole, decision, reports = pl.validate_batch(con, ids, settings, 2024)
+    whole, decision, reports = validate_batch(con, ids, settings, 2024)
     assert {"X1", "H1", "XH"} <= set(whole["check_id"]) and any(c.startswith("S") for c in whole["check_id"])
     assert (whole["status"] == "fail").any()
 
-    chunks = pl.validation_chunks(con, ids, size=3)
+    chunks = validation_chunks(con, ids, size=3)
     assert len(chunks) >= 3 and sorted(sum(chunks, [])) == sorted(ids)
     family = {d.report_id for d in docs if d.year == 2024 and d.agency in [CITY, *CHILDREN]}
     assert any(family <= set(c) for c in chunks), "the city was validated apart from its departments"
 
     monkeypatch.setattr("flows.steps.validating.VALIDATE_CHUNK", 3)
-    parts, decision_parts, reports_parts = pl.validate_batch(con, ids, settings, 2024)
+    parts, decision_parts, reports_parts = validate_batch(con, ids, settings, 2024)
     assert _sorted(parts).equals(_sorted(whole))
     assert decision_parts == decision
     assert sorted(reports_parts["report_id"]) == sorted(reports["report_id"])

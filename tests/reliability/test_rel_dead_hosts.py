@@ -30,7 +30,7 @@ def silent():
 
 
 def fetcher_like_defaults(timeout: float, **kw) -> Fetcher:
-    """The pipeline's default fetcher (flows.pipeline.make_fetcher) with a shorter timeout."""
+    """The pipeline's default fetcher (flows.steps.fetching.make_fetcher) with a shorter timeout."""
     d = Settings()
     opts = {"max_per_host": d.max_per_host, "min_delay_s": d.min_delay, "timeout": timeout, "retries": d.retries,
             "host_fail_after": d.host_fail_after, "deadline_s": d.fetch_deadline, **kw}

@@ -18,7 +18,8 @@ import rel_fuzz as rf
 import rel_marts as rm
 from rel_site import Site, registry, report_page, response
 
-from flows import pipeline as pl
+from flows.outcomes import FETCH_FAILED, PARSE_FAILED, PUBLISHED, QUARANTINED
+from flows.plan import run_year
 from flows.settings import Settings
 from transforms import formatspec as fs
 
@@ -69,28 +70,28 @@ def test_fault_matrix_every_report_published_or_failed_with_its_reason(site, tmp
     for i in range(3):
         rep, page = report_page(f"良好局{i}", seed=i)
         good[f"良好局{i}"] = rep
-        add(f"良好局{i}", site.page(f"/good{i}.html", page), pl.PUBLISHED)
+        add(f"良好局{i}", site.page(f"/good{i}.html", page), PUBLISHED)
     rep, page = report_page("闪断局", seed=11)
     good["闪断局"] = rep
     add("闪断局", site.sequence("/flap.html", [response(503), response(502), response(
-        200, page, {"Content-Type": "text/html; charset=utf-8"})]), pl.PUBLISHED)
+        200, page, {"Content-Type": "text/html; charset=utf-8"})]), PUBLISHED)
     rep, page = report_page("限流局", seed=12)
     good["限流局"] = rep
     add("限流局", site.sequence("/429.html", [response(429, b"", {"Retry-After": "1"}), response(
-        200, page, {"Content-Type": "text/html; charset=utf-8"})]), pl.PUBLISHED)
+        200, page, {"Content-Type": "text/html; charset=utf-8"})]), PUBLISHED)
     rep, page = report_page("慢速局", seed=13)
     good["慢速局"] = rep
-    add("慢速局", site.drip("/drip.html", page, every=0.1, chunk=max(1, len(page) // 12)), pl.PUBLISHED)
+    add("慢速局", site.drip("/drip.html", page, every=0.1, chunk=max(1, len(page) // 12)), PUBLISHED)
     rep, page = report_page("错码局", seed=14, encoding="gbk")
     good["错码局"] = rep  # GBK bytes, but the header says UTF-8 (the page's meta says gbk)
-    add("错码局", site.page("/charset.html", page, "text/html; charset=utf-8"), pl.PUBLISHED)
+    add("错码局", site.page("/charset.html", page, "text/html; charset=utf-8"), PUBLISHED)
 
     # Reports that cannot come through: each must name its reason.
-    add("宕机局", site.sequence("/500.html", [response(500)]), pl.FETCH_FAILED, "http_500")
-    add("缺失局", site.sequence("/404.html", [response(404)]), pl.FETCH_FAILED, "http_404")
-    add("重置局", site.reset("/reset.html"), pl.FETCH_FAILED, "connection_reset")
+    add("宕机局", site.sequence("/500.html", [response(500)]), FETCH_FAILED, "http_500")
+    add("缺失局", site.sequence("/404.html", [response(404)]), FETCH_FAILED, "http_404")
+    add("重置局", site.reset("/reset.html"), FETCH_FAILED, "connection_reset")
     add("截断局", site.raw("/trunc.html", response(200, b"", {"Content-Length": "10000"}) + "三、收到".encode() * 400),
-        pl.FETCH_FAILED, "truncated")
+        FETCH_FAILED, "truncated")
 
     def oversize(conn, n):
         conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nConnection: close\r\n\r\n")
@@ -98,19 +99,19 @@ def test_fault_matrix_every_report_published_or_failed_with_its_reason(site, tmp
         for _ in range(21_000_000 // len(chunk) + 2):
             conn.sendall(chunk)
 
-    add("超大局", site.route("/big.html", oversize), pl.FETCH_FAILED, "too_large")
+    add("超大局", site.route("/big.html", oversize), FETCH_FAILED, "too_large")
     for i, target in enumerate(["file:///etc/passwd", "ftp://127.0.0.1/x.html", "javascript:alert(1)"]):
-        add(f"跳转局{i}", site.raw(f"/scheme{i}.html", response(302, b"", {"Location": target})), pl.FETCH_FAILED,
+        add(f"跳转局{i}", site.raw(f"/scheme{i}.html", response(302, b"", {"Location": target})), FETCH_FAILED,
             "bad_scheme")
     site.raw("/loop-b.html", response(302, b"", {"Location": "/loop-a.html"}))
-    add("循环局", site.raw("/loop-a.html", response(302, b"", {"Location": "/loop-b.html"})), pl.FETCH_FAILED,
+    add("循环局", site.raw("/loop-a.html", response(302, b"", {"Location": "/loop-b.html"})), FETCH_FAILED,
         "redirect_loop")
     add("软404局", site.page("/soft404.html", "<html><body>对不起，页面不存在 404</body></html>".encode()),
-        pl.FETCH_FAILED, "soft_error_page")
+        FETCH_FAILED, "soft_error_page")
     # Fetched but unreadable: ends quarantined (or parse_failed) with the parser's reason.
     add("图片局", site.page("/image.html", "<html><body><p>二、主动公开政府信息情况</p><img src=t1.png>"
                                            "<p>三、收到和处理政府信息公开申请情况</p><img src=t2.png></body></html>".encode()),
-        pl.QUARANTINED, "table")
+        QUARANTINED, "table")
     add("炸弹局", site.page("/bomb.docx", rf.hostile_docx(__import__("random").Random(0), 0),
                          "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
         "unreadable", "docx")
@@ -118,7 +119,7 @@ def test_fault_matrix_every_report_published_or_failed_with_its_reason(site, tmp
     reg = registry(tmp_path / "registry.csv", rows)
     home = tmp_path / "home"
     t0 = time.monotonic()
-    summary = pl.run_year(YEAR, settings(home, reg))
+    summary = run_year(YEAR, settings(home, reg))
     seconds = time.monotonic() - t0
 
     by_agency = {r.agency: r for r in summary.reports}
@@ -128,7 +129,7 @@ def test_fault_matrix_every_report_published_or_failed_with_its_reason(site, tmp
         r = by_agency[agency]
         text = "; ".join(r.reasons)
         if outcome == "unreadable":  # the precise reason is checked by the next test
-            ok = r.outcome in (pl.PARSE_FAILED, pl.QUARANTINED) and bool(text)
+            ok = r.outcome in (PARSE_FAILED, QUARANTINED) and bool(text)
         else:
             ok = r.outcome == outcome and (reason is None or reason in text)
         if not ok:
@@ -139,7 +140,7 @@ def test_fault_matrix_every_report_published_or_failed_with_its_reason(site, tmp
     manifest = [json.loads(x) for x in (home / "raw" / "manifest.jsonl").read_text(encoding="utf-8").splitlines()]
     codes = {m["agency"]: m["error"] for m in manifest}
     for agency, (outcome, reason) in expect.items():
-        if outcome == pl.FETCH_FAILED:
+        if outcome == FETCH_FAILED:
             assert codes[agency] == reason, (agency, codes[agency])
     # The good reports are published with the numbers as printed; the others are not in the facts.
     assert summary.published
@@ -172,9 +173,9 @@ def test_quarantine_reason_says_why_a_document_is_unreadable(site, tmp_path):
             ("炸弹局", YEAR, site.page("/bomb.docx", rf.hostile_docx(__import__("random").Random(0), 0),
                                      "application/vnd.openxmlformats-officedocument.wordprocessingml.document"))]
     home = tmp_path / "home"
-    summary = pl.run_year(YEAR, settings(home, registry(tmp_path / "registry.csv", rows)))
+    summary = run_year(YEAR, settings(home, registry(tmp_path / "registry.csv", rows)))
     bomb = next(r for r in summary.reports if r.agency == "炸弹局")
-    assert bomb.outcome in (pl.QUARANTINED, pl.PARSE_FAILED)
+    assert bomb.outcome in (QUARANTINED, PARSE_FAILED)
     with duckdb.connect(str(home / "marts.duckdb"), read_only=True) as con:
         reasons = con.execute("SELECT reasons FROM mart_quality WHERE agency = '炸弹局'").fetchone()
     said = "; ".join(bomb.reasons) + " | " + str(reasons)
@@ -190,15 +191,15 @@ def test_endless_slow_drip_is_cut_by_a_total_deadline(site, tmp_path, figures):
             ("滴漏局", YEAR, site.drip("/drip.html", body, every=0.4, chunk=max(1, len(body) // 40)))]
     reg = registry(tmp_path / "registry.csv", rows)
     t0 = time.monotonic()
-    summary = pl.run_year(YEAR, settings(tmp_path / "home", reg, retries=0))
+    summary = run_year(YEAR, settings(tmp_path / "home", reg, retries=0))
     seconds = time.monotonic() - t0
     figures.setdefault("faults", {})["endless_drip_seconds"] = round(seconds, 1)
     drip = next(r for r in summary.reports if r.agency == "滴漏局")
     # Without a total deadline the drip completes after 16 s and the report is fetched.
-    assert drip.outcome == pl.FETCH_FAILED and "timeout" in "; ".join(drip.reasons), (
+    assert drip.outcome == FETCH_FAILED and "timeout" in "; ".join(drip.reasons), (
         f"a slow drip holds a fetch for as long as the server likes (no total deadline per fetch): "
         f"{drip.outcome} {drip.reasons} after {seconds:.0f} s")
-    assert next(r for r in summary.reports if r.agency == "良好局").outcome == pl.PUBLISHED
+    assert next(r for r in summary.reports if r.agency == "良好局").outcome == PUBLISHED
 
 
 def test_a_document_that_hangs_the_parser_does_not_hang_the_run(site, tmp_path, figures):

@@ -13,7 +13,8 @@ import pytest
 from rel_faults import fast_settings, published_sha
 from rel_site import Site, registry, report_page, response
 
-from flows import pipeline as pl
+from flows.outcomes import FETCH_FAILED
+from flows.plan import run_year
 from sources.rawstore import DamagedObject, RawStore, sha256_hex
 
 pytestmark = [pytest.mark.reliability]
@@ -58,13 +59,13 @@ def test_a_flipped_raw_byte_is_repaired_from_the_site_and_never_published(tmp_pa
     sha = sha256_hex(page)
     store = RawStore(settings.raw_dir)
     try:
-        pl.run_year(YEAR, settings)
+        run_year(YEAR, settings)
         for full, answer in ((False, [response(304), ok]), (True, [ok])):
             # The parse cache would hide the damage; a new parser version (or a cleared cache) reads the body.
             shutil.rmtree(settings.parsed_dir, ignore_errors=True)
             flip_a_byte(store, sha)
             answers[:] = answer  # 304 (the body is read from the store: damaged), or the body itself
-            s = pl.run_year(YEAR, settings.with_overrides(full_run=full))
+            s = run_year(YEAR, settings.with_overrides(full_run=full))
             assert any("repaired" in n and sha[:12] in n for n in s.notes), s.notes
             assert RawStore(settings.raw_dir).get(sha) == page
             assert published_sha(settings.marts_path, YEAR) == {"校验局": sha}
@@ -73,10 +74,10 @@ def test_a_flipped_raw_byte_is_repaired_from_the_site_and_never_published(tmp_pa
         shutil.rmtree(settings.parsed_dir, ignore_errors=True)
         flip_a_byte(store, sha)
         answers[:] = [response(304), response(404)]
-        s = pl.run_year(YEAR, settings)
+        s = run_year(YEAR, settings)
     finally:
         site.close()
     [o] = s.reports
-    assert o.outcome == pl.FETCH_FAILED, o.reasons
+    assert o.outcome == FETCH_FAILED, o.reasons
     assert any("damaged" in r and "http_404" in r for r in o.reasons), o.reasons
     assert published_sha(settings.marts_path, YEAR) == {"校验局": sha}

@@ -18,7 +18,7 @@ import pytest
 import rel_marts as rm
 from rel_site import Site, registry, report_page
 
-from flows import pipeline as pl
+from flows.plan import run_year
 from flows.settings import Settings
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow]
@@ -84,7 +84,7 @@ def test_readers_never_fail_while_runs_publish(tmp_path, scale, figures):
 
     settings = Settings().with_overrides(home=home, sources=str(reg), min_delay=0.0, retries=0, timeout=5.0)
     serve(0)
-    pl.run_year(2024, settings)
+    run_year(2024, settings)
     stop, pythons = tmp_path / "stop", [sys.executable, sys.executable]
     if rm.DUCKDB1_PY.exists():
         pythons.append(str(rm.DUCKDB1_PY))  # what BI tools ship
@@ -103,7 +103,7 @@ def test_readers_never_fail_while_runs_publish(tmp_path, scale, figures):
         while runs < 2 or time.monotonic() < t_end:
             runs += 1
             serve(runs)
-            s = pl.run_year(2024, settings)
+            s = run_year(2024, settings)
             assert s.published, s.gate_reason
     finally:
         stop.touch()

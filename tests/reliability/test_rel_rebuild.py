@@ -13,8 +13,8 @@ import rel_marts as rm
 from rel_faults import fast_settings
 from rel_site import Site, registry, report_page
 
-from flows import pipeline as pl
 from flows.cli import main
+from flows.plan import run_year
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 
@@ -27,7 +27,7 @@ def test_a_lost_warehouse_is_rebuilt_from_the_raw_store(tmp_path, capsys):
         reg = registry(tmp_path / "registry.csv", rows)
         settings = fast_settings(tmp_path / "home", reg)
         for year in (2023, 2024):
-            pl.run_year(year, settings)
+            run_year(year, settings)
         reference = rm.facts(settings.marts_path)
         assert {y for _r, _a, y, _s, _st in reference["dim_report"]} == {2023, 2024}
 
@@ -41,7 +41,7 @@ def test_a_lost_warehouse_is_rebuilt_from_the_raw_store(tmp_path, capsys):
 
         # A plain run of 2024 on a missing warehouse rebuilds 2023 first.
         settings.warehouse_path.unlink()
-        s = pl.run_year(2024, settings)
+        s = run_year(2024, settings)
         assert s.published
         got = rm.facts(settings.marts_path)
         assert got["fact_application"] == reference["fact_application"]
@@ -53,4 +53,4 @@ def test_a_lost_warehouse_is_rebuilt_from_the_raw_store(tmp_path, capsys):
     settings.warehouse_path.unlink()
     only_2024 = registry(tmp_path / "r2024.csv", [r for r in rows if r[1] == 2024])
     with pytest.raises(RuntimeError, match=r"2023.*xxgk rebuild"):
-        pl.run_year(2024, settings.with_overrides(sources=str(only_2024)))
+        run_year(2024, settings.with_overrides(sources=str(only_2024)))

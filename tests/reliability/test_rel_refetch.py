@@ -13,8 +13,8 @@ import pytest
 from rel_faults import fast_settings
 from rel_site import report_page, response
 
-from flows import pipeline as pl
 from flows.cli import build_parser
+from flows.steps.fetching import make_fetcher
 from sources.fetch import BAD_ENCODING, FETCHED, NOT_MODIFIED, Fetcher
 from sources.rawstore import RawStore, sha256_hex
 from sources.registry import Source
@@ -37,7 +37,7 @@ def test_full_fetches_unconditionally_where_last_modified_lies(site, tmp_path):
         assert f.fetch_one(src, store).status == NOT_MODIFIED  # the site says: unchanged
     full[0] = True
     settings = fast_settings(tmp_path / "home", full_run=True)
-    with pl.make_fetcher(settings) as f:
+    with make_fetcher(settings) as f:
         assert f.unconditional
         got = f.fetch_one(src, store)
     assert got.status == FETCHED and got.sha256 == sha256_hex(new)

@@ -13,7 +13,8 @@ import pytest
 from rel_faults import fast_settings, published_count, published_sha
 from rel_site import Site, registry, report_page
 
-from flows import pipeline as pl
+from flows.outcomes import NOT_CURRENT, PUBLISHED
+from flows.plan import run_year
 from sources.rawstore import sha256_hex
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow]
@@ -33,16 +34,16 @@ def test_two_urls_for_one_agency_year_are_decided_deterministically(tmp_path, or
         if order == "mirror_first":
             rows[0], rows[1] = rows[1], rows[0]
         settings = fast_settings(tmp_path / "home", registry(tmp_path / "registry.csv", rows))
-        s = pl.run_year(YEAR, settings)
+        s = run_year(YEAR, settings)
     finally:
         site.close()
     first = real if order == "page_first" else mirror  # equal tables: the earlier registry line wins
     got = published_sha(settings.marts_path, YEAR)
     assert got == {"双址局": sha256_hex(first), "单址局": sha256_hex(other)}
-    taken = [r for r in s.reports if r.agency == "双址局" and r.outcome == pl.PUBLISHED]
+    taken = [r for r in s.reports if r.agency == "双址局" and r.outcome == PUBLISHED]
     assert len(taken) == 1 and taken[0].content_sha256 == sha256_hex(first)
-    assert sorted(r.outcome for r in s.reports if r.agency == "双址局") == [pl.NOT_CURRENT, pl.NOT_CURRENT,
-                                                                          pl.PUBLISHED]
+    assert sorted(r.outcome for r in s.reports if r.agency == "双址局") == [NOT_CURRENT, NOT_CURRENT,
+                                                                          PUBLISHED]
     assert len([n for n in s.notes if "two URLs" in n]) == 2, s.notes
     assert any("earlier registry line" in n for n in s.notes) and any("tables" in n for n in s.notes)
     assert s.counts["published"] == published_count(settings.marts_path, YEAR) == 2

@@ -14,7 +14,9 @@ import pytest
 from rel_faults import fast_settings, published_count, published_sha
 from rel_site import registry, report_page, response
 
-from flows import pipeline as pl
+from flows.outcomes import FETCH_FAILED, NOT_CURRENT, PASSED, PUBLISHED, ReportOutcome
+from flows.plan import run_year
+from flows.steps.publishing import mark_published
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 YEAR = 2024
@@ -36,21 +38,21 @@ def test_published_version_follows_the_site_through_captcha_mornings_and_withdra
                                               ("稳定局", YEAR, site.page("/steady.html", steady))])
     settings = fast_settings(tmp_path / "home", reg)
     for run, want in enumerate(expected):
-        s = pl.run_year(YEAR, settings)
+        s = run_year(YEAR, settings)
         got = published_sha(settings.marts_path, YEAR)
         assert sha.get(got.get("变更局")) == want, f"run {run}: the marts hold {got}"
         assert "稳定局" in got
         changed = next(r for r in s.reports if r.agency == "变更局")
         if run in (1, 2, 3):  # captcha, login and "页面不存在" pages: nothing replaced
-            assert changed.outcome == pl.FETCH_FAILED
+            assert changed.outcome == FETCH_FAILED
             assert any("soft_error_page" in r for r in changed.reasons), changed.reasons
         else:
-            assert changed.outcome == pl.PUBLISHED, (run, changed.reasons)
+            assert changed.outcome == PUBLISHED, (run, changed.reasons)
         # The summary never says published for a report the marts do not hold.
-        assert s.counts["published"] == sum(1 for r in s.reports if r.outcome == pl.PUBLISHED)
+        assert s.counts["published"] == sum(1 for r in s.reports if r.outcome == PUBLISHED)
         held = published_sha(settings.marts_path, YEAR)
         for r in s.reports:
-            if r.outcome == pl.PUBLISHED:
+            if r.outcome == PUBLISHED:
                 assert held.get(r.agency) == r.content_sha256
         # Published now plus kept from before (the captcha mornings) is what the marts hold.
         assert s.counts["published"] + s.counts["kept"] == published_count(settings.marts_path, YEAR)
@@ -60,9 +62,9 @@ def test_published_version_follows_the_site_through_captcha_mornings_and_withdra
 
 
 def test_mark_published_never_defaults_to_published():
-    o = pl.ReportOutcome(agency="甲", year=YEAR, url="http://x/", fetch="fetched", report_id="r1", outcome=pl.PASSED)
-    pl.mark_published([o], {})
-    assert o.outcome == pl.NOT_CURRENT and o.reasons
+    o = ReportOutcome(agency="甲", year=YEAR, url="http://x/", fetch="fetched", report_id="r1", outcome=PASSED)
+    mark_published([o], {})
+    assert o.outcome == NOT_CURRENT and o.reasons
 
 
 def test_a_short_report_page_with_a_login_link_is_not_a_gate_page():

@@ -18,8 +18,8 @@ import rel_marts as rm
 from rel_faults import fast_settings
 from rel_site import Site, registry, report_page
 
-from flows import pipeline as pl
 from flows.commands.published import status_data
+from flows.plan import run_year
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 YEAR = 2024
@@ -52,7 +52,7 @@ def test_a_readers_wal_and_lock_change_nothing_later(tmp_path):
             _, page = report_page(f"读者局{i}", seed=i)
             rows.append((f"读者局{i}", YEAR, site.page(f"/r{i}.html", page)))
         settings = fast_settings(tmp_path / "home", registry(tmp_path / "registry.csv", rows))
-        pl.run_year(YEAR, settings)
+        run_year(YEAR, settings)
         marts = settings.marts_path
         published = rm.facts(marts)
         assert published["fact_application"]
@@ -77,7 +77,7 @@ def test_a_readers_wal_and_lock_change_nothing_later(tmp_path):
         assert "my_view" not in st["tables"]
 
         # The next publish is whole: nothing of the edit, no WAL, readers open it.
-        pl.run_year(YEAR, settings.with_overrides(full_run=True))
+        run_year(YEAR, settings.with_overrides(full_run=True))
         assert not wal.exists()
         assert rm.facts(marts) == published
         with duckdb.connect(str(marts), read_only=True) as con:

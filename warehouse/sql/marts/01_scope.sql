@@ -11,8 +11,8 @@ WITH failed AS (
         report_id,
         string_agg(check_id || CASE WHEN coalesce(scope, '') = '' THEN '' ELSE '[' || scope || ']' END, ', '
                    ORDER BY check_id, scope) AS failed_checks
-    FROM chk_result
-    WHERE status = 'fail' AND severity = 'error'
+    FROM chk_result CROSS JOIN arg_status AS st
+    WHERE status = st.check_fail AND severity = st.severity_error
     GROUP BY report_id
 )
 SELECT

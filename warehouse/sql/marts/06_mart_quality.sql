@@ -4,24 +4,24 @@ CREATE OR REPLACE TEMP TABLE out_mart_quality AS
 WITH chk AS (
     SELECT
         report_id,
-        count(*) FILTER (WHERE status = 'pass') AS checks_passed,
-        count(*) FILTER (WHERE status = 'fail' AND severity <> 'error') AS checks_warned,
-        count(*) FILTER (WHERE status = 'fail' AND severity = 'error') AS checks_failed,
-        count(*) FILTER (WHERE status LIKE 'skipped%') AS checks_skipped,
+        count(*) FILTER (WHERE status = st.check_pass) AS checks_passed,
+        count(*) FILTER (WHERE status = st.check_fail AND severity <> st.severity_error) AS checks_warned,
+        count(*) FILTER (WHERE status = st.check_fail AND severity = st.severity_error) AS checks_failed,
+        count(*) FILTER (WHERE status IN (st.check_skipped_blank, st.check_skipped_missing)) AS checks_skipped,
         string_agg(check_id || CASE WHEN coalesce(scope, '') = '' THEN '' ELSE '[' || scope || ']' END, ', '
-                   ORDER BY check_id, scope) FILTER (WHERE status = 'fail' AND severity = 'error') AS failed_checks,
+                   ORDER BY check_id, scope) FILTER (WHERE status = st.check_fail AND severity = st.severity_error) AS failed_checks,
         string_agg(check_id || CASE WHEN coalesce(scope, '') = '' THEN '' ELSE '[' || scope || ']' END, ', '
-                   ORDER BY check_id, scope) FILTER (WHERE status = 'fail' AND severity <> 'error') AS warned_checks
-    FROM chk_result
+                   ORDER BY check_id, scope) FILTER (WHERE status = st.check_fail AND severity <> st.severity_error) AS warned_checks
+    FROM chk_result CROSS JOIN arg_status AS st
     GROUP BY report_id
 ),
 fnd AS (
     SELECT
         report_id,
-        count(*) FILTER (WHERE severity = 'error') AS findings_error,
-        count(*) FILTER (WHERE severity <> 'error' AND severity <> 'info' OR severity IS NULL) AS findings_warning,
+        count(*) FILTER (WHERE severity = st.severity_error) AS findings_error,
+        count(*) FILTER (WHERE severity <> st.severity_error AND severity <> st.severity_info OR severity IS NULL) AS findings_warning,
         count(*) FILTER (WHERE code = 'cell_ocr_unproved') AS cells_ocr_unproved
-    FROM stg_finding
+    FROM stg_finding CROSS JOIN arg_status AS st
     GROUP BY report_id
 ),
 ocr AS (  -- cells read from pictures by OCR with a value the invariants proved
