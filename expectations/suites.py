@@ -24,8 +24,8 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
+from transforms import evaluator, narrative
 from transforms import formatspec as fs
-from transforms import narrative
 
 ZERO = "__zero__"  # a constant 0 column: GX multicolumn expectations need two columns or more
 
@@ -108,21 +108,10 @@ def _fmt(v: float) -> str:
     return str(int(f)) if f == int(f) else f"{f:g}"
 
 
-def _is_number(term: str) -> bool:
-    return term.replace(".", "", 1).isdigit()
-
-
 def _terms(lhs: tuple[str, ...], rhs: tuple[str, ...]) -> tuple[Term, ...]:
-    out = []
-    for side, terms in ((0, lhs), (1, rhs)):
-        for raw in terms:
-            sign = -1 if raw.startswith("-") else 1
-            body = raw.lstrip("-")
-            if _is_number(body):
-                out.append(Term(side, sign, None, float(body)))
-            else:
-                out.append(Term(side, sign, body))
-    return tuple(out)
+    """The rule book's terms as read by ``transforms.evaluator`` (the one reader of them)."""
+    return tuple(Term(side, t.sign, t.text if t.const is None else None, 0.0 if t.const is None else float(t.const))
+                 for side, terms in ((0, lhs), (1, rhs)) for t in evaluator.parse_side(terms))
 
 
 def _sum_rule(check: fs.Check, family: str, table: str) -> Rule:
@@ -141,10 +130,6 @@ def _domain_rules(family: str, table: str, paths: list[str], template_ad: str | 
     ]
 
 
-def _table_of(check: fs.Check) -> str:
-    return fs.INVARIANTS_BY_ID[check.id].table
-
-
 @functools.cache
 def rules() -> dict[str, tuple[Rule, ...]]:
     """Every rule, by family (suite name). Derived from formatspec only."""
@@ -152,13 +137,13 @@ def rules() -> dict[str, tuple[Rule, ...]]:
     for tpl in fs.TEMPLATES:
         fam = f"{fs.APPLICATIONS}.{tpl}"
         out[fam] = [_sum_rule(c, fam, fs.APPLICATIONS) for c in fs.checks_for(None, tpl)
-                    if _table_of(c) == fs.APPLICATIONS]
+                    if evaluator.table_of(c) == fs.APPLICATIONS]
         out[fam] += _domain_rules(fam, fs.APPLICATIONS,
                                   [p for p in fs.cell_paths(None, tpl) if p.startswith(fs.APPLICATIONS)], None)
 
         fam = f"{fs.ACTIVE_DISCLOSURE}.{tpl}"
         out[fam] = [_sum_rule(c, fam, fs.ACTIVE_DISCLOSURE) for c in fs.checks_for(tpl, None)
-                    if _table_of(c) == fs.ACTIVE_DISCLOSURE]
+                    if evaluator.table_of(c) == fs.ACTIVE_DISCLOSURE]
         regs = [f"{fs.ACTIVE_DISCLOSURE}.{fs.REGULATIONS}.{m}"
                 for it in fs.AD_ITEMS[tpl] if it.key == fs.REGULATIONS for m in it.measures]
         s2 = Rule("S2", fs.OTHER_CHECKS["S2"][0], f"item={fs.REGULATIONS}", fam, "sum",
@@ -169,13 +154,13 @@ def rules() -> dict[str, tuple[Rule, ...]]:
 
         for table, args in ((fs.APPLICATIONS, (None, tpl)), (fs.ACTIVE_DISCLOSURE, (tpl, None))):
             fam = f"cross_year.{table}.{tpl}"
-            cross = [_sum_rule(c, fam, table) for c in fs.checks_for(*args, cross_year=True) if _table_of(c) == table]
+            cross = [_sum_rule(c, fam, table) for c in fs.checks_for(*args, cross_year=True) if evaluator.table_of(c) == table]
             if cross:
                 out[fam] = cross
 
     fam = f"{fs.REVIEW_LITIGATION}.{fs.STANDARD}"
     out[fam] = [_sum_rule(c, fam, fs.REVIEW_LITIGATION) for c in fs.checks_for(None, None)
-                if _table_of(c) == fs.REVIEW_LITIGATION]
+                if evaluator.table_of(c) == fs.REVIEW_LITIGATION]
     out[fam] += _domain_rules(fam, fs.REVIEW_LITIGATION,
                               [p for p in fs.cell_paths(None, None) if p.startswith(fs.REVIEW_LITIGATION)], None)
 

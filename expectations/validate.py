@@ -22,8 +22,8 @@ import pandas as pd
 from expectations import suites as sx
 from expectations.frames import FramesLike
 from transforms import formatspec as fs
+from transforms.evaluator import FAIL, PASS, SKIPPED_BLANK, SKIPPED_MISSING
 
-PASS, FAIL, SKIPPED_BLANK, SKIPPED_MISSING = "pass", "fail", "skipped_blank", "skipped_missing"
 COLUMNS = ["report_id", "check_id", "scope", "severity", "status", "expected", "actual", "detail"]
 _NEGATED = {"==": "!=", "<=": ">", ">=": "<", "<": ">="}
 _PREV = "prev:"

@@ -86,7 +86,9 @@ class Invariant:
     groups), ``{item}`` (the items named in ``items``), and ``{leaves}`` (the result
     leaf rows of the template). A term starting with ``-`` is subtracted; a term that
     is a number is a constant. ``prev:`` marks a cell of the same agency's previous
-    year (cross-report checks).
+    year (cross-report checks). ``solver``: the run-together-digit solver uses the rule
+    too (``transforms.evaluator``: a hard one as an equation, a soft one to order candidates).
+    ``transforms.evaluator`` is the one reader of these terms.
     """
 
     id: str
@@ -100,6 +102,7 @@ class Invariant:
     templates: frozenset[str] = frozenset(TEMPLATES)
     items: tuple[str, ...] = ()
     cross_year: bool = False
+    solver: bool = False
 
 
 # --------------------------------------------------------------------------- table 1
@@ -392,6 +395,7 @@ INVARIANTS: tuple[Invariant, ...] = (
         (f"{_T2}.new_received.{{column}}", f"{_T2}.carried_over.{{column}}"),
         (f"{_T2}.total_processed.{{column}}", f"{_T2}.carried_forward.{{column}}"),
         each="column",
+        solver=True,
     ),
     Invariant(
         "H2", ERROR, _T2,
@@ -399,6 +403,7 @@ INVARIANTS: tuple[Invariant, ...] = (
         (f"{_T2}.{{row}}.total",),
         tuple(f"{_T2}.{{row}}.{c}" for c in APPLICANT_PARTS),
         each="row",
+        solver=True,
     ),
     Invariant(
         "H3", ERROR, _T2,
@@ -406,6 +411,7 @@ INVARIANTS: tuple[Invariant, ...] = (
         (f"{_T2}.total_processed.{{column}}",),
         (f"{_T2}.{{leaves}}.{{column}}",),
         each="column",
+        solver=True,
     ),
     Invariant(
         "H4", ERROR, _T3,
@@ -413,6 +419,7 @@ INVARIANTS: tuple[Invariant, ...] = (
         (f"{_T3}.{{group}}.total",),
         tuple(f"{_T3}.{{group}}.{o}" for o in ("upheld", "corrected", "other", "pending")),
         each="group",
+        solver=True,
     ),
     Invariant(
         "H6", ERROR, _T2,
@@ -421,6 +428,7 @@ INVARIANTS: tuple[Invariant, ...] = (
         (f"{_T2}.new_received.{{column}}", f"{_T2}.carried_over.{{column}}"),
         op="<=",
         each="column",
+        solver=True,
     ),
     Invariant(
         "S3", WARNING, _T1,
@@ -431,6 +439,7 @@ INVARIANTS: tuple[Invariant, ...] = (
         each="item",
         templates=_21,
         items=("regulations", "normative_documents"),
+        solver=True,
     ),
     Invariant(
         "S4", WARNING, _T1,
@@ -441,6 +450,7 @@ INVARIANTS: tuple[Invariant, ...] = (
         each="item",
         templates=_19,
         items=("regulations", "normative_documents"),
+        solver=True,
     ),
     Invariant(
         "S5", WARNING, _T1,
@@ -477,6 +487,23 @@ INVARIANTS: tuple[Invariant, ...] = (
         templates=_21,
         items=("regulations", "normative_documents"),
         cross_year=True,
+        solver=True,
+    ),
+)
+
+# Rules the digit solver uses to order candidates but that are not (yet) checks: FORMAT.md's
+# S4 has a second half the checks do not evaluate. Same form as INVARIANTS.
+SOLVER_HINTS: tuple[Invariant, ...] = (
+    Invariant(
+        "S4", WARNING, _T1,
+        "对外公开总数量 >= 本年新公开数量 (FORMAT.md S4, second half; orders the solver's candidates only)",
+        (f"{_T1}.{{item}}.total_published",),
+        (f"{_T1}.{{item}}.new_published",),
+        op=">=",
+        each="item",
+        templates=_19,
+        items=("regulations", "normative_documents"),
+        solver=True,
     ),
 )
 
