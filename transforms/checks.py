@@ -74,8 +74,8 @@ def _evaluate(report: dict, prev: dict | None, cross_year: bool, failures_only: 
         # X4: never chain across the format boundary.
         plan = tuple(
             (c, paths, statement) for c, paths, statement in plan
-            if (c.lhs[0].split(".")[0] == fs.APPLICATIONS and ptpl.get("applications") == tpl.get("applications"))
-            or (c.lhs[0].split(".")[0] == fs.ACTIVE_DISCLOSURE
+            if (evaluator.table_of(c) == fs.APPLICATIONS and ptpl.get("applications") == tpl.get("applications"))
+            or (evaluator.table_of(c) == fs.ACTIVE_DISCLOSURE
                 and ptpl.get("active_disclosure") == tpl.get("active_disclosure"))
         )
     cells = flat_cells(report)

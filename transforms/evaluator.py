@@ -30,7 +30,6 @@ PASS = "pass"
 FAIL = "fail"
 SKIPPED_BLANK = "skipped_blank"
 SKIPPED_MISSING = "skipped_missing"
-STATUSES = (PASS, FAIL, SKIPPED_BLANK, SKIPPED_MISSING)
 
 OPS = {"==": operator.eq, "<=": operator.le, ">=": operator.ge, "<": operator.lt}
 PREV = "prev:"
@@ -100,9 +99,15 @@ def linear(check: fs.Check) -> Linear:
     return linear_terms(check.lhs, check.rhs, check.op)
 
 
-def holds(total, op: str) -> bool:
-    """Exact: ``total op 0`` (ints or Decimals)."""
-    return OPS[op](total, 0)
+def rule_text(rule: fs.Invariant | fs.Check) -> str:
+    """The rule as written, e.g. ``a + b == c - d`` (docs, check details)."""
+    def side(raw: tuple[str, ...]) -> str:
+        text = ""
+        for i, t in enumerate(parse_side(raw)):
+            text += ((" - " if i else "-") if t.sign < 0 else (" + " if i else "")) + t.text
+        return text
+
+    return f"{side(rule.lhs)} {rule.op} {side(rule.rhs)}"
 
 
 def side_sums(check: fs.Check, value_of: Callable[[str], object]) -> tuple | None:

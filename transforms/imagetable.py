@@ -261,7 +261,7 @@ def _hard_checks(tables: ImageTables) -> list[fs.Check]:
     t_ad = tables.templates.get(_T1)
     t_app = tables.templates.get(_T2)
     return [c for c in fs.checks_for(t_ad, t_app) if c.severity == fs.ERROR
-            and c.lhs[0].split(".")[0] in tables.cells]
+            and evaluator.table_of(c) in tables.cells]
 
 
 def _value(values: dict, path: str):
