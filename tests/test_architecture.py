@@ -131,3 +131,41 @@ def test_the_code_checker_sees_literals(tmp_path):
     path.write_text('"""granted in prose."""\nA = "applications.granted.total"\nB = "the other cells"\n'
                     'C = ("regulations", "x")\n', encoding="utf-8")
     assert code_literals(path, format_codes()) == {"applications", "granted", "total", "regulations"} & format_codes()
+
+
+# ---------------------------------------------------------------- one evaluator (issue #19)
+EVALUATOR = "transforms/evaluator.py"
+# Names of evidence, not sums: the solver's evidence cites the rule whose figures it uses.
+RULE_IDS_ALLOWED = {"transforms/evidence.py": {"X1", "X2"}}
+
+
+def restated_rules(rel: str, tree: ast.AST) -> list[str]:
+    """Where a module reads a rule's terms (``.lhs``/``.rhs``: parsing "-" terms, constants or
+    ``prev:`` itself) or names an invariant of the rule book (restating H1, S3, ... by hand)."""
+    from transforms import formatspec as fs
+
+    ids = {inv.id for inv in fs.INVARIANTS} - RULE_IDS_ALLOWED.get(rel, set())
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr in ("lhs", "rhs"):
+            out.append(f"{rel}:{node.lineno} .{node.attr}")
+        if isinstance(node, ast.Constant) and node.value in ids:
+            out.append(f"{rel}:{node.lineno} {node.value!r}")
+    return out
+
+
+def test_only_the_evaluator_reads_the_rules():
+    """Parser findings, GX expectations and the digit solver evaluate the invariants through
+    transforms/evaluator.py only (docs/ARCHITECTURE.md)."""
+    seen = []
+    for package in PIPELINE:
+        for path in modules(package):
+            rel = path.relative_to(ROOT).as_posix()
+            if rel not in (RULE_BOOK, EVALUATOR):
+                seen += restated_rules(rel, ast.parse(path.read_text(encoding="utf-8"), str(path)))
+    assert not seen, f"rules read outside {RULE_BOOK} and {EVALUATOR}: {seen}"
+
+
+def test_the_rule_checker_sees_a_restated_rule():
+    restated = ast.parse('EQS = [("H1", check.lhs)]  # H1: new + carried_over == ...')
+    assert len(restated_rules("transforms/digits.py", restated)) == 2

@@ -2,61 +2,20 @@
 
 The invariants are written once, in transforms/formatspec.py; the parser's findings
 (transforms.checks), the GX expectations (expectations.*) and the digit solver
-(transforms.digits, transforms.imagetable) read them only through the evaluator. The
-architecture test below holds that; tests/expectations/test_single_rulebook.py shows a
+(transforms.digits, transforms.imagetable) read them only through the evaluator:
+tests/test_architecture.py holds that, tests/expectations/test_single_rulebook.py shows a
 rule added to the rule book reaching all three consumers.
 """
 
 from __future__ import annotations
 
-import ast
 from decimal import Decimal
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from transforms import digits, evaluator
 from transforms import formatspec as fs
-
-ROOT = Path(__file__).resolve().parents[2]
-PIPELINE = ("transforms", "expectations", "flows", "warehouse", "sources")
-RULE_BOOK = {"transforms/formatspec.py", "transforms/evaluator.py"}
-# Names of evidence, not sums: the solver's evidence cites the rule whose figures it uses.
-ID_NAMED_FOR_EVIDENCE = {"transforms/evidence.py": {"X1", "X2"}}
-
-
-def _modules():
-    for package in PIPELINE:
-        for path in sorted((ROOT / package).rglob("*.py")):
-            rel = path.relative_to(ROOT).as_posix()
-            if rel not in RULE_BOOK:
-                yield rel, ast.parse(path.read_text(encoding="utf-8"))
-
-
-def _offenders(rel: str, tree: ast.AST) -> list[str]:
-    ids = {inv.id for inv in fs.INVARIANTS}
-    out = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute) and node.attr in ("lhs", "rhs"):
-            out.append(f"{rel}:{node.lineno} .{node.attr}")
-        if (isinstance(node, ast.Constant) and node.value in ids
-                and node.value not in ID_NAMED_FOR_EVIDENCE.get(rel, set())):
-            out.append(f"{rel}:{node.lineno} {node.value!r}")
-    return out
-
-
-def test_only_the_evaluator_reads_the_terms_of_a_rule():
-    """No pipeline module outside formatspec/evaluator reads ``lhs``/``rhs`` of an invariant or
-    check (so none parses "-" terms, constants or ``prev:`` itself), nor spells an invariant's id
-    (so none restates H1, H3, S3, ... by hand, as digits' equations once did)."""
-    assert [o for rel, tree in _modules() for o in _offenders(rel, tree)] == []
-
-
-def test_the_architecture_test_sees_a_restated_rule():
-    restated = ast.parse('EQS = [("H1", check.lhs)]  # H1: new + carried_over == ...')
-    assert len(_offenders("transforms/digits.py", restated)) == 2
-
 
 # --------------------------------------------------------------------------- normal forms
 
