@@ -18,8 +18,9 @@ from pathlib import Path
 import pandas as pd
 
 from transforms import formatspec as fs
+from transforms.evaluator import FAIL, PASS, SKIPPED_BLANK, SKIPPED_MISSING
 
-STATUSES = ("pass", "fail", "skipped_blank", "skipped_missing")
+STATUSES = (PASS, FAIL, SKIPPED_BLANK, SKIPPED_MISSING)
 MAX_ROWS = 5000  # per check page; the full list is in fact_check
 
 _CSS = """
@@ -162,7 +163,7 @@ def build_docs(checks: pd.DataFrame, directory: str | os.PathLike, *, reports: p
 def _check_page(cid: str, sev: str, sub: pd.DataFrame, labels: dict[str, str]) -> str:
     parts = ["<p><a href=\"../index.html\">back</a></p>",
              f"<h1>{html.escape(cid)} ({sev})</h1><p>{html.escape(_statement(cid))}</p>"]
-    for status in ("fail", "skipped_blank", "skipped_missing"):
+    for status in STATUSES[1:]:
         rows = sub[sub["status"] == status]
         parts.append(f"<h2>{status}: {len(rows)}</h2>")
         if rows.empty:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from transforms import formatspec as fs
+from transforms.evaluator import FAIL
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ def decide(checks_df: pd.DataFrame, report_ids: Iterable[str], max_fail_share: f
     if not 0 <= max_fail_share <= 1:
         raise ValueError(f"max_fail_share must be between 0 and 1, got {max_fail_share!r}")
     ids = list(dict.fromkeys(report_ids))
-    failed = checks_df[(checks_df["status"] == "fail") & (checks_df["severity"] == fs.ERROR)
+    failed = checks_df[(checks_df["status"] == FAIL) & (checks_df["severity"] == fs.ERROR)
                        & checks_df["report_id"].isin(ids)]
     quarantined: dict[str, list[str]] = {}
     for rid, cid, scope, detail in zip(failed["report_id"], failed["check_id"], failed["scope"],
