@@ -3,9 +3,9 @@
 Two row-wise expectations over a wide frame (one row per report, one column per cell):
 
 * ``ExpectMulticolumnSumRules``: the k sum rules of one invariant (H1 has one per column),
-  each ``Σ weight_i · cell_i + constant  op  0``. Every rule of ``formatspec.INVARIANTS``
-  has this form (lhs terms weight +1, rhs terms −1, a subtracted term flips its sign,
-  numeric terms fold into the constant). One expectation per invariant, not per column,
+  each ``Σ weight_i · cell_i + constant  op  0``: ``transforms.evaluator.linear`` of the rule
+  book's checks, evaluated by ``transforms.evaluator.evaluate_matrix`` (the evaluator the
+  parser's findings and the digit solver use too). One expectation per invariant, not per column,
   keeps GX's fixed cost per expectation (~50 ms) small. A rule touching a missing value
   is not evaluated by GX: the caller reports it as skipped, never as passed.
 * ``ExpectMulticolumnValuesInDomain``: every non-missing cell of the row is in a value
@@ -28,23 +28,9 @@ from great_expectations.expectations.metrics.map_metric_provider.multicolumn_con
     multicolumn_condition_partial,
 )
 
-# Cells are whole numbers or 万元 decimals with a few places: a small tolerance absorbs
-# float noise from summing decimals without hiding a real difference of 0.01.
-TOLERANCE = 1e-6
+from transforms.evaluator import TOLERANCE, evaluate_matrix  # the one evaluator of the rule book's sums
 
 DOMAINS = ("count", "signed", "nonnegative")
-
-
-def compare(s: np.ndarray, op: str) -> np.ndarray:
-    if op == "==":
-        return np.abs(s) <= TOLERANCE
-    if op == "<=":
-        return s <= TOLERANCE
-    if op == ">=":
-        return s >= -TOLERANCE
-    if op == "<":
-        return s < -TOLERANCE
-    raise ValueError(f"unknown operator {op!r} in a sum rule")
 
 
 def encode_rules(rules) -> str:
@@ -61,28 +47,14 @@ def decode_rules(text: str) -> tuple[tuple[tuple[int, float], ...], ...]:
 
 
 def evaluate_rules(values: np.ndarray, rules, constants, op: str) -> tuple[np.ndarray, np.ndarray]:
-    """Row-wise evaluation of k sum rules over the columns of ``values`` (rows x columns).
-
-    ``rules`` is ``encode_rules`` text or a list (per rule) of ``(column index, weight)``; rule i holds when
-    ``Σ weight * value + constants[i]  op  0``. Returns ``(ok, evaluated)``, both rows x k:
-    a rule touching a missing (NaN) value is not evaluated and counts as ok.
-    """
+    """Row-wise evaluation of k sum rules over the columns of ``values`` (rows x columns) by
+    ``transforms.evaluator.evaluate_matrix``; ``rules`` and ``constants`` may be the expectation's
+    encoded text. Returns ``(ok, evaluated)``, both rows x k."""
     if isinstance(rules, str):
         rules = decode_rules(rules)
     if isinstance(constants, str):
         constants = [float(c) for c in constants.split()]
-    n = values.shape[0]
-    ok = np.ones((n, len(rules)), dtype=bool)
-    evaluated = np.ones((n, len(rules)), dtype=bool)
-    for i, terms in enumerate(rules):
-        idx = [int(c) for c, _ in terms]
-        w = np.array([float(x) for _, x in terms])
-        sub = values[:, idx]
-        nan = np.isnan(sub).any(axis=1)
-        s = np.nan_to_num(sub) @ w + float(constants[i])
-        ok[:, i] = compare(s, op) | nan
-        evaluated[:, i] = ~nan
-    return ok, evaluated
+    return evaluate_matrix(values, rules, constants, op)
 
 
 def in_domain(values: np.ndarray, domain: str) -> np.ndarray:

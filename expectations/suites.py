@@ -24,8 +24,8 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
+from transforms import evaluator, narrative
 from transforms import formatspec as fs
-from transforms import narrative
 
 ZERO = "__zero__"  # a constant 0 column: GX multicolumn expectations need two columns or more
 
@@ -47,28 +47,18 @@ DOMAIN_TEXT = {
 
 
 @dataclass(frozen=True)
-class Term:
-    side: int  # 0 = left-hand side, 1 = right-hand side
-    sign: int  # +1, or -1 for a subtracted term
-    path: str | None  # a column of the wide frame (cell path, prev:path, ...)
-    const: float = 0.0  # the value of a numeric term (path is None)
-
-    @property
-    def weight(self) -> int:
-        return self.sign * (1 if self.side == 0 else -1)
-
-
-@dataclass(frozen=True)
 class Rule:
-    """One expectation: a sum rule or a domain rule over the columns of a family frame."""
+    """One expectation: a sum rule or a domain rule over the columns of a family frame.
+
+    A sum rule is a ``formatspec.Check`` (an expanded invariant, or one of the other checks
+    written in the same form), read only by ``transforms.evaluator``."""
 
     check_id: str
     severity: str
     scope: str
     family: str
     kind: str  # "sum" or "domain"
-    terms: tuple[Term, ...] = ()
-    op: str = "=="
+    check: fs.Check | None = None  # sum rules
     domain: str | None = None
     columns: tuple[str, ...] = ()  # domain rules: the cells checked
     table: str | None = None  # the table whose presence the rule needs
@@ -78,56 +68,39 @@ class Rule:
         return f"{self.check_id}[{self.scope}]" if self.scope else self.check_id
 
     @property
+    def op(self) -> str:
+        return self.check.op if self.check is not None else "=="
+
+    @property
     def paths(self) -> tuple[str, ...]:
+        """The frame columns the rule reads (cell paths, ``prev:`` paths, ...), in term order."""
         if self.kind == "domain":
             return self.columns
-        return tuple(t.path for t in self.terms if t.path is not None)
+        return tuple(evaluator.cells_of(self.check))
+
+    @property
+    def weights(self) -> tuple[tuple[str, int], ...]:
+        return evaluator.linear(self.check).weights
 
     @property
     def constant(self) -> float:
-        return sum(t.const * t.weight for t in self.terms if t.path is None)
+        return float(evaluator.linear(self.check).constant)
 
     def statement(self) -> str:
         """The rule with the cells named, e.g. ``a + b == c + d``."""
         if self.kind == "domain":
             return f"every cell of {self.scope.removeprefix('table=')} is {DOMAIN_TEXT[self.domain]}"
-        sides = []
-        for side in (0, 1):
-            parts = []
-            for t in (t for t in self.terms if t.side == side):
-                label = t.path if t.path is not None else _fmt(t.const)
-                parts.append(("- " if t.sign < 0 else "+ ") + label if parts else ("-" if t.sign < 0 else "") + label)
-            sides.append(" ".join(parts))
-        return f"{sides[0]} {self.op} {sides[1]}"
+        return evaluator.rule_text(self.check)
 
 
-def _fmt(v: float) -> str:
-    if v is None:
-        return "?"
-    f = float(v)
-    return str(int(f)) if f == int(f) else f"{f:g}"
+def _sum_rule(check: fs.Check, family: str, table: str | None = None) -> Rule:
+    return Rule(check.id, check.severity, check.scope, family, "sum", check, table=table)
 
 
-def _is_number(term: str) -> bool:
-    return term.replace(".", "", 1).isdigit()
-
-
-def _terms(lhs: tuple[str, ...], rhs: tuple[str, ...]) -> tuple[Term, ...]:
-    out = []
-    for side, terms in ((0, lhs), (1, rhs)):
-        for raw in terms:
-            sign = -1 if raw.startswith("-") else 1
-            body = raw.lstrip("-")
-            if _is_number(body):
-                out.append(Term(side, sign, None, float(body)))
-            else:
-                out.append(Term(side, sign, body))
-    return tuple(out)
-
-
-def _sum_rule(check: fs.Check, family: str, table: str) -> Rule:
-    return Rule(check.id, check.severity, check.scope, family, "sum", _terms(check.lhs, check.rhs),
-                check.op, table=table)
+def _other_rule(check_id: str, scope: str, family: str, lhs: tuple[str, ...], rhs: tuple[str, ...], op: str,
+                table: str | None = None) -> Rule:
+    """A check of ``formatspec.OTHER_CHECKS`` written as a sum rule over the family's columns."""
+    return _sum_rule(fs.Check(check_id, fs.OTHER_CHECKS[check_id][0], scope, lhs, rhs, op), family, table)
 
 
 def _domain_rules(family: str, table: str, paths: list[str], template_ad: str | None) -> list[Rule]:
@@ -141,10 +114,6 @@ def _domain_rules(family: str, table: str, paths: list[str], template_ad: str | 
     ]
 
 
-def _table_of(check: fs.Check) -> str:
-    return fs.INVARIANTS_BY_ID[check.id].table
-
-
 @functools.cache
 def rules() -> dict[str, tuple[Rule, ...]]:
     """Every rule, by family (suite name). Derived from formatspec only."""
@@ -152,50 +121,38 @@ def rules() -> dict[str, tuple[Rule, ...]]:
     for tpl in fs.TEMPLATES:
         fam = f"{fs.APPLICATIONS}.{tpl}"
         out[fam] = [_sum_rule(c, fam, fs.APPLICATIONS) for c in fs.checks_for(None, tpl)
-                    if _table_of(c) == fs.APPLICATIONS]
+                    if evaluator.table_of(c) == fs.APPLICATIONS]
         out[fam] += _domain_rules(fam, fs.APPLICATIONS,
                                   [p for p in fs.cell_paths(None, tpl) if p.startswith(fs.APPLICATIONS)], None)
 
         fam = f"{fs.ACTIVE_DISCLOSURE}.{tpl}"
         out[fam] = [_sum_rule(c, fam, fs.ACTIVE_DISCLOSURE) for c in fs.checks_for(tpl, None)
-                    if _table_of(c) == fs.ACTIVE_DISCLOSURE]
+                    if evaluator.table_of(c) == fs.ACTIVE_DISCLOSURE]
         regs = [f"{fs.ACTIVE_DISCLOSURE}.{fs.REGULATIONS}.{m}"
                 for it in fs.AD_ITEMS[tpl] if it.key == fs.REGULATIONS for m in it.measures]
-        s2 = Rule("S2", fs.OTHER_CHECKS["S2"][0], f"item={fs.REGULATIONS}", fam, "sum",
-                  _terms(tuple(regs), ("0",)), "<=", table=fs.ACTIVE_DISCLOSURE)
-        out[fam].append(s2)
+        out[fam].append(_other_rule("S2", f"item={fs.REGULATIONS}", fam, tuple(regs), ("0",), "<=",
+                                    fs.ACTIVE_DISCLOSURE))
         out[fam] += _domain_rules(fam, fs.ACTIVE_DISCLOSURE,
                                   [p for p in fs.cell_paths(tpl, None) if p.startswith(fs.ACTIVE_DISCLOSURE)], tpl)
 
         for table, args in ((fs.APPLICATIONS, (None, tpl)), (fs.ACTIVE_DISCLOSURE, (tpl, None))):
             fam = f"cross_year.{table}.{tpl}"
-            cross = [_sum_rule(c, fam, table) for c in fs.checks_for(*args, cross_year=True) if _table_of(c) == table]
+            cross = [_sum_rule(c, fam, table) for c in fs.checks_for(*args, cross_year=True) if evaluator.table_of(c) == table]
             if cross:
                 out[fam] = cross
 
     fam = f"{fs.REVIEW_LITIGATION}.{fs.STANDARD}"
     out[fam] = [_sum_rule(c, fam, fs.REVIEW_LITIGATION) for c in fs.checks_for(None, None)
-                if _table_of(c) == fs.REVIEW_LITIGATION]
+                if evaluator.table_of(c) == fs.REVIEW_LITIGATION]
     out[fam] += _domain_rules(fam, fs.REVIEW_LITIGATION,
                               [p for p in fs.cell_paths(None, None) if p.startswith(fs.REVIEW_LITIGATION)], None)
 
-    sev = fs.OTHER_CHECKS["H7"][0]
-    out["report"] = [
-        Rule("H7", sev, f"table={t}", "report", "sum",
-             (Term(0, 1, f"h7.{t}.expected"), Term(1, 1, f"h7.{t}.found")), "==")
-        for t in fs.TABLES
-    ]
-    sev = fs.OTHER_CHECKS["S1"][0]
-    out["narrative"] = [
-        Rule("S1", sev, f"figure={key}", "narrative", "sum",
-             (Term(0, 1, NARRATIVE + key),) + tuple(Term(1, 1, p) for p in paths), "==")
-        for key, paths in narrative.CELLS.items()
-    ]
-    sev = fs.OTHER_CHECKS["XH"][0]
-    out["hierarchy"] = [
-        Rule("XH", sev, f"cell={p}", "hierarchy", "sum", (Term(0, 1, p), Term(1, 1, CHILDREN + p)), ">=")
-        for p in HIERARCHY_PATHS
-    ]
+    out["report"] = [_other_rule("H7", f"table={t}", "report", (f"h7.{t}.expected",), (f"h7.{t}.found",), "==")
+                     for t in fs.TABLES]
+    out["narrative"] = [_other_rule("S1", f"figure={key}", "narrative", (NARRATIVE + key,), tuple(paths), "==")
+                        for key, paths in narrative.CELLS.items()]
+    out["hierarchy"] = [_other_rule("XH", f"cell={p}", "hierarchy", (p,), (CHILDREN + p,), ">=")
+                        for p in HIERARCHY_PATHS]
     return {k: tuple(v) for k, v in out.items()}
 
 
@@ -239,10 +196,7 @@ def groups() -> dict[str, tuple[Group, ...]]:
                 fam_groups.append(Group(first.check_id, first.severity, "domain", tuple(indices), tuple(cols),
                                         domain=first.domain))
                 continue
-            group_rules = tuple(
-                tuple((pos[t.path], float(t.weight)) for t in family_rules[i].terms if t.path is not None)
-                for i in indices
-            )
+            group_rules = tuple(tuple((pos[c], float(w)) for c, w in family_rules[i].weights) for i in indices)
             constants = tuple(float(family_rules[i].constant) for i in indices)
             fam_groups.append(Group(first.check_id, first.severity, "sum", tuple(indices), tuple(cols),
                                     group_rules, constants, first.op))
@@ -315,17 +269,8 @@ def describe_checks() -> str:
         "| id | severity | table | statement | rule | expectations (suite: count per template) |",
         "|---|---|---|---|---|---|",
     ]
-    def side(terms: tuple[str, ...]) -> str:
-        text = ""
-        for i, t in enumerate(terms):
-            if t.startswith("-"):
-                text += (" - " if i else "-") + t[1:]
-            else:
-                text += (" + " if i else "") + t
-        return text
-
     for inv in fs.INVARIANTS:
-        rule = f"{side(inv.lhs)} {inv.op} {side(inv.rhs)}"
+        rule = evaluator.rule_text(inv)
         each = f" (for each {inv.each})" if inv.each else ""
         lines.append(
             f"| {inv.id} | {inv.severity} | {inv.table} | {inv.statement} | `{rule}`{each} "

@@ -21,9 +21,10 @@ import pandas as pd
 
 from expectations import suites as sx
 from expectations.frames import FramesLike
+from transforms import evaluator
 from transforms import formatspec as fs
+from transforms.evaluator import FAIL, PASS, SKIPPED_BLANK, SKIPPED_MISSING
 
-PASS, FAIL, SKIPPED_BLANK, SKIPPED_MISSING = "pass", "fail", "skipped_blank", "skipped_missing"
 COLUMNS = ["report_id", "check_id", "scope", "severity", "status", "expected", "actual", "detail"]
 _NEGATED = {"==": "!=", "<=": ">", ">=": "<", "<": ">="}
 _PREV = "prev:"
@@ -167,8 +168,8 @@ def _fmt(v: float) -> str:
 
 def _side_text(rule: sx.Rule, side: int, values: dict[str, float]) -> str:
     parts = []
-    for t in (t for t in rule.terms if t.side == side):
-        text = _fmt(values[t.path]) if t.path is not None else _fmt(t.const)
+    for t in evaluator.sides(rule.check)[side]:
+        text = _fmt(values[t.text]) if t.const is None else _fmt(float(t.const))
         if parts:
             parts.append(("- " if t.sign < 0 else "+ ") + text)
         else:
@@ -190,13 +191,7 @@ def _sum_rule_rows(rule: sx.Rule, fam: _Family, failed: np.ndarray, keep: np.nda
     status = np.where(any_missing, SKIPPED_MISSING,
                       np.where(any_blank, SKIPPED_BLANK, np.where(failed, FAIL, PASS)))
     col = {p: i for i, p in enumerate(paths)}
-    sides = []
-    for side in (0, 1):
-        total = np.zeros(len(fam.report_ids))
-        for t in rule.terms:
-            if t.side == side:
-                total = total + t.sign * (vals[:, col[t.path]] if t.path is not None else t.const)
-        sides.append(total)
+    sides = evaluator.side_sums(rule.check, lambda column: vals[:, col[column]])
     checked = (status == PASS) | (status == FAIL)
     expected = np.where(checked, sides[0], np.nan)
     actual = np.where(checked, sides[1], np.nan)

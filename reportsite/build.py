@@ -88,34 +88,13 @@ def _load(marts: Path) -> dict[str, list[dict[str, Any]]]:
         con.close()
 
 
-# What each check means, for readers of the site (the rules themselves: transforms/formatspec.py).
-CHECK_WORDS_ZH = {
-    "H1": "表二：新收 + 上年结转 = 办理结果总计 + 结转下年度（每一列）",
-    "H2": "表二：总计列 = 六类申请人之和（每一行）",
-    "H3": "表二：办理结果总计 = (一)至(六)各项之和（每一列）",
-    "H4": "表三：总计 = 结果维持 + 结果纠正 + 其他结果 + 尚未审结（每类程序）",
-    "H5": "每个数值在其取值范围内：件数为非负整数，收费为非负小数",
-    "H6": "表二：结转下年度不大于新收 + 上年结转（每一列）",
-    "H7": "表格完整：三张表都在，且行、列齐全（表缺失或无法识别，例如表格是图片）",
-    "S1": "正文中引用的数字与表格一致",
-    "S2": "没有规章制定权的机关，规章数应为 0",
-    "S3": "表一：现行有效件数不小于本年制发件数 - 本年废止件数",
-    "S4": "表一：本年新公开数量不大于本年新制作数量",
-    "S5": "表一：上一年项目数量 + 本年增/减不小于 0",
-    "S7": "表一：行政事业性收费（万元）不应超过 1,000,000（可能是单位错误）",
-    "X1": "跨年：本年上年结转 = 上年结转下年度（每一列）",
-    "X2": "跨年：现行有效件数(本年) = 现行有效件数(上年) + 本年制发 - 本年废止",
-    "XH": "上级地区的汇总年报不应小于其下级年报之和",
-}
-
-
 def _check_words(names: str | None) -> list[str]:
     """'H1[column=total], S3[item=x]' → one sentence per check, in Chinese where known."""
     out = []
     for name in [n.strip() for n in (names or "").split(", ") if n.strip()]:
         cid, _, scope = name.partition("[")
         inv = fs.INVARIANTS_BY_ID.get(cid)
-        words = CHECK_WORDS_ZH.get(cid) or (inv.statement if inv else fs.OTHER_CHECKS.get(cid, ("", cid))[1])
+        words = fs.CHECK_WORDS_ZH.get(cid) or (inv.statement if inv else fs.OTHER_CHECKS.get(cid, ("", cid))[1])
         out.append(f"{cid}{'（' + scope.rstrip(']') + '）' if scope else ''}：{words}")
     return out
 

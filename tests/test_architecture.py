@@ -144,7 +144,7 @@ def test_the_code_checker_sees_literals(tmp_path):
 # ---------------------------------------------------------------- statuses, named once (issue #19)
 STATUS_MODULE = "warehouse/statuses.py"
 # The pure layer names the words its own results carry: check outcomes and severities.
-STATUS_DEFINERS = {STATUS_MODULE, "transforms/checks.py", "transforms/formatspec.py"}
+STATUS_DEFINERS = {STATUS_MODULE, "transforms/evaluator.py", "transforms/formatspec.py"}
 # Literals that are the same word but not a status: counters and keys of the run's summary.
 STATUS_ALLOWED = {
     "flows/outcomes.py": {"quarantined", "passed", "published", "not_current"},  # RunSummary.counts keys
@@ -219,3 +219,41 @@ def test_the_name_checker_sees_strings(tmp_path):
     probe = tmp_path / "probe.py"
     probe.write_text('import importlib\nSERVER = "testkit.serve:serve_samples"\n', encoding="utf-8")
     assert strings_naming(probe, "testkit") == ["testkit.serve:serve_samples"]
+
+
+# ---------------------------------------------------------------- one evaluator (issue #19)
+EVALUATOR = "transforms/evaluator.py"
+# Names of evidence, not sums: the solver's evidence cites the rule whose figures it uses.
+RULE_IDS_ALLOWED = {"transforms/evidence.py": {"X1", "X2"}}
+
+
+def restated_rules(rel: str, tree: ast.AST) -> list[str]:
+    """Where a module reads a rule's terms (``.lhs``/``.rhs``: parsing "-" terms, constants or
+    ``prev:`` itself) or names an invariant of the rule book (restating H1, S3, ... by hand)."""
+    from transforms import formatspec as fs
+
+    ids = {inv.id for inv in fs.INVARIANTS} - RULE_IDS_ALLOWED.get(rel, set())
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr in ("lhs", "rhs"):
+            out.append(f"{rel}:{node.lineno} .{node.attr}")
+        if isinstance(node, ast.Constant) and node.value in ids:
+            out.append(f"{rel}:{node.lineno} {node.value!r}")
+    return out
+
+
+def test_only_the_evaluator_reads_the_rules():
+    """Parser findings, GX expectations and the digit solver evaluate the invariants through
+    transforms/evaluator.py only (docs/ARCHITECTURE.md)."""
+    seen = []
+    for package in PIPELINE:
+        for path in modules(package):
+            rel = path.relative_to(ROOT).as_posix()
+            if rel not in (RULE_BOOK, EVALUATOR):
+                seen += restated_rules(rel, ast.parse(path.read_text(encoding="utf-8"), str(path)))
+    assert not seen, f"rules read outside {RULE_BOOK} and {EVALUATOR}: {seen}"
+
+
+def test_the_rule_checker_sees_a_restated_rule():
+    restated = ast.parse('EQS = [("H1", check.lhs)]  # H1: new + carried_over == ...')
+    assert len(restated_rules("transforms/digits.py", restated)) == 2

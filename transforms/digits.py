@@ -20,7 +20,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
+from transforms import evaluator
 from transforms import formatspec as fs
 
 MAX_LISTED = 10  # candidate tuples listed per ambiguous row
@@ -634,17 +636,19 @@ def solve_applications(
 
 
 def _app_equations(template: str, keys: Sequence[str], ncols: int) -> list[_Eq]:
-    leaves = fs.app_leaves(template)
-    eqs = []
-    for c in range(ncols):
-        # H1: new + carried_over - total_processed - carried_forward == 0
-        eqs.append(_Eq([(fs.NEW_RECEIVED, c, 1), (fs.CARRIED_OVER, c, 1), (fs.TOTAL_PROCESSED, c, -1),
-                        (fs.CARRIED_FORWARD, c, -1)]))
-        # H3: total_processed - sum(leaves) == 0
-        eqs.append(_Eq([(fs.TOTAL_PROCESSED, c, 1)] + [(leaf, c, -1) for leaf in leaves]))
-        # H6: carried_forward - new - carried_over <= 0
-        eqs.append(_Eq([(fs.CARRIED_FORWARD, c, 1), (fs.NEW_RECEIVED, c, -1), (fs.CARRIED_OVER, c, -1)], le=True))
-    return eqs
+    """The rule book's hard rules across the rows (H1, H3, H6: ``formatspec`` marks them for
+    the solver), per column, as equations over (row, column index)."""
+    return list(_app_equations_of(template, ncols))
+
+
+@lru_cache(maxsize=8)
+def _app_equations_of(template: str, ncols: int) -> tuple[_Eq, ...]:
+    index = {c.key: i for i, c in enumerate(fs.APPLICANT_COLUMNS[:ncols])}
+    return tuple(
+        _Eq([(row, index[column], coef) for row, column, coef in eq.terms], le=eq.op == "<=")
+        for eq in evaluator.cross_row_equations(fs.APPLICATIONS, template)
+        if all(column in index for _, column, _ in eq.terms)
+    )
 
 
 # --------------------------------------------------------------------------- review / litigation
@@ -653,6 +657,23 @@ _RL_GROUPS = [g.key for g in fs.RL_GROUPS]
 ALL = "_all"  # review_litigation: the 15 cells as one flat list
 _RL_COLS = [o.key for o in fs.RL_OUTCOMES]
 _RL_ALIASES = {"litigation": "litigation_total"}  # a caller's short key for narrative.extract's
+
+
+def _total_is_last(table: str, columns: Sequence[str]) -> None:
+    """_sum_splits cuts a run so that its last number is the sum of the others: the rule
+    book's per-row sum of the table (H2, H4) must say exactly that, in column order."""
+    total, parts = evaluator.row_total(table)
+    if (*parts, total) != tuple(columns):
+        raise ValueError(f"{table}: the solver's cut (last = sum of the others) is not the rule book's row sum")
+
+
+_total_is_last(fs.APPLICATIONS, [c.key for c in fs.APPLICANT_COLUMNS])
+_total_is_last(fs.REVIEW_LITIGATION, _RL_COLS)
+
+
+def total_is_sum(values: Sequence[int]) -> bool:
+    """A row of the applications table or a review/litigation group satisfies its row sum."""
+    return sum(values[:-1]) == values[-1]
 
 
 def solve_review_litigation(run: str | list, narrative: dict[str, int] | None = None) -> Solution:
@@ -807,14 +828,20 @@ def solve_active_disclosure(
             found = []
         if len(cols) > 1:
             # listing order only (never a reason to resolve): S3/S4-consistent, then balanced
-            found.sort(key=lambda c, k=k: (not _soft_ok(template, k, c), max(len(str(v)) for v in c)))
+            soft = evaluator.item_rule(template, k, tuple(cols))
+            if soft is None:
+                found.sort(key=lambda c: (False, max(len(str(v)) for v in c)))
+            else:
+                found.sort(key=lambda c, soft=soft: (not soft(c), max(len(str(v)) for v in c)))
             figs = _figures(narrative, fs.ACTIVE_DISCLOSURE, [k], cols, None).get(k)
             if figs:
                 kept = [c for c in found if all(c[i] == val for i, val in figs)]
                 found = kept or found
             prev = (prev_in_force or {}).get(k)
-            if prev is not None and template == fs.F2021 and cols == [fs.ISSUED, fs.REPEALED, fs.IN_FORCE]:
-                kept = [c for c in found if c[2] == prev + c[0] - c[1]]  # X2: stock continuity
+            continuity = evaluator.item_rule(template, k, tuple(cols), cross_year=True)  # X2: stock continuity
+            if prev is not None and continuity is not None:
+                prev_cells = {f"{fs.ACTIVE_DISCLOSURE}.{k}.{fs.IN_FORCE}": prev}
+                kept = [c for c in found if continuity(c, prev_cells)]
                 found = kept or found
         if not found:
             if k in sol.truncated:
@@ -835,16 +862,6 @@ def solve_active_disclosure(
         if len(found) > 1 or k in sol.truncated:
             sol.ambiguous[k] = found[:MAX_LISTED]
     return sol
-
-
-def _soft_ok(template: str, item: str, c: Candidate) -> bool:
-    if template == fs.F2021 and item in (fs.REGULATIONS, fs.NORMATIVE_DOCUMENTS):
-        issued, repealed, in_force = c
-        return in_force >= issued - repealed  # S3
-    if template == fs.F2019 and item in (fs.REGULATIONS, fs.NORMATIVE_DOCUMENTS):
-        made, published, total = c
-        return published <= made and total >= published  # S4
-    return True
 
 
 def _strip_signs(s: str, forced: frozenset[int]) -> tuple[str, frozenset[int], dict[int, str]]:

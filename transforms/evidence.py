@@ -49,6 +49,3 @@ def previous_in_force(previous: dict | None) -> dict[str, int]:
             out[item] = v
     return out
 
-
-def x2_holds(prev_in_force: int, issued: int, repealed: int, in_force: int) -> bool:
-    return in_force == prev_in_force + issued - repealed

@@ -12,7 +12,7 @@ substrings the parser looks for (FORMAT.md §9.1); ``label`` is the official wor
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 F2019 = "F2019"
@@ -86,7 +86,9 @@ class Invariant:
     groups), ``{item}`` (the items named in ``items``), and ``{leaves}`` (the result
     leaf rows of the template). A term starting with ``-`` is subtracted; a term that
     is a number is a constant. ``prev:`` marks a cell of the same agency's previous
-    year (cross-report checks).
+    year (cross-report checks). ``solver``: the run-together-digit solver uses the rule
+    too (``transforms.evaluator``: a hard one as an equation, a soft one to order candidates).
+    ``transforms.evaluator`` is the one reader of these terms.
     """
 
     id: str
@@ -100,6 +102,7 @@ class Invariant:
     templates: frozenset[str] = frozenset(TEMPLATES)
     items: tuple[str, ...] = ()
     cross_year: bool = False
+    solver: bool = False
 
 
 # --------------------------------------------------------------------------- table 1
@@ -385,6 +388,18 @@ _T2 = APPLICATIONS
 _T3 = REVIEW_LITIGATION
 _T1 = ACTIVE_DISCLOSURE
 
+_S4 = Invariant(
+    "S4", WARNING, _T1,
+    "本年新公开数量 <= 本年新制作数量",
+    (f"{_T1}.{{item}}.new_published",),
+    (f"{_T1}.{{item}}.new_made",),
+    op="<=",
+    each="item",
+    templates=_19,
+    items=("regulations", "normative_documents"),
+    solver=True,
+)
+
 INVARIANTS: tuple[Invariant, ...] = (
     Invariant(
         "H1", ERROR, _T2,
@@ -392,6 +407,7 @@ INVARIANTS: tuple[Invariant, ...] = (
         (f"{_T2}.new_received.{{column}}", f"{_T2}.carried_over.{{column}}"),
         (f"{_T2}.total_processed.{{column}}", f"{_T2}.carried_forward.{{column}}"),
         each="column",
+        solver=True,
     ),
     Invariant(
         "H2", ERROR, _T2,
@@ -399,6 +415,7 @@ INVARIANTS: tuple[Invariant, ...] = (
         (f"{_T2}.{{row}}.total",),
         tuple(f"{_T2}.{{row}}.{c}" for c in APPLICANT_PARTS),
         each="row",
+        solver=True,
     ),
     Invariant(
         "H3", ERROR, _T2,
@@ -406,6 +423,7 @@ INVARIANTS: tuple[Invariant, ...] = (
         (f"{_T2}.total_processed.{{column}}",),
         (f"{_T2}.{{leaves}}.{{column}}",),
         each="column",
+        solver=True,
     ),
     Invariant(
         "H4", ERROR, _T3,
@@ -413,6 +431,7 @@ INVARIANTS: tuple[Invariant, ...] = (
         (f"{_T3}.{{group}}.total",),
         tuple(f"{_T3}.{{group}}.{o}" for o in ("upheld", "corrected", "other", "pending")),
         each="group",
+        solver=True,
     ),
     Invariant(
         "H6", ERROR, _T2,
@@ -421,6 +440,7 @@ INVARIANTS: tuple[Invariant, ...] = (
         (f"{_T2}.new_received.{{column}}", f"{_T2}.carried_over.{{column}}"),
         op="<=",
         each="column",
+        solver=True,
     ),
     Invariant(
         "S3", WARNING, _T1,
@@ -431,17 +451,9 @@ INVARIANTS: tuple[Invariant, ...] = (
         each="item",
         templates=_21,
         items=("regulations", "normative_documents"),
+        solver=True,
     ),
-    Invariant(
-        "S4", WARNING, _T1,
-        "本年新公开数量 <= 本年新制作数量",
-        (f"{_T1}.{{item}}.new_published",),
-        (f"{_T1}.{{item}}.new_made",),
-        op="<=",
-        each="item",
-        templates=_19,
-        items=("regulations", "normative_documents"),
-    ),
+    _S4,
     Invariant(
         "S5", WARNING, _T1,
         "上一年项目数量 + 本年增/减 >= 0",
@@ -477,7 +489,16 @@ INVARIANTS: tuple[Invariant, ...] = (
         templates=_21,
         items=("regulations", "normative_documents"),
         cross_year=True,
+        solver=True,
     ),
+)
+
+# Rules the digit solver uses to order candidates but that are not (yet) checks: FORMAT.md's
+# S4 has a second half the checks do not evaluate. Same form as INVARIANTS.
+SOLVER_HINTS: tuple[Invariant, ...] = (
+    replace(_S4, statement="对外公开总数量 >= 本年新公开数量 (FORMAT.md S4, second half; orders the solver's "
+                           "candidates only)",
+            lhs=(f"{_T1}.{{item}}.total_published",), rhs=(f"{_T1}.{{item}}.new_published",), op=">="),
 )
 
 # S1: narrative figure key -> the cells whose sum the figure should equal (transforms.narrative)
@@ -528,6 +549,28 @@ OTHER_CHECKS = {
     "S2": (WARNING, f"bodies without rule-making power ({', '.join(NO_RULEMAKING_LEVELS)}) report 规章 = 0"),
     "XH": (WARNING, "a region's consolidated report is not smaller than the sum of its children's reports"),
 }
+
+
+# What each check means in words, for readers of the published site (reportsite).
+CHECK_WORDS_ZH = {
+    "H1": "表二：新收 + 上年结转 = 办理结果总计 + 结转下年度（每一列）",
+    "H2": "表二：总计列 = 六类申请人之和（每一行）",
+    "H3": "表二：办理结果总计 = (一)至(六)各项之和（每一列）",
+    "H4": "表三：总计 = 结果维持 + 结果纠正 + 其他结果 + 尚未审结（每类程序）",
+    "H5": "每个数值在其取值范围内：件数为非负整数，收费为非负小数",
+    "H6": "表二：结转下年度不大于新收 + 上年结转（每一列）",
+    "H7": "表格完整：三张表都在，且行、列齐全（表缺失或无法识别，例如表格是图片）",
+    "S1": "正文中引用的数字与表格一致",
+    "S2": "没有规章制定权的机关，规章数应为 0",
+    "S3": "表一：现行有效件数不小于本年制发件数 - 本年废止件数",
+    "S4": "表一：本年新公开数量不大于本年新制作数量",
+    "S5": "表一：上一年项目数量 + 本年增/减不小于 0",
+    "S7": "表一：行政事业性收费（万元）不应超过 1,000,000（可能是单位错误）",
+    "X1": "跨年：本年上年结转 = 上年结转下年度（每一列）",
+    "X2": "跨年：现行有效件数(本年) = 现行有效件数(上年) + 本年制发 - 本年废止",
+    "XH": "上级地区的汇总年报不应小于其下级年报之和",
+}
+
 
 
 @dataclass(frozen=True)

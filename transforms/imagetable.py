@@ -33,7 +33,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from transforms import cells as cellgrammar
-from transforms import digits
+from transforms import digits, evaluator
 from transforms import formatspec as fs
 from transforms.normalize import compact, norm_text
 from transforms.ocr import DENOISED, PLAIN, STRETCHED, Band, reread, stray_marks
@@ -261,7 +261,7 @@ def _hard_checks(tables: ImageTables) -> list[fs.Check]:
     t_ad = tables.templates.get(_T1)
     t_app = tables.templates.get(_T2)
     return [c for c in fs.checks_for(t_ad, t_app) if c.severity == fs.ERROR
-            and c.lhs[0].split(".")[0] in tables.cells]
+            and evaluator.table_of(c) in tables.cells]
 
 
 def _value(values: dict, path: str):
@@ -271,26 +271,12 @@ def _value(values: dict, path: str):
 
 def _holds(check: fs.Check, values: dict) -> bool | None:
     """True/False, or None when a cell of the check is unknown."""
-    sides = []
-    for side in (check.lhs, check.rhs):
-        total = 0
-        for term in side:
-            sign = -1 if term.startswith("-") else 1
-            term = term.lstrip("-")
-            if re.fullmatch(r"\d+", term):
-                total += sign * int(term)
-                continue
-            v = _value(values, term)
-            if v is None:
-                return None
-            total += sign * v
-        sides.append(total)
-    a, b = sides
-    return {"==": a == b, "<=": a <= b, ">=": a >= b, "<": a < b}[check.op]
+    sums = evaluator.side_sums(check, lambda path: _value(values, path))
+    return None if sums is None else evaluator.OPS[check.op](*sums)
 
 
 def _paths(check: fs.Check) -> list[str]:
-    return [t.lstrip("-") for t in check.lhs + check.rhs if not re.fullmatch(r"-?\d+", t)]
+    return evaluator.cells_of(check)
 
 
 def _prove(out: ImageTables) -> None:
@@ -369,18 +355,17 @@ def _derive_unreadable(out: ImageTables, values: dict, checks: list[fs.Check], u
     while progress and unknown:
         progress = False
         for check in checks:
-            if check.op != "==" or any(t.startswith("-") or t.isdigit() for t in check.lhs + check.rhs):
+            if check.op != "==" or evaluator.plain_paths(check) is None:
                 continue
-            open_ = [p for p in _paths(check) if p in unknown]
-            if len(open_) != 1 or _paths(check).count(open_[0]) != 1:
+            paths = evaluator.cells_of(check)
+            open_ = [p for p in paths if p in unknown]
+            if len(open_) != 1:
                 continue
             target = open_[0]
-            known = {p: _value(values, p) for p in _paths(check) if p != target}
+            known = {p: _value(values, p) for p in paths if p != target}
             if any(v is None for v in known.values()):
                 continue
-            lhs = sum(known.get(p, 0) for p in check.lhs if p != target)
-            rhs = sum(known.get(p, 0) for p in check.rhs if p != target)
-            v = rhs - lhs if target in check.lhs else lhs - rhs
+            v = evaluator.solve_for(check, target, known)
             if isinstance(v, int) and v >= 0:
                 t, r, c = target.split(".")
                 values[t][r][c] = v
@@ -450,7 +435,7 @@ def _solve(out: ImageTables, values: dict, table: str, by_row: dict[str, list[st
             cand = list(vals)
             for i, v in zip(idx, combo, strict=True):
                 cand[i] = v
-            if all(x is not None for x in cand) and sum(cand[:-1]) != cand[-1]:
+            if all(x is not None for x in cand) and not digits.total_is_sum(cand):
                 continue
             found.append(tuple(cand))
             if len(found) > MAX_ROW_CANDIDATES:

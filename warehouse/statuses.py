@@ -7,9 +7,9 @@ warehouse.publish.build_marts) or as query parameters (``$passed`` in previous_r
 
 from __future__ import annotations
 
-# What a check result says (transforms/checks.py writes them: the pure layer defines its own words)
+# What a check result says (transforms/evaluator.py defines them: the pure layer defines its own words)
 # and how grave a failure is (transforms/formatspec.py, per invariant).
-from transforms.checks import FAIL, PASS, SKIPPED_BLANK, SKIPPED_MISSING  # noqa: F401 - re-exported
+from transforms.evaluator import FAIL, PASS, SKIPPED_BLANK, SKIPPED_MISSING  # noqa: F401 - re-exported
 from transforms.formatspec import ERROR, INFO, WARNING  # noqa: F401 - re-exported
 
 PASSED = "passed"  # passed the gate (stored by set_status; an outcome when the publish did not happen)
