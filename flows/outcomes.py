@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sources.rawstore import redact_url
-from warehouse.statuses import NOT_CURRENT, PASSED, PUBLISHED, QUARANTINED
+from warehouse.statuses import NOT_CURRENT, PASSED, PENDING, PUBLISHED, QUARANTINED
 
 Progress = Callable[[str], None]
 
@@ -29,13 +29,13 @@ class ReportOutcome:
     agency: str
     year: int
     url: str
-    fetch: str = "pending"  # fetched | not_modified | failed
+    fetch: str = PENDING  # fetched | not_modified | failed
     content_sha256: str | None = None
     content_type: str | None = None
     fetched_at: Any = None
     parse: str | None = None  # parsed | cached | failed
     report_id: str | None = None
-    outcome: str = "pending"
+    outcome: str = PENDING
     reasons: list[str] = field(default_factory=list)
     source: Any = field(default=None, repr=False)  # the registry row (sources.registry.Source)
     chosen_over: list[str] = field(default_factory=list)  # other URLs of the same agency and year, not taken

@@ -71,8 +71,13 @@ def numbered_files(layer: str) -> list[str]:
 
 
 def init_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the staging and fact schema (idempotent) and refresh ``dim_code`` from formatspec."""
+    """Create the staging and fact schema (idempotent) and refresh ``dim_code`` from formatspec
+    and ``ref_status`` from warehouse/statuses.py."""
+    from warehouse.statuses import status_table
+
     with session(con) as cur:
+        cur.register("in_status", status_table())
+        run_sql(cur, "facts", "refresh_status.sql")
         for layer in SCHEMA_LAYERS:
             for name in numbered_files(layer):
                 run_sql(cur, layer, name)

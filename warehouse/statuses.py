@@ -2,7 +2,8 @@
 report, the pipeline's outcomes (flows/outcomes.py), and the words a check result carries.
 
 The SQL reads them from the one-row ``arg_status`` table (``status_table()``, registered by
-warehouse.publish.build_marts) or as query parameters (``$passed`` in previous_report.sql); no
+warehouse.publish.build_marts), from its stored copy ``ref_status`` (refreshed by db.init_schema, for
+the warehouse's views) or as query parameters (``$passed`` in previous_report.sql); no
 .sql file spells a status (tests/test_architecture.py holds it)."""
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ PASSED = "passed"  # passed the gate (stored by set_status; an outcome when the 
 QUARANTINED = "quarantined"
 PUBLISHED = "published"
 NOT_CURRENT = "not_current"  # loaded, but another version or URL of the agency's report is current
+SUPERSEDED = "superseded"  # dim_report: a stored version that is no longer the agency's current one
+PENDING = "pending"  # no verdict yet: a loaded report before the gate, an outcome before its step
 
 GATE_STATUSES = (PASSED, QUARANTINED)
 CHECK_STATUSES = (PASS, FAIL, SKIPPED_BLANK, SKIPPED_MISSING)
@@ -28,6 +31,7 @@ def status_table():
 
     words = {
         "passed": PASSED, "quarantined": QUARANTINED, "published": PUBLISHED, "not_current": NOT_CURRENT,
+        "superseded": SUPERSEDED, "pending": PENDING,
         "check_pass": PASS, "check_fail": FAIL, "check_skipped_blank": SKIPPED_BLANK,
         "check_skipped_missing": SKIPPED_MISSING,
         "severity_error": ERROR, "severity_warning": WARNING, "severity_info": INFO,

@@ -11,11 +11,12 @@ CREATE OR REPLACE VIEW dim_report AS
 SELECT
     d.report_id, d.agency_id, d.year, d.source_url, d.content_sha256, d.fetched_at,
     d.template_active_disclosure, d.template_applications,
-    CASE WHEN NOT d.is_current THEN 'superseded' ELSE coalesce(s.status, 'pending') END AS status,
+    CASE WHEN NOT d.is_current THEN st.superseded ELSE coalesce(s.status, st.pending) END AS status,
     d.is_current, v.version, d.parser_version
 FROM stg_document AS d
 JOIN report_version AS v USING (report_id)
-LEFT JOIN report_status AS s USING (report_id);
+LEFT JOIN report_status AS s USING (report_id)
+CROSS JOIN ref_status AS st;  -- the status words (warehouse/statuses.py)
 
 -- A cell joined to its code for the template the report uses (cells with unknown codes stay
 -- in staging only).
