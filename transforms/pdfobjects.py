@@ -21,9 +21,12 @@ pdfminer has it.
 from __future__ import annotations
 
 import ctypes
+from collections import deque
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import repeat
 
+import numpy as np
 import pypdfium2.raw as pdfium_c
 from pdfplumber.page import Page
 
@@ -125,62 +128,61 @@ def read_page(pdf, index: int) -> PageObjects:
 
 
 def _read_chars(tp, ctm: tuple, height: float, mb_x0: float, mb_top: float, out: PageObjects) -> set[int]:
-    """Append the page's characters to ``out.chars``; returns the text objects they come from."""
+    """Append the page's characters to ``out.chars``; returns the text objects they come from.
+
+    PDFium writes each character's origin and loose box straight into arrays (one call per
+    character and value, no Python work between calls); the boxes are then computed for the
+    whole page at once with numpy, in the same floating-point operations as pdfminer's
+    per-character code, so every coordinate is the same to the last bit.
+    """
     n = pdfium_c.FPDFText_CountChars(tp)
     tp = ctypes.cast(tp, ctypes.c_void_p).value  # a plain int: no ctypes pointer conversion per call
-    get_unicode = _GET_UNICODE
-    is_generated = _IS_GENERATED
-    get_origin = _GET_CHAR_ORIGIN
-    get_loose = _GET_LOOSE_CHAR_BOX
-    get_object = _GET_TEXT_OBJECT
-    unmapped_error = _HAS_UNICODE_MAP_ERROR
-    loose = pdfium_c.FS_RECTF()
-    ox, oy = ctypes.c_double(), ctypes.c_double()
-    m = pdfium_c.FS_MATRIX()
-    p_loose, p_ox, p_oy, p_m = (ctypes.addressof(v) for v in (loose, ox, oy, m))
-    descents: dict[int, float] = {}  # font -> descent per unit of font size
-    matrices: dict[tuple, tuple] = {}  # PDFium's float matrix -> the content stream's decimals
-    # text object -> (bottom, top, matrix): PDFium gives every character of a text
-    # object its object's font size and matrix, so they are asked once per object
-    per_object: dict[int, tuple] = {}
-    objects: set[int] = set()
-    chars = out.chars
-    rotated_page = ctm[:4] != (1, 0, 0, 1)
-    shift_x, shift_y = ctm[4], ctm[5]
-    for i in range(n):
-        u = get_unicode(tp, i)
-        if u <= _WHITESPACE_OR_CONTROL and is_generated(tp, i):
-            continue
-        if u == _HYPHEN_MARK:  # a line-end hyphen PDFium rewrote (and maybe spaces before it dropped)
-            out.needs_pdfminer = "line-end hyphen"
-        obj = get_object(tp, i)
-        known = per_object.get(obj) if obj else None
-        if known is None:
-            known = _char_object(tp, i, obj, descents, matrices, m, p_m)
-            if obj:
-                per_object[obj] = known
-                objects.add(obj)
-        lo, hi, (a, b, c, d) = known
-        get_origin(tp, i, p_ox, p_oy)
-        get_loose(tp, i, p_loose)
-        e, f = round(ox.value, 4), round(oy.value, 4)
-        if b == 0 and c == 0 and a != 0:
-            adv = (round(loose.right, 4) - round(loose.left, 4)) / a
-        else:  # rotated text: the advance along the baseline
-            adv = ((loose.right - loose.left) ** 2 + (loose.top - loose.bottom) ** 2) ** 0.5 / max(
-                (a * a + b * b) ** 0.5, 1e-9)
-        ma, mb, mc, md, me, mf = _mul((a, b, c, d, e, f), ctm) if rotated_page else (
-            a, b, c, d, e + shift_x, f + shift_y)
-        if mb == 0 and mc == 0:  # upright or mirrored, the common case: two corners suffice
-            xa, xb = me, ma * adv + me
-            ya, yb = md * lo + mf, md * hi + mf
-            x0, x1 = (xa, xb) if xa <= xb else (xb, xa)
-            y0, y1 = (ya, yb) if ya <= yb else (yb, ya)
+    if n <= 0:
+        return set()
+    codes = _codes(tp, n)
+    # PDFium's own spaces and line breaks between text runs are left out: pdfminer has none
+    keep = [i for i, u in enumerate(codes) if u > _WHITESPACE_OR_CONTROL or not _IS_GENERATED(tp, i)]
+    k = len(keep)
+    if not k:
+        return set()
+    codes = [codes[i] for i in keep]
+    if _HYPHEN_MARK in codes:  # a line-end hyphen PDFium rewrote (and maybe spaces before it dropped)
+        out.needs_pdfminer = "line-end hyphen"
+    tps = repeat(tp, k)
+    handles = list(map(_GET_TEXT_OBJECT, tps, keep))
+    origins = (ctypes.c_double * (2 * k))()
+    at = ctypes.addressof(origins)
+    deque(map(_GET_CHAR_ORIGIN, repeat(tp, k), keep, range(at, at + 16 * k, 16), range(at + 8, at + 16 * k, 16)), 0)
+    boxes = (ctypes.c_float * (4 * k))()  # FS_RECTF: left, top, right, bottom
+    at = ctypes.addressof(boxes)
+    deque(map(_GET_LOOSE_CHAR_BOX, repeat(tp, k), keep, range(at, at + 16 * k, 16)), 0)
+    unmapped = list(map(_HAS_UNICODE_MAP_ERROR, repeat(tp, k), keep))
+    lo, hi, a, b, c, d = _text_facts(tp, keep, handles)
+    xy = np.frombuffer(origins, dtype=np.float64)
+    box = np.frombuffer(boxes, dtype=np.float32).astype(np.float64).reshape(k, 4)
+    with np.errstate(all="ignore"):  # a damaged page's inf and nan go through as pdfminer's would
+        e, f = _round4(xy[0::2]), _round4(xy[1::2])
+        along_x = (b == 0) & (c == 0) & (a != 0)
+        adv = (_round4(box[:, 2]) - _round4(box[:, 0])) / np.where(along_x, a, 1.0)
+        if ctm[:4] != (1, 0, 0, 1):
+            ma, mb, mc, md, me, mf = _mul((a, b, c, d, e, f), ctm)
         else:
-            xs = [ma * px + mc * py + me for px, py in ((0.0, lo), (0.0, hi), (adv, lo), (adv, hi))]
-            ys = [mb * px + md * py + mf for px, py in ((0.0, lo), (0.0, hi), (adv, lo), (adv, hi))]
-            x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
-        if unmapped_error(tp, i) == 1:  # pdfminer's text for a code without a Unicode mapping
+            ma, mb, mc, md, me, mf = a, b, c, d, e + ctm[4], f + ctm[5]
+        # upright or mirrored, the common case: two corners suffice
+        xa, xb = me, ma * adv + me
+        ya, yb = md * lo + mf, md * hi + mf
+        x0, x1 = np.where(xa <= xb, xa, xb), np.where(xa <= xb, xb, xa)
+        y0, y1 = np.where(ya <= yb, ya, yb), np.where(ya <= yb, yb, ya)
+    columns = [v.tolist() for v in (ma, mb, mc, md, me, mf, x0, x1, y0, y1)]
+    # characters off the two-corner case: rotated text, or a rotated page
+    for j in np.flatnonzero(~along_x | (mb != 0) | (mc != 0)).tolist():
+        facts = [v[j].item() for v in (lo, hi, a, b, c, d)]
+        row = _turned_box(facts, e[j].item(), f[j].item(), box[j].tolist(), ctm)
+        for col, v in zip(columns, row, strict=True):
+            col[j] = v
+    chars = out.chars
+    for u, error, ma, mb, mc, md, me, mf, x0, x1, y0, y1 in zip(codes, unmapped, *columns, strict=True):
+        if error == 1:  # pdfminer's text for a code without a Unicode mapping
             out.unmapped += 1
             text = f"(cid:{u})"
         elif u == 0 or 0xD800 <= u <= 0xDFFF:
@@ -194,7 +196,72 @@ def _read_chars(tp, ctm: tuple, height: float, mb_x0: float, mb_top: float, out:
             "doctop": top, "width": x1 - x0, "height": y1 - y0, "size": y1 - y0,
             "upright": ma * md > 0 and mb * mc <= 0,
         })
-    return objects
+    return {h for h in handles if h}
+
+
+def _round4(v):
+    """``round(x, 4)`` of each value, exactly: PDFium's coordinates are 32-bit floats, so
+    ``x * 10000`` is exact in 64 bits, its nearest integer (ties to even) is the one Python's
+    decimal rounding finds, and the division by 10000 is rounded as Python's string
+    conversion rounds the decimal."""
+    return np.rint(v * 10000.0) / 10000.0
+
+
+def _text_facts(tp: int, keep: list[int], handles: list[int | None]) -> tuple:
+    """Each character's bottom and top in text space (from its font's descent and its text
+    object's font size, Tf) and its matrix's a, b, c, d rounded to the content stream's
+    decimals (PDFium gives every character its text object's font size and matrix)."""
+    k = len(keep)
+    has_object = np.array([h is not None for h in handles])
+    sizes = np.where(has_object, _round4(np.array(list(map(_GET_FONT_SIZE, repeat(tp, k), keep)))), 0.0)
+    fonts = [f or 0 for f in map(_TEXT_OBJECT_FONT, handles)]
+    descent = {font: _descent(font) for font in set(fonts)}  # per unit of font size
+    descents = np.where(has_object, np.array(list(map(descent.__getitem__, fonts)), dtype=np.float64), 0.0)
+    matrices = (pdfium_c.FS_MATRIX * k)()
+    at = ctypes.addressof(matrices)
+    deque(map(_GET_MATRIX, repeat(tp, k), keep, range(at, at + 24 * k, 24)), 0)
+    abcd = _round4(np.frombuffer(matrices, dtype=np.float32).astype(np.float64).reshape(k, 6)[:, :4])
+    lo = descents * sizes
+    return (lo, lo + sizes, *abcd.T)
+
+
+def _turned_box(facts: list[float], e: float, f: float, loose: list[float], ctm: tuple) -> tuple:
+    """pdfminer's matrix and box of a character whose baseline is not along x (rotated
+    text, or any text on a rotated page): its four corners through the matrix."""
+    lo, hi, a, b, c, d = facts
+    left, top, right, bottom = loose
+    if b == 0 and c == 0 and a != 0:
+        adv = (round(right, 4) - round(left, 4)) / a
+    else:  # the advance along the baseline
+        adv = ((right - left) ** 2 + (top - bottom) ** 2) ** 0.5 / max((a * a + b * b) ** 0.5, 1e-9)
+    if ctm[:4] != (1, 0, 0, 1):
+        ma, mb, mc, md, me, mf = _mul((a, b, c, d, e, f), ctm)
+    else:
+        ma, mb, mc, md, me, mf = a, b, c, d, e + ctm[4], f + ctm[5]
+    if mb == 0 and mc == 0:
+        xa, xb = me, ma * adv + me
+        ya, yb = md * lo + mf, md * hi + mf
+        x0, x1 = (xa, xb) if xa <= xb else (xb, xa)
+        y0, y1 = (ya, yb) if ya <= yb else (yb, ya)
+    else:
+        corners = ((0.0, lo), (0.0, hi), (adv, lo), (adv, hi))
+        xs = [ma * px + mc * py + me for px, py in corners]
+        ys = [mb * px + md * py + mf for px, py in corners]
+        x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
+    return ma, mb, mc, md, me, mf, x0, x1, y0, y1
+
+
+def _codes(tp: int, n: int) -> list[int]:
+    """The Unicode value of each of the text page's ``n`` characters: the page's text in one
+    call when it holds exactly one code point per character (PDFium leaves control characters
+    out of it), else one call per character."""
+    buf = (ctypes.c_ushort * (2 * n + 1))()
+    written = _GET_TEXT(tp, 0, n, buf)
+    if written > 0:
+        text = bytes(buf)[: 2 * (written - 1)].decode("utf-16-le", "surrogatepass")
+        if len(text) == n:
+            return list(map(ord, text))
+    return list(map(_GET_UNICODE, repeat(tp, n), range(n)))
 
 
 def _prototype(name: str, restype, *argtypes):
@@ -204,6 +271,7 @@ def _prototype(name: str, restype, *argtypes):
 
 _GET_TEXT_OBJECT = _prototype("FPDFText_GetTextObject", ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int)
 _GET_UNICODE = _prototype("FPDFText_GetUnicode", ctypes.c_uint, ctypes.c_void_p, ctypes.c_int)
+_GET_TEXT = _prototype("FPDFText_GetText", ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_void_p)
 _IS_GENERATED = _prototype("FPDFText_IsGenerated", ctypes.c_int, ctypes.c_void_p, ctypes.c_int)
 _HAS_UNICODE_MAP_ERROR = _prototype("FPDFText_HasUnicodeMapError", ctypes.c_int, ctypes.c_void_p, ctypes.c_int)
 _GET_CHAR_ORIGIN = _prototype("FPDFText_GetCharOrigin", ctypes.c_int, ctypes.c_void_p, ctypes.c_int,
@@ -215,26 +283,6 @@ _GET_FONT_SIZE = _prototype("FPDFText_GetFontSize", ctypes.c_double, ctypes.c_vo
 _TEXT_OBJECT_FONT = _prototype("FPDFTextObj_GetFont", ctypes.c_void_p, ctypes.c_void_p)
 _FONT_DESCENT = _prototype("FPDFFont_GetDescent", ctypes.c_int, ctypes.c_void_p, ctypes.c_float,
                            ctypes.POINTER(ctypes.c_float))
-
-
-def _char_object(tp: int, i: int, obj: int | None, descents: dict, matrices: dict, m, p_m: int) -> tuple:
-    """Character ``i``'s bottom and top in text space (from its font's descent and the text
-    object's font size, Tf) and its matrix rounded to the content stream's decimals."""
-    if obj:
-        fontsize = round(_GET_FONT_SIZE(tp, i), 4)
-        font = _TEXT_OBJECT_FONT(obj) or 0
-        descent = descents.get(font)
-        if descent is None:
-            descent = descents[font] = _descent(font)
-    else:
-        fontsize = descent = 0.0
-    lo = descent * fontsize
-    _GET_MATRIX(tp, i, p_m)  # into ``m``
-    raw = (m.a, m.b, m.c, m.d)
-    matrix = matrices.get(raw)
-    if matrix is None:
-        matrix = matrices[raw] = tuple(round(v, 4) for v in raw)
-    return lo, lo + fontsize, matrix
 
 
 def _descent(font: int) -> float:
