@@ -33,10 +33,12 @@ from dataclasses import dataclass
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
+from pdfplumber.page import test_proposed_bbox
+from pdfplumber.utils.geometry import get_bbox_overlap
 
 from transforms import formatspec as fs
 from transforms.pdfobjects import PdfiumPage, read_page
-from transforms.pdftables import cell_text, find_tables
+from transforms.pdftables import cell_text, find_tables, text_lines
 
 # pdfminer warns at length on damaged files; what matters reaches the caller as PdfError.
 logging.getLogger("pdfminer").setLevel(logging.ERROR)
@@ -217,9 +219,9 @@ def _page_items(page) -> list[_Item]:
     found = find_tables(page)
     mids = [((c["x0"] + c["x1"]) / 2, (c["top"] + c["bottom"]) / 2, c) for c in page.chars] if found else []
     tables = [(t, cells) for t in found if _is_grid(cells := _extract(t, mids))]
-    rest = page
+    rest = page.chars  # the characters outside every table
     for ti, (table, cells) in enumerate(tables):
-        rest = rest.outside_bbox(table.bbox)
+        rest = _outside(rest, table.bbox, page.bbox)
         rows = [[_clean(c) for c in r] for r in cells]
         value_cols = [next((i for i, c in enumerate(r) if _is_value(c)), None) for r in rows]
         known = [v for v in value_cols if v is not None]
@@ -242,6 +244,21 @@ def _page_items(page) -> list[_Item]:
     )
     items.sort(key=lambda it: it.top)
     return items
+
+
+def _outside(chars: list[dict], bbox: tuple, page_bbox: tuple) -> list[dict]:
+    """pdfplumber's ``page.outside_bbox(bbox).chars``: the characters whose box does not
+    overlap ``bbox`` (touching along an edge is no overlap)."""
+    test_proposed_bbox(bbox, page_bbox)  # pdfplumber's check that the box lies on the page
+    x0, top, x1, bottom = bbox
+    out = []
+    for c in chars:
+        cx0, ctop, cx1, cbottom = c["x0"], c["top"], c["x1"], c["bottom"]
+        # clear of it (the common case, two comparisons) or else pdfplumber's own test
+        if cx1 < x0 or cx0 > x1 or cbottom < top or ctop > bottom or get_bbox_overlap(
+                (cx0, ctop, cx1, cbottom), bbox) is None:
+            out.append(c)
+    return out
 
 
 def _extract(table, mids: list[tuple[float, float, dict]]) -> list[list[str | None]]:
@@ -271,10 +288,10 @@ def _is_grid(cells: list[list[str | None]]) -> bool:
     return any(sum(1 for c in row if c and c.strip()) >= 2 for row in cells)
 
 
-def _text_lines(page, height: float) -> list[dict]:
+def _text_lines(chars: list[dict], height: float) -> list[dict]:
     """Lines of words outside tables, with numbers at the end turned into pipe cells."""
     out = []
-    raw = page.extract_text_lines(return_chars=False)
+    raw = text_lines(chars)
     lines = [ln for ln in raw if not _is_marker(ln, height)]
     # vertical header text: two or more consecutive one-character lines are dropped
     single = [len(ln["text"].strip()) == 1 and re.fullmatch(f"[{_CJK}]", ln["text"].strip()) for ln in lines]

@@ -8,16 +8,25 @@ taken from its column and its row.
 
 ``cell_text(chars)`` is pdfplumber's ``extract_text(chars)`` (default settings) with the
 common case, a cell whose characters stand on one line, computed without its word and line
-machinery.
+machinery; ``text_lines(chars)`` is ``page.extract_text_lines(return_chars=False)`` of a page
+holding ``chars``, its words and lines grouped directly when every character is upright.
 """
 
 from __future__ import annotations
 
+import math
+from itertools import groupby
 from operator import itemgetter
 
 from pdfplumber import utils
 from pdfplumber.table import Table, TableFinder, TableSettings, cells_to_tables, edges_to_intersections
-from pdfplumber.utils.text import DEFAULT_X_TOLERANCE, DEFAULT_Y_TOLERANCE, LIGATURES, extract_text
+from pdfplumber.utils.text import (
+    DEFAULT_X_TOLERANCE,
+    DEFAULT_Y_TOLERANCE,
+    LIGATURES,
+    chars_to_textmap,
+    extract_text,
+)
 
 _DEFAULT = TableSettings.resolve(None)
 
@@ -100,3 +109,72 @@ def cell_text(chars: list[dict]) -> str:
         words[-1].append(LIGATURES.get(c["text"], c["text"]))
         prev = c
     return " ".join("".join(w) for w in words)
+
+
+def _cluster_ids(values: list[float], tolerance: float) -> dict[float, int]:
+    """pdfplumber's ``make_cluster_dict``: sorted values chained while each is within the
+    tolerance of the one before."""
+    ids: dict[float, int] = {}
+    group, last = 0, None
+    for v in sorted(set(values)):
+        if last is not None and v > last + tolerance:
+            group += 1
+        ids[v] = group
+        last = v
+    return ids
+
+
+def text_lines(chars: list[dict]) -> list[dict]:
+    """pdfplumber's ``extract_text_lines(return_chars=False)`` of a page whose characters are
+    ``chars`` (default settings): the characters clustered into lines by their top, each line
+    sorted by x0 and cut into words (a blank, a step back, a gap wider than the tolerance or a
+    jump in top starts one), the words clustered again into text lines by their top in the
+    order they come, each line's words joined by a space, with the box of its characters.
+    Characters that are not all upright, or texts pdfplumber treats specially (empty, holding
+    a blank), or coordinates that are not finite go through pdfplumber itself."""
+    if not chars:
+        return []
+    x_tol, y_tol = DEFAULT_X_TOLERANCE, DEFAULT_Y_TOLERANCE
+    rows = [(c["top"], c["x0"], c["x1"], c["bottom"], c["text"], c["upright"]) for c in chars]
+    if not (all(r[5] is True and (len(r[4]) == 1 or _plain(r[4])) for r in rows)
+            and math.isfinite(sum(r[0] + r[1] + r[2] + r[3] for r in rows))):
+        return chars_to_textmap(chars).extract_text_lines(strip=True, return_chars=False)
+    line_of = _cluster_ids([r[0] for r in rows], y_tol)
+    # one stable sort by (line, x0): pdfplumber's stable sort by line, then each line's by x0
+    rows.sort(key=lambda r: (line_of[r[0]], r[1]))
+    words: list[list] = []  # [text, x0, top, x1, bottom]
+    prev = line = None
+    for r in rows:
+        top, x0, x1, bottom, text = r[:5]
+        if line_of[top] != line:
+            line, prev = line_of[top], None
+        if text.isspace():
+            prev = None
+            continue
+        if prev is None or x0 < prev[1] or x0 > prev[2] + x_tol or abs(top - prev[0]) > y_tol:
+            words.append([LIGATURES.get(text, text), x0, top, x1, bottom])
+        else:
+            w = words[-1]
+            w[0] += LIGATURES.get(text, text)
+            if top < w[2]:
+                w[2] = top
+            if x1 > w[3]:
+                w[3] = x1
+            if bottom > w[4]:
+                w[4] = bottom
+        prev = r
+    row_of = _cluster_ids([w[2] for w in words], y_tol)
+    out = []
+    for _, group in groupby(words, key=lambda w: row_of[w[2]]):
+        row = list(group)
+        out.append({"text": " ".join(w[0] for w in row), "x0": min(w[1] for w in row), "top": min(w[2] for w in row),
+                    "x1": max(w[3] for w in row), "bottom": max(w[4] for w in row)})
+    return out
+
+
+def _plain(text: str) -> bool:
+    """A character's text that pdfplumber's word grouping takes as it is: a blank (dropped),
+    or letters without a blank among them."""
+    if len(text) == 1:
+        return True
+    return bool(text) and (text.isspace() or not any(ch.isspace() for ch in text))
