@@ -116,7 +116,7 @@ def read_page(pdf, index: int) -> PageObjects:
             seen = _read_chars(textpage.raw, ctm, height, mb_x0, mb_top, out)
         finally:
             textpage.close()
-        text_objects = _read_paths(raw, to_top_down, out)
+        text_objects = _read_paths(raw, to_top_down, out, seen)
         if out.needs_pdfminer is None and text_objects > len(seen):
             # a text object without characters: PDFium drops an object whose glyphs have no
             # box (a CJK font neither embedded nor installed), or one repeated at nearly the
@@ -292,74 +292,112 @@ def _descent(font: int) -> float:
     return round(descent.value, 4)
 
 
-def _read_paths(page_raw, to_top_down, out: PageObjects) -> int:
-    """Append the page's lines, rectangles and curves to ``out``; returns its number of text objects."""
+def _read_paths(page_raw, to_top_down, out: PageObjects, with_chars: set[int]) -> int:
+    """Append the page's lines, rectangles and curves to ``out``; returns its number of text
+    objects. ``with_chars``: the text objects the text page gave characters of (their type is
+    known; only their marks are asked)."""
     text_objects = 0
-    stack = [(page_raw, pdfium_c.FPDFPage_CountObjects, pdfium_c.FPDFPage_GetObject, None)]
+    page = ctypes.cast(page_raw, ctypes.c_void_p).value
+    stack = [(page, _PAGE_COUNT_OBJECTS, _PAGE_GET_OBJECT, None)]
     m = pdfium_c.FS_MATRIX()
+    p_m = ctypes.addressof(m)
+    paths: list[tuple[int, tuple]] = []  # (path object, its matrix), in pdfminer's order
     while stack:
         parent, count, get, outer = stack.pop()
-        for i in range(count(parent)):
-            obj = get(parent, i)
-            kind = pdfium_c.FPDFPageObj_GetType(obj)
+        n = count(parent)
+        objects = list(map(get, repeat(parent, n), range(n)))
+        texts = [obj for obj in objects if obj in with_chars]
+        others = [obj for obj in objects if obj not in with_chars]
+        for obj, kind in zip(others, map(_OBJECT_TYPE, others), strict=True):
             if kind == _TEXT:
-                text_objects += 1
-                if pdfium_c.FPDFPageObj_CountMarks(obj) and _has_actual_text(obj):
-                    out.needs_pdfminer = "marked content with /ActualText"
+                texts.append(obj)
                 continue
             if kind not in (_PATH, _FORM):
                 continue
-            pdfium_c.FPDFPageObj_GetMatrix(obj, m)
+            _OBJECT_MATRIX(obj, p_m)
             matrix = (_r(m.a), _r(m.b), _r(m.c), _r(m.d), _r(m.e), _r(m.f))
             if outer is not None:
                 matrix = _mul(matrix, outer)
             if kind == _FORM:
-                stack.append((obj, pdfium_c.FPDFFormObj_CountObjects, pdfium_c.FPDFFormObj_GetObject, matrix))
-                continue
-            for sub in _subpaths(obj, matrix):
-                _add_path(sub, to_top_down, out)
+                stack.append((obj, _FORM_COUNT_OBJECTS, _FORM_GET_OBJECT, matrix))
+            else:
+                paths.append((obj, matrix))
+        text_objects += len(texts)
+        if any(map(_COUNT_MARKS, texts)) and any(map(_has_actual_text, texts)):
+            out.needs_pdfminer = "marked content with /ActualText"
+    for path in _subpaths([obj for obj, _ in paths], [matrix for _, matrix in paths]):
+        for sub in path:
+            _add_path(sub, to_top_down, out)
     return text_objects
 
 
-def _has_actual_text(obj) -> bool:
+def _has_actual_text(obj: int) -> bool:
     """PDFium's text page puts a marked-content /ActualText in place of the drawn characters."""
-    for k in range(pdfium_c.FPDFPageObj_CountMarks(obj)):
-        mark = pdfium_c.FPDFPageObj_GetMark(obj, k)
-        if mark and pdfium_c.FPDFPageObjMark_GetParamValueType(mark, b"ActualText") != pdfium_c.FPDF_OBJECT_UNKNOWN:
+    for k in range(_COUNT_MARKS(obj)):
+        mark = _GET_MARK(obj, k)
+        if mark and _MARK_PARAM_TYPE(mark, b"ActualText") != pdfium_c.FPDF_OBJECT_UNKNOWN:
             return True
     return False
 
 
-def _subpaths(obj, matrix: tuple) -> list[list[tuple[str, float, float]]]:
-    """The path's subpaths as pdfminer's (op, x, y) lists, in user space."""
-    a, b, c, d, e, f = matrix
-    x, y = ctypes.c_float(), ctypes.c_float()
-    subs: list[list[tuple[str, float, float]]] = []
-    cur: list[tuple[str, float, float]] = []
-    bezier = 0
-    for s in range(pdfium_c.FPDFPath_CountSegments(obj)):
-        seg = pdfium_c.FPDFPath_GetPathSegment(obj, s)
-        pdfium_c.FPDFPathSegment_GetPoint(seg, x, y)
-        px, py = _r(x.value), _r(y.value)
-        pt = (a * px + c * py + e, b * px + d * py + f)
-        kind = pdfium_c.FPDFPathSegment_GetType(seg)
-        if kind == _MOVETO:
-            if cur:
-                subs.append(cur)
-            cur = [("m", *pt)]
-            bezier = 0
-        elif kind == _BEZIERTO:
-            bezier += 1
-            if bezier == 3:  # two control points, then the end point: one "c"
-                cur.append(("c", *pt))
+_PAGE_COUNT_OBJECTS = _prototype("FPDFPage_CountObjects", ctypes.c_int, ctypes.c_void_p)
+_PAGE_GET_OBJECT = _prototype("FPDFPage_GetObject", ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int)
+_FORM_COUNT_OBJECTS = _prototype("FPDFFormObj_CountObjects", ctypes.c_int, ctypes.c_void_p)
+_FORM_GET_OBJECT = _prototype("FPDFFormObj_GetObject", ctypes.c_void_p, ctypes.c_void_p, ctypes.c_ulong)
+_OBJECT_TYPE = _prototype("FPDFPageObj_GetType", ctypes.c_int, ctypes.c_void_p)
+_OBJECT_MATRIX = _prototype("FPDFPageObj_GetMatrix", ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p)
+_COUNT_MARKS = _prototype("FPDFPageObj_CountMarks", ctypes.c_int, ctypes.c_void_p)
+_GET_MARK = _prototype("FPDFPageObj_GetMark", ctypes.c_void_p, ctypes.c_void_p, ctypes.c_ulong)
+_MARK_PARAM_TYPE = _prototype("FPDFPageObjMark_GetParamValueType", ctypes.c_int, ctypes.c_void_p, ctypes.c_char_p)
+_COUNT_SEGMENTS = _prototype("FPDFPath_CountSegments", ctypes.c_int, ctypes.c_void_p)
+_GET_SEGMENT = _prototype("FPDFPath_GetPathSegment", ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int)
+_SEGMENT_POINT = _prototype("FPDFPathSegment_GetPoint", ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p,
+                            ctypes.c_void_p)
+_SEGMENT_TYPE = _prototype("FPDFPathSegment_GetType", ctypes.c_int, ctypes.c_void_p)
+_SEGMENT_CLOSES = _prototype("FPDFPathSegment_GetClose", ctypes.c_int, ctypes.c_void_p)
+
+
+def _subpaths(objects: list[int], matrices: list[tuple]) -> list[list[list[tuple[str, float, float]]]]:
+    """Each path's subpaths as pdfminer's (op, x, y) lists, in user space (all the page's
+    path points read and rounded at once)."""
+    counts = [max(n, 0) for n in map(_COUNT_SEGMENTS, objects)]
+    total = sum(counts)
+    segments = [seg for obj, n in zip(objects, counts, strict=True) for seg in map(_GET_SEGMENT, repeat(obj, n), range(n))]
+    points = (ctypes.c_float * (2 * total))()
+    at = ctypes.addressof(points)
+    deque(map(_SEGMENT_POINT, segments, range(at, at + 8 * total, 8), range(at + 4, at + 8 * total, 8)), 0)
+    xy = _round4(np.frombuffer(points, dtype=np.float32).astype(np.float64)).tolist()
+    kinds = list(map(_SEGMENT_TYPE, segments))
+    closes = list(map(_SEGMENT_CLOSES, segments))
+    out = []
+    start = 0
+    for (a, b, c, d, e, f), n in zip(matrices, counts, strict=True):
+        subs: list[list[tuple[str, float, float]]] = []
+        cur: list[tuple[str, float, float]] = []
+        bezier = 0
+        for s in range(start, start + n):
+            px, py = xy[2 * s], xy[2 * s + 1]
+            pt = (a * px + c * py + e, b * px + d * py + f)
+            kind = kinds[s]
+            if kind == _MOVETO:
+                if cur:
+                    subs.append(cur)
+                cur = [("m", *pt)]
                 bezier = 0
-        else:
-            cur.append(("l", *pt))
-        if pdfium_c.FPDFPathSegment_GetClose(seg) and cur:
-            cur.append(("h", cur[0][1], cur[0][2]))
-    if cur:
-        subs.append(cur)
-    return subs
+            elif kind == _BEZIERTO:
+                bezier += 1
+                if bezier == 3:  # two control points, then the end point: one "c"
+                    cur.append(("c", *pt))
+                    bezier = 0
+            else:
+                cur.append(("l", *pt))
+            if closes[s] and cur:
+                cur.append(("h", cur[0][1], cur[0][2]))
+        if cur:
+            subs.append(cur)
+        out.append(subs)
+        start += n
+    return out
 
 
 def _add_path(path: list[tuple[str, float, float]], to_top_down, out: PageObjects) -> None:
@@ -381,14 +419,11 @@ def _add_path(path: list[tuple[str, float, float]], to_top_down, out: PageObject
             kind = "curve"
     else:
         kind = "curve"
-    xs = [p[0] for p in pts]
-    ys = [p[1] for p in pts]
     # pdfminer's bbox in its space, then pdfplumber's conversion of it
     tl = [to_top_down(px, py) for px, py in pts]
     lx = [p[0] for p in tl]
     ly = [p[1] for p in tl]
     x0, x1, top, bottom = min(lx), max(lx), min(ly), max(ly)
-    del xs, ys
     obj = {"object_type": kind, "x0": x0, "x1": x1, "top": top, "bottom": bottom, "doctop": top,
            "width": x1 - x0, "height": bottom - top, "y0": out.height - bottom, "y1": out.height - top}
     if kind == "line":
