@@ -28,6 +28,7 @@ import logging
 import re
 import unicodedata
 import zlib
+from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass
 
@@ -217,7 +218,7 @@ def _is_value(cell: str | None) -> bool:
 def _page_items(page) -> list[_Item]:
     items: list[_Item] = []
     found = find_tables(page)
-    mids = [((c["x0"] + c["x1"]) / 2, (c["top"] + c["bottom"]) / 2, c) for c in page.chars] if found else []
+    mids = _Middles(page.chars) if found else None
     tables = [(t, cells) for t in found if _is_grid(cells := _extract(t, mids))]
     rest = page.chars  # the characters outside every table
     for ti, (table, cells) in enumerate(tables):
@@ -261,16 +262,32 @@ def _outside(chars: list[dict], bbox: tuple, page_bbox: tuple) -> list[dict]:
     return out
 
 
-def _extract(table, mids: list[tuple[float, float, dict]]) -> list[list[str | None]]:
+class _Middles:
+    """The middles of a page's characters, found by height: pdfplumber tests each character's
+    middle against each table, row and cell; here the characters whose middle lies in a
+    band of height are found by bisection, then tested across, in page order."""
+
+    def __init__(self, chars: list[dict]) -> None:
+        self.mids = [((c["x0"] + c["x1"]) / 2, (c["top"] + c["bottom"]) / 2, c) for c in chars]
+        ys = [m[1] for m in self.mids]
+        self.by_y = sorted((k for k, y in enumerate(ys) if y == y), key=ys.__getitem__)  # no NaN: in no band
+        self.ys = [ys[k] for k in self.by_y]
+
+    def within(self, bbox: tuple) -> list[tuple[float, float, dict]]:
+        """The characters whose middle lies in ``bbox`` (x0 <= x < x1, top <= y < bottom)."""
+        x0, top, x1, bottom = bbox
+        ys, mids = self.ys, self.mids
+        band = sorted(self.by_y[bisect_left(ys, top):bisect_left(ys, bottom)])
+        return [m for m in map(mids.__getitem__, band) if x0 <= m[0] < x1]
+
+
+def _extract(table, mids: _Middles) -> list[list[str | None]]:
     """pdfplumber's ``Table.extract()`` (same characters per cell, in the same order, the same
-    text), with each character's middle computed once and only the table's characters tested
-    against its rows and cells."""
-    x0, top, x1, bottom = table.bbox
-    inside = [m for m in mids if x0 <= m[0] < x1 and top <= m[1] < bottom]
+    text), with each character's middle computed once, the table's and each row's characters
+    found by height (_Middles) and only the row's tested against its cells."""
     out = []
     for row in table.rows:
-        rx0, rtop, rx1, rbottom = row.bbox
-        row_chars = [m for m in inside if rx0 <= m[0] < rx1 and rtop <= m[1] < rbottom]
+        row_chars = mids.within(row.bbox)
         cells: list[str | None] = []
         for cell in row.cells:
             if cell is None:

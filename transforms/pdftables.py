@@ -6,17 +6,16 @@ at two points for every pair it tests and scans all later points for each point;
 point's edge sets are built once and the points below and to the right of a point are
 taken from its column and its row.
 
-``cell_text(chars)`` is pdfplumber's ``extract_text(chars)`` (default settings) with the
-common case, a cell whose characters stand on one line, computed without its word and line
-machinery; ``text_lines(chars)`` is ``page.extract_text_lines(return_chars=False)`` of a page
-holding ``chars``, its words and lines grouped directly when every character is upright.
+``cell_text(chars)`` is pdfplumber's ``extract_text(chars)`` and ``text_lines(chars)`` its
+``page.extract_text_lines(return_chars=False)`` of a page holding ``chars`` (default
+settings), their words and lines grouped directly, without pdfplumber's word and text-map
+objects, when every character is upright.
 """
 
 from __future__ import annotations
 
 import math
 from itertools import groupby
-from operator import itemgetter
 
 from pdfplumber import utils
 from pdfplumber.table import Table, TableFinder, TableSettings, cells_to_tables, edges_to_intersections
@@ -90,25 +89,22 @@ def find_tables(page) -> list[Table]:
 
 
 def cell_text(chars: list[dict]) -> str:
-    """pdfplumber's ``extract_text(chars)``. When every character is upright, printable and
-    within the line tolerance of the highest one, pdfplumber makes one line of them: its
-    words (a gap wider than the tolerance, or a step back, starts one) joined by spaces."""
+    """pdfplumber's ``extract_text(chars)`` (default settings): the words (below) clustered
+    into lines by their top, lines in the order of their cluster, words joined by a space and
+    lines by a line break."""
     if not chars:
         return ""
-    x_tol, y_tol = DEFAULT_X_TOLERANCE, DEFAULT_Y_TOLERANCE
-    tops = [c["top"] for c in chars]
-    if max(tops) > min(tops) + y_tol or not all(c["upright"] is True and c["text"] and not c["text"].isspace()
-                                                 for c in chars):
+    if len(chars) == 1:  # one word of one character, wherever it stands; a blank is none
+        text = chars[0]["text"]
+        return "" if text.isspace() else LIGATURES.get(text, text)
+    words = _words(chars)
+    if words is None:
         return extract_text(chars)
-    ordered = sorted(chars, key=itemgetter("x0"))  # stable, as pdfplumber's (x0, x0) key
-    prev = ordered[0]
-    words = [[LIGATURES.get(prev["text"], prev["text"])]]
-    for c in ordered[1:]:
-        if c["x0"] < prev["x0"] or c["x0"] > prev["x1"] + x_tol or abs(c["top"] - prev["top"]) > y_tol:
-            words.append([])
-        words[-1].append(LIGATURES.get(c["text"], c["text"]))
-        prev = c
-    return " ".join("".join(w) for w in words)
+    if len(words) == 1:
+        return words[0][0]
+    row_of = _cluster_ids([w[2] for w in words], DEFAULT_Y_TOLERANCE)
+    words.sort(key=lambda w: row_of[w[2]])  # stable
+    return "\n".join(" ".join(w[0] for w in row) for _, row in groupby(words, key=lambda w: row_of[w[2]]))
 
 
 def _cluster_ids(values: list[float], tolerance: float) -> dict[float, int]:
@@ -124,25 +120,22 @@ def _cluster_ids(values: list[float], tolerance: float) -> dict[float, int]:
     return ids
 
 
-def text_lines(chars: list[dict]) -> list[dict]:
-    """pdfplumber's ``extract_text_lines(return_chars=False)`` of a page whose characters are
-    ``chars`` (default settings): the characters clustered into lines by their top, each line
-    sorted by x0 and cut into words (a blank, a step back, a gap wider than the tolerance or a
-    jump in top starts one), the words clustered again into text lines by their top in the
-    order they come, each line's words joined by a space, with the box of its characters.
-    Characters that are not all upright, or texts pdfplumber treats specially (empty, holding
-    a blank), or coordinates that are not finite go through pdfplumber itself."""
-    if not chars:
-        return []
+def _words(chars: list[dict]) -> list[list] | None:
+    """pdfplumber's words of ``chars`` (``WordExtractor.iter_extract_tuples``, default
+    settings) as [text, x0, top, x1, bottom]: the characters clustered into lines by their
+    top, each line sorted by x0 and cut into words (a blank, a step back, a gap wider than the
+    tolerance or a jump in top starts one). None where pdfplumber itself is to be asked:
+    characters not all upright, texts it treats specially (empty, holding a blank),
+    coordinates that are not finite."""
     x_tol, y_tol = DEFAULT_X_TOLERANCE, DEFAULT_Y_TOLERANCE
     rows = [(c["top"], c["x0"], c["x1"], c["bottom"], c["text"], c["upright"]) for c in chars]
     if not (all(r[5] is True and (len(r[4]) == 1 or _plain(r[4])) for r in rows)
             and math.isfinite(sum(r[0] + r[1] + r[2] + r[3] for r in rows))):
-        return chars_to_textmap(chars).extract_text_lines(strip=True, return_chars=False)
+        return None
     line_of = _cluster_ids([r[0] for r in rows], y_tol)
     # one stable sort by (line, x0): pdfplumber's stable sort by line, then each line's by x0
     rows.sort(key=lambda r: (line_of[r[0]], r[1]))
-    words: list[list] = []  # [text, x0, top, x1, bottom]
+    words: list[list] = []
     prev = line = None
     for r in rows:
         top, x0, x1, bottom, text = r[:5]
@@ -163,7 +156,20 @@ def text_lines(chars: list[dict]) -> list[dict]:
             if bottom > w[4]:
                 w[4] = bottom
         prev = r
-    row_of = _cluster_ids([w[2] for w in words], y_tol)
+    return words
+
+
+def text_lines(chars: list[dict]) -> list[dict]:
+    """pdfplumber's ``extract_text_lines(return_chars=False)`` of a page whose characters are
+    ``chars`` (default settings): the words (above) clustered again into text lines by their
+    top in the order they come, each line's words joined by a space, with the box of its
+    characters."""
+    if not chars:
+        return []
+    words = _words(chars)
+    if words is None:
+        return chars_to_textmap(chars).extract_text_lines(strip=True, return_chars=False)
+    row_of = _cluster_ids([w[2] for w in words], DEFAULT_Y_TOLERANCE)
     out = []
     for _, group in groupby(words, key=lambda w: row_of[w[2]]):
         row = list(group)

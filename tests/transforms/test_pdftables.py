@@ -73,10 +73,15 @@ def test_cell_text_is_pdfplumbers_extract_text():
         [_char("上", 10, 9, 100), _char("下", 10, 9, 103.5)],  # two lines
         [_char("a", 10, 5, 100), _char(" ", 15, 3, 100), _char("b", 18, 5, 100)],  # a blank
         [_char("竖", 10, 9, 100, upright=False), _char("排", 10, 9, 109, upright=False)],  # vertical text
+        [_char("三", 10, 9, 120), _char("一", 10, 9, 100), _char("二", 10, 9, 110), _char("1", 22, 4.5, 110.5)],
+        [_char("a", 10, 5, 100), _char("b", 20, 5, 102.9), _char("c", 30, 5, 105.8), _char("d", 40, 5, 120)],
+        [_char("a", 10, 5, 100), _char("", 15, 5, 100)],  # an empty text: pdfplumber's own way
+        [_char(" ", 10, 3, 100)],  # only a blank
     ]
     for chars in cases:
         assert cell_text(chars) == extract_text(chars), chars
     assert cell_text(cases[0]) == "12" and cell_text(cases[2]) == "本 年" and cell_text(cases[4]) == "fix"
+    assert cell_text(cases[8]) == "一\n二1\n三"
     assert cell_text([]) == ""
 
 
