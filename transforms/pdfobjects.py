@@ -173,30 +173,38 @@ def _read_chars(tp, ctm: tuple, height: float, mb_x0: float, mb_top: float, out:
         ya, yb = md * lo + mf, md * hi + mf
         x0, x1 = np.where(xa <= xb, xa, xb), np.where(xa <= xb, xb, xa)
         y0, y1 = np.where(ya <= yb, ya, yb), np.where(ya <= yb, yb, ya)
-    columns = [v.tolist() for v in (ma, mb, mc, md, me, mf, x0, x1, y0, y1)]
-    # characters off the two-corner case: rotated text, or a rotated page
-    for j in np.flatnonzero(~along_x | (mb != 0) | (mc != 0)).tolist():
-        facts = [v[j].item() for v in (lo, hi, a, b, c, d)]
-        row = _turned_box(facts, e[j].item(), f[j].item(), box[j].tolist(), ctm)
-        for col, v in zip(columns, row, strict=True):
-            col[j] = v
-    chars = out.chars
-    for u, error, ma, mb, mc, md, me, mf, x0, x1, y0, y1 in zip(codes, unmapped, *columns, strict=True):
-        if error == 1:  # pdfminer's text for a code without a Unicode mapping
-            out.unmapped += 1
-            text = f"(cid:{u})"
-        elif u == 0 or 0xD800 <= u <= 0xDFFF:
-            text = "\ufffd"
-        else:
-            text = chr(u)
-        top = height - y1 + mb_top
-        chars.append({
-            "object_type": "char", "text": text, "matrix": (ma, mb, mc, md, me, mf),
-            "x0": x0 + mb_x0, "x1": x1 + mb_x0, "y0": y0, "y1": y1, "top": top, "bottom": height - y0 + mb_top,
-            "doctop": top, "width": x1 - x0, "height": y1 - y0, "size": y1 - y0,
-            "upright": ma * md > 0 and mb * mc <= 0,
-        })
+    # characters off the two-corner case (rotated text, or a rotated page), one by one
+    turned = [(j, _turned_box([v[j].item() for v in (lo, hi, a, b, c, d)], e[j].item(), f[j].item(), box[j].tolist(),
+                              ctm)) for j in np.flatnonzero(~along_x | (mb != 0) | (mc != 0)).tolist()]
+    if turned:
+        ma, mb, mc, md, me, mf, x0, x1, y0, y1 = (v.copy() for v in (ma, mb, mc, md, me, mf, x0, x1, y0, y1))
+        for j, row in turned:
+            for column, v in zip((ma, mb, mc, md, me, mf, x0, x1, y0, y1), row, strict=True):
+                column[j] = v
+    columns = [v.tolist() for v in (ma, mb, mc, md, me, mf)]
+    # pdfplumber's top-down coordinates, each value the same operation as in pdfplumber's own code
+    top = height - y1 + mb_top
+    size = y1 - y0
+    with np.errstate(all="ignore"):
+        upright = ((ma * md > 0) & (mb * mc <= 0)).tolist()
+    texts = [chr(u) if 0 < u < 0xD800 or 0xDFFF < u < 0x110000 else _odd_text(u) for u in codes]
+    for j in (j for j, error in enumerate(unmapped) if error == 1):  # pdfminer's text for a code without a Unicode mapping
+        texts[j] = f"(cid:{codes[j]})"
+        out.unmapped += 1
+    if None in texts:  # a code past Unicode that has a mapping: chr's error, as before
+        chr(codes[texts.index(None)])
+    out.chars.extend(
+        {"object_type": "char", "text": text, "matrix": matrix, "x0": cx0, "x1": cx1, "y0": cy0, "y1": cy1, "top": ctop,
+         "bottom": cbottom, "doctop": ctop, "width": width, "height": csize, "size": csize, "upright": up}
+        for text, matrix, cx0, cx1, cy0, cy1, ctop, cbottom, width, csize, up in zip(
+            texts, zip(*columns, strict=True), (x0 + mb_x0).tolist(), (x1 + mb_x0).tolist(), y0.tolist(), y1.tolist(),
+            top.tolist(), (height - y0 + mb_top).tolist(), (x1 - x0).tolist(), size.tolist(), upright, strict=True))
     return {h for h in handles if h}
+
+
+def _odd_text(u: int) -> str | None:
+    """The text of a code that is no character: U+FFFD for 0 and surrogates; None past Unicode."""
+    return "\ufffd" if u < 0x110000 else None
 
 
 def _round4(v):
