@@ -6,7 +6,8 @@ pdfplumber's table finder and text-line grouping give the same answers as before
 
 * a character's box is pdfminer's: from its origin and advance (PDFium's loose box), the
   font's descent and size, through the character's matrix; ``upright`` and ``size`` as
-  pdfminer computes them;
+  pdfminer computes them (a character carries the keys the word and line grouping and the
+  table reader read: text, x0, x1, top, bottom, doctop, width, height, size, upright);
 * a path is split into subpaths at each move, a subpath with one segment is a line, a closed
   axis-aligned four-sided one a rectangle, anything else a curve with its end points (as
   ``pdfminer.converter.PDFLayoutAnalyzer.paint_path`` classifies them);
@@ -181,7 +182,6 @@ def _read_chars(tp, ctm: tuple, height: float, mb_x0: float, mb_top: float, out:
         for j, row in turned:
             for column, v in zip((ma, mb, mc, md, me, mf, x0, x1, y0, y1), row, strict=True):
                 column[j] = v
-    columns = [v.tolist() for v in (ma, mb, mc, md, me, mf)]
     # pdfplumber's top-down coordinates, each value the same operation as in pdfplumber's own code
     top = height - y1 + mb_top
     size = y1 - y0
@@ -193,12 +193,13 @@ def _read_chars(tp, ctm: tuple, height: float, mb_x0: float, mb_top: float, out:
         out.unmapped += 1
     if None in texts:  # a code past Unicode that has a mapping: chr's error, as before
         chr(codes[texts.index(None)])
+    # the keys pdfplumber's word and line grouping and the table reader read
     out.chars.extend(
-        {"object_type": "char", "text": text, "matrix": matrix, "x0": cx0, "x1": cx1, "y0": cy0, "y1": cy1, "top": ctop,
-         "bottom": cbottom, "doctop": ctop, "width": width, "height": csize, "size": csize, "upright": up}
-        for text, matrix, cx0, cx1, cy0, cy1, ctop, cbottom, width, csize, up in zip(
-            texts, zip(*columns, strict=True), (x0 + mb_x0).tolist(), (x1 + mb_x0).tolist(), y0.tolist(), y1.tolist(),
-            top.tolist(), (height - y0 + mb_top).tolist(), (x1 - x0).tolist(), size.tolist(), upright, strict=True))
+        {"text": text, "x0": cx0, "x1": cx1, "top": ctop, "bottom": cbottom, "doctop": ctop, "width": width,
+         "height": csize, "size": csize, "upright": up}
+        for text, cx0, cx1, ctop, cbottom, width, csize, up in zip(
+            texts, (x0 + mb_x0).tolist(), (x1 + mb_x0).tolist(), top.tolist(), (height - y0 + mb_top).tolist(),
+            (x1 - x0).tolist(), size.tolist(), upright, strict=True))
     return {h for h in handles if h}
 
 
