@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import repeat
 
+import cffi
 import numpy as np
 import pypdfium2.raw as pdfium_c
 from pdfplumber.page import Page
@@ -216,14 +217,14 @@ def _round4(v):
     return np.rint(v * 10000.0) / 10000.0
 
 
-def _text_facts(tp: int, keep: list[int], handles: list[int | None]) -> tuple:
+def _text_facts(tp: int, keep: list[int], handles: list[int]) -> tuple:
     """Each character's bottom and top in text space (from its font's descent and its text
     object's font size, Tf) and its matrix's a, b, c, d rounded to the content stream's
     decimals (PDFium gives every character its text object's font size and matrix)."""
     k = len(keep)
-    has_object = np.array([h is not None for h in handles])
+    has_object = np.array([h != 0 for h in handles])
     sizes = np.where(has_object, _round4(np.array(list(map(_GET_FONT_SIZE, repeat(tp, k), keep)))), 0.0)
-    fonts = [f or 0 for f in map(_TEXT_OBJECT_FONT, handles)]
+    fonts = list(map(_TEXT_OBJECT_FONT, handles))
     descent = {font: _descent(font) for font in set(fonts)}  # per unit of font size
     descents = np.where(has_object, np.array(list(map(descent.__getitem__, fonts)), dtype=np.float64), 0.0)
     matrices = (pdfium_c.FS_MATRIX * k)()
@@ -265,7 +266,7 @@ def _codes(tp: int, n: int) -> list[int]:
     call when it holds exactly one code point per character (PDFium leaves control characters
     out of it), else one call per character."""
     buf = (ctypes.c_ushort * (2 * n + 1))()
-    written = _GET_TEXT(tp, 0, n, buf)
+    written = _GET_TEXT(tp, 0, n, ctypes.addressof(buf))
     if written > 0:
         text = bytes(buf)[: 2 * (written - 1)].decode("utf-16-le", "surrogatepass")
         if len(text) == n:
@@ -273,30 +274,30 @@ def _codes(tp: int, n: int) -> list[int]:
     return list(map(_GET_UNICODE, repeat(tp, n), range(n)))
 
 
-def _prototype(name: str, restype, *argtypes):
-    """A PDFium function taking and returning handles as plain ints (keys), not ctypes pointers."""
-    return ctypes.CFUNCTYPE(restype, *argtypes)(ctypes.cast(getattr(pdfium_c, name), ctypes.c_void_p).value)
+def _prototype(name: str, signature: str):
+    """A PDFium function called through cffi with handles and addresses as plain ints (a
+    pointer and an ``intptr_t`` are passed alike): a call costs about half of a ctypes call,
+    and the characters of a page take several calls each."""
+    return _FFI.cast(signature, ctypes.cast(getattr(pdfium_c, name), ctypes.c_void_p).value)
 
 
-_GET_TEXT_OBJECT = _prototype("FPDFText_GetTextObject", ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int)
-_GET_UNICODE = _prototype("FPDFText_GetUnicode", ctypes.c_uint, ctypes.c_void_p, ctypes.c_int)
-_GET_TEXT = _prototype("FPDFText_GetText", ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_void_p)
-_IS_GENERATED = _prototype("FPDFText_IsGenerated", ctypes.c_int, ctypes.c_void_p, ctypes.c_int)
-_HAS_UNICODE_MAP_ERROR = _prototype("FPDFText_HasUnicodeMapError", ctypes.c_int, ctypes.c_void_p, ctypes.c_int)
-_GET_CHAR_ORIGIN = _prototype("FPDFText_GetCharOrigin", ctypes.c_int, ctypes.c_void_p, ctypes.c_int,
-                              ctypes.c_void_p, ctypes.c_void_p)
-_GET_LOOSE_CHAR_BOX = _prototype("FPDFText_GetLooseCharBox", ctypes.c_int, ctypes.c_void_p, ctypes.c_int,
-                                 ctypes.c_void_p)
-_GET_MATRIX = _prototype("FPDFText_GetMatrix", ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p)
-_GET_FONT_SIZE = _prototype("FPDFText_GetFontSize", ctypes.c_double, ctypes.c_void_p, ctypes.c_int)
-_TEXT_OBJECT_FONT = _prototype("FPDFTextObj_GetFont", ctypes.c_void_p, ctypes.c_void_p)
-_FONT_DESCENT = _prototype("FPDFFont_GetDescent", ctypes.c_int, ctypes.c_void_p, ctypes.c_float,
-                           ctypes.POINTER(ctypes.c_float))
+_FFI = cffi.FFI()
+_GET_TEXT_OBJECT = _prototype("FPDFText_GetTextObject", "intptr_t(*)(intptr_t, int)")
+_GET_UNICODE = _prototype("FPDFText_GetUnicode", "unsigned int(*)(intptr_t, int)")
+_GET_TEXT = _prototype("FPDFText_GetText", "int(*)(intptr_t, int, int, intptr_t)")
+_IS_GENERATED = _prototype("FPDFText_IsGenerated", "int(*)(intptr_t, int)")
+_HAS_UNICODE_MAP_ERROR = _prototype("FPDFText_HasUnicodeMapError", "int(*)(intptr_t, int)")
+_GET_CHAR_ORIGIN = _prototype("FPDFText_GetCharOrigin", "int(*)(intptr_t, int, intptr_t, intptr_t)")
+_GET_LOOSE_CHAR_BOX = _prototype("FPDFText_GetLooseCharBox", "int(*)(intptr_t, int, intptr_t)")
+_GET_MATRIX = _prototype("FPDFText_GetMatrix", "int(*)(intptr_t, int, intptr_t)")
+_GET_FONT_SIZE = _prototype("FPDFText_GetFontSize", "double(*)(intptr_t, int)")
+_TEXT_OBJECT_FONT = _prototype("FPDFTextObj_GetFont", "intptr_t(*)(intptr_t)")
+_FONT_DESCENT = _prototype("FPDFFont_GetDescent", "int(*)(intptr_t, float, intptr_t)")
 
 
 def _descent(font: int) -> float:
     descent = ctypes.c_float()
-    if not font or not _FONT_DESCENT(font, 1.0, descent):
+    if not font or not _FONT_DESCENT(font, 1.0, ctypes.addressof(descent)):
         return 0.0
     return round(descent.value, 4)
 
@@ -349,21 +350,20 @@ def _has_actual_text(obj: int) -> bool:
     return False
 
 
-_PAGE_COUNT_OBJECTS = _prototype("FPDFPage_CountObjects", ctypes.c_int, ctypes.c_void_p)
-_PAGE_GET_OBJECT = _prototype("FPDFPage_GetObject", ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int)
-_FORM_COUNT_OBJECTS = _prototype("FPDFFormObj_CountObjects", ctypes.c_int, ctypes.c_void_p)
-_FORM_GET_OBJECT = _prototype("FPDFFormObj_GetObject", ctypes.c_void_p, ctypes.c_void_p, ctypes.c_ulong)
-_OBJECT_TYPE = _prototype("FPDFPageObj_GetType", ctypes.c_int, ctypes.c_void_p)
-_OBJECT_MATRIX = _prototype("FPDFPageObj_GetMatrix", ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p)
-_COUNT_MARKS = _prototype("FPDFPageObj_CountMarks", ctypes.c_int, ctypes.c_void_p)
-_GET_MARK = _prototype("FPDFPageObj_GetMark", ctypes.c_void_p, ctypes.c_void_p, ctypes.c_ulong)
-_MARK_PARAM_TYPE = _prototype("FPDFPageObjMark_GetParamValueType", ctypes.c_int, ctypes.c_void_p, ctypes.c_char_p)
-_COUNT_SEGMENTS = _prototype("FPDFPath_CountSegments", ctypes.c_int, ctypes.c_void_p)
-_GET_SEGMENT = _prototype("FPDFPath_GetPathSegment", ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int)
-_SEGMENT_POINT = _prototype("FPDFPathSegment_GetPoint", ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p,
-                            ctypes.c_void_p)
-_SEGMENT_TYPE = _prototype("FPDFPathSegment_GetType", ctypes.c_int, ctypes.c_void_p)
-_SEGMENT_CLOSES = _prototype("FPDFPathSegment_GetClose", ctypes.c_int, ctypes.c_void_p)
+_PAGE_COUNT_OBJECTS = _prototype("FPDFPage_CountObjects", "int(*)(intptr_t)")
+_PAGE_GET_OBJECT = _prototype("FPDFPage_GetObject", "intptr_t(*)(intptr_t, int)")
+_FORM_COUNT_OBJECTS = _prototype("FPDFFormObj_CountObjects", "int(*)(intptr_t)")
+_FORM_GET_OBJECT = _prototype("FPDFFormObj_GetObject", "intptr_t(*)(intptr_t, unsigned long)")
+_OBJECT_TYPE = _prototype("FPDFPageObj_GetType", "int(*)(intptr_t)")
+_OBJECT_MATRIX = _prototype("FPDFPageObj_GetMatrix", "int(*)(intptr_t, intptr_t)")
+_COUNT_MARKS = _prototype("FPDFPageObj_CountMarks", "int(*)(intptr_t)")
+_GET_MARK = _prototype("FPDFPageObj_GetMark", "intptr_t(*)(intptr_t, unsigned long)")
+_MARK_PARAM_TYPE = _prototype("FPDFPageObjMark_GetParamValueType", "int(*)(intptr_t, char *)")
+_COUNT_SEGMENTS = _prototype("FPDFPath_CountSegments", "int(*)(intptr_t)")
+_GET_SEGMENT = _prototype("FPDFPath_GetPathSegment", "intptr_t(*)(intptr_t, int)")
+_SEGMENT_POINT = _prototype("FPDFPathSegment_GetPoint", "int(*)(intptr_t, intptr_t, intptr_t)")
+_SEGMENT_TYPE = _prototype("FPDFPathSegment_GetType", "int(*)(intptr_t)")
+_SEGMENT_CLOSES = _prototype("FPDFPathSegment_GetClose", "int(*)(intptr_t)")
 
 
 def _subpaths(objects: list[int], matrices: list[tuple]) -> list[list[list[tuple[str, float, float]]]]:
