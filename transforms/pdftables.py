@@ -133,29 +133,34 @@ def _words(chars: list[dict]) -> list[list] | None:
             and math.isfinite(sum(r[0] + r[1] + r[2] + r[3] for r in rows))):
         return None
     line_of = _cluster_ids([r[0] for r in rows], y_tol)
-    # one stable sort by (line, x0): pdfplumber's stable sort by line, then each line's by x0
-    rows.sort(key=lambda r: (line_of[r[0]], r[1]))
+    # one sort by (line, x0, place): pdfplumber's stable sort by line, then each line's by x0
+    order = sorted([(line_of[r[0]], r[1], k) for k, r in enumerate(rows)])
+    ligature = LIGATURES.get
     words: list[list] = []
-    prev = line = None
-    for r in rows:
-        top, x0, x1, bottom, text = r[:5]
-        if line_of[top] != line:
-            line, prev = line_of[top], None
+    w: list = []
+    line = None
+    in_word = False
+    px0 = px1 = ptop = 0.0
+    for at, x0, k in order:
+        top, _, x1, bottom, text, _ = rows[k]
+        if at != line:
+            line, in_word = at, False
         if text.isspace():
-            prev = None
+            in_word = False
             continue
-        if prev is None or x0 < prev[1] or x0 > prev[2] + x_tol or abs(top - prev[0]) > y_tol:
-            words.append([LIGATURES.get(text, text), x0, top, x1, bottom])
+        if not in_word or x0 < px0 or x0 > px1 + x_tol or abs(top - ptop) > y_tol:
+            w = [ligature(text, text), x0, top, x1, bottom]
+            words.append(w)
+            in_word = True
         else:
-            w = words[-1]
-            w[0] += LIGATURES.get(text, text)
+            w[0] += ligature(text, text)
             if top < w[2]:
                 w[2] = top
             if x1 > w[3]:
                 w[3] = x1
             if bottom > w[4]:
                 w[4] = bottom
-        prev = r
+        px0, px1, ptop = x0, x1, top
     return words
 
 
