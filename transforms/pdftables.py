@@ -128,13 +128,24 @@ def _words(chars: list[dict]) -> list[list] | None:
     characters not all upright, texts it treats specially (empty, holding a blank),
     coordinates that are not finite."""
     x_tol, y_tol = DEFAULT_X_TOLERANCE, DEFAULT_Y_TOLERANCE
-    rows = [(c["top"], c["x0"], c["x1"], c["bottom"], c["text"], c["upright"]) for c in chars]
-    if not (all(r[5] is True and (len(r[4]) == 1 or _plain(r[4])) for r in rows)
-            and math.isfinite(sum(r[0] + r[1] + r[2] + r[3] for r in rows))):
+    rows = []
+    total = 0.0
+    for c in chars:
+        text = c["text"]
+        if c["upright"] is not True or (len(text) != 1 and not _plain(text)):
+            return None
+        top, x0, x1, bottom = c["top"], c["x0"], c["x1"], c["bottom"]
+        total += top + x0 + x1 + bottom
+        rows.append((top, x0, x1, bottom, text))
+    if not math.isfinite(total):
         return None
-    line_of = _cluster_ids([r[0] for r in rows], y_tol)
-    # one sort by (line, x0, place): pdfplumber's stable sort by line, then each line's by x0
-    order = sorted([(line_of[r[0]], r[1], k) for k, r in enumerate(rows)])
+    tops = [r[0] for r in rows]
+    if max(tops) <= min(tops) + y_tol:  # one line (a cell's common case)
+        order = sorted([(0, r[1], k) for k, r in enumerate(rows)])
+    else:
+        line_of = _cluster_ids(tops, y_tol)
+        # one sort by (line, x0, place): pdfplumber's stable sort by line, then each line's by x0
+        order = sorted([(line_of[r[0]], r[1], k) for k, r in enumerate(rows)])
     ligature = LIGATURES.get
     words: list[list] = []
     w: list = []
@@ -142,7 +153,7 @@ def _words(chars: list[dict]) -> list[list] | None:
     in_word = False
     px0 = px1 = ptop = 0.0
     for at, x0, k in order:
-        top, _, x1, bottom, text, _ = rows[k]
+        top, _, x1, bottom, text = rows[k]
         if at != line:
             line, in_word = at, False
         if text.isspace():
