@@ -219,15 +219,20 @@ def _page_items(page) -> list[_Item]:
     items: list[_Item] = []
     found = find_tables(page)
     mids = _Middles(page.chars) if found else None
-    tables = [(t, cells) for t in found if _is_grid(cells := _extract(t, mids))]
+    tables = []  # (table, its rows: pdfplumber computes them anew at each ``table.rows``, its cells' text)
+    for table in found:
+        table_rows = table.rows
+        cells = _extract(table_rows, mids)
+        if _is_grid(cells):
+            tables.append((table, table_rows, cells))
     rest = page.chars  # the characters outside every table
-    for ti, (table, cells) in enumerate(tables):
+    for ti, (table, table_rows, cells) in enumerate(tables):
         rest = _outside(rest, table.bbox, page.bbox)
         rows = [[_clean(c) for c in r] for r in cells]
         value_cols = [next((i for i, c in enumerate(r) if _is_value(c)), None) for r in rows]
         known = [v for v in value_cols if v is not None]
         first_value = min(known) if known else None
-        for r, row_cells, row_obj in zip(range(len(rows)), rows, table.rows, strict=True):
+        for r, row_cells, row_obj in zip(range(len(rows)), rows, table_rows, strict=True):
             top = min(c[1] for c in row_obj.cells if c is not None) if any(row_obj.cells) else row_obj.bbox[1]
             label_cols = first_value if first_value is not None else 0
             label = "".join(c for c in row_cells[:label_cols] if c)
@@ -281,12 +286,12 @@ class _Middles:
         return [m for m in map(mids.__getitem__, band) if x0 <= m[0] < x1]
 
 
-def _extract(table, mids: _Middles) -> list[list[str | None]]:
-    """pdfplumber's ``Table.extract()`` (same characters per cell, in the same order, the same
-    text), with each character's middle computed once, the table's and each row's characters
-    found by height (_Middles) and only the row's tested against its cells."""
+def _extract(rows: list, mids: _Middles) -> list[list[str | None]]:
+    """pdfplumber's ``Table.extract()`` of a table with these ``rows`` (same characters per
+    cell, in the same order, the same text), with each character's middle computed once, each
+    row's characters found by height (_Middles) and only the row's tested against its cells."""
     out = []
-    for row in table.rows:
+    for row in rows:
         row_chars = mids.within(row.bbox)
         cells: list[str | None] = []
         for cell in row.cells:
