@@ -31,6 +31,7 @@ import cffi
 import numpy as np
 import pypdfium2.raw as pdfium_c
 from pdfplumber.page import Page
+from pypdfium2 import PdfiumError
 
 _TEXT = pdfium_c.FPDF_PAGEOBJ_TEXT
 _PATH = pdfium_c.FPDF_PAGEOBJ_PATH
@@ -81,21 +82,16 @@ def _rotation_ctm(rotate: int, box: tuple[float, float, float, float]) -> tuple:
     return (1, 0, 0, 1, -x0, -y0)
 
 
-def _box(getter, page_raw) -> tuple[float, float, float, float] | None:
-    vals = [ctypes.c_float() for _ in range(4)]
-    if not getter(page_raw, *vals):
-        return None
-    left, bottom, right, top = (_r(v.value) for v in vals)
-    return (min(left, right), min(bottom, top), max(left, right), max(bottom, top))
-
-
 def read_page(pdf, index: int) -> PageObjects:
-    """The characters and paths of page ``index`` of a ``pypdfium2.PdfDocument``."""
-    page = pdf[index]
+    """The characters and paths of page ``index`` of a ``pypdfium2.PdfDocument`` (the page and
+    its text page opened and closed through PDFium's own calls: pypdfium2's page objects cost
+    more than their use here)."""
+    page = _LOAD_PAGE(ctypes.cast(pdf.raw, ctypes.c_void_p).value, index)
+    if not page:
+        raise PdfiumError("Failed to load page.")
     try:
-        raw = page.raw
-        rotate = pdfium_c.FPDFPage_GetRotation(raw) * 90
-        media = _box(pdfium_c.FPDFPage_GetMediaBox, raw)
+        rotate = _PAGE_ROTATION(page) * 90
+        media = _media_box(page)
         if media is None:  # PDFium's default, as pdfminer's: US Letter
             media = (0.0, 0.0, 612.0, 792.0)
         ctm = _rotation_ctm(rotate, media)
@@ -113,12 +109,14 @@ def read_page(pdf, index: int) -> PageObjects:
             px, py = a * x + c * y + e, b * x + d * y + f
             return px + mb_x0, height - py + mb_top
 
-        textpage = page.get_textpage()
+        textpage = _LOAD_TEXT_PAGE(page)
+        if not textpage:
+            raise PdfiumError("Failed to load text page.")
         try:
-            seen = _read_chars(textpage.raw, ctm, height, mb_x0, mb_top, out)
+            seen = _read_chars(textpage, ctm, height, mb_x0, mb_top, out)
         finally:
-            textpage.close()
-        text_objects = _read_paths(raw, to_top_down, out, seen)
+            _CLOSE_TEXT_PAGE(textpage)
+        text_objects = _read_paths(page, to_top_down, out, seen)
         if out.needs_pdfminer is None and text_objects > len(seen):
             # a text object without characters: PDFium drops an object whose glyphs have no
             # box (a CJK font neither embedded nor installed), or one repeated at nearly the
@@ -126,10 +124,19 @@ def read_page(pdf, index: int) -> PageObjects:
             out.needs_pdfminer = f"{text_objects - len(seen)} text objects without characters"
         return out
     finally:
-        page.close()
+        _CLOSE_PAGE(page)
 
 
-def _read_chars(tp, ctm: tuple, height: float, mb_x0: float, mb_top: float, out: PageObjects) -> set[int]:
+def _media_box(page: int) -> tuple[float, float, float, float] | None:
+    vals = (ctypes.c_float * 4)()
+    at = ctypes.addressof(vals)
+    if not _PAGE_MEDIA_BOX(page, at, at + 4, at + 8, at + 12):
+        return None
+    left, bottom, right, top = (_r(v) for v in vals)
+    return (min(left, right), min(bottom, top), max(left, right), max(bottom, top))
+
+
+def _read_chars(tp: int, ctm: tuple, height: float, mb_x0: float, mb_top: float, out: PageObjects) -> set[int]:
     """Append the page's characters to ``out.chars``; returns the text objects they come from.
 
     PDFium writes each character's origin and loose box straight into arrays (one call per
@@ -137,8 +144,7 @@ def _read_chars(tp, ctm: tuple, height: float, mb_x0: float, mb_top: float, out:
     whole page at once with numpy, in the same floating-point operations as pdfminer's
     per-character code, so every coordinate is the same to the last bit.
     """
-    n = pdfium_c.FPDFText_CountChars(tp)
-    tp = ctypes.cast(tp, ctypes.c_void_p).value  # a plain int: no ctypes pointer conversion per call
+    n = _COUNT_CHARS(tp)
     if n <= 0:
         return set()
     codes = _codes(tp, n)
@@ -282,6 +288,13 @@ def _prototype(name: str, signature: str):
 
 
 _FFI = cffi.FFI()
+_LOAD_PAGE = _prototype("FPDF_LoadPage", "intptr_t(*)(intptr_t, int)")
+_CLOSE_PAGE = _prototype("FPDF_ClosePage", "void(*)(intptr_t)")
+_LOAD_TEXT_PAGE = _prototype("FPDFText_LoadPage", "intptr_t(*)(intptr_t)")
+_CLOSE_TEXT_PAGE = _prototype("FPDFText_ClosePage", "void(*)(intptr_t)")
+_PAGE_ROTATION = _prototype("FPDFPage_GetRotation", "int(*)(intptr_t)")
+_PAGE_MEDIA_BOX = _prototype("FPDFPage_GetMediaBox", "int(*)(intptr_t, intptr_t, intptr_t, intptr_t, intptr_t)")
+_COUNT_CHARS = _prototype("FPDFText_CountChars", "int(*)(intptr_t)")
 _GET_TEXT_OBJECT = _prototype("FPDFText_GetTextObject", "intptr_t(*)(intptr_t, int)")
 _GET_UNICODE = _prototype("FPDFText_GetUnicode", "unsigned int(*)(intptr_t, int)")
 _GET_TEXT = _prototype("FPDFText_GetText", "int(*)(intptr_t, int, int, intptr_t)")
@@ -302,12 +315,11 @@ def _descent(font: int) -> float:
     return round(descent.value, 4)
 
 
-def _read_paths(page_raw, to_top_down, out: PageObjects, with_chars: set[int]) -> int:
+def _read_paths(page: int, to_top_down, out: PageObjects, with_chars: set[int]) -> int:
     """Append the page's lines, rectangles and curves to ``out``; returns its number of text
     objects. ``with_chars``: the text objects the text page gave characters of (their type is
     known; only their marks are asked)."""
     text_objects = 0
-    page = ctypes.cast(page_raw, ctypes.c_void_p).value
     stack = [(page, _PAGE_COUNT_OBJECTS, _PAGE_GET_OBJECT, None)]
     m = pdfium_c.FS_MATRIX()
     p_m = ctypes.addressof(m)
