@@ -2,10 +2,10 @@
 
     .venv/bin/python -m benchmarks.compare_parse [--ref main] [--corpus benchmarks/out/corpus]
 
-The PDF and HTML readers (transforms/pdf.py, transforms/html.py) of ``--ref`` are loaded
-from git beside this tree's; each document goes through ``transforms.parse.parse_document``
-once with each pair, and the parse output (the report: values, templates, findings; the
-page text) is compared byte for byte. Documents: the bundled samples, the test fixtures,
+The PDF and HTML readers (transforms/pdf.py with its pdfobjects.py and pdftables.py,
+transforms/html.py) of ``--ref`` are loaded from git beside this tree's; each document goes
+through ``transforms.parse.parse_document`` once with each pair, and the parse output (the
+report: values, templates, findings; the page text) is compared byte for byte. Documents: the bundled samples, the test fixtures,
 every PDF and HTML page of the corpus folder, and each PDF again with every page rotated
 by 90, 180 and 270 degrees. Prints the count of documents that differ (exit 1 if any) and
 the per-core time of both readers.
@@ -86,16 +86,20 @@ def main(argv: list[str] | None = None) -> int:
     import transforms.pdf as pdf_new
 
     with tempfile.TemporaryDirectory() as tmp:
-        # the ref's PDF reader with the ref's PDFium objects (its ``from transforms.pdfobjects
-        # import ...`` would otherwise take this tree's)
+        # the ref's PDF reader with the ref's PDFium objects and table finder (its ``from
+        # transforms.pdfobjects import ...`` would otherwise take this tree's)
         import transforms.pdfobjects as objects_new
+        import transforms.pdftables as tables_new
 
         try:
             sys.modules["transforms.pdfobjects"] = _module_at(
                 args.ref, "transforms/pdfobjects.py", "pdfobjects_at_ref", Path(tmp))
+            sys.modules["transforms.pdftables"] = _module_at(
+                args.ref, "transforms/pdftables.py", "pdftables_at_ref", Path(tmp))
             pdf_ref = _module_at(args.ref, "transforms/pdf.py", "pdf_at_ref", Path(tmp))
         finally:
             sys.modules["transforms.pdfobjects"] = objects_new
+            sys.modules["transforms.pdftables"] = tables_new
         html_ref = _module_at(args.ref, "transforms/html.py", "html_at_ref", Path(tmp))
         docs = documents(Path(args.corpus), rotate=not args.no_rotate)
         differ, cpu = [], {"ref": {"pdf": 0.0, "html": 0.0}, "tree": {"pdf": 0.0, "html": 0.0}}

@@ -28,15 +28,18 @@ import logging
 import re
 import unicodedata
 import zlib
+from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
+from pdfplumber.page import test_proposed_bbox
+from pdfplumber.utils.geometry import get_bbox_overlap
 
 from transforms import formatspec as fs
 from transforms.pdfobjects import PdfiumPage, read_page
-from transforms.pdftables import cell_text, find_tables
+from transforms.pdftables import cell_text, find_tables, text_lines
 
 # pdfminer warns at length on damaged files; what matters reaches the caller as PdfError.
 logging.getLogger("pdfminer").setLevel(logging.ERROR)
@@ -215,16 +218,21 @@ def _is_value(cell: str | None) -> bool:
 def _page_items(page) -> list[_Item]:
     items: list[_Item] = []
     found = find_tables(page)
-    mids = [((c["x0"] + c["x1"]) / 2, (c["top"] + c["bottom"]) / 2, c) for c in page.chars] if found else []
-    tables = [(t, cells) for t in found if _is_grid(cells := _extract(t, mids))]
-    rest = page
-    for ti, (table, cells) in enumerate(tables):
-        rest = rest.outside_bbox(table.bbox)
+    mids = _Middles(page.chars) if found else None
+    tables = []  # (table, its rows: pdfplumber computes them anew at each ``table.rows``, its cells' text)
+    for table in found:
+        table_rows = table.rows
+        cells = _extract(table_rows, mids)
+        if _is_grid(cells):
+            tables.append((table, table_rows, cells))
+    rest = page.chars  # the characters outside every table
+    for ti, (table, table_rows, cells) in enumerate(tables):
+        rest = _outside(rest, table.bbox, page.bbox)
         rows = [[_clean(c) for c in r] for r in cells]
         value_cols = [next((i for i, c in enumerate(r) if _is_value(c)), None) for r in rows]
         known = [v for v in value_cols if v is not None]
         first_value = min(known) if known else None
-        for r, row_cells, row_obj in zip(range(len(rows)), rows, table.rows, strict=True):
+        for r, row_cells, row_obj in zip(range(len(rows)), rows, table_rows, strict=True):
             top = min(c[1] for c in row_obj.cells if c is not None) if any(row_obj.cells) else row_obj.bbox[1]
             label_cols = first_value if first_value is not None else 0
             label = "".join(c for c in row_cells[:label_cols] if c)
@@ -244,16 +252,47 @@ def _page_items(page) -> list[_Item]:
     return items
 
 
-def _extract(table, mids: list[tuple[float, float, dict]]) -> list[list[str | None]]:
-    """pdfplumber's ``Table.extract()`` (same characters per cell, in the same order, the same
-    text), with each character's middle computed once and only the table's characters tested
-    against its rows and cells."""
-    x0, top, x1, bottom = table.bbox
-    inside = [m for m in mids if x0 <= m[0] < x1 and top <= m[1] < bottom]
+def _outside(chars: list[dict], bbox: tuple, page_bbox: tuple) -> list[dict]:
+    """pdfplumber's ``page.outside_bbox(bbox).chars``: the characters whose box does not
+    overlap ``bbox`` (touching along an edge is no overlap)."""
+    test_proposed_bbox(bbox, page_bbox)  # pdfplumber's check that the box lies on the page
+    x0, top, x1, bottom = bbox
     out = []
-    for row in table.rows:
-        rx0, rtop, rx1, rbottom = row.bbox
-        row_chars = [m for m in inside if rx0 <= m[0] < rx1 and rtop <= m[1] < rbottom]
+    for c in chars:
+        cx0, ctop, cx1, cbottom = c["x0"], c["top"], c["x1"], c["bottom"]
+        # clear of it (the common case, two comparisons) or else pdfplumber's own test
+        if cx1 < x0 or cx0 > x1 or cbottom < top or ctop > bottom or get_bbox_overlap(
+                (cx0, ctop, cx1, cbottom), bbox) is None:
+            out.append(c)
+    return out
+
+
+class _Middles:
+    """The middles of a page's characters, found by height: pdfplumber tests each character's
+    middle against each table, row and cell; here the characters whose middle lies in a
+    band of height are found by bisection, then tested across, in page order."""
+
+    def __init__(self, chars: list[dict]) -> None:
+        self.mids = [((c["x0"] + c["x1"]) / 2, (c["top"] + c["bottom"]) / 2, c) for c in chars]
+        ys = [m[1] for m in self.mids]
+        self.by_y = sorted((k for k, y in enumerate(ys) if y == y), key=ys.__getitem__)  # no NaN: in no band
+        self.ys = [ys[k] for k in self.by_y]
+
+    def within(self, bbox: tuple) -> list[tuple[float, float, dict]]:
+        """The characters whose middle lies in ``bbox`` (x0 <= x < x1, top <= y < bottom)."""
+        x0, top, x1, bottom = bbox
+        ys, mids = self.ys, self.mids
+        band = sorted(self.by_y[bisect_left(ys, top):bisect_left(ys, bottom)])
+        return [m for m in map(mids.__getitem__, band) if x0 <= m[0] < x1]
+
+
+def _extract(rows: list, mids: _Middles) -> list[list[str | None]]:
+    """pdfplumber's ``Table.extract()`` of a table with these ``rows`` (same characters per
+    cell, in the same order, the same text), with each character's middle computed once, each
+    row's characters found by height (_Middles) and only the row's tested against its cells."""
+    out = []
+    for row in rows:
+        row_chars = mids.within(row.bbox)
         cells: list[str | None] = []
         for cell in row.cells:
             if cell is None:
@@ -271,10 +310,10 @@ def _is_grid(cells: list[list[str | None]]) -> bool:
     return any(sum(1 for c in row if c and c.strip()) >= 2 for row in cells)
 
 
-def _text_lines(page, height: float) -> list[dict]:
+def _text_lines(chars: list[dict], height: float) -> list[dict]:
     """Lines of words outside tables, with numbers at the end turned into pipe cells."""
     out = []
-    raw = page.extract_text_lines(return_chars=False)
+    raw = text_lines(chars)
     lines = [ln for ln in raw if not _is_marker(ln, height)]
     # vertical header text: two or more consecutive one-character lines are dropped
     single = [len(ln["text"].strip()) == 1 and re.fullmatch(f"[{_CJK}]", ln["text"].strip()) for ln in lines]

@@ -6,7 +6,8 @@ pdfplumber's table finder and text-line grouping give the same answers as before
 
 * a character's box is pdfminer's: from its origin and advance (PDFium's loose box), the
   font's descent and size, through the character's matrix; ``upright`` and ``size`` as
-  pdfminer computes them;
+  pdfminer computes them (a character carries the keys the word and line grouping and the
+  table reader read: text, x0, x1, top, bottom, doctop, width, height, size, upright);
 * a path is split into subpaths at each move, a subpath with one segment is a line, a closed
   axis-aligned four-sided one a rectangle, anything else a curve with its end points (as
   ``pdfminer.converter.PDFLayoutAnalyzer.paint_path`` classifies them);
@@ -21,11 +22,16 @@ pdfminer has it.
 from __future__ import annotations
 
 import ctypes
+from collections import deque
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import repeat
 
+import cffi
+import numpy as np
 import pypdfium2.raw as pdfium_c
 from pdfplumber.page import Page
+from pypdfium2 import PdfiumError
 
 _TEXT = pdfium_c.FPDF_PAGEOBJ_TEXT
 _PATH = pdfium_c.FPDF_PAGEOBJ_PATH
@@ -76,21 +82,16 @@ def _rotation_ctm(rotate: int, box: tuple[float, float, float, float]) -> tuple:
     return (1, 0, 0, 1, -x0, -y0)
 
 
-def _box(getter, page_raw) -> tuple[float, float, float, float] | None:
-    vals = [ctypes.c_float() for _ in range(4)]
-    if not getter(page_raw, *vals):
-        return None
-    left, bottom, right, top = (_r(v.value) for v in vals)
-    return (min(left, right), min(bottom, top), max(left, right), max(bottom, top))
-
-
 def read_page(pdf, index: int) -> PageObjects:
-    """The characters and paths of page ``index`` of a ``pypdfium2.PdfDocument``."""
-    page = pdf[index]
+    """The characters and paths of page ``index`` of a ``pypdfium2.PdfDocument`` (the page and
+    its text page opened and closed through PDFium's own calls: pypdfium2's page objects cost
+    more than their use here)."""
+    page = _LOAD_PAGE(ctypes.cast(pdf.raw, ctypes.c_void_p).value, index)
+    if not page:
+        raise PdfiumError("Failed to load page.")
     try:
-        raw = page.raw
-        rotate = pdfium_c.FPDFPage_GetRotation(raw) * 90
-        media = _box(pdfium_c.FPDFPage_GetMediaBox, raw)
+        rotate = _PAGE_ROTATION(page) * 90
+        media = _media_box(page)
         if media is None:  # PDFium's default, as pdfminer's: US Letter
             media = (0.0, 0.0, 612.0, 792.0)
         ctm = _rotation_ctm(rotate, media)
@@ -108,12 +109,14 @@ def read_page(pdf, index: int) -> PageObjects:
             px, py = a * x + c * y + e, b * x + d * y + f
             return px + mb_x0, height - py + mb_top
 
-        textpage = page.get_textpage()
+        textpage = _LOAD_TEXT_PAGE(page)
+        if not textpage:
+            raise PdfiumError("Failed to load text page.")
         try:
-            seen = _read_chars(textpage.raw, ctm, height, mb_x0, mb_top, out)
+            seen = _read_chars(textpage, ctm, height, mb_x0, mb_top, out)
         finally:
-            textpage.close()
-        text_objects = _read_paths(raw, to_top_down, out)
+            _CLOSE_TEXT_PAGE(textpage)
+        text_objects = _read_paths(page, to_top_down, out, seen)
         if out.needs_pdfminer is None and text_objects > len(seen):
             # a text object without characters: PDFium drops an object whose glyphs have no
             # box (a CJK font neither embedded nor installed), or one repeated at nearly the
@@ -121,197 +124,301 @@ def read_page(pdf, index: int) -> PageObjects:
             out.needs_pdfminer = f"{text_objects - len(seen)} text objects without characters"
         return out
     finally:
-        page.close()
+        _CLOSE_PAGE(page)
 
 
-def _read_chars(tp, ctm: tuple, height: float, mb_x0: float, mb_top: float, out: PageObjects) -> set[int]:
-    """Append the page's characters to ``out.chars``; returns the text objects they come from."""
-    n = pdfium_c.FPDFText_CountChars(tp)
-    tp = ctypes.cast(tp, ctypes.c_void_p).value  # a plain int: no ctypes pointer conversion per call
-    get_unicode = _GET_UNICODE
-    is_generated = _IS_GENERATED
-    get_origin = _GET_CHAR_ORIGIN
-    get_loose = _GET_LOOSE_CHAR_BOX
-    get_object = _GET_TEXT_OBJECT
-    unmapped_error = _HAS_UNICODE_MAP_ERROR
-    loose = pdfium_c.FS_RECTF()
-    ox, oy = ctypes.c_double(), ctypes.c_double()
-    m = pdfium_c.FS_MATRIX()
-    p_loose, p_ox, p_oy, p_m = (ctypes.addressof(v) for v in (loose, ox, oy, m))
-    descents: dict[int, float] = {}  # font -> descent per unit of font size
-    matrices: dict[tuple, tuple] = {}  # PDFium's float matrix -> the content stream's decimals
-    # text object -> (bottom, top, matrix): PDFium gives every character of a text
-    # object its object's font size and matrix, so they are asked once per object
-    per_object: dict[int, tuple] = {}
-    objects: set[int] = set()
-    chars = out.chars
-    rotated_page = ctm[:4] != (1, 0, 0, 1)
-    shift_x, shift_y = ctm[4], ctm[5]
-    for i in range(n):
-        u = get_unicode(tp, i)
-        if u <= _WHITESPACE_OR_CONTROL and is_generated(tp, i):
-            continue
-        if u == _HYPHEN_MARK:  # a line-end hyphen PDFium rewrote (and maybe spaces before it dropped)
-            out.needs_pdfminer = "line-end hyphen"
-        obj = get_object(tp, i)
-        known = per_object.get(obj) if obj else None
-        if known is None:
-            known = _char_object(tp, i, obj, descents, matrices, m, p_m)
-            if obj:
-                per_object[obj] = known
-                objects.add(obj)
-        lo, hi, (a, b, c, d) = known
-        get_origin(tp, i, p_ox, p_oy)
-        get_loose(tp, i, p_loose)
-        e, f = round(ox.value, 4), round(oy.value, 4)
-        if b == 0 and c == 0 and a != 0:
-            adv = (round(loose.right, 4) - round(loose.left, 4)) / a
-        else:  # rotated text: the advance along the baseline
-            adv = ((loose.right - loose.left) ** 2 + (loose.top - loose.bottom) ** 2) ** 0.5 / max(
-                (a * a + b * b) ** 0.5, 1e-9)
-        ma, mb, mc, md, me, mf = _mul((a, b, c, d, e, f), ctm) if rotated_page else (
-            a, b, c, d, e + shift_x, f + shift_y)
-        if mb == 0 and mc == 0:  # upright or mirrored, the common case: two corners suffice
-            xa, xb = me, ma * adv + me
-            ya, yb = md * lo + mf, md * hi + mf
-            x0, x1 = (xa, xb) if xa <= xb else (xb, xa)
-            y0, y1 = (ya, yb) if ya <= yb else (yb, ya)
+def _media_box(page: int) -> tuple[float, float, float, float] | None:
+    vals = (ctypes.c_float * 4)()
+    at = ctypes.addressof(vals)
+    if not _PAGE_MEDIA_BOX(page, at, at + 4, at + 8, at + 12):
+        return None
+    left, bottom, right, top = (_r(v) for v in vals)
+    return (min(left, right), min(bottom, top), max(left, right), max(bottom, top))
+
+
+def _read_chars(tp: int, ctm: tuple, height: float, mb_x0: float, mb_top: float, out: PageObjects) -> set[int]:
+    """Append the page's characters to ``out.chars``; returns the text objects they come from.
+
+    PDFium writes each character's origin and loose box straight into arrays (one call per
+    character and value, no Python work between calls); the boxes are then computed for the
+    whole page at once with numpy, in the same floating-point operations as pdfminer's
+    per-character code, so every coordinate is the same to the last bit.
+    """
+    n = _COUNT_CHARS(tp)
+    if n <= 0:
+        return set()
+    codes = _codes(tp, n)
+    # PDFium's own spaces and line breaks between text runs are left out: pdfminer has none
+    keep = [i for i, u in enumerate(codes) if u > _WHITESPACE_OR_CONTROL or not _IS_GENERATED(tp, i)]
+    k = len(keep)
+    if not k:
+        return set()
+    codes = [codes[i] for i in keep]
+    if _HYPHEN_MARK in codes:  # a line-end hyphen PDFium rewrote (and maybe spaces before it dropped)
+        out.needs_pdfminer = "line-end hyphen"
+    tps = repeat(tp, k)
+    handles = list(map(_GET_TEXT_OBJECT, tps, keep))
+    origins = (ctypes.c_double * (2 * k))()
+    at = ctypes.addressof(origins)
+    deque(map(_GET_CHAR_ORIGIN, repeat(tp, k), keep, range(at, at + 16 * k, 16), range(at + 8, at + 16 * k, 16)), 0)
+    boxes = (ctypes.c_float * (4 * k))()  # FS_RECTF: left, top, right, bottom
+    at = ctypes.addressof(boxes)
+    deque(map(_GET_LOOSE_CHAR_BOX, repeat(tp, k), keep, range(at, at + 16 * k, 16)), 0)
+    unmapped = list(map(_HAS_UNICODE_MAP_ERROR, repeat(tp, k), keep))
+    lo, hi, a, b, c, d = _text_facts(tp, keep, handles)
+    xy = np.frombuffer(origins, dtype=np.float64)
+    box = np.frombuffer(boxes, dtype=np.float32).astype(np.float64).reshape(k, 4)
+    with np.errstate(all="ignore"):  # a damaged page's inf and nan go through as pdfminer's would
+        e, f = _round4(xy[0::2]), _round4(xy[1::2])
+        along_x = (b == 0) & (c == 0) & (a != 0)
+        adv = (_round4(box[:, 2]) - _round4(box[:, 0])) / np.where(along_x, a, 1.0)
+        if ctm[:4] != (1, 0, 0, 1):
+            ma, mb, mc, md, me, mf = _mul((a, b, c, d, e, f), ctm)
         else:
-            xs = [ma * px + mc * py + me for px, py in ((0.0, lo), (0.0, hi), (adv, lo), (adv, hi))]
-            ys = [mb * px + md * py + mf for px, py in ((0.0, lo), (0.0, hi), (adv, lo), (adv, hi))]
-            x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
-        if unmapped_error(tp, i) == 1:  # pdfminer's text for a code without a Unicode mapping
-            out.unmapped += 1
-            text = f"(cid:{u})"
-        elif u == 0 or 0xD800 <= u <= 0xDFFF:
-            text = "\ufffd"
-        else:
-            text = chr(u)
-        top = height - y1 + mb_top
-        chars.append({
-            "object_type": "char", "text": text, "matrix": (ma, mb, mc, md, me, mf),
-            "x0": x0 + mb_x0, "x1": x1 + mb_x0, "y0": y0, "y1": y1, "top": top, "bottom": height - y0 + mb_top,
-            "doctop": top, "width": x1 - x0, "height": y1 - y0, "size": y1 - y0,
-            "upright": ma * md > 0 and mb * mc <= 0,
-        })
-    return objects
+            ma, mb, mc, md, me, mf = a, b, c, d, e + ctm[4], f + ctm[5]
+        # upright or mirrored, the common case: two corners suffice
+        xa, xb = me, ma * adv + me
+        ya, yb = md * lo + mf, md * hi + mf
+        x0, x1 = np.where(xa <= xb, xa, xb), np.where(xa <= xb, xb, xa)
+        y0, y1 = np.where(ya <= yb, ya, yb), np.where(ya <= yb, yb, ya)
+    # characters off the two-corner case (rotated text, or a rotated page), one by one
+    turned = [(j, _turned_box([v[j].item() for v in (lo, hi, a, b, c, d)], e[j].item(), f[j].item(), box[j].tolist(),
+                              ctm)) for j in np.flatnonzero(~along_x | (mb != 0) | (mc != 0)).tolist()]
+    if turned:
+        ma, mb, mc, md, me, mf, x0, x1, y0, y1 = (v.copy() for v in (ma, mb, mc, md, me, mf, x0, x1, y0, y1))
+        for j, row in turned:
+            for column, v in zip((ma, mb, mc, md, me, mf, x0, x1, y0, y1), row, strict=True):
+                column[j] = v
+    # pdfplumber's top-down coordinates, each value the same operation as in pdfplumber's own code
+    top = height - y1 + mb_top
+    size = y1 - y0
+    with np.errstate(all="ignore"):
+        upright = ((ma * md > 0) & (mb * mc <= 0)).tolist()
+    texts = [chr(u) if 0 < u < 0xD800 or 0xDFFF < u < 0x110000 else _odd_text(u) for u in codes]
+    for j in (j for j, error in enumerate(unmapped) if error == 1):  # pdfminer's text for a code without a Unicode mapping
+        texts[j] = f"(cid:{codes[j]})"
+        out.unmapped += 1
+    if None in texts:  # a code past Unicode that has a mapping: chr's error, as before
+        chr(codes[texts.index(None)])
+    # the keys pdfplumber's word and line grouping and the table reader read
+    out.chars.extend(
+        {"text": text, "x0": cx0, "x1": cx1, "top": ctop, "bottom": cbottom, "doctop": ctop, "width": width,
+         "height": csize, "size": csize, "upright": up}
+        for text, cx0, cx1, ctop, cbottom, width, csize, up in zip(
+            texts, (x0 + mb_x0).tolist(), (x1 + mb_x0).tolist(), top.tolist(), (height - y0 + mb_top).tolist(),
+            (x1 - x0).tolist(), size.tolist(), upright, strict=True))
+    return {h for h in handles if h}
 
 
-def _prototype(name: str, restype, *argtypes):
-    """A PDFium function taking and returning handles as plain ints (keys), not ctypes pointers."""
-    return ctypes.CFUNCTYPE(restype, *argtypes)(ctypes.cast(getattr(pdfium_c, name), ctypes.c_void_p).value)
+def _odd_text(u: int) -> str | None:
+    """The text of a code that is no character: U+FFFD for 0 and surrogates; None past Unicode."""
+    return "\ufffd" if u < 0x110000 else None
 
 
-_GET_TEXT_OBJECT = _prototype("FPDFText_GetTextObject", ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int)
-_GET_UNICODE = _prototype("FPDFText_GetUnicode", ctypes.c_uint, ctypes.c_void_p, ctypes.c_int)
-_IS_GENERATED = _prototype("FPDFText_IsGenerated", ctypes.c_int, ctypes.c_void_p, ctypes.c_int)
-_HAS_UNICODE_MAP_ERROR = _prototype("FPDFText_HasUnicodeMapError", ctypes.c_int, ctypes.c_void_p, ctypes.c_int)
-_GET_CHAR_ORIGIN = _prototype("FPDFText_GetCharOrigin", ctypes.c_int, ctypes.c_void_p, ctypes.c_int,
-                              ctypes.c_void_p, ctypes.c_void_p)
-_GET_LOOSE_CHAR_BOX = _prototype("FPDFText_GetLooseCharBox", ctypes.c_int, ctypes.c_void_p, ctypes.c_int,
-                                 ctypes.c_void_p)
-_GET_MATRIX = _prototype("FPDFText_GetMatrix", ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p)
-_GET_FONT_SIZE = _prototype("FPDFText_GetFontSize", ctypes.c_double, ctypes.c_void_p, ctypes.c_int)
-_TEXT_OBJECT_FONT = _prototype("FPDFTextObj_GetFont", ctypes.c_void_p, ctypes.c_void_p)
-_FONT_DESCENT = _prototype("FPDFFont_GetDescent", ctypes.c_int, ctypes.c_void_p, ctypes.c_float,
-                           ctypes.POINTER(ctypes.c_float))
+def _round4(v):
+    """``round(x, 4)`` of each value, exactly: PDFium's coordinates are 32-bit floats, so
+    ``x * 10000`` is exact in 64 bits, its nearest integer (ties to even) is the one Python's
+    decimal rounding finds, and the division by 10000 is rounded as Python's string
+    conversion rounds the decimal."""
+    return np.rint(v * 10000.0) / 10000.0
 
 
-def _char_object(tp: int, i: int, obj: int | None, descents: dict, matrices: dict, m, p_m: int) -> tuple:
-    """Character ``i``'s bottom and top in text space (from its font's descent and the text
-    object's font size, Tf) and its matrix rounded to the content stream's decimals."""
-    if obj:
-        fontsize = round(_GET_FONT_SIZE(tp, i), 4)
-        font = _TEXT_OBJECT_FONT(obj) or 0
-        descent = descents.get(font)
-        if descent is None:
-            descent = descents[font] = _descent(font)
+def _text_facts(tp: int, keep: list[int], handles: list[int]) -> tuple:
+    """Each character's bottom and top in text space (from its font's descent and its text
+    object's font size, Tf) and its matrix's a, b, c, d rounded to the content stream's
+    decimals (PDFium gives every character its text object's font size and matrix)."""
+    k = len(keep)
+    has_object = np.array([h != 0 for h in handles])
+    sizes = np.where(has_object, _round4(np.array(list(map(_GET_FONT_SIZE, repeat(tp, k), keep)))), 0.0)
+    fonts = list(map(_TEXT_OBJECT_FONT, handles))
+    descent = {font: _descent(font) for font in set(fonts)}  # per unit of font size
+    descents = np.where(has_object, np.array(list(map(descent.__getitem__, fonts)), dtype=np.float64), 0.0)
+    matrices = (pdfium_c.FS_MATRIX * k)()
+    at = ctypes.addressof(matrices)
+    deque(map(_GET_MATRIX, repeat(tp, k), keep, range(at, at + 24 * k, 24)), 0)
+    abcd = _round4(np.frombuffer(matrices, dtype=np.float32).astype(np.float64).reshape(k, 6)[:, :4])
+    lo = descents * sizes
+    return (lo, lo + sizes, *abcd.T)
+
+
+def _turned_box(facts: list[float], e: float, f: float, loose: list[float], ctm: tuple) -> tuple:
+    """pdfminer's matrix and box of a character whose baseline is not along x (rotated
+    text, or any text on a rotated page): its four corners through the matrix."""
+    lo, hi, a, b, c, d = facts
+    left, top, right, bottom = loose
+    if b == 0 and c == 0 and a != 0:
+        adv = (round(right, 4) - round(left, 4)) / a
+    else:  # the advance along the baseline
+        adv = ((right - left) ** 2 + (top - bottom) ** 2) ** 0.5 / max((a * a + b * b) ** 0.5, 1e-9)
+    if ctm[:4] != (1, 0, 0, 1):
+        ma, mb, mc, md, me, mf = _mul((a, b, c, d, e, f), ctm)
     else:
-        fontsize = descent = 0.0
-    lo = descent * fontsize
-    _GET_MATRIX(tp, i, p_m)  # into ``m``
-    raw = (m.a, m.b, m.c, m.d)
-    matrix = matrices.get(raw)
-    if matrix is None:
-        matrix = matrices[raw] = tuple(round(v, 4) for v in raw)
-    return lo, lo + fontsize, matrix
+        ma, mb, mc, md, me, mf = a, b, c, d, e + ctm[4], f + ctm[5]
+    if mb == 0 and mc == 0:
+        xa, xb = me, ma * adv + me
+        ya, yb = md * lo + mf, md * hi + mf
+        x0, x1 = (xa, xb) if xa <= xb else (xb, xa)
+        y0, y1 = (ya, yb) if ya <= yb else (yb, ya)
+    else:
+        corners = ((0.0, lo), (0.0, hi), (adv, lo), (adv, hi))
+        xs = [ma * px + mc * py + me for px, py in corners]
+        ys = [mb * px + md * py + mf for px, py in corners]
+        x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
+    return ma, mb, mc, md, me, mf, x0, x1, y0, y1
+
+
+def _codes(tp: int, n: int) -> list[int]:
+    """The Unicode value of each of the text page's ``n`` characters: the page's text in one
+    call when it holds exactly one code point per character (PDFium leaves control characters
+    out of it), else one call per character."""
+    buf = (ctypes.c_ushort * (2 * n + 1))()
+    written = _GET_TEXT(tp, 0, n, ctypes.addressof(buf))
+    if written > 0:
+        text = bytes(buf)[: 2 * (written - 1)].decode("utf-16-le", "surrogatepass")
+        if len(text) == n:
+            return list(map(ord, text))
+    return list(map(_GET_UNICODE, repeat(tp, n), range(n)))
+
+
+def _prototype(name: str, signature: str):
+    """A PDFium function called through cffi with handles and addresses as plain ints (a
+    pointer and an ``intptr_t`` are passed alike): a call costs about half of a ctypes call,
+    and the characters of a page take several calls each."""
+    return _FFI.cast(signature, ctypes.cast(getattr(pdfium_c, name), ctypes.c_void_p).value)
+
+
+_FFI = cffi.FFI()
+_LOAD_PAGE = _prototype("FPDF_LoadPage", "intptr_t(*)(intptr_t, int)")
+_CLOSE_PAGE = _prototype("FPDF_ClosePage", "void(*)(intptr_t)")
+_LOAD_TEXT_PAGE = _prototype("FPDFText_LoadPage", "intptr_t(*)(intptr_t)")
+_CLOSE_TEXT_PAGE = _prototype("FPDFText_ClosePage", "void(*)(intptr_t)")
+_PAGE_ROTATION = _prototype("FPDFPage_GetRotation", "int(*)(intptr_t)")
+_PAGE_MEDIA_BOX = _prototype("FPDFPage_GetMediaBox", "int(*)(intptr_t, intptr_t, intptr_t, intptr_t, intptr_t)")
+_COUNT_CHARS = _prototype("FPDFText_CountChars", "int(*)(intptr_t)")
+_GET_TEXT_OBJECT = _prototype("FPDFText_GetTextObject", "intptr_t(*)(intptr_t, int)")
+_GET_UNICODE = _prototype("FPDFText_GetUnicode", "unsigned int(*)(intptr_t, int)")
+_GET_TEXT = _prototype("FPDFText_GetText", "int(*)(intptr_t, int, int, intptr_t)")
+_IS_GENERATED = _prototype("FPDFText_IsGenerated", "int(*)(intptr_t, int)")
+_HAS_UNICODE_MAP_ERROR = _prototype("FPDFText_HasUnicodeMapError", "int(*)(intptr_t, int)")
+_GET_CHAR_ORIGIN = _prototype("FPDFText_GetCharOrigin", "int(*)(intptr_t, int, intptr_t, intptr_t)")
+_GET_LOOSE_CHAR_BOX = _prototype("FPDFText_GetLooseCharBox", "int(*)(intptr_t, int, intptr_t)")
+_GET_MATRIX = _prototype("FPDFText_GetMatrix", "int(*)(intptr_t, int, intptr_t)")
+_GET_FONT_SIZE = _prototype("FPDFText_GetFontSize", "double(*)(intptr_t, int)")
+_TEXT_OBJECT_FONT = _prototype("FPDFTextObj_GetFont", "intptr_t(*)(intptr_t)")
+_FONT_DESCENT = _prototype("FPDFFont_GetDescent", "int(*)(intptr_t, float, intptr_t)")
 
 
 def _descent(font: int) -> float:
     descent = ctypes.c_float()
-    if not font or not _FONT_DESCENT(font, 1.0, descent):
+    if not font or not _FONT_DESCENT(font, 1.0, ctypes.addressof(descent)):
         return 0.0
     return round(descent.value, 4)
 
 
-def _read_paths(page_raw, to_top_down, out: PageObjects) -> int:
-    """Append the page's lines, rectangles and curves to ``out``; returns its number of text objects."""
+def _read_paths(page: int, to_top_down, out: PageObjects, with_chars: set[int]) -> int:
+    """Append the page's lines, rectangles and curves to ``out``; returns its number of text
+    objects. ``with_chars``: the text objects the text page gave characters of (their type is
+    known; only their marks are asked)."""
     text_objects = 0
-    stack = [(page_raw, pdfium_c.FPDFPage_CountObjects, pdfium_c.FPDFPage_GetObject, None)]
+    stack = [(page, _PAGE_COUNT_OBJECTS, _PAGE_GET_OBJECT, None)]
     m = pdfium_c.FS_MATRIX()
+    p_m = ctypes.addressof(m)
+    paths: list[tuple[int, tuple]] = []  # (path object, its matrix), in pdfminer's order
     while stack:
         parent, count, get, outer = stack.pop()
-        for i in range(count(parent)):
-            obj = get(parent, i)
-            kind = pdfium_c.FPDFPageObj_GetType(obj)
+        n = count(parent)
+        objects = list(map(get, repeat(parent, n), range(n)))
+        texts = [obj for obj in objects if obj in with_chars]
+        others = [obj for obj in objects if obj not in with_chars]
+        for obj, kind in zip(others, map(_OBJECT_TYPE, others), strict=True):
             if kind == _TEXT:
-                text_objects += 1
-                if pdfium_c.FPDFPageObj_CountMarks(obj) and _has_actual_text(obj):
-                    out.needs_pdfminer = "marked content with /ActualText"
+                texts.append(obj)
                 continue
             if kind not in (_PATH, _FORM):
                 continue
-            pdfium_c.FPDFPageObj_GetMatrix(obj, m)
+            _OBJECT_MATRIX(obj, p_m)
             matrix = (_r(m.a), _r(m.b), _r(m.c), _r(m.d), _r(m.e), _r(m.f))
             if outer is not None:
                 matrix = _mul(matrix, outer)
             if kind == _FORM:
-                stack.append((obj, pdfium_c.FPDFFormObj_CountObjects, pdfium_c.FPDFFormObj_GetObject, matrix))
-                continue
-            for sub in _subpaths(obj, matrix):
-                _add_path(sub, to_top_down, out)
+                stack.append((obj, _FORM_COUNT_OBJECTS, _FORM_GET_OBJECT, matrix))
+            else:
+                paths.append((obj, matrix))
+        text_objects += len(texts)
+        if any(map(_COUNT_MARKS, texts)) and any(map(_has_actual_text, texts)):
+            out.needs_pdfminer = "marked content with /ActualText"
+    for path in _subpaths([obj for obj, _ in paths], [matrix for _, matrix in paths]):
+        for sub in path:
+            _add_path(sub, to_top_down, out)
     return text_objects
 
 
-def _has_actual_text(obj) -> bool:
+def _has_actual_text(obj: int) -> bool:
     """PDFium's text page puts a marked-content /ActualText in place of the drawn characters."""
-    for k in range(pdfium_c.FPDFPageObj_CountMarks(obj)):
-        mark = pdfium_c.FPDFPageObj_GetMark(obj, k)
-        if mark and pdfium_c.FPDFPageObjMark_GetParamValueType(mark, b"ActualText") != pdfium_c.FPDF_OBJECT_UNKNOWN:
+    for k in range(_COUNT_MARKS(obj)):
+        mark = _GET_MARK(obj, k)
+        if mark and _MARK_PARAM_TYPE(mark, b"ActualText") != pdfium_c.FPDF_OBJECT_UNKNOWN:
             return True
     return False
 
 
-def _subpaths(obj, matrix: tuple) -> list[list[tuple[str, float, float]]]:
-    """The path's subpaths as pdfminer's (op, x, y) lists, in user space."""
-    a, b, c, d, e, f = matrix
-    x, y = ctypes.c_float(), ctypes.c_float()
-    subs: list[list[tuple[str, float, float]]] = []
-    cur: list[tuple[str, float, float]] = []
-    bezier = 0
-    for s in range(pdfium_c.FPDFPath_CountSegments(obj)):
-        seg = pdfium_c.FPDFPath_GetPathSegment(obj, s)
-        pdfium_c.FPDFPathSegment_GetPoint(seg, x, y)
-        px, py = _r(x.value), _r(y.value)
-        pt = (a * px + c * py + e, b * px + d * py + f)
-        kind = pdfium_c.FPDFPathSegment_GetType(seg)
-        if kind == _MOVETO:
-            if cur:
-                subs.append(cur)
-            cur = [("m", *pt)]
-            bezier = 0
-        elif kind == _BEZIERTO:
-            bezier += 1
-            if bezier == 3:  # two control points, then the end point: one "c"
-                cur.append(("c", *pt))
+_PAGE_COUNT_OBJECTS = _prototype("FPDFPage_CountObjects", "int(*)(intptr_t)")
+_PAGE_GET_OBJECT = _prototype("FPDFPage_GetObject", "intptr_t(*)(intptr_t, int)")
+_FORM_COUNT_OBJECTS = _prototype("FPDFFormObj_CountObjects", "int(*)(intptr_t)")
+_FORM_GET_OBJECT = _prototype("FPDFFormObj_GetObject", "intptr_t(*)(intptr_t, unsigned long)")
+_OBJECT_TYPE = _prototype("FPDFPageObj_GetType", "int(*)(intptr_t)")
+_OBJECT_MATRIX = _prototype("FPDFPageObj_GetMatrix", "int(*)(intptr_t, intptr_t)")
+_COUNT_MARKS = _prototype("FPDFPageObj_CountMarks", "int(*)(intptr_t)")
+_GET_MARK = _prototype("FPDFPageObj_GetMark", "intptr_t(*)(intptr_t, unsigned long)")
+_MARK_PARAM_TYPE = _prototype("FPDFPageObjMark_GetParamValueType", "int(*)(intptr_t, char *)")
+_COUNT_SEGMENTS = _prototype("FPDFPath_CountSegments", "int(*)(intptr_t)")
+_GET_SEGMENT = _prototype("FPDFPath_GetPathSegment", "intptr_t(*)(intptr_t, int)")
+_SEGMENT_POINT = _prototype("FPDFPathSegment_GetPoint", "int(*)(intptr_t, intptr_t, intptr_t)")
+_SEGMENT_TYPE = _prototype("FPDFPathSegment_GetType", "int(*)(intptr_t)")
+_SEGMENT_CLOSES = _prototype("FPDFPathSegment_GetClose", "int(*)(intptr_t)")
+
+
+def _subpaths(objects: list[int], matrices: list[tuple]) -> list[list[list[tuple[str, float, float]]]]:
+    """Each path's subpaths as pdfminer's (op, x, y) lists, in user space (all the page's
+    path points read and rounded at once)."""
+    counts = [max(n, 0) for n in map(_COUNT_SEGMENTS, objects)]
+    total = sum(counts)
+    segments = [seg for obj, n in zip(objects, counts, strict=True) for seg in map(_GET_SEGMENT, repeat(obj, n), range(n))]
+    points = (ctypes.c_float * (2 * total))()
+    at = ctypes.addressof(points)
+    deque(map(_SEGMENT_POINT, segments, range(at, at + 8 * total, 8), range(at + 4, at + 8 * total, 8)), 0)
+    xy = _round4(np.frombuffer(points, dtype=np.float32).astype(np.float64)).tolist()
+    kinds = list(map(_SEGMENT_TYPE, segments))
+    closes = list(map(_SEGMENT_CLOSES, segments))
+    out = []
+    start = 0
+    for (a, b, c, d, e, f), n in zip(matrices, counts, strict=True):
+        subs: list[list[tuple[str, float, float]]] = []
+        cur: list[tuple[str, float, float]] = []
+        bezier = 0
+        for s in range(start, start + n):
+            px, py = xy[2 * s], xy[2 * s + 1]
+            pt = (a * px + c * py + e, b * px + d * py + f)
+            kind = kinds[s]
+            if kind == _MOVETO:
+                if cur:
+                    subs.append(cur)
+                cur = [("m", *pt)]
                 bezier = 0
-        else:
-            cur.append(("l", *pt))
-        if pdfium_c.FPDFPathSegment_GetClose(seg) and cur:
-            cur.append(("h", cur[0][1], cur[0][2]))
-    if cur:
-        subs.append(cur)
-    return subs
+            elif kind == _BEZIERTO:
+                bezier += 1
+                if bezier == 3:  # two control points, then the end point: one "c"
+                    cur.append(("c", *pt))
+                    bezier = 0
+            else:
+                cur.append(("l", *pt))
+            if closes[s] and cur:
+                cur.append(("h", cur[0][1], cur[0][2]))
+        if cur:
+            subs.append(cur)
+        out.append(subs)
+        start += n
+    return out
 
 
 def _add_path(path: list[tuple[str, float, float]], to_top_down, out: PageObjects) -> None:
@@ -333,14 +440,11 @@ def _add_path(path: list[tuple[str, float, float]], to_top_down, out: PageObject
             kind = "curve"
     else:
         kind = "curve"
-    xs = [p[0] for p in pts]
-    ys = [p[1] for p in pts]
     # pdfminer's bbox in its space, then pdfplumber's conversion of it
     tl = [to_top_down(px, py) for px, py in pts]
     lx = [p[0] for p in tl]
     ly = [p[1] for p in tl]
     x0, x1, top, bottom = min(lx), max(lx), min(ly), max(ly)
-    del xs, ys
     obj = {"object_type": kind, "x0": x0, "x1": x1, "top": top, "bottom": bottom, "doctop": top,
            "width": x1 - x0, "height": bottom - top, "y0": out.height - bottom, "y1": out.height - top}
     if kind == "line":

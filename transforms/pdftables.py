@@ -6,18 +6,26 @@ at two points for every pair it tests and scans all later points for each point;
 point's edge sets are built once and the points below and to the right of a point are
 taken from its column and its row.
 
-``cell_text(chars)`` is pdfplumber's ``extract_text(chars)`` (default settings) with the
-common case, a cell whose characters stand on one line, computed without its word and line
-machinery.
+``cell_text(chars)`` is pdfplumber's ``extract_text(chars)`` and ``text_lines(chars)`` its
+``page.extract_text_lines(return_chars=False)`` of a page holding ``chars`` (default
+settings), their words and lines grouped directly, without pdfplumber's word and text-map
+objects, when every character is upright.
 """
 
 from __future__ import annotations
 
-from operator import itemgetter
+import math
+from itertools import groupby
 
 from pdfplumber import utils
 from pdfplumber.table import Table, TableFinder, TableSettings, cells_to_tables, edges_to_intersections
-from pdfplumber.utils.text import DEFAULT_X_TOLERANCE, DEFAULT_Y_TOLERANCE, LIGATURES, extract_text
+from pdfplumber.utils.text import (
+    DEFAULT_X_TOLERANCE,
+    DEFAULT_Y_TOLERANCE,
+    LIGATURES,
+    chars_to_textmap,
+    extract_text,
+)
 
 _DEFAULT = TableSettings.resolve(None)
 
@@ -81,22 +89,114 @@ def find_tables(page) -> list[Table]:
 
 
 def cell_text(chars: list[dict]) -> str:
-    """pdfplumber's ``extract_text(chars)``. When every character is upright, printable and
-    within the line tolerance of the highest one, pdfplumber makes one line of them: its
-    words (a gap wider than the tolerance, or a step back, starts one) joined by spaces."""
+    """pdfplumber's ``extract_text(chars)`` (default settings): the words (below) clustered
+    into lines by their top, lines in the order of their cluster, words joined by a space and
+    lines by a line break."""
     if not chars:
         return ""
-    x_tol, y_tol = DEFAULT_X_TOLERANCE, DEFAULT_Y_TOLERANCE
-    tops = [c["top"] for c in chars]
-    if max(tops) > min(tops) + y_tol or not all(c["upright"] is True and c["text"] and not c["text"].isspace()
-                                                 for c in chars):
+    if len(chars) == 1:  # one word of one character, wherever it stands; a blank is none
+        text = chars[0]["text"]
+        return "" if text.isspace() else LIGATURES.get(text, text)
+    words = _words(chars)
+    if words is None:
         return extract_text(chars)
-    ordered = sorted(chars, key=itemgetter("x0"))  # stable, as pdfplumber's (x0, x0) key
-    prev = ordered[0]
-    words = [[LIGATURES.get(prev["text"], prev["text"])]]
-    for c in ordered[1:]:
-        if c["x0"] < prev["x0"] or c["x0"] > prev["x1"] + x_tol or abs(c["top"] - prev["top"]) > y_tol:
-            words.append([])
-        words[-1].append(LIGATURES.get(c["text"], c["text"]))
-        prev = c
-    return " ".join("".join(w) for w in words)
+    if len(words) == 1:
+        return words[0][0]
+    row_of = _cluster_ids([w[2] for w in words], DEFAULT_Y_TOLERANCE)
+    words.sort(key=lambda w: row_of[w[2]])  # stable
+    return "\n".join(" ".join(w[0] for w in row) for _, row in groupby(words, key=lambda w: row_of[w[2]]))
+
+
+def _cluster_ids(values: list[float], tolerance: float) -> dict[float, int]:
+    """pdfplumber's ``make_cluster_dict``: sorted values chained while each is within the
+    tolerance of the one before."""
+    ids: dict[float, int] = {}
+    group, last = 0, None
+    for v in sorted(set(values)):
+        if last is not None and v > last + tolerance:
+            group += 1
+        ids[v] = group
+        last = v
+    return ids
+
+
+def _words(chars: list[dict]) -> list[list] | None:
+    """pdfplumber's words of ``chars`` (``WordExtractor.iter_extract_tuples``, default
+    settings) as [text, x0, top, x1, bottom]: the characters clustered into lines by their
+    top, each line sorted by x0 and cut into words (a blank, a step back, a gap wider than the
+    tolerance or a jump in top starts one). None where pdfplumber itself is to be asked:
+    characters not all upright, texts it treats specially (empty, holding a blank),
+    coordinates that are not finite."""
+    x_tol, y_tol = DEFAULT_X_TOLERANCE, DEFAULT_Y_TOLERANCE
+    rows = []
+    total = 0.0
+    for c in chars:
+        text = c["text"]
+        if c["upright"] is not True or (len(text) != 1 and not _plain(text)):
+            return None
+        top, x0, x1, bottom = c["top"], c["x0"], c["x1"], c["bottom"]
+        total += top + x0 + x1 + bottom
+        rows.append((top, x0, x1, bottom, text))
+    if not math.isfinite(total):
+        return None
+    tops = [r[0] for r in rows]
+    if max(tops) <= min(tops) + y_tol:  # one line (a cell's common case)
+        order = sorted([(0, r[1], k) for k, r in enumerate(rows)])
+    else:
+        line_of = _cluster_ids(tops, y_tol)
+        # one sort by (line, x0, place): pdfplumber's stable sort by line, then each line's by x0
+        order = sorted([(line_of[r[0]], r[1], k) for k, r in enumerate(rows)])
+    ligature = LIGATURES.get
+    words: list[list] = []
+    w: list = []
+    line = None
+    in_word = False
+    px0 = px1 = ptop = 0.0
+    for at, x0, k in order:
+        top, _, x1, bottom, text = rows[k]
+        if at != line:
+            line, in_word = at, False
+        if text.isspace():
+            in_word = False
+            continue
+        if not in_word or x0 < px0 or x0 > px1 + x_tol or abs(top - ptop) > y_tol:
+            w = [ligature(text, text), x0, top, x1, bottom]
+            words.append(w)
+            in_word = True
+        else:
+            w[0] += ligature(text, text)
+            if top < w[2]:
+                w[2] = top
+            if x1 > w[3]:
+                w[3] = x1
+            if bottom > w[4]:
+                w[4] = bottom
+        px0, px1, ptop = x0, x1, top
+    return words
+
+
+def text_lines(chars: list[dict]) -> list[dict]:
+    """pdfplumber's ``extract_text_lines(return_chars=False)`` of a page whose characters are
+    ``chars`` (default settings): the words (above) clustered again into text lines by their
+    top in the order they come, each line's words joined by a space, with the box of its
+    characters."""
+    if not chars:
+        return []
+    words = _words(chars)
+    if words is None:
+        return chars_to_textmap(chars).extract_text_lines(strip=True, return_chars=False)
+    row_of = _cluster_ids([w[2] for w in words], DEFAULT_Y_TOLERANCE)
+    out = []
+    for _, group in groupby(words, key=lambda w: row_of[w[2]]):
+        row = list(group)
+        out.append({"text": " ".join(w[0] for w in row), "x0": min(w[1] for w in row), "top": min(w[2] for w in row),
+                    "x1": max(w[3] for w in row), "bottom": max(w[4] for w in row)})
+    return out
+
+
+def _plain(text: str) -> bool:
+    """A character's text that pdfplumber's word grouping takes as it is: a blank (dropped),
+    or letters without a blank among them."""
+    if len(text) == 1:
+        return True
+    return bool(text) and (text.isspace() or not any(ch.isspace() for ch in text))

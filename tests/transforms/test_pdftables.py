@@ -11,7 +11,7 @@ from pdfplumber.utils.text import extract_text
 from reportlab.pdfgen import canvas
 
 from transforms.pdfobjects import PdfiumPage, read_page
-from transforms.pdftables import cell_text, find_tables, intersections_to_cells
+from transforms.pdftables import cell_text, find_tables, intersections_to_cells, text_lines
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "pdf"
 
@@ -73,8 +73,44 @@ def test_cell_text_is_pdfplumbers_extract_text():
         [_char("上", 10, 9, 100), _char("下", 10, 9, 103.5)],  # two lines
         [_char("a", 10, 5, 100), _char(" ", 15, 3, 100), _char("b", 18, 5, 100)],  # a blank
         [_char("竖", 10, 9, 100, upright=False), _char("排", 10, 9, 109, upright=False)],  # vertical text
+        [_char("三", 10, 9, 120), _char("一", 10, 9, 100), _char("二", 10, 9, 110), _char("1", 22, 4.5, 110.5)],
+        [_char("a", 10, 5, 100), _char("b", 20, 5, 102.9), _char("c", 30, 5, 105.8), _char("d", 40, 5, 120)],
+        [_char("a", 10, 5, 100), _char("", 15, 5, 100)],  # an empty text: pdfplumber's own way
+        [_char(" ", 10, 3, 100)],  # only a blank
     ]
     for chars in cases:
         assert cell_text(chars) == extract_text(chars), chars
     assert cell_text(cases[0]) == "12" and cell_text(cases[2]) == "本 年" and cell_text(cases[4]) == "fix"
+    assert cell_text(cases[8]) == "一\n二1\n三"
     assert cell_text([]) == ""
+
+
+def test_text_lines_are_pdfplumbers_on_real_pages():
+    pdfs = sorted(FIXTURES.parent.rglob("*.pdf"))  # 淮安 and the adversary's reproducers
+    lines = 0
+    for data in (p.read_bytes() for p in pdfs):
+        for page in _pages(data):
+            expected = page.extract_text_lines(return_chars=False)
+            assert text_lines(page.chars) == expected
+            lines += len(expected)
+    assert lines > 100
+
+
+def test_text_lines_are_pdfplumbers_on_odd_characters():
+    from pdfplumber.utils.text import chars_to_textmap
+
+    cases = [
+        [_char("本", 10, 9, 100), _char("年", 22.1, 9, 100), _char("1", 40, 4.5, 101)],  # two words, one line
+        [_char("上", 10, 9, 100), _char("下", 10, 9, 103.5), _char("右", 30, 9, 100.2)],  # tops chained
+        [_char("b", 30, 5, 100), _char("a", 10, 5, 100), _char("c", 20, 5, 200)],  # out of order, two lines
+        [_char("a", 10, 5, 100), _char(" ", 15, 3, 100), _char("b", 18, 5, 100)],  # a blank
+        [_char("ﬁ", 10, 5, 100), _char("(cid:7)", 15, 5, 100)],  # a ligature, an unmapped code
+        [_char("a", 10, 5, 100), _char("", 15, 5, 100)],  # an empty text: pdfplumber's own way
+        [_char("竖", 10, 9, 100, upright=False), _char("排", 10, 9, 109, upright=False)],  # vertical text
+        [_char("a", 10, 5, 100), _char("b", 20, 5, 100.0 + 3), _char("c", 30, 5, 106.5)],  # a word top chain
+    ]
+    for chars in cases:
+        expected = chars_to_textmap(chars).extract_text_lines(strip=True, return_chars=False)
+        assert text_lines(chars) == expected, chars
+    assert text_lines([]) == []
+    assert [ln["text"] for ln in text_lines(cases[2])] == ["a b", "c"]
