@@ -257,6 +257,10 @@ def _stop_children() -> None:
         if parsepool._POOL is not None:
             parsepool._POOL._kill()
     with contextlib.suppress(Exception):
+        from flows import validator
+
+        validator.discard(kill=True)
+    with contextlib.suppress(Exception):
         from multiprocessing import forkserver
 
         pid = getattr(forkserver._forkserver, "_forkserver_pid", None)

@@ -36,6 +36,7 @@ from prefect.utilities.annotations import quote
 from flows import pipeline as pl
 from flows import plan
 from flows.settings import Settings, load_settings
+from flows.steps.parsing import drop_early_results
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # no usage statistics from the worker's flow runs
 
@@ -235,6 +236,7 @@ def parse_step(run: plan.YearRun, progress) -> plan.YearRun:
     progress(f"{run.year}: parsing {len(items)} document(s)")
     run.parsed = parse_chunks([items[i : i + PARSE_CHUNK] for i in range(0, len(items), PARSE_CHUNK)],
                               run.settings)
+    drop_early_results(run.settings)  # what flows/plan.py's fetch step parsed meanwhile, now taken
     return run
 
 

@@ -31,10 +31,30 @@ from flows.steps.fetching import (
     stored_years,
 )
 from flows.steps.loading import load_batch, warehouse, writer_lock
-from flows.steps.parsing import apply_parsed, parse_batch, parse_items, verify_bodies
+from flows.steps.parsing import (
+    apply_parsed,
+    drop_early_results,
+    parse_batch,
+    parse_items,
+    start_early_parse,
+    verify_bodies,
+)
 from flows.steps.publishing import build_data_docs, mark_published, note_kept_versions, publish_batch
-from flows.steps.record import apply_record, forget_run, record_run, run_fingerprint, try_unchanged
-from flows.steps.validating import apply_gate, gate_allows_publish, quarantine_reasons, validate_batch
+from flows.steps.record import (
+    apply_record,
+    forget_run,
+    record_exists,
+    record_run,
+    run_fingerprint,
+    try_unchanged,
+)
+from flows.steps.validating import (
+    apply_gate,
+    gate_allows_publish,
+    prestart_validation,
+    quarantine_reasons,
+    validate_batch,
+)
 
 
 def rebuild_years(settings: Settings, years: list[int] | None = None, progress: Progress = quiet) -> list[RunSummary]:
@@ -111,8 +131,14 @@ def fetch(run: YearRun, progress: Progress) -> YearRun:
         if base:
             progress(f"{year}: serving the bundled sample reports on {base}")
         sources = load_sources(settings, year, samples_base=base)
+        if sources and (settings.full_run or not record_exists(settings, year)):
+            prestart_validation(len(sources))  # this run validates: GX starts in its workers while it fetches
         progress(f"{year}: fetching {len(sources)} report(s)")
-        run.outcomes = fetch_batch(sources, settings, loopback=base is not None, progress=_say(year, progress))
+        drop_early_results(settings)
+        early = start_early_parse(settings)  # new bodies are parsed while the others are fetched
+        on_fetched = (lambda s, sha, ctype: early.offer(sha, s.agency, int(s.year), ctype)) if early else None
+        run.outcomes = fetch_batch(sources, settings, loopback=base is not None, progress=_say(year, progress),
+                                   on_fetched=on_fetched)
         run.summary.notes += verify_bodies(run.outcomes, settings, loopback=base is not None,
                                            progress=_say(year, progress))
     run.summary.reports = run.outcomes
@@ -134,6 +160,9 @@ def unchanged(run: YearRun, progress: Progress) -> YearRun:
         progress(f"{year}: nothing changed since the run of {rec['written_at']}: its outcomes stand "
                  "(parse, load, validation and publish skipped; --full runs them)")
         run.finished = True
+        drop_early_results(settings)
+    else:
+        prestart_validation(len(run.outcomes))  # something changed: GX starts up in its workers while the run parses
     return run
 
 
@@ -141,6 +170,7 @@ def parse(run: YearRun, progress: Progress) -> YearRun:
     items = parse_items(run.outcomes)
     progress(f"{run.year}: parsing {len(items)} document(s)")
     run.parsed = parse_batch(items, run.settings, progress=_say(run.year, progress))
+    drop_early_results(run.settings)
     return run
 
 

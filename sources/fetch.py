@@ -436,8 +436,11 @@ class Fetcher:
         store: RawStore,
         progress: Callable[[int, int], None] | None = None,
         waiting: Callable[[str], None] | None = None,
+        on_result: Callable[[int, FetchOutcome], None] | None = None,
     ) -> list[FetchOutcome]:
         """Fetch every source once; outcomes in the order of ``sources``.
+
+        ``on_result(index, outcome)`` is called (in a fetch thread) as each source is done.
 
         ``waiting`` gets a line every ``heartbeat_s`` while requests are outstanding. The
         workers are daemon threads: an interrupt (KeyboardInterrupt in the calling thread)
@@ -471,6 +474,8 @@ class Fetcher:
                     return
                 try:
                     results[i] = self.fetch_one(sources[i], store)
+                    if on_result is not None:
+                        on_result(i, results[i])
                 except BaseException as e:  # noqa: BLE001 - handed to the calling thread
                     with cond:
                         errors.append(e)
@@ -894,7 +899,7 @@ class StoreFetcher:
                             url=row.get("final_url") or source.url, bytes=row.get("bytes"),
                             detail="offline: the raw store's last body")
 
-    def fetch_many(self, sources: Iterable[Source], store: RawStore, progress=None, waiting=None
+    def fetch_many(self, sources: Iterable[Source], store: RawStore, progress=None, waiting=None, on_result=None
                    ) -> list[FetchOutcome]:
         return [self.fetch_one(s, store) for s in sources]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING
 
 from flows.outcomes import FETCH_FAILED, PARSE_FAILED, PASSED, QUARANTINED, Progress, ReportOutcome, quiet
@@ -11,6 +12,7 @@ if TYPE_CHECKING:
     from expectations.gate import GateDecision
 
 VALIDATE_CHUNK = 2500  # reports validated at once: the frames of 10,000 took a gigabyte
+VALIDATE_MIN_CHUNK = 1000  # smaller chunks, to keep every validator busy, would cost more than they save
 
 
 def validation_chunks(con, report_ids: list[str], size: int = VALIDATE_CHUNK) -> list[list[str]]:
@@ -48,11 +50,27 @@ def validation_chunks(con, report_ids: list[str], size: int = VALIDATE_CHUNK) ->
     return [c for c in chunks if c]
 
 
+def prestart_validation(reports: int) -> None:
+    """Start the validator processes now (flows/validator.py), so that GX's start-up overlaps the run."""
+    from flows import validator
+
+    validator.prestart(validator_count(reports))
+
+
+def validator_count(reports: int) -> int:
+    """One validator; a second (at most one per core) for a run of several full chunks: each costs
+    GX's start-up, ~3.5 CPU-s, which a few thousand reports do not win back."""
+    from flows import validator
+
+    return max(1, min(validator.default_workers(), reports // (2 * VALIDATE_CHUNK)))
+
+
 def validate_batch(con, report_ids: list[str], settings: Settings, year: int | None = None,
                    progress: Progress = quiet):
     """GX validation of the staged reports, stored as checks; returns (checks_df, decision, reports_df).
 
-    Validated ``VALIDATE_CHUNK`` reports at a time (the checks of a report depend only on
+    Validated ``VALIDATE_CHUNK`` reports at a time (fewer when that keeps every worker of
+    flows/validator.py busy), in the validator processes (the checks of a report depend only on
     it, its children and its previous year, which go into the same chunk). The current
     reports of the previous year are passed along as context for the cross-year checks
     (X1, X2); they are not validated again.
@@ -60,13 +78,31 @@ def validate_batch(con, report_ids: list[str], settings: Settings, year: int | N
     import pandas as pd
 
     from expectations.gate import decide
-    from expectations.validate import validate
+    from flows import validator
     from warehouse.checks import store_checks
     from warehouse.load import staging_frames
 
+    pool = validator.prestart(validator_count(len(set(report_ids))))
     checks_parts, report_parts, failures = [], [], {}
-    chunks = validation_chunks(con, report_ids)
+    size = min(VALIDATE_CHUNK, max(VALIDATE_MIN_CHUNK, -(-len(set(report_ids)) // pool.workers)))
+    chunks = validation_chunks(con, report_ids, size)
+    in_flight: list = []  # (future, ids): the workers validate while this reads the next chunk
     done = 0
+
+    def collect() -> None:
+        nonlocal done
+        fut, ids = in_flight.pop(0)
+        try:
+            part = fut.result()
+        except BrokenProcessPool:
+            validator.discard()
+            raise
+        store_checks(con, part)
+        checks_parts.append(_compact(part))
+        done += len(ids)
+        if len(chunks) > 1:
+            progress(f"validated {done}/{len(report_ids)}")
+
     for ids in chunks:
         frames = staging_frames(con, report_ids=ids)
         prev = None
@@ -74,19 +110,20 @@ def validate_batch(con, report_ids: list[str], settings: Settings, year: int | N
             prev_ids = previous_year_ids(con, ids, int(year))
             if prev_ids:
                 prev = staging_frames(con, report_ids=prev_ids)
-        part = validate(frames, prev_frames=prev)
-        store_checks(con, part)
-        checks_parts.append(_compact(part))
+        if len(in_flight) >= pool.workers:
+            collect()
+        in_flight.append((pool.submit(frames, prev), ids))
         report_parts.append(frames.reports)
         failures.update(parse_failures(frames))
-        del frames, prev, part
-        done += len(ids)
-        if len(chunks) > 1:
-            progress(f"validated {done}/{len(report_ids)}")
+        del frames, prev
+    while in_flight:
+        collect()
     checks_df = pd.concat(checks_parts, ignore_index=True) if checks_parts else None
     reports_df = pd.concat(report_parts, ignore_index=True) if report_parts else None
     if checks_df is None:
-        checks_df = validate(staging_frames(con, report_ids=[]))
+        from expectations.validate import validate
+
+        checks_df = validate(staging_frames(con, report_ids=[]))  # no report: the empty frame, without GX
     decision = decide(checks_df, report_ids, max_fail_share=settings.max_fail_share)
     record_gate(con, report_ids, decision, failures)
     return checks_df, decision, reports_df
