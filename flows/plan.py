@@ -104,7 +104,7 @@ class YearRun:
     parsed: dict[str, dict] = field(default_factory=dict)
     followed: list[dict] = field(default_factory=list)  # attachments followed (the run record keeps them)
     report_ids: list[str] = field(default_factory=list)
-    checks_df: Any = None
+    checks: Any = None  # RunChecks (flows/steps/validating.py)
     decision: Any = None
     reports_df: Any = None
     finished: bool = False  # nothing changed since the last complete run: the remaining steps are skipped
@@ -215,7 +215,7 @@ def validate(run: YearRun, progress: Progress) -> YearRun:
         return run
     progress(f"{run.year}: validating")
     with warehouse(run.settings) as con:
-        run.checks_df, run.decision, run.reports_df = validate_batch(con, run.report_ids, run.settings, run.year,
+        run.checks, run.decision, run.reports_df = validate_batch(con, run.report_ids, run.settings, run.year,
                                                                      progress=_say(run.year, progress))
     quarantined = apply_gate(run.outcomes, run.decision)
     allowed, run.summary.gate_reason = gate_allows_publish(run.decision)
@@ -240,7 +240,7 @@ def data_docs(run: YearRun, progress: Progress) -> YearRun:
     if not run.report_ids:
         return run
     progress(f"{run.year}: writing the Data Docs")
-    run.summary.data_docs_path = build_data_docs(run.settings, run.checks_df, run.year, run.decision,
+    run.summary.data_docs_path = build_data_docs(run.settings, run.checks, run.year, run.decision,
                                                  run.reports_df)
     return run
 

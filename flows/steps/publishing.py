@@ -35,15 +35,15 @@ def build_report_site(settings: Settings) -> None:
         logging.getLogger("xxgk").warning("the report site was not rebuilt: %s: %s", type(e).__name__, e)
 
 
-def build_data_docs(settings: Settings, checks_df: Any, year: int, decision: Any = None,
+def build_data_docs(settings: Settings, checks: Any, year: int, decision: Any = None,
                     reports: Any = None) -> str | None:
-    """Data Docs of this run's validation under ``$XXGK_HOME/data_docs/<year>/``; the index path."""
+    """Data Docs of this run's validation (a RunChecks) under ``$XXGK_HOME/data_docs/<year>/``; the index path."""
     from expectations.datadocs import build_docs
 
-    if checks_df is None or len(checks_df) == 0:
+    if checks is None or len(checks) == 0:
         return None
-    index = build_docs(checks_df, settings.layout.data_docs / str(year), reports=reports, gate=decision,
-                       run_label=str(year))
+    index = build_docs(checks.rows, settings.layout.data_docs / str(year), reports=reports, gate=decision,
+                       run_label=str(year), passed=checks.passed, n_reports=checks.reports)
     return str(Path(index).resolve())
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from concurrent.futures.process import BrokenProcessPool
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from flows.outcomes import FETCH_FAILED, PARSE_FAILED, PASSED, QUARANTINED, Progress, ReportOutcome, quiet
 from flows.settings import Settings
@@ -50,6 +51,28 @@ def validation_chunks(con, report_ids: list[str], size: int = VALIDATE_CHUNK) ->
     return [c for c in chunks if c]
 
 
+@dataclass
+class RunChecks:
+    """A run's check results as the flow keeps them for the gate and the Data Docs: every row but
+    the passes, which are counted per check (6 KB a report as rows; the warehouse keeps them all)."""
+
+    rows: Any  # pandas frame of expectations.validate.COLUMNS, no "pass" rows
+    passed: dict[str, int] = field(default_factory=dict)
+    reports: int = 0
+
+    def add(self, part) -> None:
+        import pandas as pd
+
+        is_pass = part["status"] == "pass"
+        for cid, n in part.loc[is_pass, "check_id"].value_counts().items():
+            self.passed[cid] = self.passed.get(cid, 0) + int(n)
+        self.reports += part["report_id"].nunique()
+        self.rows = part[~is_pass] if self.rows is None else pd.concat([self.rows, part[~is_pass]], ignore_index=True)
+
+    def __len__(self) -> int:
+        return len(self.rows) + sum(self.passed.values())
+
+
 def prestart_validation(reports: int) -> None:
     """Start the validator processes now (flows/validator.py), so that GX's start-up overlaps the run."""
     from flows import validator
@@ -67,7 +90,7 @@ def validator_count(reports: int) -> int:
 
 def validate_batch(con, report_ids: list[str], settings: Settings, year: int | None = None,
                    progress: Progress = quiet):
-    """GX validation of the staged reports, stored as checks; returns (checks_df, decision, reports_df).
+    """GX validation of the staged reports, stored as checks; returns (RunChecks, decision, reports_df).
 
     Validated ``VALIDATE_CHUNK`` reports at a time (fewer when that keeps every worker of
     flows/validator.py busy), in the validator processes (the checks of a report depend only on
@@ -83,7 +106,7 @@ def validate_batch(con, report_ids: list[str], settings: Settings, year: int | N
     from warehouse.load import staging_frames
 
     pool = validator.prestart(validator_count(len(set(report_ids))))
-    checks_parts, report_parts, failures = [], [], {}
+    checks, report_parts, failures = RunChecks(None), [], {}
     size = min(VALIDATE_CHUNK, max(VALIDATE_MIN_CHUNK, -(-len(set(report_ids)) // pool.workers)))
     chunks = validation_chunks(con, report_ids, size)
     in_flight: list = []  # (future, ids): the workers validate while this reads the next chunk
@@ -98,7 +121,7 @@ def validate_batch(con, report_ids: list[str], settings: Settings, year: int | N
             validator.discard()
             raise
         store_checks(con, part)
-        checks_parts.append(_compact(part))
+        checks.add(part)
         done += len(ids)
         if len(chunks) > 1:
             progress(f"validated {done}/{len(report_ids)}")
@@ -113,20 +136,19 @@ def validate_batch(con, report_ids: list[str], settings: Settings, year: int | N
         if len(in_flight) >= pool.workers:
             collect()
         in_flight.append((pool.submit(frames, prev), ids))
-        report_parts.append(frames.reports)
+        report_parts.append(frames.reports[["report_id", "agency", "year"]])  # the Data Docs' labels
         failures.update(parse_failures(frames))
         del frames, prev
     while in_flight:
         collect()
-    checks_df = pd.concat(checks_parts, ignore_index=True) if checks_parts else None
     reports_df = pd.concat(report_parts, ignore_index=True) if report_parts else None
-    if checks_df is None:
+    if checks.rows is None:
         from expectations.validate import validate
 
-        checks_df = validate(staging_frames(con, report_ids=[]))  # no report: the empty frame, without GX
-    decision = decide(checks_df, report_ids, max_fail_share=settings.max_fail_share)
+        checks.rows = validate(staging_frames(con, report_ids=[]))  # no report: the empty frame, without GX
+    decision = decide(checks.rows, report_ids, max_fail_share=settings.max_fail_share)  # it reads the fails
     record_gate(con, report_ids, decision, failures)
-    return checks_df, decision, reports_df
+    return checks, decision, reports_df
 
 
 def previous_year_ids(con, report_ids: list[str], year: int) -> list[str]:
@@ -141,12 +163,6 @@ def previous_year_ids(con, report_ids: list[str], year: int) -> list[str]:
             {"y": year - 1}).fetchall()]
     finally:
         con.unregister("arg_prev_ids")
-
-
-def _compact(checks):
-    """The check rows kept in memory for the gate and the Data Docs: a passing check's detail
-    (300 characters, 190 MB over 10,000 reports) is dropped here; the warehouse keeps it."""
-    return checks.assign(detail=checks["detail"].where(checks["status"] != "pass"))
 
 
 def parse_failures(frames) -> dict[str, list[str]]:
