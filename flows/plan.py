@@ -30,7 +30,7 @@ from flows.steps.fetching import (
     samples_served,
     stored_years,
 )
-from flows.steps.loading import load_batch, warehouse, writer_lock
+from flows.steps.loading import import_in_background, load_batch, warehouse, writer_lock
 from flows.steps.parsing import (
     apply_parsed,
     drop_early_results,
@@ -132,7 +132,7 @@ def fetch(run: YearRun, progress: Progress) -> YearRun:
             progress(f"{year}: serving the bundled sample reports on {base}")
         sources = load_sources(settings, year, samples_base=base)
         if sources and (settings.full_run or not record_exists(settings, year)):
-            prestart_validation(len(sources))  # this run validates: GX starts in its workers while it fetches
+            prepare_writes(len(sources))  # this run validates: GX starts in its workers while it fetches
         progress(f"{year}: fetching {len(sources)} report(s)")
         drop_early_results(settings)
         early = start_early_parse(settings)  # new bodies are parsed while the others are fetched
@@ -162,7 +162,7 @@ def unchanged(run: YearRun, progress: Progress) -> YearRun:
         run.finished = True
         drop_early_results(settings)
     else:
-        prestart_validation(len(run.outcomes))  # something changed: GX starts up in its workers while the run parses
+        prepare_writes(len(run.outcomes))  # something changed: GX starts up in its workers while the run parses
     return run
 
 
@@ -256,6 +256,13 @@ def record(run: YearRun, progress: Progress) -> YearRun:
 PLAN: list[Step] = [discover, rebuild_missing, fetch, unchanged, parse, attachments, evidence, choose,
                     load, validate, publish, data_docs, record]
 WRITE_FROM = PLAN.index(load)
+
+
+def prepare_writes(reports: int) -> None:
+    """A run that will load, validate and publish: GX's start-up (validator processes) and the writing
+    steps' imports start now, while the run fetches and parses."""
+    prestart_validation(reports)
+    import_in_background()
 
 
 def _say(year: int, progress: Progress) -> Progress:

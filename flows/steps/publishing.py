@@ -30,9 +30,32 @@ def build_report_site(settings: Settings) -> None:
     from reportsite.build import build_site
 
     try:
-        build_site(settings.home, settings.raw_dir)
+        build_site(settings.home, settings.raw_dir, **_site_workers(settings))
     except Exception as e:  # noqa: BLE001 - never fail a publish that is already done
         logging.getLogger("xxgk").warning("the report site was not rebuilt: %s: %s", type(e).__name__, e)
+
+
+SITE_SHARD_MIN = 1000  # agencies below which the site is written by this process alone
+
+
+def _site_workers(settings: Settings) -> dict:
+    """The agency pages of a large site written by the parse workers (idle while the run publishes)."""
+    from flows.parsepool import default_workers, shared_pool
+
+    workers = settings.parse_workers or default_workers()
+    if settings.parse_timeout == 0 or workers < 2:
+        return {}
+
+    def run_shards(jobs: list[tuple]) -> None:
+        from reportsite.build import write_agency_pages
+
+        errors: list[str] = []
+        shared_pool(workers, settings.parse_timeout).run(write_agency_pages, jobs,
+                                                          lambda _i, _r, e: e is not None and errors.append(e))
+        if errors:
+            raise RuntimeError(f"site: {errors[0]}")
+
+    return {"shards": workers, "run_shards": run_shards, "min_agencies": SITE_SHARD_MIN}
 
 
 def build_data_docs(settings: Settings, checks: Any, year: int, decision: Any = None,
