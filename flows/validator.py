@@ -71,13 +71,14 @@ class ValidatorPool:
     def close(self, kill: bool = False) -> None:
         with self._lock:
             workers, self._workers = self._workers, []
-        for ex, _pending in workers:
-            if kill:
+        for ex, pending in workers:
+            busy = kill and not all(f.done() for f in pending)  # idle workers end as usual
+            if busy:
                 for p in list(getattr(ex, "_processes", {}).values()):  # no public way to stop a running task
                     with contextlib.suppress(Exception):
                         p.kill()
             with contextlib.suppress(Exception):
-                ex.shutdown(wait=not kill, cancel_futures=True)
+                ex.shutdown(wait=not busy, cancel_futures=True)
 
 
 def default_workers() -> int:
