@@ -19,7 +19,7 @@ import pandas as pd
 
 from sources.files import atomic_write
 from transforms import formatspec as fs
-from warehouse.statuses import CHECK_STATUSES, FAIL, SKIPPED
+from warehouse.statuses import CHECK_STATUSES, FAIL, PASS, SKIPPED
 
 STATUSES = CHECK_STATUSES
 MAX_ROWS = 5000  # per check page; the full list is in fact_check
@@ -106,8 +106,13 @@ def build_gx_docs(gx_results: list, directory: str | os.PathLike, run_name: str 
 
 
 def build_docs(checks: pd.DataFrame, directory: str | os.PathLike, *, reports: pd.DataFrame | None = None,
-               gate=None, run_label: str | None = None, gx_results: list | None = None) -> Path:
+               gate=None, run_label: str | None = None, gx_results: list | None = None,
+               passed: dict[str, int] | None = None, n_reports: int | None = None) -> Path:
     """Write the site under ``directory`` (created if needed); return the path of index.html.
+
+    ``passed`` (optional): check id -> passes that ``checks`` leaves out (counted, not listed: a run
+    of 100,000 reports would otherwise hold millions of passing rows), with ``n_reports``, the
+    number of reports validated.
 
     ``checks`` has the columns of ``expectations.validate.COLUMNS``; ``reports`` (optional)
     names the reports by agency and year; ``gate`` (optional) is a ``GateDecision``;
@@ -122,9 +127,11 @@ def build_docs(checks: pd.DataFrame, directory: str | os.PathLike, *, reports: p
         gx_link = " <a href=\"gx/index.html\">GX Data Docs (suites and validation results)</a>."
     labels = _label(reports)
     when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    n_reports = checks["report_id"].nunique()
+    passed = passed or {}
+    if n_reports is None:
+        n_reports = checks["report_id"].nunique()
     head = [f"<h1>xxgk validation{': ' + html.escape(run_label) if run_label else ''}</h1>",
-            f"<p>{n_reports} reports, {len(checks)} check results, built {when}. "
+            f"<p>{n_reports} reports, {len(checks) + sum(passed.values())} check results, built {when}. "
             "Statuses: pass, fail, skipped_blank (a cell was blank or unreadable), skipped_missing "
             f"(a table or cell is not in the report). See docs/CHECKS.md for the rules.{gx_link}</p>"]
     if gate is not None:
@@ -135,9 +142,11 @@ def build_docs(checks: pd.DataFrame, directory: str | os.PathLike, *, reports: p
     rows = ["<table><tr><th>check</th><th>severity</th><th>statement</th>"
             + "".join(f"<th>{s}</th>" for s in STATUSES) + "</tr>"]
     order = {cid: i for i, cid in enumerate([*fs.INVARIANTS_BY_ID, *fs.OTHER_CHECKS])}
-    for cid in sorted(checks["check_id"].unique(), key=lambda c: (order.get(c, 99), c)):
+    for cid in sorted({*checks["check_id"].unique(), *passed}, key=lambda c: (order.get(c, 99), c)):
         sub = checks[checks["check_id"] == cid]
         counts = sub["status"].value_counts()
+        if cid in passed:
+            counts = counts.add(pd.Series({PASS: passed[cid]}), fill_value=0)
         sev = _severity(cid, sub)
         cells = "".join(
             f"<td class=\"{('fail' if sev == fs.ERROR else 'warn') if s == FAIL and counts.get(s) else ''}\">"

@@ -236,6 +236,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _dispatch(args)
     finally:
+        if argv is None and "flows.validator" in sys.modules:
+            from flows import validator
+
+            validator.discard(kill=True)  # the `xxgk` process ends: a validator still starting is not waited for
         if getattr(args, "prefect", False) and argv is None:  # only as the `xxgk` process, not in tests
             _silence_shutdown()
 
@@ -256,6 +260,10 @@ def _stop_children() -> None:
 
         if parsepool._POOL is not None:
             parsepool._POOL._kill()
+    with contextlib.suppress(Exception):
+        from flows import validator
+
+        validator.discard(kill=True)
     with contextlib.suppress(Exception):
         from multiprocessing import forkserver
 

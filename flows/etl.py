@@ -38,6 +38,7 @@ from flows.outcomes import NothingPublished, RunSummary
 from flows.settings import Settings, load_settings
 from flows.steps import parsing
 from flows.steps.loading import writer_lock
+from flows.steps.parsing import drop_early_results
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # no usage statistics from the worker's flow runs
 
@@ -239,6 +240,7 @@ def parse_step(run: plan.YearRun, progress) -> plan.YearRun:
     progress(f"{run.year}: parsing {len(items)} document(s)")
     run.parsed = parse_chunks([items[i : i + PARSE_CHUNK] for i in range(0, len(items), PARSE_CHUNK)],
                               run.settings)
+    drop_early_results(run.settings)  # what flows/plan.py's fetch step parsed meanwhile, now taken
     return run
 
 

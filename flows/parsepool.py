@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing as mp
 import os
+import queue
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -59,21 +60,43 @@ class ParsePool:
             self._ex.shutdown(wait=True, cancel_futures=True)
             self._ex = None
 
-    def run(self, fn: Callable[..., Any], jobs: list[tuple], done: Callable[[int, Any, str | None], None]) -> None:
-        """Call ``fn(*job)`` for each job in the workers; ``done(index, result, error)`` as each ends."""
-        queue = list(range(len(jobs)))
+    def run(self, fn: Callable[..., Any], jobs: list[tuple] | queue.Queue,
+            done: Callable[[int, Any, str | None], None]) -> None:
+        """Call ``fn(*job)`` for each job in the workers; ``done(index, result, error)`` as each ends.
+
+        ``jobs``: a list, or a queue that jobs arrive on while they run (the index is the order of
+        arrival), ended by a ``None``.
+        """
+        incoming = jobs if isinstance(jobs, queue.Queue) else None
+        jobs = [] if incoming is not None else list(jobs)
+        todo = list(range(len(jobs)))
         alone: set[int] = set()  # in flight when a worker died: retried one at a time to find the culprit
         running: dict[Future, tuple[int, float]] = {}
-        while queue or running:
-            while queue and len(running) < self.workers:
+        while incoming is not None or todo or running:
+            if incoming is not None:  # take what has arrived; wait for more only when idle
+                try:
+                    while True:
+                        job = incoming.get(block=not (todo or running), timeout=None if not (todo or running) else 0)
+                        if job is None:
+                            incoming = None
+                            break
+                        todo.append(len(jobs))
+                        jobs.append(job)
+                except queue.Empty:
+                    pass
+                if not (todo or running):
+                    continue
+            while todo and len(running) < self.workers:
                 solo_running = any(i in alone for i, _s in running.values())
-                if solo_running or (queue[0] in alone and running):
+                if solo_running or (todo[0] in alone and running):
                     break
-                i = queue.pop(0)
+                i = todo.pop(0)
                 running[self._executor().submit(fn, *jobs[i])] = (i, time.monotonic())
             oldest = min(start for _i, start in running.values())
-            finished, _ = wait(running, timeout=max(0.05, oldest + self.timeout - time.monotonic()),
-                               return_when=FIRST_COMPLETED)
+            wait_s = max(0.05, oldest + self.timeout - time.monotonic())
+            if incoming is not None:
+                wait_s = min(wait_s, 0.05)  # look at the queue again soon
+            finished, _ = wait(running, timeout=wait_s, return_when=FIRST_COMPLETED)
             broken = False
             for fut in finished:
                 i, _start = running.pop(fut)
@@ -84,7 +107,7 @@ class ParsePool:
                         done(i, None, "the parser's worker process died (out of memory?)")
                     else:
                         alone.add(i)
-                        queue.insert(0, i)
+                        todo.insert(0, i)
                     broken = True
                 except MemoryError:
                     done(i, None, "MemoryError: the document needs more memory than a worker may use")
@@ -100,7 +123,7 @@ class ParsePool:
             for i, _start in running.values():  # innocent bystanders of a kill: run again
                 if broken:
                     alone.add(i)
-                queue.insert(0, i)
+                todo.insert(0, i)
             running.clear()
             self._kill()
 

@@ -30,11 +30,31 @@ from flows.steps.fetching import (
     samples_base,
     stored_years,
 )
-from flows.steps.loading import load_batch, warehouse, writer_lock
-from flows.steps.parsing import apply_parsed, parse_batch, parse_items, verify_bodies
+from flows.steps.loading import import_in_background, load_batch, warehouse, writer_lock
+from flows.steps.parsing import (
+    apply_parsed,
+    drop_early_results,
+    parse_batch,
+    parse_items,
+    start_early_parse,
+    verify_bodies,
+)
 from flows.steps.publishing import build_data_docs, mark_published, note_kept_versions, publish_batch
-from flows.steps.record import apply_record, forget_run, record_run, run_fingerprint, try_unchanged
-from flows.steps.validating import apply_gate, gate_allows_publish, quarantine_reasons, validate_batch
+from flows.steps.record import (
+    apply_record,
+    forget_run,
+    record_exists,
+    record_run,
+    run_fingerprint,
+    try_unchanged,
+)
+from flows.steps.validating import (
+    apply_gate,
+    gate_allows_publish,
+    prestart_validation,
+    quarantine_reasons,
+    validate_batch,
+)
 
 
 def rebuild_years(settings: Settings, years: list[int] | None = None, progress: Progress = quiet) -> list[RunSummary]:
@@ -84,7 +104,7 @@ class YearRun:
     parsed: dict[str, dict] = field(default_factory=dict)
     followed: list[dict] = field(default_factory=list)  # attachments followed (the run record keeps them)
     report_ids: list[str] = field(default_factory=list)
-    checks_df: Any = None
+    checks: Any = None  # RunChecks (flows/steps/validating.py)
     decision: Any = None
     reports_df: Any = None
     finished: bool = False  # nothing changed since the last complete run: the remaining steps are skipped
@@ -111,8 +131,14 @@ def fetch(run: YearRun, progress: Progress) -> YearRun:
     if base:
         progress(f"{year}: the bundled sample reports, served on {base}")
     sources = load_sources(settings, year, samples_base=base)
+    if sources and (settings.full_run or not record_exists(settings, year)):
+        prepare_writes(len(sources))  # this run validates: GX starts in its workers while it fetches
     progress(f"{year}: fetching {len(sources)} report(s)")
-    run.outcomes = fetch_batch(sources, settings, loopback=base is not None, progress=_say(year, progress))
+    drop_early_results(settings)
+    early = start_early_parse(settings)  # new bodies are parsed while the others are fetched
+    on_fetched = (lambda s, sha, ctype: early.offer(sha, s.agency, int(s.year), ctype)) if early else None
+    run.outcomes = fetch_batch(sources, settings, loopback=base is not None, progress=_say(year, progress),
+                               on_fetched=on_fetched)
     run.summary.notes += verify_bodies(run.outcomes, settings, loopback=base is not None,
                                        progress=_say(year, progress))
     run.summary.reports = run.outcomes
@@ -133,6 +159,9 @@ def unchanged(run: YearRun, progress: Progress) -> YearRun:
         progress(f"{year}: nothing changed since the run of {rec['written_at']}: its outcomes stand "
                  "(parse, load, validation and publish skipped; --full runs them)")
         run.finished = True
+        drop_early_results(settings)
+    else:
+        prepare_writes(len(run.outcomes))  # something changed: GX starts up in its workers while the run parses
     return run
 
 
@@ -140,6 +169,7 @@ def parse(run: YearRun, progress: Progress) -> YearRun:
     items = parse_items(run.outcomes)
     progress(f"{run.year}: parsing {len(items)} document(s)")
     run.parsed = parse_batch(items, run.settings, progress=_say(run.year, progress))
+    drop_early_results(run.settings)
     return run
 
 
@@ -184,7 +214,7 @@ def validate(run: YearRun, progress: Progress) -> YearRun:
         return run
     progress(f"{run.year}: validating")
     with warehouse(run.settings) as con:
-        run.checks_df, run.decision, run.reports_df = validate_batch(con, run.report_ids, run.settings, run.year,
+        run.checks, run.decision, run.reports_df = validate_batch(con, run.report_ids, run.settings, run.year,
                                                                      progress=_say(run.year, progress))
     quarantined = apply_gate(run.outcomes, run.decision)
     allowed, run.summary.gate_reason = gate_allows_publish(run.decision)
@@ -209,7 +239,7 @@ def data_docs(run: YearRun, progress: Progress) -> YearRun:
     if not run.report_ids:
         return run
     progress(f"{run.year}: writing the Data Docs")
-    run.summary.data_docs_path = build_data_docs(run.settings, run.checks_df, run.year, run.decision,
+    run.summary.data_docs_path = build_data_docs(run.settings, run.checks, run.year, run.decision,
                                                  run.reports_df)
     return run
 
@@ -225,6 +255,13 @@ def record(run: YearRun, progress: Progress) -> YearRun:
 PLAN: list[Step] = [discover, rebuild_missing, fetch, unchanged, parse, attachments, evidence, choose,
                     load, validate, publish, data_docs, record]
 WRITE_FROM = PLAN.index(load)
+
+
+def prepare_writes(reports: int) -> None:
+    """A run that will load, validate and publish: GX's start-up (validator processes) and the writing
+    steps' imports start now, while the run fetches and parses."""
+    prestart_validation(reports)
+    import_in_background()
 
 
 def _say(year: int, progress: Progress) -> Progress:

@@ -163,8 +163,14 @@ def _region_label(province: str | None, city: str | None) -> str:
     return f"{province or '未注明省份'} {city or '（省直属及未设市的机关）'}"
 
 
-def build_site(home: Path, raw_dir: Path | None = None) -> Path:
-    """Build ``home/site/`` from ``home/marts.duckdb``; returns the index page's path."""
+def build_site(home: Path, raw_dir: Path | None = None, shards: int = 1, run_shards=None,
+               min_agencies: int = 0) -> Path:
+    """Build ``home/site/`` from ``home/marts.duckdb``; returns the index page's path.
+
+    ``shards`` > 1: the agency pages (most of the work) are written in that many parts, each by
+    ``run_shards(jobs)``, which calls ``write_agency_pages(*job)`` for every job, e.g. in worker
+    processes, while this process writes the region pages and the index (from ``min_agencies`` on).
+    """
     home = Path(home)
     data = _load(Layout(home).marts)
     final = home / SITE_DIR
@@ -174,14 +180,27 @@ def build_site(home: Path, raw_dir: Path | None = None) -> Path:
     raw = Path(raw_dir) if raw_dir else Layout(home).raw
     raw_rel = os.path.relpath(raw / "objects", tmp / "agency") if (raw / "objects").is_dir() else None
     try:
-        figures, quality, reports = (_group(data[k], "agency_id") for k in ("figures", "quality", "reports"))
+        figures = _group(data["figures"], "agency_id")
+        if shards > 1 and run_shards is not None and len(data["agencies"]) >= min_agencies:
+            import threading
+
+            jobs = [(str(home), str(tmp), raw_rel, k, shards) for k in range(shards)]
+            failed: list[BaseException] = []
+
+            def agency_pages() -> None:
+                try:
+                    run_shards(jobs)
+                except BaseException as e:  # noqa: BLE001 - raised below, in this thread
+                    failed.append(e)
+
+            writer = threading.Thread(target=agency_pages, name="xxgk-site", daemon=True)
+            writer.start()
+        else:
+            writer = None
+            _agency_pages(data, figures, tmp, raw_rel)
         regions: dict[tuple, list[dict]] = defaultdict(list)
         for a in data["agencies"]:
             regions[(a["province"], a["city"])].append(a)
-            page = _page(a["name"], _agency_page(a, figures.get(a["agency_id"], []), quality.get(a["agency_id"], []),
-                                                 reports.get(a["agency_id"], []), raw_rel), "../",
-                         [(_region_label(a["province"], a["city"]), f"../region/{_id(a['province'], a['city'])}.html")])
-            (tmp / "agency" / f"{a['agency_id']}.html").write_text(page, encoding="utf-8")
         region_rows = _group(data["regions"], "province", "city")
         for (prov, city), members in regions.items():
             (tmp / "region" / f"{_id(prov, city)}.html").write_text(
@@ -189,6 +208,13 @@ def build_site(home: Path, raw_dir: Path | None = None) -> Path:
                       "../"), encoding="utf-8")
         (tmp / "index.html").write_text(_page("政府信息公开工作年度报告数据", _index_body(data, regions), ""),
                                         encoding="utf-8")
+        if writer is not None:
+            writer.join()
+            if failed:
+                raise failed[0]
+            missing = len(data["agencies"]) - sum(1 for _ in (tmp / "agency").iterdir())
+            if missing:
+                raise RuntimeError(f"the site's agency pages were not all written ({missing} missing)")
         old = home / f".{SITE_DIR}.old-{uuid.uuid4().hex[:8]}"
         if final.exists():
             os.replace(final, old)
@@ -198,6 +224,26 @@ def build_site(home: Path, raw_dir: Path | None = None) -> Path:
         with contextlib.suppress(FileNotFoundError):
             shutil.rmtree(tmp)
     return final / "index.html"
+
+
+def _agency_pages(data: dict, figures: dict, tmp: Path, raw_rel: str | None, shard: int = 0, shards: int = 1) -> int:
+    quality, reports = (_group(data[k], "agency_id") for k in ("quality", "reports"))
+    n = 0
+    for i, a in enumerate(data["agencies"]):
+        if i % shards != shard:
+            continue
+        page = _page(a["name"], _agency_page(a, figures.get(a["agency_id"], []), quality.get(a["agency_id"], []),
+                                             reports.get(a["agency_id"], []), raw_rel), "../",
+                     [(_region_label(a["province"], a["city"]), f"../region/{_id(a['province'], a['city'])}.html")])
+        (tmp / "agency" / f"{a['agency_id']}.html").write_text(page, encoding="utf-8")
+        n += 1
+    return n
+
+
+def write_agency_pages(home: str, tmp: str, raw_rel: str | None, shard: int, shards: int) -> int:
+    """One part of the agency pages of ``build_site``, from the marts (a worker reads them itself)."""
+    data = _load(Layout(Path(home)).marts)
+    return _agency_pages(data, _group(data["figures"], "agency_id"), Path(tmp), raw_rel, shard, shards)
 
 
 def _group(rows: list[dict], *keys: str) -> dict:

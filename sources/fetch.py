@@ -40,6 +40,7 @@ from requests.cookies import extract_cookies_to_jar
 
 from sources.rawstore import RawStore, sha256_hex
 from sources.registry import Source
+from sources.revalidate import Revalidator
 from transforms import decode as dec
 from transforms.pdfimages import PICTURE_MAGIC
 
@@ -391,6 +392,7 @@ class Fetcher:
                 "Accept-Language": "zh-CN,zh;q=0.9",
             }
         )
+        self._revalidator = Revalidator(self.session.headers, self.timeout, self.session.verify)
 
     def close(self) -> None:
         self._stop.set()
@@ -415,6 +417,10 @@ class Fetcher:
         extract_cookies_to_jar(self.session.cookies, prep, resp.raw)
         return resp
 
+    def _fast_ok(self, url: str) -> bool:
+        """sources/revalidate.py may ask: no proxy, no cookie to send (it sends none)."""
+        return not self.session.cookies and not self._proxies_for(url) and self._revalidator.usable(url)
+
     def _proxies_for(self, url: str) -> dict:
         parts = urlsplit(url)
         key = (parts.scheme.lower(), (parts.hostname or "").lower())
@@ -436,8 +442,11 @@ class Fetcher:
         store: RawStore,
         progress: Callable[[int, int], None] | None = None,
         waiting: Callable[[str], None] | None = None,
+        on_result: Callable[[int, FetchOutcome], None] | None = None,
     ) -> list[FetchOutcome]:
         """Fetch every source once; outcomes in the order of ``sources``.
+
+        ``on_result(index, outcome)`` is called (in a fetch thread) as each source is done.
 
         ``waiting`` gets a line every ``heartbeat_s`` while requests are outstanding. The
         workers are daemon threads: an interrupt (KeyboardInterrupt in the calling thread)
@@ -471,6 +480,8 @@ class Fetcher:
                     return
                 try:
                     results[i] = self.fetch_one(sources[i], store)
+                    if on_result is not None:
+                        on_result(i, results[i])
                 except BaseException as e:  # noqa: BLE001 - handed to the calling thread
                     with cond:
                         errors.append(e)
@@ -613,18 +624,23 @@ class Fetcher:
         visited = [url]
         current = url
         requests_made = 0
+        if prev and (prev.get("etag") or prev.get("last_modified")) and self._fast_ok(url):
+            gate = self._gate(url)
+            self._may_start(gate, 0, url)
+            with gate:
+                self._may_start(gate, 0, url)
+                fresh, got = self._revalidator.not_modified(url, _conditional_headers(prev))
+            if fresh:
+                gate.answered()
+                return {"status": 304, "url": url, "requests": 1, "headers": got}
+            requests_made = got  # asked and answered otherwise: the full way below asks again
         while True:
             scheme = urlsplit(current).scheme.lower()
             if scheme not in ("http", "https"):
                 raise self._fail(
                     BAD_SCHEME, f"refusing {scheme or 'scheme-less'} URL {current}", requests_made, current
                 )
-            headers = {}
-            if prev:
-                if prev.get("etag"):
-                    headers["If-None-Match"] = prev["etag"]
-                if prev.get("last_modified"):
-                    headers["If-Modified-Since"] = prev["last_modified"]
+            headers = _conditional_headers(prev) if prev else {}
             gate = self._gate(current)
             self._may_start(gate, requests_made, current)
             with gate:
@@ -845,6 +861,15 @@ class Fetcher:
         )
 
 
+def _conditional_headers(prev: dict) -> dict:
+    headers = {}
+    if prev.get("etag"):
+        headers["If-None-Match"] = prev["etag"]
+    if prev.get("last_modified"):
+        headers["If-Modified-Since"] = prev["last_modified"]
+    return headers
+
+
 def _validators(headers, prev: dict | None) -> dict:
     """ETag / Last-Modified to send next time; a 304 may omit them, then the old ones stand."""
     prev = prev or {}
@@ -894,7 +919,7 @@ class StoreFetcher:
                             url=row.get("final_url") or source.url, bytes=row.get("bytes"),
                             detail="offline: the raw store's last body")
 
-    def fetch_many(self, sources: Iterable[Source], store: RawStore, progress=None, waiting=None
+    def fetch_many(self, sources: Iterable[Source], store: RawStore, progress=None, waiting=None, on_result=None
                    ) -> list[FetchOutcome]:
         return [self.fetch_one(s, store) for s in sources]
 

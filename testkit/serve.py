@@ -145,7 +145,10 @@ def serve_samples(root: str | Path | None = None, port: int | None = None) -> It
             raise
         server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, name="xxgk-samples", daemon=True)
+    # A short poll: shutdown() waits for the loop's next poll, and a run starts and stops this
+    # server three times (0.5 s, the default, was a quarter of a small run).
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, name="xxgk-samples",
+                              daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"

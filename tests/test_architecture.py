@@ -157,10 +157,6 @@ STATUS_ALLOWED = {
     "flows/commands/published.py": {"published"},  # the name of a SQL parameter
     "flows/steps/evidence.py": {"passed"},  # the name of a SQL parameter
     "expectations/datadocs.py": {"fail"},  # a CSS class
-    # Being rewritten by a parallel branch (one evaluator of the sums; validation speed) when
-    # this check was written: their check words are to come from warehouse.statuses too.
-    "expectations/validate.py": {"pass", "fail", "skipped_blank", "skipped_missing"},
-    "flows/steps/validating.py": {"pass"},
 }
 SEVERITY_WORDS = {"error", "warning", "info"}
 

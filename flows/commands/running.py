@@ -126,6 +126,10 @@ def _exit_status(done: list[Any]) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     settings = settings_from(args)
+    if settings.full_run and not args.prefect:  # it validates: GX starts up while the run goes on
+        from flows import validator
+
+        validator.prestart(1)
     return _exit_status(_run_years([args.year], settings, args.quiet, args.prefect))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -104,8 +105,11 @@ FETCH_SPLIT_MIN = 2000  # sources below which one process fetches (starting othe
 
 
 def fetch_batch(sources: list, settings: Settings, loopback: bool = False,
-                progress: Progress = quiet) -> list[ReportOutcome]:
+                progress: Progress = quiet, on_fetched: Callable | None = None) -> list[ReportOutcome]:
     """Fetch every source politely into the raw store; one outcome per source.
+
+    ``on_fetched(source, sha256, content_type)`` is called as each new body is stored (the run
+    parses it meanwhile: flows/steps/parsing.py ``EarlyParse``).
 
     A large batch is spread over ``fetch_processes`` processes (flows/fetchsplit.py): a
     fetcher spends about 1 ms of CPU per request under one GIL, which made the 10,000
@@ -119,14 +123,15 @@ def fetch_batch(sources: list, settings: Settings, loopback: bool = False,
         parts = split_for_processes([s.host for s in sources], n if len(sources) >= FETCH_SPLIT_MIN else 1,
                                     max(1, settings.max_per_host), 0.0 if loopback else settings.min_delay)
         if len(parts) > 1:
-            results = _fetch_in_processes(sources, parts, settings, loopback, progress)
+            results = _fetch_in_processes(sources, parts, settings, loopback, progress, on_fetched)
         else:
             def fetched(done: int, total: int) -> None:
                 if done % 25 == 0 or done == total:
                     progress(f"fetched {done}/{total}")
 
             with make_fetcher(settings, loopback=loopback) as fetcher:
-                results = fetcher.fetch_many(sources, raw_store(settings), progress=fetched, waiting=progress)
+                results = fetcher.fetch_many(sources, raw_store(settings), progress=fetched, waiting=progress,
+                                             on_result=_new_body_hook(sources, on_fetched))
     outcomes = []
     for src, res in zip(sources, results, strict=True):
         status = str(getattr(res, "status", "failed"))
@@ -151,30 +156,77 @@ def default_fetch_processes() -> int:
     return max(1, min(os.cpu_count() or 1, 4))
 
 
-def _fetch_in_processes(sources: list, parts: list, settings: Settings, loopback: bool, progress: Progress) -> list:
+def _new_body_hook(sources: list, on_fetched: Callable | None):
+    """``Fetcher.fetch_many``'s ``on_result`` for ``on_fetched``: new bodies only."""
+    if on_fetched is None:
+        return None
+
+    def hook(i: int, res) -> None:
+        if res.status == "fetched" and res.sha256:
+            on_fetched(sources[i], res.sha256, res.content_type)
+    return hook
+
+
+def _fetch_in_processes(sources: list, parts: list, settings: Settings, loopback: bool, progress: Progress,
+                        on_fetched: Callable | None = None) -> list:
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    import queue
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
     results: list = [None] * len(sources)
     done = 0
     # forkserver: the flow process has threads (Prefect's), which fork would copy half-way.
     ctx = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(max_workers=len(parts), mp_context=ctx) as pool:
+    bodies = ctx.Queue() if on_fetched is not None else None  # (part, index in part, sha256, content type)
+
+    def take_bodies(block: float) -> None:
+        while bodies is not None:
+            try:
+                k, j, sha, ctype = bodies.get(timeout=block) if block else bodies.get_nowait()
+            except queue.Empty:
+                return
+            block = 0
+            on_fetched(sources[parts[k].indices[j]], sha, ctype)
+
+    with ProcessPoolExecutor(max_workers=len(parts), mp_context=ctx, initializer=_set_body_queue,
+                             initargs=(bodies,)) as pool:
         futures = {pool.submit(fetch_part, [sources[i] for i in part.indices], settings, loopback,
-                               part.max_per_host): part for part in parts}
-        for fut in as_completed(futures):
-            part = futures[fut]
-            for i, res in zip(part.indices, fut.result(), strict=True):
-                results[i] = res
-            done += len(part.indices)
-            progress(f"fetched {done}/{len(sources)} ({len(parts)} processes)")
+                               part.max_per_host, k if bodies is not None else None): part
+                   for k, part in enumerate(parts)}
+        pending = set(futures)
+        while pending:
+            finished, pending = wait(pending, timeout=0.05 if bodies is not None else None,
+                                     return_when=FIRST_COMPLETED)
+            take_bodies(0)
+            for fut in finished:
+                part = futures[fut]
+                for i, res in zip(part.indices, fut.result(), strict=True):
+                    results[i] = res
+                done += len(part.indices)
+                progress(f"fetched {done}/{len(sources)} ({len(parts)} processes)")
+        if bodies is not None:  # what the last parts put just before they returned
+            take_bodies(0.05)
     return results
 
 
-def fetch_part(sources: list, settings: Settings, loopback: bool, max_per_host: int) -> list:
+_BODY_QUEUE = None  # in a fetch process: where new bodies are announced (_fetch_in_processes)
+
+
+def _set_body_queue(q) -> None:
+    global _BODY_QUEUE
+    _BODY_QUEUE = q
+
+
+def fetch_part(sources: list, settings: Settings, loopback: bool, max_per_host: int,
+               part: int | None = None) -> list:
     """One process's share of a batch (its hosts' concurrency limits already divided)."""
+    hook = None
+    if part is not None and _BODY_QUEUE is not None:
+        def hook(j: int, res) -> None:
+            if res.status == "fetched" and res.sha256:
+                _BODY_QUEUE.put((part, j, res.sha256, res.content_type))
     with make_fetcher(settings.with_overrides(max_per_host=max_per_host), loopback=loopback) as fetcher:
-        return fetcher.fetch_many(sources, raw_store(settings))
+        return fetcher.fetch_many(sources, raw_store(settings), on_result=hook)
 
 
 def discover_step(year: int, settings: Settings, progress: Progress = quiet) -> Settings:

@@ -54,6 +54,28 @@ def warehouse(settings: Settings):
         con.close()
 
 
+# What the writing steps import (DuckDB, pandas, pyarrow: ~1 s), imported by a thread while the run
+# fetches and parses, when it waits on the network and the parse workers anyway.
+WRITING_MODULES = ("duckdb", "pandas", "pyarrow", "warehouse.db", "warehouse.load", "warehouse.checks",
+                   "warehouse.publish", "expectations.gate", "reportsite.build")
+
+
+def import_in_background() -> None:
+    import importlib
+    import sys
+    import threading
+
+    def run() -> None:
+        for m in WRITING_MODULES:
+            try:
+                importlib.import_module(m)
+            except Exception:  # noqa: BLE001 - only a head start: the step that needs it imports it again
+                return
+
+    if any(m not in sys.modules for m in WRITING_MODULES):
+        threading.Thread(target=run, name="xxgk-imports", daemon=True).start()
+
+
 LOAD_CHUNK = 500  # documents per load transaction: bounded memory, few transactions
 
 

@@ -94,8 +94,12 @@ def parse_batch(items: list[dict[str, Any]], settings: Settings, progress: Progr
     store = body_store(settings)
     out: dict[str, dict] = {}
     todo: list[tuple[str, dict[str, Any]]] = []
+    early = early_results(settings)
     for it in items:
         key = parse_cache_key(it["sha256"], it.get("agency"), it.get("year"), version)
+        if key in early:  # parsed by this run while it fetched (EarlyParse)
+            out[key] = early[key]
+            continue
         hit = _read_cache(settings, key)
         if hit is not None:
             out[key] = slim(hit)
@@ -132,6 +136,85 @@ def parse_batch(items: list[dict[str, Any]], settings: Settings, progress: Progr
     if items and finished == len(out) and not todo:
         progress(f"parsed {len(items)}/{len(items)} (all from the cache)")
     return out
+
+
+class EarlyParse:
+    """Parse the bodies a run fetches while it goes on fetching: each new body goes to the parse
+    pool as it arrives (``offer``), and the parse step takes the results (``early_results``)
+    instead of starting the pool only when the last body is in. The results are those of
+    ``parse_batch``: written to the parsed cache, slim in memory."""
+
+    def __init__(self, settings: Settings) -> None:
+        import queue
+        import threading
+
+        from flows.parsepool import default_workers, shared_pool
+
+        self.settings = settings
+        self.version = parser_version()
+        self.store = body_store(settings)
+        self.results: dict[str, dict] = {}
+        self._keys: list[str] = []
+        self._offered: set[str] = set()
+        self._jobs: queue.Queue = queue.Queue()
+        pool = shared_pool(settings.parse_workers or default_workers(), settings.parse_timeout)
+        self._thread = threading.Thread(target=pool.run, args=(parse_file, self._jobs, self._done),
+                                        name="xxgk-early-parse", daemon=True)
+        self._thread.start()
+
+    def offer(self, sha256: str | None, agency: str | None, year: int | None, content_type: str | None) -> None:
+        """A body just fetched (new to the raw store): parse it now unless the cache holds it."""
+        if not sha256:
+            return
+        key = parse_cache_key(sha256, agency, year, self.version)
+        if key in self._offered or cache_path(self.settings, key).is_file():
+            return
+        self._offered.add(key)
+        self._keys.append(key)
+        self._jobs.put((str(self.store.path_of(sha256)), agency, year, content_type))
+
+    def _done(self, i: int, result: dict | None, error: str | None) -> None:
+        key = self._keys[i]
+        if error is not None:
+            if "DamagedObject" not in error:  # a damaged body is repaired (verify_bodies) and parsed then
+                self.results[key] = {"ok": False, "error": error[:500], "cached": False}
+            return
+        atomic_write(cache_path(self.settings, key), json.dumps(result, ensure_ascii=False, default=str), fsync=False)
+        self.results[key] = slim({**result, "ok": True, "cached": False})
+
+    def finish(self) -> dict[str, dict]:
+        self._jobs.put(None)
+        self._thread.join()
+        return self.results
+
+
+_EARLY: dict[Path, EarlyParse | dict[str, dict]] = {}
+
+
+def start_early_parse(settings: Settings) -> EarlyParse | None:
+    """An EarlyParse for this run's fetch, when documents are parsed in this process's pool (not
+    on Dask, not in-process): the parse step of the same process takes its results."""
+    if settings.parse_timeout == 0 or settings.task_runner == "dask":
+        return None
+    early = EarlyParse(settings)
+    _EARLY[Path(settings.parsed_dir).resolve()] = early
+    return early
+
+
+def early_results(settings: Settings) -> dict[str, dict]:
+    """The results of this run's EarlyParse (waiting for it to end), or {}."""
+    root = Path(settings.parsed_dir).resolve()
+    early = _EARLY.get(root)
+    if isinstance(early, EarlyParse):
+        _EARLY[root] = early = early.finish()
+    return early or {}
+
+
+def drop_early_results(settings: Settings) -> None:
+    """After the parse step (or a run that stops before it): nothing of the run stays in memory."""
+    early = _EARLY.pop(Path(settings.parsed_dir).resolve(), None)
+    if isinstance(early, EarlyParse):
+        early.finish()
 
 
 def parse_file(path: str, agency: str | None, year: int | None, content_type: str | None) -> dict[str, Any]:

@@ -30,20 +30,43 @@ def build_report_site(settings: Settings) -> None:
     from reportsite.build import build_site
 
     try:
-        build_site(settings.home, settings.raw_dir)
+        build_site(settings.home, settings.raw_dir, **_site_workers(settings))
     except Exception as e:  # noqa: BLE001 - never fail a publish that is already done
         logging.getLogger("xxgk").warning("the report site was not rebuilt: %s: %s", type(e).__name__, e)
 
 
-def build_data_docs(settings: Settings, checks_df: Any, year: int, decision: Any = None,
+SITE_SHARD_MIN = 1000  # agencies below which the site is written by this process alone
+
+
+def _site_workers(settings: Settings) -> dict:
+    """The agency pages of a large site written by the parse workers (idle while the run publishes)."""
+    from flows.parsepool import default_workers, shared_pool
+
+    workers = settings.parse_workers or default_workers()
+    if settings.parse_timeout == 0 or workers < 2:
+        return {}
+
+    def run_shards(jobs: list[tuple]) -> None:
+        from reportsite.build import write_agency_pages
+
+        errors: list[str] = []
+        shared_pool(workers, settings.parse_timeout).run(write_agency_pages, jobs,
+                                                          lambda _i, _r, e: e is not None and errors.append(e))
+        if errors:
+            raise RuntimeError(f"site: {errors[0]}")
+
+    return {"shards": workers, "run_shards": run_shards, "min_agencies": SITE_SHARD_MIN}
+
+
+def build_data_docs(settings: Settings, checks: Any, year: int, decision: Any = None,
                     reports: Any = None) -> str | None:
-    """Data Docs of this run's validation under ``$XXGK_HOME/data_docs/<year>/``; the index path."""
+    """Data Docs of this run's validation (a RunChecks) under ``$XXGK_HOME/data_docs/<year>/``; the index path."""
     from expectations.datadocs import build_docs
 
-    if checks_df is None or len(checks_df) == 0:
+    if checks is None or len(checks) == 0:
         return None
-    index = build_docs(checks_df, settings.layout.data_docs / str(year), reports=reports, gate=decision,
-                       run_label=str(year))
+    index = build_docs(checks.rows, settings.layout.data_docs / str(year), reports=reports, gate=decision,
+                       run_label=str(year), passed=checks.passed, n_reports=checks.reports)
     return str(Path(index).resolve())
 
 

@@ -71,6 +71,13 @@ def record_run(settings: Settings, summary: RunSummary, attachments: list[dict])
                         settings.warehouse_path)
 
 
+def record_exists(settings: Settings, year: int) -> bool:
+    """The year has a last complete run's record (an unchanged re-run may stop after the fetch)."""
+    from flows import runrecord
+
+    return runrecord.record_path(settings.home, year).is_file()
+
+
 def forget_run(settings: Settings, year: int) -> None:
     from flows import runrecord
 

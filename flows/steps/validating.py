@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from flows.outcomes import FETCH_FAILED, PARSE_FAILED, PASSED, QUARANTINED, Progress, ReportOutcome, quiet
 from flows.settings import Settings
+from warehouse.statuses import PASS
 
 if TYPE_CHECKING:
     from expectations.gate import GateDecision
 
 VALIDATE_CHUNK = 2500  # reports validated at once: the frames of 10,000 took a gigabyte
+VALIDATE_MIN_CHUNK = 1000  # smaller chunks, to keep every validator busy, would cost more than they save
 
 
 def validation_chunks(con, report_ids: list[str], size: int = VALIDATE_CHUNK) -> list[list[str]]:
@@ -48,11 +52,49 @@ def validation_chunks(con, report_ids: list[str], size: int = VALIDATE_CHUNK) ->
     return [c for c in chunks if c]
 
 
+@dataclass
+class RunChecks:
+    """A run's check results as the flow keeps them for the gate and the Data Docs: every row but
+    the passes, which are counted per check (6 KB a report as rows; the warehouse keeps them all)."""
+
+    rows: Any  # pandas frame of expectations.validate.COLUMNS, no rows of passed checks
+    passed: dict[str, int] = field(default_factory=dict)
+    reports: int = 0
+
+    def add(self, part) -> None:
+        import pandas as pd
+
+        is_pass = part["status"] == PASS
+        for cid, n in part.loc[is_pass, "check_id"].value_counts().items():
+            self.passed[cid] = self.passed.get(cid, 0) + int(n)
+        self.reports += part["report_id"].nunique()
+        self.rows = part[~is_pass] if self.rows is None else pd.concat([self.rows, part[~is_pass]], ignore_index=True)
+
+    def __len__(self) -> int:
+        return len(self.rows) + sum(self.passed.values())
+
+
+def prestart_validation(reports: int) -> None:
+    """Start the validator processes now (flows/validator.py), so that GX's start-up overlaps the run."""
+    from flows import validator
+
+    validator.prestart(validator_count(reports))
+
+
+def validator_count(reports: int) -> int:
+    """One validator; a second (at most one per core) for a run of several full chunks: each costs
+    GX's start-up, ~3.5 CPU-s, which a few thousand reports do not win back."""
+    from flows import validator
+
+    return max(1, min(validator.default_workers(), reports // (2 * VALIDATE_CHUNK)))
+
+
 def validate_batch(con, report_ids: list[str], settings: Settings, year: int | None = None,
                    progress: Progress = quiet):
-    """GX validation of the staged reports, stored as checks; returns (checks_df, decision, reports_df).
+    """GX validation of the staged reports, stored as checks; returns (RunChecks, decision, reports_df).
 
-    Validated ``VALIDATE_CHUNK`` reports at a time (the checks of a report depend only on
+    Validated ``VALIDATE_CHUNK`` reports at a time (fewer when that keeps every worker of
+    flows/validator.py busy), in the validator processes (the checks of a report depend only on
     it, its children and its previous year, which go into the same chunk). The current
     reports of the previous year are passed along as context for the cross-year checks
     (X1, X2); they are not validated again.
@@ -60,13 +102,31 @@ def validate_batch(con, report_ids: list[str], settings: Settings, year: int | N
     import pandas as pd
 
     from expectations.gate import decide
-    from expectations.validate import validate
+    from flows import validator
     from warehouse.checks import store_checks
     from warehouse.load import staging_frames
 
-    checks_parts, report_parts, failures = [], [], {}
-    chunks = validation_chunks(con, report_ids)
+    pool = validator.prestart(validator_count(len(set(report_ids))))
+    checks, report_parts, failures = RunChecks(None), [], {}
+    size = min(VALIDATE_CHUNK, max(VALIDATE_MIN_CHUNK, -(-len(set(report_ids)) // pool.workers)))
+    chunks = validation_chunks(con, report_ids, size)
+    in_flight: list = []  # (future, ids): the workers validate while this reads the next chunk
     done = 0
+
+    def collect() -> None:
+        nonlocal done
+        fut, ids = in_flight.pop(0)
+        try:
+            part = fut.result()
+        except BrokenProcessPool:
+            validator.discard()
+            raise
+        store_checks(con, part)
+        checks.add(part)
+        done += len(ids)
+        if len(chunks) > 1:
+            progress(f"validated {done}/{len(report_ids)}")
+
     for ids in chunks:
         frames = staging_frames(con, report_ids=ids)
         prev = None
@@ -74,22 +134,22 @@ def validate_batch(con, report_ids: list[str], settings: Settings, year: int | N
             prev_ids = previous_year_ids(con, ids, int(year))
             if prev_ids:
                 prev = staging_frames(con, report_ids=prev_ids)
-        part = validate(frames, prev_frames=prev)
-        store_checks(con, part)
-        checks_parts.append(_compact(part))
-        report_parts.append(frames.reports)
+        if len(in_flight) >= pool.workers:
+            collect()
+        in_flight.append((pool.submit(frames, prev), ids))
+        report_parts.append(frames.reports[["report_id", "agency", "year"]])  # the Data Docs' labels
         failures.update(parse_failures(frames))
-        del frames, prev, part
-        done += len(ids)
-        if len(chunks) > 1:
-            progress(f"validated {done}/{len(report_ids)}")
-    checks_df = pd.concat(checks_parts, ignore_index=True) if checks_parts else None
+        del frames, prev
+    while in_flight:
+        collect()
     reports_df = pd.concat(report_parts, ignore_index=True) if report_parts else None
-    if checks_df is None:
-        checks_df = validate(staging_frames(con, report_ids=[]))
-    decision = decide(checks_df, report_ids, max_fail_share=settings.max_fail_share)
+    if checks.rows is None:
+        from expectations.validate import validate
+
+        checks.rows = validate(staging_frames(con, report_ids=[]))  # no report: the empty frame, without GX
+    decision = decide(checks.rows, report_ids, max_fail_share=settings.max_fail_share)  # it reads the fails
     record_gate(con, report_ids, decision, failures)
-    return checks_df, decision, reports_df
+    return checks, decision, reports_df
 
 
 def previous_year_ids(con, report_ids: list[str], year: int) -> list[str]:
@@ -104,12 +164,6 @@ def previous_year_ids(con, report_ids: list[str], year: int) -> list[str]:
             {"y": year - 1}).fetchall()]
     finally:
         con.unregister("arg_prev_ids")
-
-
-def _compact(checks):
-    """The check rows kept in memory for the gate and the Data Docs: a passing check's detail
-    (300 characters, 190 MB over 10,000 reports) is dropped here; the warehouse keeps it."""
-    return checks.assign(detail=checks["detail"].where(checks["status"] != "pass"))
 
 
 def parse_failures(frames) -> dict[str, list[str]]:

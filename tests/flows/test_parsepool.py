@@ -38,3 +38,35 @@ def test_results_errors_timeouts_and_dead_workers_are_told_apart():
         assert _run(pool, j.echo, [(9,)]) == {0: (9, None)}  # the pool recovers
     finally:
         pool.close()
+
+
+def test_jobs_that_arrive_while_others_run():
+    """A queue of jobs (parse while fetching): each is run as it arrives, a timeout still applies,
+    and the run ends at the queue's None."""
+    import queue
+    import threading
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    import pp_jobs as j
+
+    pool = ParsePool(workers=2, timeout=2.0)
+    jobs: queue.Queue = queue.Queue()
+    results: dict = {}
+    runner = threading.Thread(target=pool.run, args=(j.sleep_then, jobs, lambda i, r, e: results.__setitem__(i, (r, e))))
+    try:
+        runner.start()
+        jobs.put(("first", 0))
+        deadline = time.monotonic() + 20
+        while 0 not in results and time.monotonic() < deadline:  # done before the next one is even offered
+            time.sleep(0.02)
+        assert results == {0: ("first", None)}
+        jobs.put(("slow", 60))
+        jobs.put(("second", 0.1))
+        jobs.put(None)
+        runner.join(timeout=30)
+        assert not runner.is_alive()
+        assert results[1][0] is None and "timeout after 2 s" in results[1][1]
+        assert results[2] == ("second", None)
+    finally:
+        jobs.put(None)
+        pool.close()

@@ -53,8 +53,11 @@ def test_chunked_validation_equals_one_pass(warehouse, tmp_path, monkeypatch):
     ids = [d.report_id for d in docs if d.year == 2024]
     settings = load_settings(env={}, home=tmp_path, max_fail_share=1.0)
     whole, decision, reports = validate_batch(con, ids, settings, 2024)
-    assert {"X1", "H1", "XH"} <= set(whole["check_id"]) and any(c.startswith("S") for c in whole["check_id"])
-    assert (whole["status"] == "fail").any()
+    checked = {*whole.rows["check_id"], *whole.passed}
+    assert {"X1", "H1", "XH"} <= checked and any(c.startswith("S") for c in checked)
+    assert (whole.rows["status"] == "fail").any() and "pass" not in set(whole.rows["status"])
+    stored = con.execute("SELECT count(*) FROM fact_check WHERE status = 'pass'").fetchall()[0][0]
+    assert sum(whole.passed.values()) == stored > 0 and whole.reports == len(ids)  # passes counted, stored
 
     chunks = validation_chunks(con, ids, size=3)
     assert len(chunks) >= 3 and sorted(sum(chunks, [])) == sorted(ids)
@@ -63,6 +66,7 @@ def test_chunked_validation_equals_one_pass(warehouse, tmp_path, monkeypatch):
 
     monkeypatch.setattr("flows.steps.validating.VALIDATE_CHUNK", 3)
     parts, decision_parts, reports_parts = validate_batch(con, ids, settings, 2024)
-    assert _sorted(parts).equals(_sorted(whole))
+    assert _sorted(parts.rows).equals(_sorted(whole.rows))
+    assert parts.passed == whole.passed and parts.reports == whole.reports
     assert decision_parts == decision
     assert sorted(reports_parts["report_id"]) == sorted(reports["report_id"])

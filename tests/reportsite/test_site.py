@@ -57,6 +57,34 @@ def test_site_rebuild_replaces_the_old_one(demo_home, tmp_path):
     assert not [p for p in home.iterdir() if p.name.startswith(".site")]
 
 
+def test_agency_pages_written_in_parts_make_the_same_site(demo_home, tmp_path):
+    import shutil
+
+    from reportsite.build import write_agency_pages
+
+    home = tmp_path / "home"
+    shutil.copytree(demo_home, home, ignore=shutil.ignore_patterns("*.wal"))
+    build_site(home)
+    whole = {p.relative_to(home / "site"): p.read_bytes() for p in site_pages(home)}
+    jobs_seen: list = []
+
+    def in_parts(jobs):  # as the parse workers would, one job at a time
+        jobs_seen.extend(jobs)
+        for job in jobs:
+            write_agency_pages(*job)
+
+    build_site(home, shards=3, run_shards=in_parts)
+    assert len(jobs_seen) == 3
+    assert {p.relative_to(home / "site"): p.read_bytes() for p in site_pages(home)} == whole
+
+    def lose_a_part(jobs):
+        write_agency_pages(*jobs[0])
+
+    with pytest.raises(RuntimeError, match="not all written"):
+        build_site(home, shards=3, run_shards=lose_a_part)
+    assert {p.relative_to(home / "site"): p.read_bytes() for p in site_pages(home)} == whole  # the old site stays
+
+
 @pytest.mark.slow
 def test_pages_load_in_headless_chromium_without_errors_or_internet(demo_home, tmp_path):
     pages = site_pages(demo_home)

@@ -218,6 +218,34 @@ def test_rerun_sends_conditional_request_and_stores_nothing_new(httpserver, stor
     assert [r["status"] for r in store.rows()] == ["fetched"]
 
 
+def test_a_conditional_request_answered_otherwise_is_asked_again_the_full_way(httpserver, store, fast):
+    """sources/revalidate.py takes only a plain 304: a new body, or a 304 that sets a cookie, is
+    fetched again through requests (the body stored, the cookie sent from then on)."""
+    state = {"version": 1, "cookie": False}
+    seen = []
+
+    def page(request):
+        seen.append(dict(request.headers))
+        etag = f'"v{state["version"]}"'
+        if request.headers.get("If-None-Match") == etag:
+            return Response(status=304, headers={"ETag": etag, **({"Set-Cookie": "waf=ok"} if state["cookie"] else {})})
+        return Response(REPORT_HTML.replace("年度报告".encode(), f"年度报告{state['version']}".encode()), headers={"ETag": etag},
+                        content_type="text/html; charset=utf-8")
+
+    httpserver.expect_request("/p").respond_with_handler(page)
+    fetcher = fast()
+    [first] = fetcher.fetch_many([src(httpserver.url_for("/p"))], store)
+    state["version"] = 2
+    [changed] = fetcher.fetch_many([src(httpserver.url_for("/p"))], store)
+    assert changed.status == FETCHED and changed.new_version and changed.sha256 != first.sha256
+    assert changed.attempts == 2 and len(seen) == 3  # asked conditionally, then again the full way
+    state["cookie"] = True
+    [same] = fetcher.fetch_many([src(httpserver.url_for("/p"))], store)
+    assert (same.status, same.attempts) == (NOT_MODIFIED, 2)
+    [again] = fetcher.fetch_many([src(httpserver.url_for("/p"))], store)
+    assert again.status == NOT_MODIFIED and seen[-1].get("Cookie") == "waf=ok"
+
+
 def test_proxy_from_the_environment_is_used(httpserver, store, fast, monkeypatch):
     # The loopback server stands in for a proxy: it receives the absolute URL of a site
     # that does not resolve, which only a request through the proxy can reach.
