@@ -510,6 +510,11 @@ class _Reader:
             if reg is None:
                 values[item.key] = self.missing_row(fs.ACTIVE_DISCLOSURE, item.key, names)
                 continue
+            if not placed and fs.AMOUNT not in vtypes:
+                clean = _clean_row(len(names)).fullmatch(self.text, reg.value_start, reg.end)
+                if clean:  # a clean row (most): what _split_values and read_row give it, at once
+                    values[item.key] = dict(zip(names, map(int, clean.groups()), strict=True))
+                    continue
             vals = placed[item.key] if placed else _split_values(self.text[reg.value_start:reg.end], len(names))
             values[item.key] = self.read_row(fs.ACTIVE_DISCLOSURE, item.key, names, vtypes, vals)
         return _TableRead(template, values, True)
@@ -536,11 +541,17 @@ class _Reader:
                        fs.APPLICATIONS)
         values: dict[str, dict] = {}
         placed = self._space_values(fs.APPLICATIONS, regions, start, dict.fromkeys(by_key, len(names) + subtotal))
+        clean_row = None if placed or subtotal else _clean_row(len(names))
         for row in _APP_ROWS[template]:
             reg = by_key.get(row.key)
             if reg is None:
                 values[row.key] = self.missing_row(fs.APPLICATIONS, row.key, names)
                 continue
+            if clean_row is not None:
+                clean = clean_row.fullmatch(self.text, reg.value_start, reg.end)
+                if clean:  # a clean row (most): what _split_values and read_row give it, at once
+                    values[row.key] = dict(zip(names, map(int, clean.groups()), strict=True))
+                    continue
             vals = placed[row.key] if placed else _split_values(self.text[reg.value_start:reg.end],
                                                                  len(names) + subtotal)
             if subtotal and vals.run is None and not vals.short:
@@ -555,6 +566,8 @@ class _Reader:
         """One "0" spanning all seven columns (FORMAT.md §7.8): every cell is 0."""
         for key, reg in by_key.items():
             row = values.get(key) or {}
+            if len(row) > 1 and None not in row.values():
+                continue  # every cell read (most rows): the test below would fail on the second
             if not all(v is None for k, v in row.items() if k != fs.NATURAL_PERSON):
                 continue  # cells were read: no merged cell
             raw = self.text[reg.value_start:reg.end].split("|")[1:]

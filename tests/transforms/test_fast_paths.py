@@ -84,3 +84,26 @@ def test_a_row_of_digits_is_read_as_the_cell_grammar_reads_each():
     long = "1" * 41  # too long for a count: unreadable, as read_cell says
     got = reader.read_row("t", "k", names, vtypes, parse_mod._Values([long, "1", "2"]))
     assert got["a"] is None and [f["code"] for f in reader.f.items] == ["cell_unreadable"]
+
+
+def test_a_clean_row_read_at_once_is_what_split_and_read_give():
+    """active_disclosure and applications read a clean row of a pipe layout straight from
+    _clean_row's match on the text (no slice, no _Values): the same values, no findings."""
+    pool = [" ", "\t", "|", "|", "|", "\n", "0", "7", "12", "3456", "1" * 41, "a", "/", "-", "件", "\u3000"]
+    rng = random.Random(4)
+    matched = 0
+    for n in (1, 3, 7):
+        names = tuple(f"c{i}" for i in range(n))
+        rows = [" |" + "".join(f"{rng.choice(['', ' ', chr(9)])}{rng.choice(pool)}{rng.choice(['', ' '])}|"
+                              for _ in range(n + rng.randint(-1, 3))) + rng.choice(["", "\n", " \n\n", "x"])
+                for _ in range(5000)]
+        for s in _strings(rng, pool, 10000, 3 * n + 6) + rows:
+            text = "x" + s + "y"  # the row stands inside a longer text
+            clean = parse_mod._clean_row(n).fullmatch(text, 1, len(text) - 1)
+            if not clean:
+                continue
+            matched += 1
+            reader = parse_mod._Reader(text, parse_mod._Findings())
+            want = reader.read_row("t", "k", names, ("count",) * n, parse_mod._split_values(s, n))
+            assert dict(zip(names, map(int, clean.groups()), strict=True)) == want and not reader.f.items, repr(s)
+    assert matched > 100
