@@ -107,3 +107,17 @@ def test_a_clean_row_read_at_once_is_what_split_and_read_give():
             want = reader.read_row("t", "k", names, ("count",) * n, parse_mod._split_values(s, n))
             assert dict(zip(names, map(int, clean.groups()), strict=True)) == want and not reader.f.items, repr(s)
     assert matched > 100
+
+
+def test_a_text_without_the_footer_core_has_no_page_footer():
+    pool = ["-", "—", "第", "页", "共", " ", "\t", "\n", "1", "23", "4567", "/", ",", "a", "\uff11"]
+    footers = 0
+    rng = random.Random(5)
+    lines = ["\n".join(rng.choice(["x", "- 5 -", "-12-", "第 3 页", "第3页 共9页", "—1—", " 2 "]) + rng.choice(pool)
+                       for _ in range(3)) for _ in range(3000)]
+    for s in _strings(rng, pool, 30000, 10) + lines:
+        if not parse_mod._PAGE_FOOTER_CORE.search(s):
+            assert parse_mod._PAGE_FOOTER.sub("", s) == s, repr(s)
+        else:
+            footers += parse_mod._PAGE_FOOTER.sub("", s) != s
+    assert footers > 100  # the pool makes footers too
