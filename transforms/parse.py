@@ -193,7 +193,7 @@ _HEADS = _row_heads()
 
 
 # --------------------------------------------------------------------------- regions
-@dataclass
+@dataclass(slots=True)  # made per row: no __dict__ to build
 class _Region:
     """What stands between a row's label and the next label."""
 
@@ -267,7 +267,7 @@ def _close_regions(text: str, regions: list[_Region], end: int, terminators: _Te
         reg.end = m.start() if m else limit
 
 
-@dataclass
+@dataclass(slots=True)  # made per row: no __dict__ to build
 class _Values:
     raw: list[str | None]  # raw cell texts, None where the layout lost the cell
     run: str | None = None  # a run of digits standing for several cells
@@ -364,6 +364,9 @@ _NEXT_ROW_LINE = re.compile(r"\n[ \t|]*[\u4e00-\u9fff]")
 # Page footers a PDF prints inside a table ("— 5 —", "- 12 -", "第 3 页", "第3页 共9页").
 _PAGE_FOOTER = re.compile(r"^[ \t]*(?:-+[ \t]*\d{1,3}[ \t]*-+|第[ \t]*\d{1,3}[ \t]*页(?:[ \t]*[,/]?[ \t]*共[ \t]*\d{1,3}[ \t]*页)?)"
                           r"[ \t]*$", re.M)
+# What every footer holds, searched without the line anchors (which re tries at every position):
+# a text without it has no footer.
+_PAGE_FOOTER_CORE = re.compile(r"-[ \t]*\d{1,3}[ \t]*-|第[ \t]*\d{1,3}[ \t]*页")
 
 
 # A local subtotal row the template does not have ("(三)不予公开小计", "合计").
@@ -371,7 +374,11 @@ _LOCAL_SUBTOTAL = re.compile(r"(?:\([一二三四五六七八九]\)[ \t]*)?[\u4e
 
 
 # --------------------------------------------------------------------------- tables
-@dataclass
+_RL_NAMES = tuple((g.key, o.key) for g in fs.RL_GROUPS for o in fs.RL_OUTCOMES)  # the 15 cells of table 3
+_RL_FLAT_NAMES = tuple(f"{g}.{o}" for g, o in _RL_NAMES)  # as one row: "group.outcome"
+
+
+@dataclass(slots=True)
 class _TableRead:
     template: str | None
     values: dict[str, dict[str, int | float | None]]
@@ -510,6 +517,11 @@ class _Reader:
             if reg is None:
                 values[item.key] = self.missing_row(fs.ACTIVE_DISCLOSURE, item.key, names)
                 continue
+            if not placed and fs.AMOUNT not in vtypes:
+                clean = _clean_row(len(names)).fullmatch(self.text, reg.value_start, reg.end)
+                if clean:  # a clean row (most): what _split_values and read_row give it, at once
+                    values[item.key] = dict(zip(names, map(int, clean.groups()), strict=True))
+                    continue
             vals = placed[item.key] if placed else _split_values(self.text[reg.value_start:reg.end], len(names))
             values[item.key] = self.read_row(fs.ACTIVE_DISCLOSURE, item.key, names, vtypes, vals)
         return _TableRead(template, values, True)
@@ -536,11 +548,17 @@ class _Reader:
                        fs.APPLICATIONS)
         values: dict[str, dict] = {}
         placed = self._space_values(fs.APPLICATIONS, regions, start, dict.fromkeys(by_key, len(names) + subtotal))
+        clean_row = None if placed or subtotal else _clean_row(len(names))
         for row in _APP_ROWS[template]:
             reg = by_key.get(row.key)
             if reg is None:
                 values[row.key] = self.missing_row(fs.APPLICATIONS, row.key, names)
                 continue
+            if clean_row is not None:
+                clean = clean_row.fullmatch(self.text, reg.value_start, reg.end)
+                if clean:  # a clean row (most): what _split_values and read_row give it, at once
+                    values[row.key] = dict(zip(names, map(int, clean.groups()), strict=True))
+                    continue
             vals = placed[row.key] if placed else _split_values(self.text[reg.value_start:reg.end],
                                                                  len(names) + subtotal)
             if subtotal and vals.run is None and not vals.short:
@@ -555,6 +573,8 @@ class _Reader:
         """One "0" spanning all seven columns (FORMAT.md §7.8): every cell is 0."""
         for key, reg in by_key.items():
             row = values.get(key) or {}
+            if len(row) > 1 and None not in row.values():
+                continue  # every cell read (most rows): the test below would fail on the second
             if not all(v is None for k, v in row.items() if k != fs.NATURAL_PERSON):
                 continue  # cells were read: no merged cell
             raw = self.text[reg.value_start:reg.end].split("|")[1:]
@@ -621,7 +641,6 @@ class _Reader:
         if split:
             return split
         m = _T3_HEADER.search(self.text, start, end) or _T3_FALLBACK_HEADER.search(self.text, start, end)
-        names = [(g.key, o.key) for g in fs.RL_GROUPS for o in fs.RL_OUTCOMES]
         seg_start = None
         if m:
             pos = m.end()
@@ -655,11 +674,10 @@ class _Reader:
         if "|" in segment and not segment.lstrip().startswith("|"):
             segment = "|" + segment  # no label cell before the values: the first cell is a value
         vals = _split_values(segment, 15)
-        flat = self.read_row(fs.REVIEW_LITIGATION, "_all", tuple(f"{g}.{o}" for g, o in names),
-                             (fs.COUNT,) * 15, vals)
+        flat = self.read_row(fs.REVIEW_LITIGATION, "_all", _RL_FLAT_NAMES, (fs.COUNT,) * 15, vals)
         values: dict[str, dict] = {g.key: {} for g in fs.RL_GROUPS}
-        for g, o in names:
-            values[g][o] = flat[f"{g}.{o}"]
+        for (g, o), name in zip(_RL_NAMES, _RL_FLAT_NAMES, strict=True):
+            values[g][o] = flat[name]
         for f in self.f.items:  # cell paths were written as review_litigation._all.g.o
             if f["where"].startswith(f"{fs.REVIEW_LITIGATION}._all."):
                 f["where"] = fs.REVIEW_LITIGATION + "." + f["where"].split("._all.", 1)[1]
@@ -966,7 +984,7 @@ def parse_text(text: str, *, agency: str | None = None, year: int | None = None,
     ``previous``: the same agency's report of the year before (a contract object), as
     extra evidence for runs of digits the invariants leave open (X1, X2; optional)."""
     f = _Findings()
-    if "-" in text or "页" in text:  # every page footer holds one
+    if ("-" in text or "页" in text) and _PAGE_FOOTER_CORE.search(text):  # every page footer holds one
         text = _PAGE_FOOTER.sub("", text)
     (t1s, t1e), (t2s, t2e), (t3s, t3e) = _spans(text)
     reader = _Reader(_blank_running_headers(text, min(t1s, t2s), max(t1e, t2e, t3e)), f)

@@ -84,3 +84,40 @@ def test_a_row_of_digits_is_read_as_the_cell_grammar_reads_each():
     long = "1" * 41  # too long for a count: unreadable, as read_cell says
     got = reader.read_row("t", "k", names, vtypes, parse_mod._Values([long, "1", "2"]))
     assert got["a"] is None and [f["code"] for f in reader.f.items] == ["cell_unreadable"]
+
+
+def test_a_clean_row_read_at_once_is_what_split_and_read_give():
+    """active_disclosure and applications read a clean row of a pipe layout straight from
+    _clean_row's match on the text (no slice, no _Values): the same values, no findings."""
+    pool = [" ", "\t", "|", "|", "|", "\n", "0", "7", "12", "3456", "1" * 41, "a", "/", "-", "件", "\u3000"]
+    rng = random.Random(4)
+    matched = 0
+    for n in (1, 3, 7):
+        names = tuple(f"c{i}" for i in range(n))
+        rows = [" |" + "".join(f"{rng.choice(['', ' ', chr(9)])}{rng.choice(pool)}{rng.choice(['', ' '])}|"
+                              for _ in range(n + rng.randint(-1, 3))) + rng.choice(["", "\n", " \n\n", "x"])
+                for _ in range(5000)]
+        for s in _strings(rng, pool, 10000, 3 * n + 6) + rows:
+            text = "x" + s + "y"  # the row stands inside a longer text
+            clean = parse_mod._clean_row(n).fullmatch(text, 1, len(text) - 1)
+            if not clean:
+                continue
+            matched += 1
+            reader = parse_mod._Reader(text, parse_mod._Findings())
+            want = reader.read_row("t", "k", names, ("count",) * n, parse_mod._split_values(s, n))
+            assert dict(zip(names, map(int, clean.groups()), strict=True)) == want and not reader.f.items, repr(s)
+    assert matched > 100
+
+
+def test_a_text_without_the_footer_core_has_no_page_footer():
+    pool = ["-", "—", "第", "页", "共", " ", "\t", "\n", "1", "23", "4567", "/", ",", "a", "\uff11"]
+    footers = 0
+    rng = random.Random(5)
+    lines = ["\n".join(rng.choice(["x", "- 5 -", "-12-", "第 3 页", "第3页 共9页", "—1—", " 2 "]) + rng.choice(pool)
+                       for _ in range(3)) for _ in range(3000)]
+    for s in _strings(rng, pool, 30000, 10) + lines:
+        if not parse_mod._PAGE_FOOTER_CORE.search(s):
+            assert parse_mod._PAGE_FOOTER.sub("", s) == s, repr(s)
+        else:
+            footers += parse_mod._PAGE_FOOTER.sub("", s) != s
+    assert footers > 100  # the pool makes footers too
