@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 
 from transforms import cells as cellgrammar
 from transforms import checks as sumchecks
+from transforms import evaluator, rowassign
 from transforms import formatspec as fs
-from transforms import rowassign
 from transforms.decode import DOC, DOCX, HTML, PDF, Decoded, decode
 from transforms.evidence import NAMES as EVIDENCE_NAMES
 from transforms.evidence import S1, X1, X2, previous_in_force, previous_year_figures
@@ -339,6 +339,13 @@ def _split_values(segment: str, n: int) -> _Values:
     return _Values([None] * n, mode="space", short=True, run=None) if n > 1 else _Values(values, mode="space")
 
 
+# H2 as the rule book states it (the total column, the columns it sums), read through the
+# evaluator; the row readers below rely on the total being the last column, checked here.
+_APP_TOTAL, _APP_PARTS = evaluator.row_total(fs.APPLICATIONS)
+if (*_APP_PARTS, _APP_TOTAL) != tuple(c.key for c in fs.APPLICANT_COLUMNS):
+    raise ValueError("the applications row sum is not 'the last column = the sum of the others'")
+
+
 def _pick_by_row_sum(tokens: list[str], n: int, max_extra: int = 3) -> list[str] | None:
     """More numbers than cells in a row (a stray page number, a lone "1"): the one reading
     whose 总计 is the sum of the other cells (H2), when every such reading gives the same
@@ -351,7 +358,7 @@ def _pick_by_row_sum(tokens: list[str], n: int, max_extra: int = 3) -> list[str]
     found: set[tuple[str, ...]] = set()
     for drop in combinations(range(len(tokens)), extra):
         kept = tuple(t for i, t in enumerate(tokens) if i not in drop)
-        if int(kept[-1]) == sum(int(t) for t in kept[:-1]):
+        if int(kept[-1]) == sum(int(t) for t in kept[:-1]):  # _APP_TOTAL last (checked above)
             found.add(kept)
             if len(found) > 1:
                 return None
@@ -966,12 +973,12 @@ def _derive_totals(tables: dict[str, _TableRead], f: _Findings) -> None:
         return
     blank_totals = {x["where"] for x in f.items if x["code"] == "cell_blank"}
     for key, row in tr.values.items():
-        if row.get(fs.TOTAL) is not None:
+        if row.get(_APP_TOTAL) is not None:
             continue
-        where = f"{fs.APPLICATIONS}.{key}.{fs.TOTAL}"
-        parts = [row.get(c) for c in fs.APPLICANT_PARTS]
+        where = f"{fs.APPLICATIONS}.{key}.{_APP_TOTAL}"
+        parts = [row.get(c) for c in _APP_PARTS]
         if where in blank_totals and all(isinstance(p, int) for p in parts):
-            row[fs.TOTAL] = sum(parts)
+            row[_APP_TOTAL] = sum(parts)
             f.items = [x for x in f.items if x["where"] != where]
             f.add("cell_derived", "总计 is blank; derived as the sum of the six applicant cells", where)
 
