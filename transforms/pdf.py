@@ -93,10 +93,17 @@ def _refuse_traps(data: bytes) -> None:
         m = _BARE_REF_OBJ.search(data, max(0, r.start() - 64), r.end())
         if m and m.group(1, 2) == m.group(3, 4):
             raise PdfError(f"malformed PDF: object {int(m.group(1))} refers to itself")
+    streams = [(m.end(), data.find(b"endstream", m.end())) for m in _FLATE_STREAM.finditer(data)]
+    if not _surely_no_bomb(data, streams):
+        _refuse_bombs(data, streams)
+
+
+def _refuse_bombs(data: bytes, streams: list[tuple[int, int]]) -> None:
+    """Each Flate stream (start, end) inflated to ``_PROBE`` bytes; a bomb or a sum past
+    ``MAX_INFLATED`` refused."""
     inflated = 0
-    for m in _FLATE_STREAM.finditer(data):
-        end = data.find(b"endstream", m.end())
-        raw = data[m.end(): end if end > 0 else len(data)]
+    for start, end in streams:
+        raw = data[start: end if end > 0 else len(data)]
         d = zlib.decompressobj()
         try:
             size = len(d.decompress(raw, _PROBE))
@@ -110,6 +117,38 @@ def _refuse_traps(data: bytes) -> None:
         inflated += size
         if inflated > MAX_INFLATED or (size > 4 * 1024 * 1024 and size > MAX_STREAM_RATIO * max(1, len(raw))):
             raise PdfError(f"PDF stream inflates to more than {size // (1024 * 1024)} MB: refused (compression bomb?)")
+
+
+_GLANCE = 8 * 1024  # inflated bytes of each stream looked at by the quick bound below
+_LOOKAHEAD = 16  # input bytes zlib may have taken ahead of the output it gave
+
+
+def _surely_no_bomb(data: bytes, streams: list[tuple[int, int]]) -> bool:
+    """True where the full check below surely refuses nothing, found by inflating only the
+    first ``_GLANCE`` bytes of each stream: a stream that took ``c`` input bytes for them
+    takes at least ``c - _LOOKAHEAD`` for the first ``_PROBE``, so it is no bomb (ratio
+    past 400) and the check counts it at most ``_PROBE * len(raw) // (c - _LOOKAHEAD)``
+    (or at its exact size, if shorter). The bounds adding up to ``MAX_INFLATED`` or less,
+    no stream and no sum can be refused: the same answer at an eighth of the inflating."""
+    bound = 0
+    floor = -(-_PROBE // MAX_STREAM_RATIO) + _LOOKAHEAD  # fewer input bytes than this: maybe a bomb
+    for start, end in streams:
+        raw = data[start: end if end > 0 else len(data)]
+        d = zlib.decompressobj()
+        try:
+            size = len(d.decompress(raw, _GLANCE))
+        except zlib.error:
+            continue  # the full check stops at the same error: the stream counts nothing there
+        if size < _GLANCE:  # the whole stream, inflated: the full check counts its exact size
+            bound += size
+            continue
+        consumed = len(raw) - len(d.unconsumed_tail)
+        if consumed < floor:
+            return False
+        bound += max(_PROBE - 1, _PROBE * len(raw) // (consumed - _LOOKAHEAD))
+        if bound > MAX_INFLATED:
+            return False
+    return True
 
 
 def pdf_to_text(data: bytes, *, max_pages: int = MAX_PAGES) -> str:
@@ -132,19 +171,21 @@ def pdf_to_text(data: bytes, *, max_pages: int = MAX_PAGES) -> str:
 
 def _without_footnote_refs(chars: list[dict]) -> list[dict]:
     """Drop superscript footnote references set after a number ("228" + a raised small "1"):
-    read with the number's characters they would be its last digit (2281)."""
-    kept: list[dict] = []
-    anchor = None  # the last full-size digit
-    for ch in chars:
-        text = ch.get("text", "")
-        if text.isdigit() and anchor is not None:
-            size, big = ch.get("size") or 0, anchor.get("size") or 0
-            if (0 < size <= 0.72 * big and ch["bottom"] < anchor["bottom"] - 0.2 * big
-                    and -0.5 * big < ch["x0"] - anchor["x1"] < 0.6 * big):
-                continue
-        anchor = ch if text.isdigit() else None
-        kept.append(ch)
-    return kept
+    read with the number's characters they would be its last digit (2281). A digit is
+    tested against the last full-size digit before it, so only a digit right after a digit
+    (kept, or dropped itself: then against that one's anchor) is tested."""
+    digit = [ch.get("text", "").isdigit() for ch in chars]
+    anchor_of: dict[int, int] = {}  # a dropped digit -> the digit it was tested against
+    for i in [i for i in range(1, len(chars)) if digit[i] and digit[i - 1]]:
+        a = anchor_of.get(i - 1, i - 1)
+        ch, anchor = chars[i], chars[a]
+        size, big = ch.get("size") or 0, anchor.get("size") or 0
+        if (0 < size <= 0.72 * big and ch["bottom"] < anchor["bottom"] - 0.2 * big
+                and -0.5 * big < ch["x0"] - anchor["x1"] < 0.6 * big):
+            anchor_of[i] = a
+    if not anchor_of:
+        return chars
+    return [ch for i, ch in enumerate(chars) if i not in anchor_of]
 
 
 def _read_pages(data: bytes, max_pages: int) -> list[list[_Item]]:

@@ -17,8 +17,9 @@ from __future__ import annotations
 import math
 from itertools import groupby
 
+from pdfplumber import table as table_module
 from pdfplumber import utils
-from pdfplumber.table import Table, TableFinder, TableSettings, cells_to_tables, edges_to_intersections
+from pdfplumber.table import Table, TableFinder, TableSettings, edges_to_intersections
 from pdfplumber.utils.text import (
     DEFAULT_X_TOLERANCE,
     DEFAULT_Y_TOLERANCE,
@@ -28,13 +29,14 @@ from pdfplumber.utils.text import (
 )
 
 _DEFAULT = TableSettings.resolve(None)
+_BBOX = utils.geometry.bbox_getter
 
 
 def intersections_to_cells(intersections: dict) -> list[tuple]:
     """pdfplumber's ``intersections_to_cells``: for each point in sorted order, the smallest
     cell whose four corners are joined by edges, found in the same order."""
-    vert = {p: set(map(utils.obj_to_bbox, e["v"])) for p, e in intersections.items()}
-    horiz = {p: set(map(utils.obj_to_bbox, e["h"])) for p, e in intersections.items()}
+    vert = {p: set(map(_BBOX, e["v"])) for p, e in intersections.items()}  # utils.obj_to_bbox, without its call
+    horiz = {p: set(map(_BBOX, e["h"])) for p, e in intersections.items()}
 
     def connects(p1: tuple, p2: tuple) -> bool:
         if p1[0] == p2[0] and not vert[p1].isdisjoint(vert[p2]):
@@ -70,6 +72,41 @@ def intersections_to_cells(intersections: dict) -> list[tuple]:
         if cell is not None:
             cells.append(cell)
     return cells
+
+
+def cells_to_tables(cells: list[tuple]) -> list[list[tuple]]:
+    """pdfplumber's ``cells_to_tables``: passes over the cells left, each adding to the
+    current group every cell that shares a corner with it (the group's corners growing as
+    cells join), a pass that adds none closing the group; the groups sorted by their
+    topmost-then-leftmost cell, those of one cell left out. The cells left are kept by
+    rebuilding the list once per pass, not by ``list.remove`` once per cell (the same where
+    no two cells are equal, as the cell search gives them: else pdfplumber's own)."""
+    if len(set(cells)) != len(cells):
+        return table_module.cells_to_tables(cells)
+    remaining = list(cells)
+    corners: set = set()
+    current: list = []
+    tables = []
+    while remaining:
+        before = len(current)
+        left = []
+        for cell in remaining:
+            x0, top, x1, bottom = cell
+            cell_corners = ((x0, top), (x0, bottom), (x1, top), (x1, bottom))
+            if not current or any(c in corners for c in cell_corners):
+                corners.update(cell_corners)
+                current.append(cell)
+            else:
+                left.append(cell)
+        remaining = left
+        if len(current) == before:
+            tables.append(list(current))
+            corners.clear()
+            current.clear()
+    if current:
+        tables.append(list(current))
+    ordered = sorted(tables, key=lambda t: min((c[1], c[0]) for c in t))
+    return [t for t in ordered if len(t) > 1]
 
 
 class _Finder(TableFinder):

@@ -11,6 +11,7 @@ import io
 import json
 import re
 import unicodedata
+import zlib
 from pathlib import Path
 
 import pytest
@@ -362,3 +363,66 @@ def test_damaged_pdfs_raise_pdf_error_only():
             outcomes.add("PdfError")
     logger.setLevel(level)
     assert outcomes <= {"str", "PdfError"} and "PdfError" in outcomes
+
+
+def _flate_file(streams: list[bytes]) -> bytes:
+    body = b"".join(b"%d 0 obj\n<</Filter /FlateDecode>>\nstream\n" % (k + 1) + s + b"\nendstream\nendobj\n"
+                    for k, s in enumerate(streams))
+    return b"%PDF-1.4\n" + body
+
+
+def _stream(rng, head: int, ratio_bytes: int, tail: int) -> bytes:
+    """``head`` bytes of a pattern that repeats every ``ratio_bytes`` bytes (it compresses the
+    more the shorter that is), then ``tail`` random bytes (they do not compress)."""
+    unit = rng.randbytes(max(1, ratio_bytes))
+    data = (unit * (head // len(unit) + 1))[:head] + rng.randbytes(tail)
+    return zlib.compress(data, 9)
+
+
+def test_the_quick_bomb_bound_refuses_exactly_what_the_full_check_refuses():
+    """_refuse_traps inflates 8 KB of each stream to prove no refusal, else does the full
+    check (64 KB of each): on streams near each limit (ratios about 400, sums about
+    MAX_INFLATED, bombs behind an ordinary start, broken streams) both give one answer."""
+    import random
+
+    from transforms import pdf as pdf_mod
+
+    rng = random.Random(7)
+    shortcut = refused = 0
+    for case in range(60):
+        streams = []
+        for _ in range(rng.randint(1, 6)):
+            kind = rng.choice(["text", "near_bomb", "bomb_late", "big_sum", "broken", "small"])
+            if kind == "text":
+                streams.append(_stream(rng, rng.randint(1000, 200_000), rng.randint(3, 40), rng.randint(0, 20_000)))
+            elif kind == "near_bomb":
+                streams.append(_stream(rng, rng.randint(70_000, 9_000_000), 1, rng.randint(0, 5_000)))
+            elif kind == "bomb_late":  # ordinary for its first 64 KB, then zeros
+                streams.append(zlib.compress(rng.randbytes(rng.randint(60_000, 70_000)) + bytes(rng.randint(0, 6_000_000))))
+            elif kind == "big_sum":  # compresses some 100-600:1 at first, then a long random tail: a large estimate
+                head = bytearray(70_000)
+                for at in range(0, len(head), rng.randint(300, 3000)):
+                    head[at] = rng.randrange(256)
+                streams.append(zlib.compress(bytes(head) + rng.randbytes(rng.randint(50_000, 250_000)), 9))
+            elif kind == "broken":
+                streams.append(rng.randbytes(rng.randint(10, 5000)))
+            else:
+                streams.append(zlib.compress(rng.randbytes(rng.randint(0, 100))))
+        data = _flate_file(streams)
+        spans = [(m.end(), data.find(b"endstream", m.end())) for m in pdf_mod._FLATE_STREAM.finditer(data)]
+        quick = pdf_mod._surely_no_bomb(data, spans)
+        try:
+            pdf_mod._refuse_bombs(data, spans)
+            full = None
+        except PdfError as e:
+            full = str(e)
+        try:
+            pdf_mod._refuse_traps(data)
+            answer = None
+        except PdfError as e:
+            answer = str(e)
+        assert answer == full, case
+        assert not (quick and full), case  # the bound never clears what the full check refuses
+        shortcut += quick
+        refused += full is not None
+    assert shortcut and refused and shortcut + refused < 60  # all three outcomes were met

@@ -114,3 +114,32 @@ def test_text_lines_are_pdfplumbers_on_odd_characters():
         assert text_lines(chars) == expected, chars
     assert text_lines([]) == []
     assert [ln["text"] for ln in text_lines(cases[2])] == ["a b", "c"]
+
+
+def test_cells_to_tables_groups_as_pdfplumber_does():
+    """Random cells on a grid (distinct, as the cell search gives them, and with repeats,
+    where pdfplumber's own is asked): the same tables, cell for cell, in the same order."""
+    import random
+
+    from pdfplumber.table import cells_to_tables as plumbers
+
+    from transforms.pdftables import cells_to_tables
+
+    rng = random.Random(3)
+    grouped = 0
+    for _ in range(2000):
+        xs = sorted(rng.sample(range(40), rng.randint(2, 8)))
+        ys = sorted(rng.sample(range(40), rng.randint(2, 8)))
+        cells = []
+        for _ in range(rng.randint(0, 30)):
+            i, j = rng.randrange(len(xs) - 1), rng.randrange(len(ys) - 1)
+            cells.append((float(xs[i]), float(ys[j]), float(xs[rng.randrange(i + 1, len(xs))]),
+                          float(ys[rng.randrange(j + 1, len(ys))])))
+        if rng.random() < 0.7:
+            cells = list(dict.fromkeys(cells))
+        if rng.random() < 0.3:
+            cells.sort()
+        tables = cells_to_tables(cells)
+        assert tables == plumbers(cells)
+        grouped += len(tables) > 1
+    assert grouped > 20  # several tables in one list, not only one
