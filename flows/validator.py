@@ -23,6 +23,9 @@ _POOL: ValidatorPool | None = None
 
 def _init_worker() -> None:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    from expectations.gximport import defer_unused_modules
+
+    defer_unused_modules()  # the worker imports GX next (_warm): without altair and scipy.stats
 
 
 def _warm() -> bool:
