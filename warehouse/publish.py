@@ -42,6 +42,7 @@ TABLES = (
 STORAGE_VERSION = "v1.0.0"  # opened by DuckDB 1.x drivers (DBeaver, Metabase, duckdb-engine)
 DB_NAME = MARTS_DB
 PARQUET_DIR = MARTS_PARQUET
+PARQUET_BATCH_ROWS = 122_880  # rows fetched and written at once (a DuckDB row group)
 
 
 @dataclass(frozen=True)
@@ -109,13 +110,17 @@ def write_parquet(cur: duckdb.DuckDBPyConnection, table: str, path: Path) -> Non
     """The built ``out_<table>`` as Parquet, each field's ``description`` metadata its column's comment."""
     import pyarrow.parquet as pq
 
-    data = cur.sql(f"SELECT * FROM out_{table}").to_arrow_table()  # table: one of TABLES
+    # Streamed a batch at a time: fact_check alone is ~7 KB a report as Arrow, and the whole
+    # table fetched at once grew the flow's memory with the year's size.
+    batches = cur.sql(f"SELECT * FROM out_{table}").fetch_arrow_reader(PARQUET_BATCH_ROWS)  # one of TABLES
     fields = []
-    for f in data.schema:
+    for f in batches.schema:
         text = describe.column_comment(table, f.name)
         fields.append(f.with_metadata({"description": text}) if text else f)
-    meta = {"description": describe.table_comment(table) or table}
-    pq.write_table(data.cast(pa.schema(fields, metadata=meta)), str(path))
+    schema = pa.schema(fields, metadata={"description": describe.table_comment(table) or table})
+    with pq.ParquetWriter(str(path), schema) as writer:
+        for batch in batches:
+            writer.write_batch(batch.cast(schema))
 
 
 def publish(con: duckdb.DuckDBPyConnection, home: Path, quarantined: set[str] | None = None) -> PublishSummary:
