@@ -42,7 +42,8 @@ TABLES = (
 STORAGE_VERSION = "v1.0.0"  # opened by DuckDB 1.x drivers (DBeaver, Metabase, duckdb-engine)
 DB_NAME = MARTS_DB
 PARQUET_DIR = MARTS_PARQUET
-PARQUET_BATCH_ROWS = 122_880  # rows fetched and written at once (a DuckDB row group)
+PARQUET_FETCH_ROWS = 16_384  # rows DuckDB hands over at once
+PARQUET_ROW_GROUP = 122_880  # rows per Parquet row group (DuckDB's own row group size)
 
 
 @dataclass(frozen=True)
@@ -110,17 +111,26 @@ def write_parquet(cur: duckdb.DuckDBPyConnection, table: str, path: Path) -> Non
     """The built ``out_<table>`` as Parquet, each field's ``description`` metadata its column's comment."""
     import pyarrow.parquet as pq
 
-    # Streamed a batch at a time: fact_check alone is ~7 KB a report as Arrow, and the whole
-    # table fetched at once grew the flow's memory with the year's size.
-    batches = cur.sql(f"SELECT * FROM out_{table}").fetch_arrow_reader(PARQUET_BATCH_ROWS)  # one of TABLES
+    # Streamed: fact_check alone is ~7 KB a report as Arrow, and the whole table fetched at once
+    # grew the flow's memory with the year's size. DuckDB's batches are kept small (large ones
+    # cost it more memory) and gathered into row groups of PARQUET_ROW_GROUP rows.
+    batches = cur.sql(f"SELECT * FROM out_{table}").fetch_record_batch(PARQUET_FETCH_ROWS)  # one of TABLES
     fields = []
     for f in batches.schema:
         text = describe.column_comment(table, f.name)
         fields.append(f.with_metadata({"description": text}) if text else f)
     schema = pa.schema(fields, metadata={"description": describe.table_comment(table) or table})
     with pq.ParquetWriter(str(path), schema) as writer:
+        group: list[pa.RecordBatch] = []
+        rows = 0
         for batch in batches:
-            writer.write_batch(batch.cast(schema))
+            group.append(batch)
+            rows += batch.num_rows
+            if rows >= PARQUET_ROW_GROUP:
+                writer.write_table(pa.Table.from_batches(group).cast(schema))
+                group, rows = [], 0
+        if group:
+            writer.write_table(pa.Table.from_batches(group).cast(schema))
 
 
 def publish(con: duckdb.DuckDBPyConnection, home: Path, quarantined: set[str] | None = None) -> PublishSummary:
