@@ -42,6 +42,8 @@ TABLES = (
 STORAGE_VERSION = "v1.0.0"  # opened by DuckDB 1.x drivers (DBeaver, Metabase, duckdb-engine)
 DB_NAME = MARTS_DB
 PARQUET_DIR = MARTS_PARQUET
+PARQUET_FETCH_ROWS = 16_384  # rows DuckDB hands over at once
+PARQUET_ROW_GROUP = 122_880  # rows per Parquet row group (DuckDB's own row group size)
 
 
 @dataclass(frozen=True)
@@ -109,13 +111,26 @@ def write_parquet(cur: duckdb.DuckDBPyConnection, table: str, path: Path) -> Non
     """The built ``out_<table>`` as Parquet, each field's ``description`` metadata its column's comment."""
     import pyarrow.parquet as pq
 
-    data = cur.sql(f"SELECT * FROM out_{table}").to_arrow_table()  # table: one of TABLES
+    # Streamed: fact_check alone is ~7 KB a report as Arrow, and the whole table fetched at once
+    # grew the flow's memory with the year's size. DuckDB's batches are kept small (large ones
+    # cost it more memory) and gathered into row groups of PARQUET_ROW_GROUP rows.
+    batches = cur.sql(f"SELECT * FROM out_{table}").fetch_record_batch(PARQUET_FETCH_ROWS)  # one of TABLES
     fields = []
-    for f in data.schema:
+    for f in batches.schema:
         text = describe.column_comment(table, f.name)
         fields.append(f.with_metadata({"description": text}) if text else f)
-    meta = {"description": describe.table_comment(table) or table}
-    pq.write_table(data.cast(pa.schema(fields, metadata=meta)), str(path))
+    schema = pa.schema(fields, metadata={"description": describe.table_comment(table) or table})
+    with pq.ParquetWriter(str(path), schema) as writer:
+        group: list[pa.RecordBatch] = []
+        rows = 0
+        for batch in batches:
+            group.append(batch)
+            rows += batch.num_rows
+            if rows >= PARQUET_ROW_GROUP:
+                writer.write_table(pa.Table.from_batches(group).cast(schema))
+                group, rows = [], 0
+        if group:
+            writer.write_table(pa.Table.from_batches(group).cast(schema))
 
 
 def publish(con: duckdb.DuckDBPyConnection, home: Path, quarantined: set[str] | None = None) -> PublishSummary:
