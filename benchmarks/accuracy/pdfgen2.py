@@ -61,6 +61,16 @@ class Doc2(P.Doc):
 
         y = self.y
         head_cells = [x for x in cells if x[0] < nhead]
+
+        def new_page():
+            """A new page, with the header rows drawn again when the option repeat_head is set; its y."""
+            self.newpage()
+            top = H - MT
+            if o.get("repeat_head"):
+                for x in head_cells:
+                    draw(*x[:4], top - sum(heights[:x[0]]), sum(heights[x[0]:x[0] + x[2]]))
+                top -= sum(heights[:nhead])
+            return top
         for r in range(nrows):
             row_cells = [x for x in cells if x[0] == r]
             h = heights[r]
@@ -75,12 +85,7 @@ class Doc2(P.Doc):
                             continue
                         first = ls[:room] if len(ls) >= 2 else []
                         draw(*x[:4], y, y - MB, lines=first)
-                    self.newpage()
-                    y = H - MT
-                    if o.get("repeat_head"):
-                        for x in head_cells:
-                            draw(*x[:4], y - sum(heights[:x[0]]), sum(heights[x[0]:x[0] + x[2]]))
-                        y -= sum(heights[:nhead])
+                    y = new_page()
                     rest_h = lh + 6
                     for x in row_cells:
                         ls = lines_of[(x[0], x[1])]
@@ -92,12 +97,7 @@ class Doc2(P.Doc):
                         draw(*x[:4], y, rest_h if x[2] == 1 else sum(heights[r:r + x[2]]), lines=rest)
                     y -= rest_h
                     continue
-                self.newpage()
-                y = H - MT
-                if o.get("repeat_head"):
-                    for x in head_cells:
-                        draw(*x[:4], y - sum(heights[:x[0]]), sum(heights[x[0]:x[0] + x[2]]))
-                    y -= sum(heights[:nhead])
+                y = new_page()
             for x in row_cells:
                 draw(*x[:4], y, sum(heights[r:r + x[2]]))
             y -= h
