@@ -13,6 +13,8 @@ picks the checks of a report's templates, flattens its cells and keeps the X4 bo
 from __future__ import annotations
 
 from functools import lru_cache
+from itertools import islice
+from operator import itemgetter
 
 from transforms import evaluator
 from transforms import formatspec as fs
@@ -27,13 +29,17 @@ def flat_cells(report: dict | None) -> dict[str, object]:
     """path -> value for every cell of the report (absent tables have no paths)."""
     out: dict[str, object] = {}
     for table in fs.TABLES:
-        body = (report or {}).get(table)
-        if isinstance(body, dict):
-            for item, measures in body.items():
-                if isinstance(measures, dict):
-                    for measure, value in measures.items():
-                        out[f"{table}.{item}.{measure}"] = value
+        _flat_table(table, (report or {}).get(table), out)
     return out
+
+
+def _flat_table(table: str, body, out: dict[str, object]) -> None:
+    if isinstance(body, dict):
+        for item, measures in body.items():
+            if isinstance(measures, dict):
+                row = f"{table}.{item}."
+                for measure, value in measures.items():
+                    out[row + measure] = value
 
 
 def evaluate_check(check: fs.Check, report: dict, prev: dict | None = None, markers=None,
@@ -49,9 +55,26 @@ def evaluate_check(check: fs.Check, report: dict, prev: dict | None = None, mark
 
 @lru_cache(maxsize=64)
 def _plan(template_ad: str | None, template_app: str | None, cross_year: bool):
-    """The checks of these templates, each with its plain paths (or None) and statement: expanded once."""
-    return tuple((c, evaluator.plain_paths(c), evaluator.statement(c))
-                 for c in fs.checks_for(template_ad, template_app, cross_year=cross_year))
+    """The checks of these templates, each with its plain paths (or None), statement and fast sums
+    (_sums_of): expanded once."""
+    return tuple((c, paths, evaluator.statement(c), *_sums_of(evaluator.table_of(c), paths))
+                 for c in fs.checks_for(template_ad, template_app, cross_year=cross_year)
+                 for paths in (evaluator.plain_paths(c),))
+
+
+def _sums_of(table: str, paths) -> tuple:
+    """(table, cells -> left sum, cells -> right sum) read at C speed (KeyError when a cell is
+    absent), for a check of plain paths within its own table; (None, None, None) otherwise."""
+    if paths is None or not all(p.startswith(table + ".") for side in paths for p in side):
+        return None, None, None
+    return (table, *map(_side_sum, paths))
+
+
+def _side_sum(paths: tuple[str, ...]):
+    if not paths:
+        return lambda cells: 0
+    get = itemgetter(*paths)
+    return get if len(paths) == 1 else lambda cells: sum(get(cells))
 
 
 def evaluate(report: dict, prev: dict | None = None, cross_year: bool = False) -> list[CheckResult]:
@@ -73,18 +96,30 @@ def _evaluate(report: dict, prev: dict | None, cross_year: bool, failures_only: 
         ptpl = (prev or {}).get("templates") or {}
         # X4: never chain across the format boundary.
         plan = tuple(
-            (c, paths, statement) for c, paths, statement in plan
+            (c, *rest) for c, *rest in plan
             if (evaluator.table_of(c) == fs.APPLICATIONS and ptpl.get("applications") == tpl.get("applications"))
             or (evaluator.table_of(c) == fs.ACTIVE_DISCLOSURE
                 and ptpl.get("active_disclosure") == tpl.get("active_disclosure"))
         )
-    cells = flat_cells(report)
+    cells: dict[str, object] = {}
+    whole = set()  # the tables whose every cell is a whole number (most)
+    for table in fs.TABLES:
+        n = len(cells)
+        _flat_table(table, report.get(table), cells)
+        if n < len(cells) and set(map(type, islice(cells.values(), n, None))) == {int}:
+            whole.add(table)
     prev_cells, prev_markers = flat_cells(prev), cell_markers(prev) if prev is not None else {}
     out = []
     ops, sum_sides = evaluator.OPS, evaluator.sum_sides
-    for c, paths, statement in plan:
+    for c, paths, statement, table, lhs_of, rhs_of in plan:
         # evaluator.evaluate_check's fast path inlined (most checks): every cell a whole number
-        fast = sum_sides(paths, cells) if paths is not None else None
+        if table in whole:
+            try:
+                fast = lhs_of(cells), rhs_of(cells)  # sum_sides's sums, its test for int done above
+            except KeyError:  # an absent cell: the general path says skipped_missing
+                fast = None
+        else:
+            fast = sum_sides(paths, cells) if paths is not None else None
         if fast is not None:
             lhs, rhs = fast
             ok = ops[c.op](lhs, rhs)

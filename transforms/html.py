@@ -59,6 +59,8 @@ def _tag(el) -> str:
 def _span(value: str | None) -> int:
     if value is None:  # the common case: no span attribute
         return 1
+    if value.isdigit() and value.isascii():  # a plain number (most spans): what int() below reads
+        return max(1, min(int(value), 100))
     try:
         return max(1, min(int(str(value).strip() or 1), 100))
     except ValueError:
@@ -144,7 +146,7 @@ class _Renderer:
         for child in table:
             if _tag(child) == "caption":
                 out.append(self.inline_text(child, depth + 1) + "\n")
-        nested = table.find(".//table") is not None  # any layout cells at all (rarely)
+        nested = next(table.iterdescendants("table"), None) is not None  # any layout cells at all (rarely)
         cell_depth = depth + 1
         plain = cell_depth < _MAX_DEPTH
         for tr in self.rows(table):

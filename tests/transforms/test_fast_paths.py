@@ -121,3 +121,54 @@ def test_a_text_without_the_footer_core_has_no_page_footer():
         else:
             footers += parse_mod._PAGE_FOOTER.sub("", s) != s
     assert footers > 100  # the pool makes footers too
+
+
+def test_the_checks_whole_number_sums_are_the_evaluators():
+    """checks reads the sums of a table whose every cell is a whole number through itemgetters
+    (no test per cell): the same results as evaluator.evaluate_check on every check, for reports
+    with blanks, decimals, booleans, absent rows and tables, and both templates."""
+    from testkit.synth import make_report
+    from transforms import checks, evaluator
+    from transforms import formatspec as fs
+    from transforms.records import cell_markers
+
+    rng = random.Random(6)
+    odd = [None, 0.5, 2.0, True, "3", -1, 10**30]
+    for seed in range(400):
+        report = make_report(seed, template_ad=rng.choice(fs.TEMPLATES), template_app=rng.choice(fs.TEMPLATES))
+        for _ in range(rng.choice([0, 0, 1, 3])):  # a few odd cells, rows or tables
+            table = rng.choice(fs.TABLES)
+            body = report.get(table)
+            if not isinstance(body, dict) or not body:
+                continue
+            item = rng.choice(list(body))
+            what = rng.random()
+            if what < 0.15:
+                del body[item]
+            elif what < 0.2:
+                report[table] = None
+            elif isinstance(body[item], dict) and body[item]:
+                measure = rng.choice(list(body[item]))
+                body[item][measure] = rng.choice(odd)
+                if body[item][measure] is None and rng.random() < 0.5:  # "/" read as not applicable
+                    report["findings"].append({"code": "cell_not_applicable", "where": f"{table}.{item}.{measure}"})
+        tpl = report["templates"]
+        cells, markers = checks.flat_cells(report), cell_markers(report)
+        want = [evaluator.evaluate_check(c, cells, markers)
+                for c in fs.checks_for(tpl.get("active_disclosure"), tpl.get("applications"))]
+        assert checks.evaluate(report) == want, seed
+        assert checks.failures(report) == [r for r in want if r.status == checks.FAIL], seed
+
+
+def test_a_span_of_plain_digits_is_read_as_the_general_rule_reads_it():
+    def plain(value):  # the rule before the shortcut
+        if value is None:
+            return 1
+        try:
+            return max(1, min(int(str(value).strip() or 1), 100))
+        except ValueError:
+            return 1
+
+    pool = ["0", "1", "2", "9", "10", "100", "101", "007", " ", "\t", "-", "+", "x", "²", "\uff12", "\u0663", "_"]
+    for s in [None, ""] + _strings(random.Random(7), pool, 20000, 5):
+        assert html_mod._span(s) == plain(s), repr(s)
