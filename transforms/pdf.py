@@ -32,6 +32,7 @@ from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass
 
+import numpy as np
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 from pdfplumber.page import test_proposed_bbox
@@ -213,7 +214,9 @@ def _read_pages(data: bytes, max_pages: int) -> list[list[_Item]]:
                     plumber = _open_pdfminer(data)
                 pages.append(_pdfminer_items(plumber, i))
                 continue
-            objects.chars[:] = _without_footnote_refs(objects.chars)
+            chars = _without_footnote_refs(objects.chars)
+            if chars is not objects.chars:  # some dropped: the boxes no longer line up
+                objects.chars, objects.boxes = chars, None
             pages.append(_page_items(PdfiumPage(objects, i + 1)))
         if plumber is not None:
             plumber.close()
@@ -259,16 +262,15 @@ def _is_value(cell: str | None) -> bool:
 def _page_items(page) -> list[_Item]:
     items: list[_Item] = []
     found = find_tables(page)
-    mids = _Middles(page.chars) if found else None
+    mids = _Middles(page.chars, getattr(page, "char_boxes", None)) if found else None
     tables = []  # (table, its rows: pdfplumber computes them anew at each ``table.rows``, its cells' text)
     for table in found:
         table_rows = table.rows
         cells = _extract(table_rows, mids)
         if _is_grid(cells):
             tables.append((table, table_rows, cells))
-    rest = page.chars  # the characters outside every table
-    for ti, (table, table_rows, cells) in enumerate(tables):
-        rest = _outside(rest, table.bbox, page.bbox)
+    rest = _outside_all(page.chars, getattr(page, "char_boxes", None), [t[0].bbox for t in tables], page.bbox)
+    for ti, (_, table_rows, cells) in enumerate(tables):
         rows = [[_clean(c) for c in r] for r in cells]
         value_cols = [next((i for i, c in enumerate(r) if _is_value(c)), None) for r in rows]
         known = [v for v in value_cols if v is not None]
@@ -293,6 +295,25 @@ def _page_items(page) -> list[_Item]:
     return items
 
 
+def _outside_all(chars: list[dict], boxes, bboxes: list[tuple], page_bbox: tuple) -> list[dict]:
+    """The characters outside every box of ``bboxes`` (_outside of each in turn); with the
+    characters' boxes in an array (``boxes``, rows of x0, top, x1, bottom) pdfplumber's
+    overlap test is done for all of them at once, in its own operations."""
+    if boxes is None or not bboxes or not (np.isfinite(boxes).all() and np.isfinite(bboxes).all()):
+        for bbox in bboxes:
+            chars = _outside(chars, bbox, page_bbox)
+        return chars
+    for bbox in bboxes:
+        test_proposed_bbox(bbox, page_bbox)  # pdfplumber's check that the box lies on the page
+    x0, top, x1, bottom = boxes.T
+    overlaps = np.zeros(len(chars), dtype=bool)
+    for bx0, btop, bx1, bbottom in bboxes:  # get_bbox_overlap(char, bbox) is not None
+        width = np.minimum(x1, bx1) - np.maximum(x0, bx0)
+        height = np.minimum(bottom, bbottom) - np.maximum(top, btop)
+        overlaps |= (height >= 0) & (width >= 0) & (height + width > 0)
+    return [c for c, inside in zip(chars, overlaps.tolist(), strict=True) if not inside]
+
+
 def _outside(chars: list[dict], bbox: tuple, page_bbox: tuple) -> list[dict]:
     """pdfplumber's ``page.outside_bbox(bbox).chars``: the characters whose box does not
     overlap ``bbox`` (touching along an edge is no overlap)."""
@@ -313,18 +334,26 @@ class _Middles:
     middle against each table, row and cell; here the characters whose middle lies in a
     band of height are found by bisection, then tested across, in page order."""
 
-    def __init__(self, chars: list[dict]) -> None:
-        self.mids = [((c["x0"] + c["x1"]) / 2, (c["top"] + c["bottom"]) / 2, c) for c in chars]
-        ys = [m[1] for m in self.mids]
+    def __init__(self, chars: list[dict], boxes=None) -> None:
+        self.chars = chars
+        if boxes is not None:  # the characters' boxes in an array: the same sums, at once
+            xs, ys = ((boxes[:, 0] + boxes[:, 2]) / 2).tolist(), ((boxes[:, 1] + boxes[:, 3]) / 2).tolist()
+        else:
+            xs = [(c["x0"] + c["x1"]) / 2 for c in chars]
+            ys = [(c["top"] + c["bottom"]) / 2 for c in chars]
+        self.xs = xs
         self.by_y = sorted((k for k, y in enumerate(ys) if y == y), key=ys.__getitem__)  # no NaN: in no band
         self.ys = [ys[k] for k in self.by_y]
+        self.all_ys = ys
 
     def within(self, bbox: tuple) -> list[tuple[float, float, dict]]:
-        """The characters whose middle lies in ``bbox`` (x0 <= x < x1, top <= y < bottom)."""
+        """The characters whose middle lies in ``bbox`` (x0 <= x < x1, top <= y < bottom), as
+        (middle x, middle y, character)."""
         x0, top, x1, bottom = bbox
-        ys, mids = self.ys, self.mids
+        ys, xs = self.ys, self.xs
         band = sorted(self.by_y[bisect_left(ys, top):bisect_left(ys, bottom)])
-        return [m for m in map(mids.__getitem__, band) if x0 <= m[0] < x1]
+        all_ys, chars = self.all_ys, self.chars
+        return [(xs[k], all_ys[k], chars[k]) for k in band if x0 <= xs[k] < x1]
 
 
 def _extract(rows: list, mids: _Middles) -> list[list[str | None]]:

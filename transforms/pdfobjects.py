@@ -56,6 +56,8 @@ class PageObjects:
     # PDFium's text page left out or rewrote text that pdfminer reads as it is (below): the
     # page is to be read by pdfminer
     needs_pdfminer: str | None = None
+    # each character's (x0, top, x1, bottom), the values of its dict, in one array (None: not read)
+    boxes: np.ndarray | None = None
 
 
 def _mul(m1: tuple, m2: tuple) -> tuple:
@@ -201,12 +203,13 @@ def _read_chars(tp: int, ctm: tuple, height: float, mb_x0: float, mb_top: float,
     if None in texts:  # a code past Unicode that has a mapping: chr's error, as before
         chr(codes[texts.index(None)])
     # the keys pdfplumber's word and line grouping and the table reader read
+    boxes = np.column_stack((x0 + mb_x0, top, x1 + mb_x0, height - y0 + mb_top))
     out.chars.extend(
         {"text": text, "x0": cx0, "x1": cx1, "top": ctop, "bottom": cbottom, "doctop": ctop, "width": width,
          "height": csize, "size": csize, "upright": up}
-        for text, cx0, cx1, ctop, cbottom, width, csize, up in zip(
-            texts, (x0 + mb_x0).tolist(), (x1 + mb_x0).tolist(), top.tolist(), (height - y0 + mb_top).tolist(),
-            (x1 - x0).tolist(), size.tolist(), upright, strict=True))
+        for text, (cx0, ctop, cx1, cbottom), width, csize, up in zip(
+            texts, boxes.tolist(), (x1 - x0).tolist(), size.tolist(), upright, strict=True))
+    out.boxes = boxes if out.boxes is None else np.concatenate((out.boxes, boxes))
     return {h for h in handles if h}
 
 
@@ -226,17 +229,33 @@ def _round4(v):
 def _text_facts(tp: int, keep: list[int], handles: list[int]) -> tuple:
     """Each character's bottom and top in text space (from its font's descent and its text
     object's font size, Tf) and its matrix's a, b, c, d rounded to the content stream's
-    decimals (PDFium gives every character its text object's font size and matrix)."""
-    k = len(keep)
-    has_object = np.array([h != 0 for h in handles])
-    sizes = np.where(has_object, _round4(np.array(list(map(_GET_FONT_SIZE, repeat(tp, k), keep)))), 0.0)
-    fonts = list(map(_TEXT_OBJECT_FONT, handles))
+    decimals. PDFium gives every character its text object's font size and matrix, so they
+    are asked once per run of characters of one text object (of its first character), and
+    per character where a character has no text object."""
+    objects = np.array(handles, dtype=np.uint64)
+    if objects.all():  # a run of characters of one text object: asked once
+        run_starts = np.concatenate(([True], objects[1:] != objects[:-1]))
+        first = np.flatnonzero(run_starts).tolist()
+        of = np.cumsum(run_starts) - 1 if len(first) < len(keep) else None
+        asked = [keep[j] for j in first] if of is not None else keep
+        fonts = list(map(_TEXT_OBJECT_FONT, [handles[j] for j in first]))
+        has_object = None
+    else:  # a character without a text object: every character asked
+        asked, of = keep, None
+        fonts = list(map(_TEXT_OBJECT_FONT, handles))
+        has_object = objects != 0
+    n = len(asked)
+    sizes = _round4(np.array(list(map(_GET_FONT_SIZE, repeat(tp, n), asked))))
     descent = {font: _descent(font) for font in set(fonts)}  # per unit of font size
-    descents = np.where(has_object, np.array(list(map(descent.__getitem__, fonts)), dtype=np.float64), 0.0)
-    matrices = (pdfium_c.FS_MATRIX * k)()
+    descents = np.array(list(map(descent.__getitem__, fonts)), dtype=np.float64)
+    matrices = (pdfium_c.FS_MATRIX * n)()
     at = ctypes.addressof(matrices)
-    deque(map(_GET_MATRIX, repeat(tp, k), keep, range(at, at + 24 * k, 24)), 0)
-    abcd = _round4(np.frombuffer(matrices, dtype=np.float32).astype(np.float64).reshape(k, 6)[:, :4])
+    deque(map(_GET_MATRIX, repeat(tp, n), asked, range(at, at + 24 * n, 24)), 0)
+    abcd = _round4(np.frombuffer(matrices, dtype=np.float32).astype(np.float64).reshape(n, 6)[:, :4])
+    if of is not None:
+        sizes, descents, abcd = sizes[of], descents[of], abcd[of]
+    elif has_object is not None:
+        sizes, descents = np.where(has_object, sizes, 0.0), np.where(has_object, descents, 0.0)
     lo = descents * sizes
     return (lo, lo + sizes, *abcd.T)
 
@@ -470,3 +489,4 @@ class PdfiumPage(Page):
         self.get_textmap = lru_cache()(self._get_textmap)
         self._objects = {"char": objects.chars, "line": objects.lines, "rect": objects.rects, "curve": objects.curves}
         self.unmapped = objects.unmapped
+        self.char_boxes = objects.boxes

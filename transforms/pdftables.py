@@ -34,15 +34,13 @@ _BBOX = utils.geometry.bbox_getter
 
 def intersections_to_cells(intersections: dict) -> list[tuple]:
     """pdfplumber's ``intersections_to_cells``: for each point in sorted order, the smallest
-    cell whose four corners are joined by edges, found in the same order."""
+    cell whose four corners are joined by edges, found in the same order. Two points of one
+    column are joined by a vertical edge they share, two of one row by a horizontal one
+    (pdfplumber's ``edge_connects`` of points that differ in one coordinate, inlined)."""
+    if not all(map(math.isfinite, (v for p in intersections for v in p))):
+        return table_module.intersections_to_cells(intersections)  # NaN: equality is not identity
     vert = {p: set(map(_BBOX, e["v"])) for p, e in intersections.items()}  # utils.obj_to_bbox, without its call
     horiz = {p: set(map(_BBOX, e["h"])) for p, e in intersections.items()}
-
-    def connects(p1: tuple, p2: tuple) -> bool:
-        if p1[0] == p2[0] and not vert[p1].isdisjoint(vert[p2]):
-            return True
-        return p1[1] == p2[1] and not horiz[p1].isdisjoint(horiz[p2])
-
     points = sorted(intersections)
     # points of one x (sorted by y) and of one y (sorted by x): sorted order is by x, then y
     column: dict = {}
@@ -54,23 +52,24 @@ def intersections_to_cells(intersections: dict) -> list[tuple]:
     at_row = {p: k for pts in row.values() for k, p in enumerate(pts)}
     cells = []
     for pt in points[:-1]:
-        below = column[pt[0]][at_column[pt] + 1:]
+        v, h = vert[pt], horiz[pt]
         right = row[pt[1]][at_row[pt] + 1:]
         cell = None
-        for below_pt in below:
-            if not connects(pt, below_pt):
+        for below_pt in column[pt[0]][at_column[pt] + 1:]:
+            if v.isdisjoint(vert[below_pt]):
                 continue
+            h_below = horiz[below_pt]
             for right_pt in right:
-                if not connects(pt, right_pt):
+                if h.isdisjoint(horiz[right_pt]):
                     continue
                 corner = (right_pt[0], below_pt[1])
-                if corner in intersections and connects(corner, right_pt) and connects(corner, below_pt):
+                if corner in intersections and not vert[corner].isdisjoint(vert[right_pt]) and not (
+                        horiz[corner].isdisjoint(h_below)):
                     cell = (pt[0], pt[1], corner[0], corner[1])
                     break
             if cell is not None:
+                cells.append(cell)
                 break
-        if cell is not None:
-            cells.append(cell)
     return cells
 
 
