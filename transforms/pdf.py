@@ -31,6 +31,7 @@ import zlib
 from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass
+from operator import itemgetter
 
 import numpy as np
 import pypdfium2 as pdfium
@@ -53,6 +54,7 @@ class PdfError(ValueError):
     """The bytes are not a PDF whose text can be read; the message says why."""
 
 
+_TEXT = itemgetter("text")
 _CID = re.compile(r"\(cid:\d+\)")
 _NUM = re.compile(r"[+-]?\d[\d,，]*(\.\d+)?")
 _CJK = r"\u3400-\u9fff\uf900-\ufaff"
@@ -175,7 +177,7 @@ def _without_footnote_refs(chars: list[dict]) -> list[dict]:
     read with the number's characters they would be its last digit (2281). A digit is
     tested against the last full-size digit before it, so only a digit right after a digit
     (kept, or dropped itself: then against that one's anchor) is tested."""
-    digit = [ch.get("text", "").isdigit() for ch in chars]
+    digit = list(map(str.isdigit, map(_TEXT, chars)))
     anchor_of: dict[int, int] = {}  # a dropped digit -> the digit it was tested against
     for i in [i for i in range(1, len(chars)) if digit[i] and digit[i - 1]]:
         a = anchor_of.get(i - 1, i - 1)

@@ -25,7 +25,7 @@ import ctypes
 from collections import deque
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import repeat
+from itertools import filterfalse, repeat
 
 import cffi
 import numpy as np
@@ -203,12 +203,13 @@ def _read_chars(tp: int, ctm: tuple, height: float, mb_x0: float, mb_top: float,
     if None in texts:  # a code past Unicode that has a mapping: chr's error, as before
         chr(codes[texts.index(None)])
     # the keys pdfplumber's word and line grouping and the table reader read
-    boxes = np.column_stack((x0 + mb_x0, top, x1 + mb_x0, height - y0 + mb_top))
+    columns = (x0 + mb_x0, top, x1 + mb_x0, height - y0 + mb_top)
+    boxes = np.column_stack(columns)
     out.chars.extend(
         {"text": text, "x0": cx0, "x1": cx1, "top": ctop, "bottom": cbottom, "doctop": ctop, "width": width,
          "height": csize, "size": csize, "upright": up}
-        for text, (cx0, ctop, cx1, cbottom), width, csize, up in zip(
-            texts, boxes.tolist(), (x1 - x0).tolist(), size.tolist(), upright, strict=True))
+        for text, cx0, ctop, cx1, cbottom, width, csize, up in zip(
+            texts, *(v.tolist() for v in columns), (x1 - x0).tolist(), size.tolist(), upright, strict=True))
     out.boxes = boxes if out.boxes is None else np.concatenate((out.boxes, boxes))
     return {h for h in handles if h}
 
@@ -347,8 +348,8 @@ def _read_paths(page: int, to_top_down, out: PageObjects, with_chars: set[int]) 
         parent, count, get, outer = stack.pop()
         n = count(parent)
         objects = list(map(get, repeat(parent, n), range(n)))
-        texts = [obj for obj in objects if obj in with_chars]
-        others = [obj for obj in objects if obj not in with_chars]
+        texts = list(filter(with_chars.__contains__, objects))
+        others = list(filterfalse(with_chars.__contains__, objects))
         for obj, kind in zip(others, map(_OBJECT_TYPE, others), strict=True):
             if kind == _TEXT:
                 texts.append(obj)
