@@ -176,3 +176,27 @@ def test_intersections_to_cells_finds_pdfplumbers_cells_on_random_edges():
         assert cells == plumbers(intersections)
         found += len(cells)
     assert found > 500
+
+
+def test_cell_text_is_pdfplumbers_on_random_cells():
+    """Random short runs of characters (one top or several, in order or not, touching,
+    overlapping or apart, blanks, ligatures, vertical ones): the cell's common case and the
+    general word grouping give pdfplumber's extract_text."""
+    import random
+
+    rng = random.Random(11)
+    for _ in range(3000):
+        n = rng.randint(2, 7)
+        top = rng.choice([100.0, 100.5, 250.25])
+        x = 10.0
+        chars = []
+        for _ in range(n):
+            width = rng.choice([4.5, 9.0, 3.0])
+            text = rng.choice(["1", "2", "本", "年", "ﬁ", " ", "a"] if rng.random() < 0.2 else ["1", "2", "3", "本"])
+            char = _char(text, x, width, top + rng.choice([0.0, 0.0, 0.0, 0.4, 3.5]) * (rng.random() < 0.2),
+                         upright=rng.random() > 0.02)
+            chars.append(char)
+            x += width + rng.choice([0.0, 0.0, 1.0, 2.99, 3.0, 3.01, -1.0, 8.0])
+        if rng.random() < 0.1:
+            rng.shuffle(chars)
+        assert cell_text(chars) == extract_text(chars), chars
