@@ -250,6 +250,8 @@ def _pdfminer_items(plumber, index: int) -> list[_Item]:
 def _clean(cell: str | None) -> str | None:
     if cell is None:
         return None
+    if cell.isascii() and cell.isdigit():  # a plain number (most cells): nothing below changes it
+        return cell
     text = unicodedata.normalize("NFC", cell).replace("\n", "")
     text = _CJK_GAP.sub("", text).strip()
     if _NUM.fullmatch(text.replace(" ", "")):

@@ -197,9 +197,10 @@ def _read_chars(tp: int, ctm: tuple, height: float, mb_x0: float, mb_top: float,
     with np.errstate(all="ignore"):
         upright = ((ma * md > 0) & (mb * mc <= 0)).tolist()
     texts = [chr(u) if 0 < u < 0xD800 or 0xDFFF < u < 0x110000 else _odd_text(u) for u in codes]
-    for j in (j for j, error in enumerate(unmapped) if error == 1):  # pdfminer's text for a code without a Unicode mapping
-        texts[j] = f"(cid:{codes[j]})"
-        out.unmapped += 1
+    if 1 in unmapped:  # pdfminer's text for a code without a Unicode mapping
+        for j in (j for j, error in enumerate(unmapped) if error == 1):
+            texts[j] = f"(cid:{codes[j]})"
+            out.unmapped += 1
     if None in texts:  # a code past Unicode that has a mapping: chr's error, as before
         chr(codes[texts.index(None)])
     # the keys pdfplumber's word and line grouping and the table reader read
