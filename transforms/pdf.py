@@ -31,7 +31,6 @@ import zlib
 from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass
-from operator import itemgetter
 
 import numpy as np
 import pypdfium2 as pdfium
@@ -40,7 +39,7 @@ from pdfplumber.page import test_proposed_bbox
 from pdfplumber.utils.geometry import get_bbox_overlap
 
 from transforms import formatspec as fs
-from transforms.pdfobjects import PdfiumPage, read_page
+from transforms.pdfobjects import BOTTOM, SIZE, TEXT, TOP, X0, X1, PdfiumPage, read_page, rows_of
 from transforms.pdftables import cell_text, find_tables, text_lines
 
 # pdfminer warns at length on damaged files; what matters reaches the caller as PdfError.
@@ -54,7 +53,6 @@ class PdfError(ValueError):
     """The bytes are not a PDF whose text can be read; the message says why."""
 
 
-_TEXT = itemgetter("text")
 _CID = re.compile(r"\(cid:\d+\)")
 _NUM = re.compile(r"[+-]?\d[\d,，]*(\.\d+)?")
 _CJK = r"\u3400-\u9fff\uf900-\ufaff"
@@ -172,19 +170,19 @@ def pdf_to_text(data: bytes, *, max_pages: int = MAX_PAGES) -> str:
     return text
 
 
-def _without_footnote_refs(chars: list[dict]) -> list[dict]:
+def _without_footnote_refs(chars: list[tuple]) -> list[tuple]:
     """Drop superscript footnote references set after a number ("228" + a raised small "1"):
     read with the number's characters they would be its last digit (2281). A digit is
     tested against the last full-size digit before it, so only a digit right after a digit
     (kept, or dropped itself: then against that one's anchor) is tested."""
-    digit = list(map(str.isdigit, map(_TEXT, chars)))
+    digit = [ch[TEXT].isdigit() for ch in chars]
     anchor_of: dict[int, int] = {}  # a dropped digit -> the digit it was tested against
     for i in [i for i in range(1, len(chars)) if digit[i] and digit[i - 1]]:
         a = anchor_of.get(i - 1, i - 1)
         ch, anchor = chars[i], chars[a]
-        size, big = ch.get("size") or 0, anchor.get("size") or 0
-        if (0 < size <= 0.72 * big and ch["bottom"] < anchor["bottom"] - 0.2 * big
-                and -0.5 * big < ch["x0"] - anchor["x1"] < 0.6 * big):
+        size, big = ch[SIZE] or 0, anchor[SIZE] or 0
+        if (0 < size <= 0.72 * big and ch[BOTTOM] < anchor[BOTTOM] - 0.2 * big
+                and -0.5 * big < ch[X0] - anchor[X1] < 0.6 * big):
             anchor_of[i] = a
     if not anchor_of:
         return chars
@@ -216,9 +214,9 @@ def _read_pages(data: bytes, max_pages: int) -> list[list[_Item]]:
                     plumber = _open_pdfminer(data)
                 pages.append(_pdfminer_items(plumber, i))
                 continue
-            chars = _without_footnote_refs(objects.chars)
-            if chars is not objects.chars:  # some dropped: the boxes no longer line up
-                objects.chars, objects.boxes = chars, None
+            rows = _without_footnote_refs(objects.rows)
+            if rows is not objects.rows:  # some dropped: the boxes no longer line up
+                objects.rows, objects.boxes = rows, None
             pages.append(_page_items(PdfiumPage(objects, i + 1)))
         if plumber is not None:
             plumber.close()
@@ -266,14 +264,17 @@ def _is_value(cell: str | None) -> bool:
 def _page_items(page) -> list[_Item]:
     items: list[_Item] = []
     found = find_tables(page)
-    mids = _Middles(page.chars, getattr(page, "char_boxes", None)) if found else None
+    # the characters as tuples (pdfobjects.Row): PDFium's as read, pdfminer's made of its dicts
+    chars = page.rows if isinstance(page, PdfiumPage) else rows_of(page.chars)
+    boxes = page.char_boxes if isinstance(page, PdfiumPage) else None
+    mids = _Middles(chars, boxes) if found else None
     tables = []  # (table, its rows: pdfplumber computes them anew at each ``table.rows``, its cells' text)
     for table in found:
         table_rows = table.rows
         cells = _extract(table_rows, mids)
         if _is_grid(cells):
             tables.append((table, table_rows, cells))
-    rest = _outside_all(page.chars, getattr(page, "char_boxes", None), [t[0].bbox for t in tables], page.bbox)
+    rest = _outside_all(chars, boxes, [t[0].bbox for t in tables], page.bbox)
     for ti, (_, table_rows, cells) in enumerate(tables):
         rows = [[_clean(c) for c in r] for r in cells]
         value_cols = [next((i for i, c in enumerate(r) if _is_value(c)), None) for r in rows]
@@ -299,7 +300,7 @@ def _page_items(page) -> list[_Item]:
     return items
 
 
-def _outside_all(chars: list[dict], boxes, bboxes: list[tuple], page_bbox: tuple) -> list[dict]:
+def _outside_all(chars: list[tuple], boxes, bboxes: list[tuple], page_bbox: tuple) -> list[tuple]:
     """The characters outside every box of ``bboxes`` (_outside of each in turn); with the
     characters' boxes in an array (``boxes``, rows of x0, top, x1, bottom) pdfplumber's
     overlap test is done for all of them at once, in its own operations."""
@@ -318,14 +319,14 @@ def _outside_all(chars: list[dict], boxes, bboxes: list[tuple], page_bbox: tuple
     return [c for c, inside in zip(chars, overlaps.tolist(), strict=True) if not inside]
 
 
-def _outside(chars: list[dict], bbox: tuple, page_bbox: tuple) -> list[dict]:
+def _outside(chars: list[tuple], bbox: tuple, page_bbox: tuple) -> list[tuple]:
     """pdfplumber's ``page.outside_bbox(bbox).chars``: the characters whose box does not
     overlap ``bbox`` (touching along an edge is no overlap)."""
     test_proposed_bbox(bbox, page_bbox)  # pdfplumber's check that the box lies on the page
     x0, top, x1, bottom = bbox
     out = []
     for c in chars:
-        cx0, ctop, cx1, cbottom = c["x0"], c["top"], c["x1"], c["bottom"]
+        cx0, ctop, cx1, cbottom = c[X0], c[TOP], c[X1], c[BOTTOM]
         # clear of it (the common case, two comparisons) or else pdfplumber's own test
         if cx1 < x0 or cx0 > x1 or cbottom < top or ctop > bottom or get_bbox_overlap(
                 (cx0, ctop, cx1, cbottom), bbox) is None:
@@ -338,19 +339,19 @@ class _Middles:
     middle against each table, row and cell; here the characters whose middle lies in a
     band of height are found by bisection, then tested across, in page order."""
 
-    def __init__(self, chars: list[dict], boxes=None) -> None:
+    def __init__(self, chars: list[tuple], boxes=None) -> None:
         self.chars = chars
         if boxes is not None:  # the characters' boxes in an array: the same sums, at once
             xs, ys = ((boxes[:, 0] + boxes[:, 2]) / 2).tolist(), ((boxes[:, 1] + boxes[:, 3]) / 2).tolist()
         else:
-            xs = [(c["x0"] + c["x1"]) / 2 for c in chars]
-            ys = [(c["top"] + c["bottom"]) / 2 for c in chars]
+            xs = [(c[X0] + c[X1]) / 2 for c in chars]
+            ys = [(c[TOP] + c[BOTTOM]) / 2 for c in chars]
         self.xs = xs
         self.by_y = sorted((k for k, y in enumerate(ys) if y == y), key=ys.__getitem__)  # no NaN: in no band
         self.ys = [ys[k] for k in self.by_y]
         self.all_ys = ys
 
-    def within(self, bbox: tuple) -> list[tuple[float, float, dict]]:
+    def within(self, bbox: tuple) -> list[tuple[float, float, tuple]]:
         """The characters whose middle lies in ``bbox`` (x0 <= x < x1, top <= y < bottom), as
         (middle x, middle y, character)."""
         x0, top, x1, bottom = bbox
@@ -384,7 +385,7 @@ def _is_grid(cells: list[list[str | None]]) -> bool:
     return any(sum(1 for c in row if c and c.strip()) >= 2 for row in cells)
 
 
-def _text_lines(chars: list[dict], height: float) -> list[dict]:
+def _text_lines(chars: list[tuple], height: float) -> list[dict]:
     """Lines of words outside tables, with numbers at the end turned into pipe cells."""
     out = []
     raw = text_lines(chars)

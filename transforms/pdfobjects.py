@@ -6,8 +6,8 @@ pdfplumber's table finder and text-line grouping give the same answers as before
 
 * a character's box is pdfminer's: from its origin and advance (PDFium's loose box), the
   font's descent and size, through the character's matrix; ``upright`` and ``size`` as
-  pdfminer computes them (a character carries the keys the word and line grouping and the
-  table reader read: text, x0, x1, top, bottom, doctop, width, height, size, upright);
+  pdfminer computes them (a character is a tuple of the values the word and line grouping
+  and the table reader read, ``char_dict`` gives pdfplumber's dict of it);
 * a path is split into subpaths at each move, a subpath with one segment is a line, a closed
   axis-aligned four-sided one a rectangle, anything else a curve with its end points (as
   ``pdfminer.converter.PDFLayoutAnalyzer.paint_path`` classifies them);
@@ -48,7 +48,8 @@ class PageObjects:
     height: float
     rotation: int
     mediabox: tuple[float, float, float, float]  # pdfplumber's (top-down) box
-    chars: list[dict] = field(default_factory=list)
+    # the characters as tuples (``Row`` below); pdfplumber's dicts of them built when asked for
+    rows: list[tuple] = field(default_factory=list)
     lines: list[dict] = field(default_factory=list)
     rects: list[dict] = field(default_factory=list)
     curves: list[dict] = field(default_factory=list)
@@ -58,6 +59,33 @@ class PageObjects:
     needs_pdfminer: str | None = None
     # each character's (x0, top, x1, bottom), the values of its dict, in one array (None: not read)
     boxes: np.ndarray | None = None
+
+    @property
+    def chars(self) -> list[dict]:
+        """pdfplumber's dicts of the characters."""
+        return list(map(char_dict, self.rows))
+
+
+# A character as a tuple, in this order: its text, x0, x1, top, bottom, width, size (its
+# dict's height and size), upright, and the dict it was made of (pdfminer's) or None. The
+# PDF reader's hot path reads these; pdfplumber's own code, where it is asked, the dicts.
+TEXT, X0, X1, TOP, BOTTOM, WIDTH, SIZE, UPRIGHT, DICT = range(9)
+
+
+def char_dict(row: tuple) -> dict:
+    """pdfplumber's dict of a character (the keys its word and line grouping and the table
+    reader read: text, x0, x1, top, bottom, doctop, width, height, size, upright)."""
+    if row[DICT] is not None:
+        return row[DICT]
+    text, x0, x1, top, bottom, width, size, upright, _ = row
+    return {"text": text, "x0": x0, "x1": x1, "top": top, "bottom": bottom, "doctop": top, "width": width,
+            "height": size, "size": size, "upright": upright}
+
+
+def rows_of(chars: list[dict]) -> list[tuple]:
+    """Characters' dicts (pdfminer's or pdfplumber's) as tuples that keep their dict."""
+    return [(c["text"], c["x0"], c["x1"], c["top"], c["bottom"], c.get("width"), c.get("size"), c["upright"], c)
+            for c in chars]
 
 
 def _mul(m1: tuple, m2: tuple) -> tuple:
@@ -139,7 +167,7 @@ def _media_box(page: int) -> tuple[float, float, float, float] | None:
 
 
 def _read_chars(tp: int, ctm: tuple, height: float, mb_x0: float, mb_top: float, out: PageObjects) -> set[int]:
-    """Append the page's characters to ``out.chars``; returns the text objects they come from.
+    """Append the page's characters to ``out.rows``; returns the text objects they come from.
 
     PDFium writes each character's origin and loose box straight into arrays (one call per
     character and value, no Python work between calls); the boxes are then computed for the
@@ -206,11 +234,8 @@ def _read_chars(tp: int, ctm: tuple, height: float, mb_x0: float, mb_top: float,
     # the keys pdfplumber's word and line grouping and the table reader read
     columns = (x0 + mb_x0, top, x1 + mb_x0, height - y0 + mb_top)
     boxes = np.column_stack(columns)
-    out.chars.extend(
-        {"text": text, "x0": cx0, "x1": cx1, "top": ctop, "bottom": cbottom, "doctop": ctop, "width": width,
-         "height": csize, "size": csize, "upright": up}
-        for text, cx0, ctop, cx1, cbottom, width, csize, up in zip(
-            texts, *(v.tolist() for v in columns), (x1 - x0).tolist(), size.tolist(), upright, strict=True))
+    x0s, tops, x1s, bottoms = (v.tolist() for v in columns)
+    out.rows.extend(zip(texts, x0s, x1s, tops, bottoms, (x1 - x0).tolist(), size.tolist(), upright, repeat(None)))
     out.boxes = boxes if out.boxes is None else np.concatenate((out.boxes, boxes))
     return {h for h in handles if h}
 
@@ -489,6 +514,15 @@ class PdfiumPage(Page):
         self.rotation = objects.rotation
         self.mediabox = self.cropbox = self.bbox = objects.mediabox
         self.get_textmap = lru_cache()(self._get_textmap)
-        self._objects = {"char": objects.chars, "line": objects.lines, "rect": objects.rects, "curve": objects.curves}
+        # the characters' dicts are made only if pdfplumber's own code asks for them
+        self._objects = {"line": objects.lines, "rect": objects.rects, "curve": objects.curves}
+        self.rows = objects.rows
+        self._chars: list[dict] | None = None
         self.unmapped = objects.unmapped
         self.char_boxes = objects.boxes
+
+    @property
+    def chars(self) -> list[dict]:
+        if self._chars is None:
+            self._chars = list(map(char_dict, self.rows))
+        return self._chars

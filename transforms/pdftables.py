@@ -28,6 +28,8 @@ from pdfplumber.utils.text import (
     extract_text,
 )
 
+from transforms.pdfobjects import TEXT, char_dict, rows_of
+
 _DEFAULT = TableSettings.resolve(None)
 _BBOX = utils.geometry.bbox_getter
 
@@ -124,21 +126,23 @@ def find_tables(page) -> list[Table]:
     return _Finder(page).tables
 
 
-def cell_text(chars: list[dict]) -> str:
+def cell_text(chars: list[tuple] | list[dict]) -> str:
     """pdfplumber's ``extract_text(chars)`` (default settings): the words (below) clustered
     into lines by their top, lines in the order of their cluster, words joined by a space and
-    lines by a line break."""
+    lines by a line break. ``chars``: as tuples (pdfobjects.char_dict) or pdfplumber's dicts."""
     if not chars:
         return ""
+    if isinstance(chars[0], dict):
+        chars = rows_of(chars)
     if len(chars) == 1:  # one word of one character, wherever it stands; a blank is none
-        text = chars[0]["text"]
+        text = chars[0][TEXT]
         return "" if text.isspace() else LIGATURES.get(text, text)
     word = _one_word(chars)
     if word is not None:
         return word
     words = _words(chars)
     if words is None:
-        return extract_text(chars)
+        return extract_text(list(map(char_dict, chars)))
     if len(words) == 1:
         return words[0][0]
     row_of = _cluster_ids([w[2] for w in words], DEFAULT_Y_TOLERANCE)
@@ -146,25 +150,21 @@ def cell_text(chars: list[dict]) -> str:
     return "\n".join(" ".join(w[0] for w in row) for _, row in groupby(words, key=lambda w: row_of[w[2]]))
 
 
-def _one_word(chars: list[dict]) -> str | None:
+def _one_word(chars: list[tuple]) -> str | None:
     """The text of a cell's common case, else None: upright characters with one top, in
     order of x0, each starting within the tolerance of the one before it ends: one word of
     one line (what ``_words`` finds for them, without its sorts)."""
-    first = chars[0]
-    top = first["top"]
-    px0, px1 = first["x0"], first["x1"]
-    total = top + px0 + px1 + first["bottom"]
+    text, px0, px1, top, bottom, _, _, upright, _ = chars[0]
+    total = top + px0 + px1 + bottom
     ligature = LIGATURES.get
-    text = first["text"]
-    if first["upright"] is not True or len(text) != 1 or text.isspace():
+    if upright is not True or len(text) != 1 or text.isspace():
         return None
     out = [ligature(text, text)]
-    for c in chars[1:]:
-        x0, x1, text = c["x0"], c["x1"], c["text"]
-        if (c["top"] != top or not px0 <= x0 <= px1 + DEFAULT_X_TOLERANCE or c["upright"] is not True
+    for text, x0, x1, c_top, bottom, _, _, upright, _ in chars[1:]:
+        if (c_top != top or not px0 <= x0 <= px1 + DEFAULT_X_TOLERANCE or upright is not True
                 or len(text) != 1 or text.isspace()):
             return None
-        total += x0 + x1 + c["bottom"]
+        total += x0 + x1 + bottom
         out.append(ligature(text, text))
         px0, px1 = x0, x1
     if not math.isfinite(total):
@@ -185,7 +185,7 @@ def _cluster_ids(values: list[float], tolerance: float) -> dict[float, int]:
     return ids
 
 
-def _words(chars: list[dict]) -> list[list] | None:
+def _words(chars: list[tuple]) -> list[list] | None:
     """pdfplumber's words of ``chars`` (``WordExtractor.iter_extract_tuples``, default
     settings) as [text, x0, top, x1, bottom]: the characters clustered into lines by their
     top, each line sorted by x0 and cut into words (a blank, a step back, a gap wider than the
@@ -195,11 +195,9 @@ def _words(chars: list[dict]) -> list[list] | None:
     x_tol, y_tol = DEFAULT_X_TOLERANCE, DEFAULT_Y_TOLERANCE
     rows = []
     total = 0.0
-    for c in chars:
-        text = c["text"]
-        if c["upright"] is not True or (len(text) != 1 and not _plain(text)):
+    for text, x0, x1, top, bottom, _, _, upright, _ in chars:
+        if upright is not True or (len(text) != 1 and not _plain(text)):
             return None
-        top, x0, x1, bottom = c["top"], c["x0"], c["x1"], c["bottom"]
         total += top + x0 + x1 + bottom
         rows.append((top, x0, x1, bottom, text))
     if not math.isfinite(total):
@@ -240,16 +238,18 @@ def _words(chars: list[dict]) -> list[list] | None:
     return words
 
 
-def text_lines(chars: list[dict]) -> list[dict]:
+def text_lines(chars: list[tuple] | list[dict]) -> list[dict]:
     """pdfplumber's ``extract_text_lines(return_chars=False)`` of a page whose characters are
     ``chars`` (default settings): the words (above) clustered again into text lines by their
     top in the order they come, each line's words joined by a space, with the box of its
     characters."""
     if not chars:
         return []
+    if isinstance(chars[0], dict):
+        chars = rows_of(chars)
     words = _words(chars)
     if words is None:
-        return chars_to_textmap(chars).extract_text_lines(strip=True, return_chars=False)
+        return chars_to_textmap(list(map(char_dict, chars))).extract_text_lines(strip=True, return_chars=False)
     row_of = _cluster_ids([w[2] for w in words], DEFAULT_Y_TOLERANCE)
     out = []
     for _, group in groupby(words, key=lambda w: row_of[w[2]]):

@@ -57,13 +57,13 @@ def test_outside_and_middles_from_the_box_array_equal_the_per_character_code():
         for i in range(len(pdf)):
             page = po.PdfiumPage(po.read_page(pdf, i), i + 1)
             boxes = [t.bbox for t in find_tables(page)]
-            if not boxes or not page.chars:
+            if not boxes or not page.rows:
                 continue
-            expected = page.chars
+            expected = page.rows
             for bbox in boxes:
                 expected = pdf_mod._outside(expected, bbox, page.bbox)
-            assert pdf_mod._outside_all(page.chars, page.char_boxes, boxes, page.bbox) == expected
-            fast, plain = pdf_mod._Middles(page.chars, page.char_boxes), pdf_mod._Middles(page.chars)
+            assert pdf_mod._outside_all(page.rows, page.char_boxes, boxes, page.bbox) == expected
+            fast, plain = pdf_mod._Middles(page.rows, page.char_boxes), pdf_mod._Middles(page.rows)
             for bbox in boxes:
                 assert fast.within(bbox) == plain.within(bbox)
             tested += 1
