@@ -28,9 +28,10 @@ import logging
 import re
 import unicodedata
 import zlib
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from dataclasses import dataclass
+from operator import itemgetter
 
 import numpy as np
 import pypdfium2 as pdfium
@@ -53,6 +54,7 @@ class PdfError(ValueError):
     """The bytes are not a PDF whose text can be read; the message says why."""
 
 
+_TEXT_OF = itemgetter(TEXT)
 _CID = re.compile(r"\(cid:\d+\)")
 _NUM = re.compile(r"[+-]?\d[\d,，]*(\.\d+)?")
 _CJK = r"\u3400-\u9fff\uf900-\ufaff"
@@ -175,7 +177,7 @@ def _without_footnote_refs(chars: list[tuple]) -> list[tuple]:
     read with the number's characters they would be its last digit (2281). A digit is
     tested against the last full-size digit before it, so only a digit right after a digit
     (kept, or dropped itself: then against that one's anchor) is tested."""
-    digit = [ch[TEXT].isdigit() for ch in chars]
+    digit = list(map(str.isdigit, map(_TEXT_OF, chars)))
     anchor_of: dict[int, int] = {}  # a dropped digit -> the digit it was tested against
     for i in [i for i in range(1, len(chars)) if digit[i] and digit[i - 1]]:
         a = anchor_of.get(i - 1, i - 1)
@@ -368,6 +370,22 @@ def _extract(rows: list, mids: _Middles) -> list[list[str | None]]:
     out = []
     for row in rows:
         row_chars = mids.within(row.bbox)
+        present = [c for c in row.cells if c is not None]
+        starts = [c[0] for c in present]
+        if all(c[0] <= c[2] for c in present) and all(
+                a[2] <= b[0] for a, b in zip(present, present[1:], strict=False)):
+            # cells side by side (x0 <= x < x1 of at most one): each character to its cell by
+            # bisection, in the row's order
+            found: list[list] = [[] for _ in present]
+            for m in row_chars:
+                k = bisect_right(starts, m[0]) - 1
+                if k >= 0:
+                    cx0, ctop, cx1, cbottom = present[k]
+                    if m[0] < cx1 and ctop <= m[1] < cbottom:
+                        found[k].append(m[2])
+            texts = iter([cell_text(chars) for chars in found])
+            out.append([None if cell is None else next(texts) for cell in row.cells])
+            continue
         cells: list[str | None] = []
         for cell in row.cells:
             if cell is None:

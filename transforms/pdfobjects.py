@@ -237,7 +237,9 @@ def _read_chars(tp: int, ctm: tuple, height: float, mb_x0: float, mb_top: float,
     x0s, tops, x1s, bottoms = (v.tolist() for v in columns)
     out.rows.extend(zip(texts, x0s, x1s, tops, bottoms, (x1 - x0).tolist(), size.tolist(), upright, repeat(None)))
     out.boxes = boxes if out.boxes is None else np.concatenate((out.boxes, boxes))
-    return {h for h in handles if h}
+    objects = set(handles)
+    objects.discard(0)
+    return objects
 
 
 def _odd_text(u: int) -> str | None:
