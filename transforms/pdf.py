@@ -28,17 +28,19 @@ import logging
 import re
 import unicodedata
 import zlib
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from dataclasses import dataclass
+from operator import itemgetter
 
+import numpy as np
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 from pdfplumber.page import test_proposed_bbox
 from pdfplumber.utils.geometry import get_bbox_overlap
 
 from transforms import formatspec as fs
-from transforms.pdfobjects import PdfiumPage, read_page
+from transforms.pdfobjects import BOTTOM, SIZE, TEXT, TOP, X0, X1, PdfiumPage, read_page, rows_of
 from transforms.pdftables import cell_text, find_tables, text_lines
 
 # pdfminer warns at length on damaged files; what matters reaches the caller as PdfError.
@@ -52,6 +54,7 @@ class PdfError(ValueError):
     """The bytes are not a PDF whose text can be read; the message says why."""
 
 
+_TEXT_OF = itemgetter(TEXT)
 _CID = re.compile(r"\(cid:\d+\)")
 _NUM = re.compile(r"[+-]?\d[\d,，]*(\.\d+)?")
 _CJK = r"\u3400-\u9fff\uf900-\ufaff"
@@ -169,19 +172,19 @@ def pdf_to_text(data: bytes, *, max_pages: int = MAX_PAGES) -> str:
     return text
 
 
-def _without_footnote_refs(chars: list[dict]) -> list[dict]:
+def _without_footnote_refs(chars: list[tuple]) -> list[tuple]:
     """Drop superscript footnote references set after a number ("228" + a raised small "1"):
     read with the number's characters they would be its last digit (2281). A digit is
     tested against the last full-size digit before it, so only a digit right after a digit
     (kept, or dropped itself: then against that one's anchor) is tested."""
-    digit = [ch.get("text", "").isdigit() for ch in chars]
+    digit = list(map(str.isdigit, map(_TEXT_OF, chars)))
     anchor_of: dict[int, int] = {}  # a dropped digit -> the digit it was tested against
     for i in [i for i in range(1, len(chars)) if digit[i] and digit[i - 1]]:
         a = anchor_of.get(i - 1, i - 1)
         ch, anchor = chars[i], chars[a]
-        size, big = ch.get("size") or 0, anchor.get("size") or 0
-        if (0 < size <= 0.72 * big and ch["bottom"] < anchor["bottom"] - 0.2 * big
-                and -0.5 * big < ch["x0"] - anchor["x1"] < 0.6 * big):
+        size, big = ch[SIZE] or 0, anchor[SIZE] or 0
+        if (0 < size <= 0.72 * big and ch[BOTTOM] < anchor[BOTTOM] - 0.2 * big
+                and -0.5 * big < ch[X0] - anchor[X1] < 0.6 * big):
             anchor_of[i] = a
     if not anchor_of:
         return chars
@@ -213,7 +216,9 @@ def _read_pages(data: bytes, max_pages: int) -> list[list[_Item]]:
                     plumber = _open_pdfminer(data)
                 pages.append(_pdfminer_items(plumber, i))
                 continue
-            objects.chars[:] = _without_footnote_refs(objects.chars)
+            rows = _without_footnote_refs(objects.rows)
+            if rows is not objects.rows:  # some dropped: the boxes no longer line up
+                objects.rows, objects.boxes = rows, None
             pages.append(_page_items(PdfiumPage(objects, i + 1)))
         if plumber is not None:
             plumber.close()
@@ -245,6 +250,8 @@ def _pdfminer_items(plumber, index: int) -> list[_Item]:
 def _clean(cell: str | None) -> str | None:
     if cell is None:
         return None
+    if cell.isascii() and cell.isdigit():  # a plain number (most cells): nothing below changes it
+        return cell
     text = unicodedata.normalize("NFC", cell).replace("\n", "")
     text = _CJK_GAP.sub("", text).strip()
     if _NUM.fullmatch(text.replace(" ", "")):
@@ -259,16 +266,18 @@ def _is_value(cell: str | None) -> bool:
 def _page_items(page) -> list[_Item]:
     items: list[_Item] = []
     found = find_tables(page)
-    mids = _Middles(page.chars) if found else None
+    # the characters as tuples (pdfobjects.Row): PDFium's as read, pdfminer's made of its dicts
+    chars = page.rows if isinstance(page, PdfiumPage) else rows_of(page.chars)
+    boxes = page.char_boxes if isinstance(page, PdfiumPage) else None
+    mids = _Middles(chars, boxes) if found else None
     tables = []  # (table, its rows: pdfplumber computes them anew at each ``table.rows``, its cells' text)
     for table in found:
         table_rows = table.rows
         cells = _extract(table_rows, mids)
         if _is_grid(cells):
             tables.append((table, table_rows, cells))
-    rest = page.chars  # the characters outside every table
-    for ti, (table, table_rows, cells) in enumerate(tables):
-        rest = _outside(rest, table.bbox, page.bbox)
+    rest = _outside_all(chars, boxes, [t[0].bbox for t in tables], page.bbox)
+    for ti, (_, table_rows, cells) in enumerate(tables):
         rows = [[_clean(c) for c in r] for r in cells]
         value_cols = [next((i for i, c in enumerate(r) if _is_value(c)), None) for r in rows]
         known = [v for v in value_cols if v is not None]
@@ -293,14 +302,33 @@ def _page_items(page) -> list[_Item]:
     return items
 
 
-def _outside(chars: list[dict], bbox: tuple, page_bbox: tuple) -> list[dict]:
+def _outside_all(chars: list[tuple], boxes, bboxes: list[tuple], page_bbox: tuple) -> list[tuple]:
+    """The characters outside every box of ``bboxes`` (_outside of each in turn); with the
+    characters' boxes in an array (``boxes``, rows of x0, top, x1, bottom) pdfplumber's
+    overlap test is done for all of them at once, in its own operations."""
+    if boxes is None or not bboxes or not (np.isfinite(boxes).all() and np.isfinite(bboxes).all()):
+        for bbox in bboxes:
+            chars = _outside(chars, bbox, page_bbox)
+        return chars
+    for bbox in bboxes:
+        test_proposed_bbox(bbox, page_bbox)  # pdfplumber's check that the box lies on the page
+    x0, top, x1, bottom = boxes.T
+    overlaps = np.zeros(len(chars), dtype=bool)
+    for bx0, btop, bx1, bbottom in bboxes:  # get_bbox_overlap(char, bbox) is not None
+        width = np.minimum(x1, bx1) - np.maximum(x0, bx0)
+        height = np.minimum(bottom, bbottom) - np.maximum(top, btop)
+        overlaps |= (height >= 0) & (width >= 0) & (height + width > 0)
+    return [c for c, inside in zip(chars, overlaps.tolist(), strict=True) if not inside]
+
+
+def _outside(chars: list[tuple], bbox: tuple, page_bbox: tuple) -> list[tuple]:
     """pdfplumber's ``page.outside_bbox(bbox).chars``: the characters whose box does not
     overlap ``bbox`` (touching along an edge is no overlap)."""
     test_proposed_bbox(bbox, page_bbox)  # pdfplumber's check that the box lies on the page
     x0, top, x1, bottom = bbox
     out = []
     for c in chars:
-        cx0, ctop, cx1, cbottom = c["x0"], c["top"], c["x1"], c["bottom"]
+        cx0, ctop, cx1, cbottom = c[X0], c[TOP], c[X1], c[BOTTOM]
         # clear of it (the common case, two comparisons) or else pdfplumber's own test
         if cx1 < x0 or cx0 > x1 or cbottom < top or ctop > bottom or get_bbox_overlap(
                 (cx0, ctop, cx1, cbottom), bbox) is None:
@@ -313,18 +341,26 @@ class _Middles:
     middle against each table, row and cell; here the characters whose middle lies in a
     band of height are found by bisection, then tested across, in page order."""
 
-    def __init__(self, chars: list[dict]) -> None:
-        self.mids = [((c["x0"] + c["x1"]) / 2, (c["top"] + c["bottom"]) / 2, c) for c in chars]
-        ys = [m[1] for m in self.mids]
+    def __init__(self, chars: list[tuple], boxes=None) -> None:
+        self.chars = chars
+        if boxes is not None:  # the characters' boxes in an array: the same sums, at once
+            xs, ys = ((boxes[:, 0] + boxes[:, 2]) / 2).tolist(), ((boxes[:, 1] + boxes[:, 3]) / 2).tolist()
+        else:
+            xs = [(c[X0] + c[X1]) / 2 for c in chars]
+            ys = [(c[TOP] + c[BOTTOM]) / 2 for c in chars]
+        self.xs = xs
         self.by_y = sorted((k for k, y in enumerate(ys) if y == y), key=ys.__getitem__)  # no NaN: in no band
         self.ys = [ys[k] for k in self.by_y]
+        self.all_ys = ys
 
-    def within(self, bbox: tuple) -> list[tuple[float, float, dict]]:
-        """The characters whose middle lies in ``bbox`` (x0 <= x < x1, top <= y < bottom)."""
+    def within(self, bbox: tuple) -> list[tuple[float, float, tuple]]:
+        """The characters whose middle lies in ``bbox`` (x0 <= x < x1, top <= y < bottom), as
+        (middle x, middle y, character)."""
         x0, top, x1, bottom = bbox
-        ys, mids = self.ys, self.mids
+        ys, xs = self.ys, self.xs
         band = sorted(self.by_y[bisect_left(ys, top):bisect_left(ys, bottom)])
-        return [m for m in map(mids.__getitem__, band) if x0 <= m[0] < x1]
+        all_ys, chars = self.all_ys, self.chars
+        return [(xs[k], all_ys[k], chars[k]) for k in band if x0 <= xs[k] < x1]
 
 
 def _extract(rows: list, mids: _Middles) -> list[list[str | None]]:
@@ -334,6 +370,22 @@ def _extract(rows: list, mids: _Middles) -> list[list[str | None]]:
     out = []
     for row in rows:
         row_chars = mids.within(row.bbox)
+        present = [c for c in row.cells if c is not None]
+        starts = [c[0] for c in present]
+        if all(c[0] <= c[2] for c in present) and all(
+                a[2] <= b[0] for a, b in zip(present, present[1:], strict=False)):
+            # cells side by side (x0 <= x < x1 of at most one): each character to its cell by
+            # bisection, in the row's order
+            found: list[list] = [[] for _ in present]
+            for m in row_chars:
+                k = bisect_right(starts, m[0]) - 1
+                if k >= 0:
+                    cx0, ctop, cx1, cbottom = present[k]
+                    if m[0] < cx1 and ctop <= m[1] < cbottom:
+                        found[k].append(m[2])
+            texts = iter([cell_text(chars) for chars in found])
+            out.append([None if cell is None else next(texts) for cell in row.cells])
+            continue
         cells: list[str | None] = []
         for cell in row.cells:
             if cell is None:
@@ -351,7 +403,7 @@ def _is_grid(cells: list[list[str | None]]) -> bool:
     return any(sum(1 for c in row if c and c.strip()) >= 2 for row in cells)
 
 
-def _text_lines(chars: list[dict], height: float) -> list[dict]:
+def _text_lines(chars: list[tuple], height: float) -> list[dict]:
     """Lines of words outside tables, with numbers at the end turned into pipe cells."""
     out = []
     raw = text_lines(chars)

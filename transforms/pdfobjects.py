@@ -6,8 +6,8 @@ pdfplumber's table finder and text-line grouping give the same answers as before
 
 * a character's box is pdfminer's: from its origin and advance (PDFium's loose box), the
   font's descent and size, through the character's matrix; ``upright`` and ``size`` as
-  pdfminer computes them (a character carries the keys the word and line grouping and the
-  table reader read: text, x0, x1, top, bottom, doctop, width, height, size, upright);
+  pdfminer computes them (a character is a tuple of the values the word and line grouping
+  and the table reader read, ``char_dict`` gives pdfplumber's dict of it);
 * a path is split into subpaths at each move, a subpath with one segment is a line, a closed
   axis-aligned four-sided one a rectangle, anything else a curve with its end points (as
   ``pdfminer.converter.PDFLayoutAnalyzer.paint_path`` classifies them);
@@ -25,7 +25,7 @@ import ctypes
 from collections import deque
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import repeat
+from itertools import filterfalse, repeat
 
 import cffi
 import numpy as np
@@ -48,7 +48,8 @@ class PageObjects:
     height: float
     rotation: int
     mediabox: tuple[float, float, float, float]  # pdfplumber's (top-down) box
-    chars: list[dict] = field(default_factory=list)
+    # the characters as tuples (``Row`` below); pdfplumber's dicts of them built when asked for
+    rows: list[tuple] = field(default_factory=list)
     lines: list[dict] = field(default_factory=list)
     rects: list[dict] = field(default_factory=list)
     curves: list[dict] = field(default_factory=list)
@@ -56,6 +57,35 @@ class PageObjects:
     # PDFium's text page left out or rewrote text that pdfminer reads as it is (below): the
     # page is to be read by pdfminer
     needs_pdfminer: str | None = None
+    # each character's (x0, top, x1, bottom), the values of its dict, in one array (None: not read)
+    boxes: np.ndarray | None = None
+
+    @property
+    def chars(self) -> list[dict]:
+        """pdfplumber's dicts of the characters."""
+        return list(map(char_dict, self.rows))
+
+
+# A character as a tuple, in this order: its text, x0, x1, top, bottom, width, size (its
+# dict's height and size), upright, and the dict it was made of (pdfminer's) or None. The
+# PDF reader's hot path reads these; pdfplumber's own code, where it is asked, the dicts.
+TEXT, X0, X1, TOP, BOTTOM, WIDTH, SIZE, UPRIGHT, DICT = range(9)
+
+
+def char_dict(row: tuple) -> dict:
+    """pdfplumber's dict of a character (the keys its word and line grouping and the table
+    reader read: text, x0, x1, top, bottom, doctop, width, height, size, upright)."""
+    if row[DICT] is not None:
+        return row[DICT]
+    text, x0, x1, top, bottom, width, size, upright, _ = row
+    return {"text": text, "x0": x0, "x1": x1, "top": top, "bottom": bottom, "doctop": top, "width": width,
+            "height": size, "size": size, "upright": upright}
+
+
+def rows_of(chars: list[dict]) -> list[tuple]:
+    """Characters' dicts (pdfminer's or pdfplumber's) as tuples that keep their dict."""
+    return [(c["text"], c["x0"], c["x1"], c["top"], c["bottom"], c.get("width"), c.get("size"), c["upright"], c)
+            for c in chars]
 
 
 def _mul(m1: tuple, m2: tuple) -> tuple:
@@ -137,7 +167,7 @@ def _media_box(page: int) -> tuple[float, float, float, float] | None:
 
 
 def _read_chars(tp: int, ctm: tuple, height: float, mb_x0: float, mb_top: float, out: PageObjects) -> set[int]:
-    """Append the page's characters to ``out.chars``; returns the text objects they come from.
+    """Append the page's characters to ``out.rows``; returns the text objects they come from.
 
     PDFium writes each character's origin and loose box straight into arrays (one call per
     character and value, no Python work between calls); the boxes are then computed for the
@@ -195,19 +225,21 @@ def _read_chars(tp: int, ctm: tuple, height: float, mb_x0: float, mb_top: float,
     with np.errstate(all="ignore"):
         upright = ((ma * md > 0) & (mb * mc <= 0)).tolist()
     texts = [chr(u) if 0 < u < 0xD800 or 0xDFFF < u < 0x110000 else _odd_text(u) for u in codes]
-    for j in (j for j, error in enumerate(unmapped) if error == 1):  # pdfminer's text for a code without a Unicode mapping
-        texts[j] = f"(cid:{codes[j]})"
-        out.unmapped += 1
+    if 1 in unmapped:  # pdfminer's text for a code without a Unicode mapping
+        for j in (j for j, error in enumerate(unmapped) if error == 1):
+            texts[j] = f"(cid:{codes[j]})"
+            out.unmapped += 1
     if None in texts:  # a code past Unicode that has a mapping: chr's error, as before
         chr(codes[texts.index(None)])
     # the keys pdfplumber's word and line grouping and the table reader read
-    out.chars.extend(
-        {"text": text, "x0": cx0, "x1": cx1, "top": ctop, "bottom": cbottom, "doctop": ctop, "width": width,
-         "height": csize, "size": csize, "upright": up}
-        for text, cx0, cx1, ctop, cbottom, width, csize, up in zip(
-            texts, (x0 + mb_x0).tolist(), (x1 + mb_x0).tolist(), top.tolist(), (height - y0 + mb_top).tolist(),
-            (x1 - x0).tolist(), size.tolist(), upright, strict=True))
-    return {h for h in handles if h}
+    columns = (x0 + mb_x0, top, x1 + mb_x0, height - y0 + mb_top)
+    boxes = np.column_stack(columns)
+    x0s, tops, x1s, bottoms = (v.tolist() for v in columns)
+    out.rows.extend(zip(texts, x0s, x1s, tops, bottoms, (x1 - x0).tolist(), size.tolist(), upright, repeat(None)))
+    out.boxes = boxes if out.boxes is None else np.concatenate((out.boxes, boxes))
+    objects = set(handles)
+    objects.discard(0)
+    return objects
 
 
 def _odd_text(u: int) -> str | None:
@@ -226,17 +258,33 @@ def _round4(v):
 def _text_facts(tp: int, keep: list[int], handles: list[int]) -> tuple:
     """Each character's bottom and top in text space (from its font's descent and its text
     object's font size, Tf) and its matrix's a, b, c, d rounded to the content stream's
-    decimals (PDFium gives every character its text object's font size and matrix)."""
-    k = len(keep)
-    has_object = np.array([h != 0 for h in handles])
-    sizes = np.where(has_object, _round4(np.array(list(map(_GET_FONT_SIZE, repeat(tp, k), keep)))), 0.0)
-    fonts = list(map(_TEXT_OBJECT_FONT, handles))
+    decimals. PDFium gives every character its text object's font size and matrix, so they
+    are asked once per run of characters of one text object (of its first character), and
+    per character where a character has no text object."""
+    objects = np.array(handles, dtype=np.uint64)
+    if objects.all():  # a run of characters of one text object: asked once
+        run_starts = np.concatenate(([True], objects[1:] != objects[:-1]))
+        first = np.flatnonzero(run_starts).tolist()
+        of = np.cumsum(run_starts) - 1 if len(first) < len(keep) else None
+        asked = [keep[j] for j in first] if of is not None else keep
+        fonts = list(map(_TEXT_OBJECT_FONT, [handles[j] for j in first]))
+        has_object = None
+    else:  # a character without a text object: every character asked
+        asked, of = keep, None
+        fonts = list(map(_TEXT_OBJECT_FONT, handles))
+        has_object = objects != 0
+    n = len(asked)
+    sizes = _round4(np.array(list(map(_GET_FONT_SIZE, repeat(tp, n), asked))))
     descent = {font: _descent(font) for font in set(fonts)}  # per unit of font size
-    descents = np.where(has_object, np.array(list(map(descent.__getitem__, fonts)), dtype=np.float64), 0.0)
-    matrices = (pdfium_c.FS_MATRIX * k)()
+    descents = np.array(list(map(descent.__getitem__, fonts)), dtype=np.float64)
+    matrices = (pdfium_c.FS_MATRIX * n)()
     at = ctypes.addressof(matrices)
-    deque(map(_GET_MATRIX, repeat(tp, k), keep, range(at, at + 24 * k, 24)), 0)
-    abcd = _round4(np.frombuffer(matrices, dtype=np.float32).astype(np.float64).reshape(k, 6)[:, :4])
+    deque(map(_GET_MATRIX, repeat(tp, n), asked, range(at, at + 24 * n, 24)), 0)
+    abcd = _round4(np.frombuffer(matrices, dtype=np.float32).astype(np.float64).reshape(n, 6)[:, :4])
+    if of is not None:
+        sizes, descents, abcd = sizes[of], descents[of], abcd[of]
+    elif has_object is not None:
+        sizes, descents = np.where(has_object, sizes, 0.0), np.where(has_object, descents, 0.0)
     lo = descents * sizes
     return (lo, lo + sizes, *abcd.T)
 
@@ -328,8 +376,8 @@ def _read_paths(page: int, to_top_down, out: PageObjects, with_chars: set[int]) 
         parent, count, get, outer = stack.pop()
         n = count(parent)
         objects = list(map(get, repeat(parent, n), range(n)))
-        texts = [obj for obj in objects if obj in with_chars]
-        others = [obj for obj in objects if obj not in with_chars]
+        texts = list(filter(with_chars.__contains__, objects))
+        others = list(filterfalse(with_chars.__contains__, objects))
         for obj, kind in zip(others, map(_OBJECT_TYPE, others), strict=True):
             if kind == _TEXT:
                 texts.append(obj)
@@ -468,5 +516,15 @@ class PdfiumPage(Page):
         self.rotation = objects.rotation
         self.mediabox = self.cropbox = self.bbox = objects.mediabox
         self.get_textmap = lru_cache()(self._get_textmap)
-        self._objects = {"char": objects.chars, "line": objects.lines, "rect": objects.rects, "curve": objects.curves}
+        # the characters' dicts are made only if pdfplumber's own code asks for them
+        self._objects = {"line": objects.lines, "rect": objects.rects, "curve": objects.curves}
+        self.rows = objects.rows
+        self._chars: list[dict] | None = None
         self.unmapped = objects.unmapped
+        self.char_boxes = objects.boxes
+
+    @property
+    def chars(self) -> list[dict]:
+        if self._chars is None:
+            self._chars = list(map(char_dict, self.rows))
+        return self._chars

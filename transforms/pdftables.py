@@ -28,21 +28,21 @@ from pdfplumber.utils.text import (
     extract_text,
 )
 
+from transforms.pdfobjects import TEXT, char_dict, rows_of
+
 _DEFAULT = TableSettings.resolve(None)
 _BBOX = utils.geometry.bbox_getter
 
 
 def intersections_to_cells(intersections: dict) -> list[tuple]:
     """pdfplumber's ``intersections_to_cells``: for each point in sorted order, the smallest
-    cell whose four corners are joined by edges, found in the same order."""
+    cell whose four corners are joined by edges, found in the same order. Two points of one
+    column are joined by a vertical edge they share, two of one row by a horizontal one
+    (pdfplumber's ``edge_connects`` of points that differ in one coordinate, inlined)."""
+    if not all(map(math.isfinite, (v for p in intersections for v in p))):
+        return table_module.intersections_to_cells(intersections)  # NaN: equality is not identity
     vert = {p: set(map(_BBOX, e["v"])) for p, e in intersections.items()}  # utils.obj_to_bbox, without its call
     horiz = {p: set(map(_BBOX, e["h"])) for p, e in intersections.items()}
-
-    def connects(p1: tuple, p2: tuple) -> bool:
-        if p1[0] == p2[0] and not vert[p1].isdisjoint(vert[p2]):
-            return True
-        return p1[1] == p2[1] and not horiz[p1].isdisjoint(horiz[p2])
-
     points = sorted(intersections)
     # points of one x (sorted by y) and of one y (sorted by x): sorted order is by x, then y
     column: dict = {}
@@ -54,23 +54,24 @@ def intersections_to_cells(intersections: dict) -> list[tuple]:
     at_row = {p: k for pts in row.values() for k, p in enumerate(pts)}
     cells = []
     for pt in points[:-1]:
-        below = column[pt[0]][at_column[pt] + 1:]
+        v, h = vert[pt], horiz[pt]
         right = row[pt[1]][at_row[pt] + 1:]
         cell = None
-        for below_pt in below:
-            if not connects(pt, below_pt):
+        for below_pt in column[pt[0]][at_column[pt] + 1:]:
+            if v.isdisjoint(vert[below_pt]):
                 continue
+            h_below = horiz[below_pt]
             for right_pt in right:
-                if not connects(pt, right_pt):
+                if h.isdisjoint(horiz[right_pt]):
                     continue
                 corner = (right_pt[0], below_pt[1])
-                if corner in intersections and connects(corner, right_pt) and connects(corner, below_pt):
+                if corner in intersections and not vert[corner].isdisjoint(vert[right_pt]) and not (
+                        horiz[corner].isdisjoint(h_below)):
                     cell = (pt[0], pt[1], corner[0], corner[1])
                     break
             if cell is not None:
+                cells.append(cell)
                 break
-        if cell is not None:
-            cells.append(cell)
     return cells
 
 
@@ -83,21 +84,21 @@ def cells_to_tables(cells: list[tuple]) -> list[list[tuple]]:
     no two cells are equal, as the cell search gives them: else pdfplumber's own)."""
     if len(set(cells)) != len(cells):
         return table_module.cells_to_tables(cells)
-    remaining = list(cells)
+    remaining = [(cell, ((cell[0], cell[1]), (cell[0], cell[3]), (cell[2], cell[1]), (cell[2], cell[3])))
+                 for cell in cells]
     corners: set = set()
     current: list = []
     tables = []
     while remaining:
         before = len(current)
         left = []
-        for cell in remaining:
-            x0, top, x1, bottom = cell
-            cell_corners = ((x0, top), (x0, bottom), (x1, top), (x1, bottom))
-            if not current or any(c in corners for c in cell_corners):
+        for item in remaining:
+            cell_corners = item[1]
+            if not current or not corners.isdisjoint(cell_corners):
                 corners.update(cell_corners)
-                current.append(cell)
+                current.append(item[0])
             else:
-                left.append(cell)
+                left.append(item)
         remaining = left
         if len(current) == before:
             tables.append(list(current))
@@ -125,23 +126,50 @@ def find_tables(page) -> list[Table]:
     return _Finder(page).tables
 
 
-def cell_text(chars: list[dict]) -> str:
+def cell_text(chars: list[tuple] | list[dict]) -> str:
     """pdfplumber's ``extract_text(chars)`` (default settings): the words (below) clustered
     into lines by their top, lines in the order of their cluster, words joined by a space and
-    lines by a line break."""
+    lines by a line break. ``chars``: as tuples (pdfobjects.char_dict) or pdfplumber's dicts."""
     if not chars:
         return ""
+    if isinstance(chars[0], dict):
+        chars = rows_of(chars)
     if len(chars) == 1:  # one word of one character, wherever it stands; a blank is none
-        text = chars[0]["text"]
+        text = chars[0][TEXT]
         return "" if text.isspace() else LIGATURES.get(text, text)
+    word = _one_word(chars)
+    if word is not None:
+        return word
     words = _words(chars)
     if words is None:
-        return extract_text(chars)
+        return extract_text(list(map(char_dict, chars)))
     if len(words) == 1:
         return words[0][0]
     row_of = _cluster_ids([w[2] for w in words], DEFAULT_Y_TOLERANCE)
     words.sort(key=lambda w: row_of[w[2]])  # stable
     return "\n".join(" ".join(w[0] for w in row) for _, row in groupby(words, key=lambda w: row_of[w[2]]))
+
+
+def _one_word(chars: list[tuple]) -> str | None:
+    """The text of a cell's common case, else None: upright characters with one top, in
+    order of x0, each starting within the tolerance of the one before it ends: one word of
+    one line (what ``_words`` finds for them, without its sorts)."""
+    text, px0, px1, top, bottom, _, _, upright, _ = chars[0]
+    total = top + px0 + px1 + bottom
+    ligature = LIGATURES.get
+    if upright is not True or len(text) != 1 or text.isspace():
+        return None
+    out = [ligature(text, text)]
+    for text, x0, x1, c_top, bottom, _, _, upright, _ in chars[1:]:
+        if (c_top != top or not px0 <= x0 <= px1 + DEFAULT_X_TOLERANCE or upright is not True
+                or len(text) != 1 or text.isspace()):
+            return None
+        total += x0 + x1 + bottom
+        out.append(ligature(text, text))
+        px0, px1 = x0, x1
+    if not math.isfinite(total):
+        return None
+    return "".join(out)
 
 
 def _cluster_ids(values: list[float], tolerance: float) -> dict[float, int]:
@@ -157,7 +185,7 @@ def _cluster_ids(values: list[float], tolerance: float) -> dict[float, int]:
     return ids
 
 
-def _words(chars: list[dict]) -> list[list] | None:
+def _words(chars: list[tuple]) -> list[list] | None:
     """pdfplumber's words of ``chars`` (``WordExtractor.iter_extract_tuples``, default
     settings) as [text, x0, top, x1, bottom]: the characters clustered into lines by their
     top, each line sorted by x0 and cut into words (a blank, a step back, a gap wider than the
@@ -167,11 +195,9 @@ def _words(chars: list[dict]) -> list[list] | None:
     x_tol, y_tol = DEFAULT_X_TOLERANCE, DEFAULT_Y_TOLERANCE
     rows = []
     total = 0.0
-    for c in chars:
-        text = c["text"]
-        if c["upright"] is not True or (len(text) != 1 and not _plain(text)):
+    for text, x0, x1, top, bottom, _, _, upright, _ in chars:
+        if upright is not True or (len(text) != 1 and not _plain(text)):
             return None
-        top, x0, x1, bottom = c["top"], c["x0"], c["x1"], c["bottom"]
         total += top + x0 + x1 + bottom
         rows.append((top, x0, x1, bottom, text))
     if not math.isfinite(total):
@@ -212,16 +238,18 @@ def _words(chars: list[dict]) -> list[list] | None:
     return words
 
 
-def text_lines(chars: list[dict]) -> list[dict]:
+def text_lines(chars: list[tuple] | list[dict]) -> list[dict]:
     """pdfplumber's ``extract_text_lines(return_chars=False)`` of a page whose characters are
     ``chars`` (default settings): the words (above) clustered again into text lines by their
     top in the order they come, each line's words joined by a space, with the box of its
     characters."""
     if not chars:
         return []
+    if isinstance(chars[0], dict):
+        chars = rows_of(chars)
     words = _words(chars)
     if words is None:
-        return chars_to_textmap(chars).extract_text_lines(strip=True, return_chars=False)
+        return chars_to_textmap(list(map(char_dict, chars))).extract_text_lines(strip=True, return_chars=False)
     row_of = _cluster_ids([w[2] for w in words], DEFAULT_Y_TOLERANCE)
     out = []
     for _, group in groupby(words, key=lambda w: row_of[w[2]]):

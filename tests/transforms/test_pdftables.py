@@ -143,3 +143,60 @@ def test_cells_to_tables_groups_as_pdfplumber_does():
         assert tables == plumbers(cells)
         grouped += len(tables) > 1
     assert grouped > 20  # several tables in one list, not only one
+
+
+def test_intersections_to_cells_finds_pdfplumbers_cells_on_random_edges():
+    """Random ruling lines on a grid (gaps, overlaps, lines sharing a bounding box): the
+    points joined as pdfplumber's cell search joins them, the same cells in the same order."""
+    import random
+
+    from pdfplumber.table import intersections_to_cells as plumbers
+
+    rng = random.Random(5)
+    found = 0
+    for _ in range(1500):
+        xs = sorted(rng.sample(range(0, 200, 10), rng.randint(2, 7)))
+        ys = sorted(rng.sample(range(0, 200, 10), rng.randint(2, 7)))
+        edges = []
+        for _ in range(rng.randint(1, 18)):
+            if rng.random() < 0.5:  # a horizontal line between two xs at one y
+                i = rng.randrange(len(xs) - 1)
+                x0, x1, y = xs[i], xs[rng.randrange(i + 1, len(xs))], rng.choice(ys)
+                edges.append({"x0": float(x0), "x1": float(x1), "top": float(y), "bottom": float(y),
+                              "width": float(x1 - x0), "height": 0.0, "orientation": "h", "object_type": "line"})
+            else:
+                j = rng.randrange(len(ys) - 1)
+                y0, y1, x = ys[j], ys[rng.randrange(j + 1, len(ys))], rng.choice(xs)
+                edges.append({"x0": float(x), "x1": float(x), "top": float(y0), "bottom": float(y1),
+                              "width": 0.0, "height": float(y1 - y0), "orientation": "v", "object_type": "line"})
+        if rng.random() < 0.2:
+            edges += edges[: rng.randint(1, len(edges))]  # repeated lines
+        intersections = pt.edges_to_intersections(edges, 3, 3)
+        cells = intersections_to_cells(intersections)
+        assert cells == plumbers(intersections)
+        found += len(cells)
+    assert found > 500
+
+
+def test_cell_text_is_pdfplumbers_on_random_cells():
+    """Random short runs of characters (one top or several, in order or not, touching,
+    overlapping or apart, blanks, ligatures, vertical ones): the cell's common case and the
+    general word grouping give pdfplumber's extract_text."""
+    import random
+
+    rng = random.Random(11)
+    for _ in range(3000):
+        n = rng.randint(2, 7)
+        top = rng.choice([100.0, 100.5, 250.25])
+        x = 10.0
+        chars = []
+        for _ in range(n):
+            width = rng.choice([4.5, 9.0, 3.0])
+            text = rng.choice(["1", "2", "本", "年", "ﬁ", " ", "a"] if rng.random() < 0.2 else ["1", "2", "3", "本"])
+            char = _char(text, x, width, top + rng.choice([0.0, 0.0, 0.0, 0.4, 3.5]) * (rng.random() < 0.2),
+                         upright=rng.random() > 0.02)
+            chars.append(char)
+            x += width + rng.choice([0.0, 0.0, 1.0, 2.99, 3.0, 3.01, -1.0, 8.0])
+        if rng.random() < 0.1:
+            rng.shuffle(chars)
+        assert cell_text(chars) == extract_text(chars), chars
