@@ -105,10 +105,9 @@ def release_memory() -> None:
     process's peak is the run's memory figure); nothing where malloc_trim does not exist."""
     import contextlib
     import ctypes
-    import ctypes.util
 
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
+    with contextlib.suppress(OSError, AttributeError):  # glibc by name: find_library would start a process
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def prestart_validation(reports: int) -> None:
