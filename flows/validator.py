@@ -39,10 +39,12 @@ def _warm() -> bool:
 
 
 def validate_chunk(frames, prev_frames=None):
-    """``expectations.validate.validate`` of one chunk, in a worker."""
+    """``expectations.validate.validate`` of one chunk, in a worker, handed back compact
+    (flows.steps.validating.CheckPart)."""
     from expectations.validate import validate
+    from flows.steps.validating import check_part
 
-    return validate(frames, prev_frames=prev_frames)
+    return check_part(validate(frames, prev_frames=prev_frames))
 
 
 class ValidatorPool:

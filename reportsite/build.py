@@ -68,24 +68,40 @@ def _page(title: str, body: str, root: str, crumbs: list[tuple[str, str]] | None
             f"</footer></body></html>\n")
 
 
-def _rows(con, sql: str) -> list[dict[str, Any]]:
-    cur = con.execute(sql)
+def _rows(con, sql: str, params: dict | None = None) -> list[dict[str, Any]]:
+    cur = con.execute(sql, params)
     cols = [d[0] for d in cur.description]
     return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
 
 
-def _load(marts: Path) -> dict[str, list[dict[str, Any]]]:
-    con = open_marts(marts)
-    try:
-        return {
-            "agencies": _rows(con, "SELECT * FROM dim_agency ORDER BY province, city, county, name"),
-            "reports": _rows(con, "SELECT * FROM dim_report ORDER BY agency_id, year"),
-            "figures": _rows(con, "SELECT * FROM mart_agency_year ORDER BY agency_id, year"),
-            "regions": _rows(con, "SELECT * FROM mart_region_year ORDER BY province, city, level, year"),
-            "quality": _rows(con, "SELECT * FROM mart_quality ORDER BY agency_id, year"),
-        }
-    finally:
-        con.close()
+def _load(con) -> dict[str, Any]:
+    """What the index and the region pages need: every agency, the figures the region pages list
+    (not whole rows: the agency pages read theirs a part at a time), the regions' rows and the
+    reports counted per year."""
+    return {
+        "agencies": _rows(con, "SELECT * FROM dim_agency ORDER BY province, city, county, name"),
+        "figures": _rows(con, "SELECT agency_id, year, applications_received, disclosure_rate "
+                              "FROM mart_agency_year ORDER BY agency_id, year"),
+        "regions": _rows(con, "SELECT * FROM mart_region_year ORDER BY province, city, level, year"),
+        "years": con.execute("SELECT year, count(*) FILTER (WHERE status = $p), count(*) FILTER (WHERE status = $q), "
+                             "count(*) FROM dim_report GROUP BY year ORDER BY year",
+                             {"p": PUBLISHED, "q": QUARANTINED}).fetchall(),
+    }
+
+
+AGENCY_CHUNK = 2000  # agencies whose rows are read and written at once (a year of 100,000 agencies is ~5 KB each)
+
+
+def _agency_chunks(con, shard: int = 0, shards: int = 1):
+    """The rows of the agency pages of one part (every ``shards``-th agency by id), a chunk of
+    agencies at a time: (agencies, figures, quality, reports), the last three grouped by agency."""
+    ids = [a for (a,) in con.execute("SELECT agency_id FROM dim_agency ORDER BY agency_id").fetchall()][shard::shards]
+    for start in range(0, len(ids), AGENCY_CHUNK):
+        chunk = {"ids": ids[start:start + AGENCY_CHUNK]}
+        chosen = "agency_id IN (SELECT unnest($ids))"
+        yield (_rows(con, f"SELECT * FROM dim_agency WHERE {chosen} ORDER BY agency_id", chunk),
+               *(_group(_rows(con, f"SELECT * FROM {t} WHERE {chosen} ORDER BY agency_id, year", chunk), "agency_id")
+                 for t in ("mart_agency_year", "mart_quality", "dim_report")))
 
 
 def _check_words(names: str | None) -> list[str]:
@@ -172,7 +188,12 @@ def build_site(home: Path, raw_dir: Path | None = None, shards: int = 1, run_sha
     processes, while this process writes the region pages and the index (from ``min_agencies`` on).
     """
     home = Path(home)
-    data = _load(Layout(home).marts)
+    with contextlib.closing(open_marts(Layout(home).marts)) as con:
+        return _build_site(con, home, raw_dir, shards, run_shards, min_agencies)
+
+
+def _build_site(con, home: Path, raw_dir: Path | None, shards: int, run_shards, min_agencies: int) -> Path:
+    data = _load(con)
     final = home / SITE_DIR
     tmp = home / f".{SITE_DIR}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     (tmp / "agency").mkdir(parents=True)
@@ -180,7 +201,6 @@ def build_site(home: Path, raw_dir: Path | None = None, shards: int = 1, run_sha
     raw = Path(raw_dir) if raw_dir else Layout(home).raw
     raw_rel = os.path.relpath(raw / "objects", tmp / "agency") if (raw / "objects").is_dir() else None
     try:
-        figures = _group(data["figures"], "agency_id")
         if shards > 1 and run_shards is not None and len(data["agencies"]) >= min_agencies:
             import threading
 
@@ -197,7 +217,8 @@ def build_site(home: Path, raw_dir: Path | None = None, shards: int = 1, run_sha
             writer.start()
         else:
             writer = None
-            _agency_pages(data, figures, tmp, raw_rel)
+            _write_agency_pages(con, tmp, raw_rel)
+        figures = _group(data["figures"], "agency_id")
         regions: dict[tuple, list[dict]] = defaultdict(list)
         for a in data["agencies"]:
             regions[(a["province"], a["city"])].append(a)
@@ -206,7 +227,7 @@ def build_site(home: Path, raw_dir: Path | None = None, shards: int = 1, run_sha
             (tmp / "region" / f"{_id(prov, city)}.html").write_text(
                 _page(_region_label(prov, city), _region_body(members, region_rows.get((prov, city), []), figures),
                       "../"), encoding="utf-8")
-        (tmp / "index.html").write_text(_page("政府信息公开工作年度报告数据", _index_body(data, regions), ""),
+        (tmp / "index.html").write_text(_page("政府信息公开工作年度报告数据", _index_body(data["years"], regions), ""),
                                         encoding="utf-8")
         if writer is not None:
             writer.join()
@@ -226,24 +247,27 @@ def build_site(home: Path, raw_dir: Path | None = None, shards: int = 1, run_sha
     return final / "index.html"
 
 
-def _agency_pages(data: dict, figures: dict, tmp: Path, raw_rel: str | None, shard: int = 0, shards: int = 1) -> int:
-    quality, reports = (_group(data[k], "agency_id") for k in ("quality", "reports"))
-    n = 0
-    for i, a in enumerate(data["agencies"]):
-        if i % shards != shard:
-            continue
-        page = _page(a["name"], _agency_page(a, figures.get(a["agency_id"], []), quality.get(a["agency_id"], []),
-                                             reports.get(a["agency_id"], []), raw_rel), "../",
-                     [(_region_label(a["province"], a["city"]), f"../region/{_id(a['province'], a['city'])}.html")])
-        (tmp / "agency" / f"{a['agency_id']}.html").write_text(page, encoding="utf-8")
-        n += 1
-    return n
-
-
 def write_agency_pages(home: str, tmp: str, raw_rel: str | None, shard: int, shards: int) -> int:
-    """One part of the agency pages of ``build_site``, from the marts (a worker reads them itself)."""
-    data = _load(Layout(Path(home)).marts)
-    return _agency_pages(data, _group(data["figures"], "agency_id"), Path(tmp), raw_rel, shard, shards)
+    """One part of the agency pages of ``build_site`` (every ``shards``-th agency), from the marts
+    (a worker reads them itself, a chunk of agencies at a time)."""
+    con = open_marts(Layout(Path(home)).marts)
+    try:
+        return _write_agency_pages(con, Path(tmp), raw_rel, shard, shards)
+    finally:
+        con.close()
+
+
+def _write_agency_pages(con, tmp: Path, raw_rel: str | None, shard: int = 0, shards: int = 1) -> int:
+    n = 0
+    for agencies, figures, quality, reports in _agency_chunks(con, shard, shards):
+        for a in agencies:
+            aid = a["agency_id"]
+            page = _page(a["name"], _agency_page(a, figures.get(aid, []), quality.get(aid, []),
+                                                 reports.get(aid, []), raw_rel), "../",
+                         [(_region_label(a["province"], a["city"]), f"../region/{_id(a['province'], a['city'])}.html")])
+            (tmp / "agency" / f"{aid}.html").write_text(page, encoding="utf-8")
+            n += 1
+    return n
 
 
 def _group(rows: list[dict], *keys: str) -> dict:
@@ -271,14 +295,13 @@ def _region_body(members: list[dict], region_rows: list[dict], figures: dict) ->
     return "".join(body)
 
 
-def _index_body(data: dict, regions: dict) -> str:
-    years = sorted({r["year"] for r in data["reports"]})
-    by_year = _group(data["reports"], "year")
+def _index_body(year_counts: list[tuple], regions: dict) -> str:
+    """``year_counts``: (year, published, quarantined, reports) per year."""
+    years = [y for y, *_ in year_counts]
+    counts = {y: [pub, quar] for y, pub, quar, _n in year_counts}
     body = ["<h2>年度</h2><table><tr><th>年度</th><th>已发布</th><th>已隔离</th></tr>"]
-    for y in years:
-        rs = by_year[y]
-        pub = sum(r["status"] == PUBLISHED for r in rs)
-        body.append(f"<tr><td>{y}</td><td class='n'>{pub}</td><td class='n'>{len(rs) - pub}</td></tr>")
+    for y, pub, _quar, n in year_counts:
+        body.append(f"<tr><td>{y}</td><td class='n'>{pub}</td><td class='n'>{n - pub}</td></tr>")
     body.append("</table><h2>地区</h2><table><tr><th>地区</th><th>机关</th></tr>")
     for (prov, city), members in sorted(regions.items(), key=lambda kv: (kv[0][0] or "", kv[0][1] or "")):
         links = "、".join(f"<a href='agency/{a['agency_id']}.html'>{escape(a['name'])}</a>" for a in members)
@@ -286,7 +309,6 @@ def _index_body(data: dict, regions: dict) -> str:
                     f"<td>{links}</td></tr>")
     body.append("</table>")
     if years:
-        counts = {y: [sum(r["status"] == s for r in by_year[y]) for s in (PUBLISHED, QUARANTINED)] for y in years}
         body.append("<h2>各年度年报</h2><div class='charts'>"
                     + bar_chart("各年度已发布与已隔离的年报数", [str(y) for y in years],
                                 [("已发布", [counts[y][0] for y in years]), ("已隔离", [counts[y][1] for y in years])])

@@ -27,6 +27,12 @@ def store_checks(con: duckdb.DuckDBPyConnection, checks_df: pd.DataFrame) -> int
 
     Returns the number of rows stored. Raises ValueError naming the first bad column or value.
     """
+    return store_check_table(con, check_table(checks_df))
+
+
+def check_table(checks_df: pd.DataFrame) -> pa.Table:
+    """Check rows as store_check_table stores them; raises ValueError naming the first bad column
+    or value. Pure (a validator process makes the table it hands back)."""
     missing = [c for c in CHECK_COLUMNS if c not in checks_df.columns]
     if missing:
         raise ValueError(f"store_checks: missing columns {missing} (need {list(CHECK_COLUMNS)})")
@@ -54,6 +60,13 @@ def store_checks(con: duckdb.DuckDBPyConnection, checks_df: pd.DataFrame) -> int
         "severity": text("severity"), "status": text("status"), "expected": number("expected"),
         "actual": number("actual"), "detail": text("detail"),
     }, schema=_CHECK_SCHEMA)
+    return table
+
+
+def store_check_table(con: duckdb.DuckDBPyConnection, table: pa.Table) -> int:
+    """Store a ``check_table``: the rows of every report in it replace its previous ones."""
+    if table.schema != _CHECK_SCHEMA:
+        raise ValueError(f"store_check_table: schema {table.schema} is not {_CHECK_SCHEMA}")
     with db.session(con) as cur, db.transaction(cur):
         cur.register("in_check", table)
         db.run_sql(cur, "facts", "store_checks.sql")

@@ -39,6 +39,24 @@ def connect(path: str | os.PathLike, memory_limit: str | None = None) -> duckdb.
     return duckdb.connect(str(path), config={"memory_limit": memory_limit} if memory_limit else {})
 
 
+_MEMORY = re.compile(r"(?i)^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")
+
+
+@contextmanager
+def memory_limit(con: duckdb.DuckDBPyConnection, limit: str, restore: str | None) -> Iterator[None]:
+    """DuckDB's memory limit (the database's, every connection's) set to ``limit`` for a block, then to
+    ``restore`` (the connection's own setting; None: DuckDB's default). What the limit bounds is mostly
+    DuckDB's cache of the blocks it read, which the buffer pool keeps up to the limit."""
+    for value in (limit, restore):
+        if value is not None and not _MEMORY.match(value):
+            raise ValueError(f"not a memory size: {value!r}")
+    con.execute(f"SET memory_limit = '{limit}'")
+    try:
+        yield
+    finally:
+        con.execute(f"SET memory_limit = '{restore}'" if restore else "RESET memory_limit")
+
+
 def sql_text(layer: str, name: str) -> str:
     path = SQL_DIR / layer / name
     if not path.is_file():

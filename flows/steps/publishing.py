@@ -15,9 +15,12 @@ def publish_batch(con, settings: Settings, quarantined: dict[str, list[str]]) ->
     The warehouse may hold back more than the gate named (a failed error-severity check),
     so the outcomes are read back from what was actually published.
     """
+    from flows.steps.validating import release_memory
     from warehouse.publish import publish
 
+    release_memory()  # what validation freed, before the marts are built (the run's peak is one process's)
     summary = publish(con, settings.home, set(quarantined))
+    release_memory()
     build_report_site(settings)
     return {rid: (status, why or "") for rid, (status, why) in summary.statuses.items()}
 

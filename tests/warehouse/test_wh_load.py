@@ -173,3 +173,31 @@ def test_bad_documents_are_rejected_whole(con):
     assert con.execute("SELECT count(*) FROM stg_document").fetchone()[0] == 0
     with pytest.raises(ValueError, match="agency is required"):
         load.load_documents(con, [make_doc(make_report("", 2024), agency="")])
+
+
+def test_check_table_made_elsewhere_is_stored_as_store_checks_stores_it(con):
+    docs = list(corpus().values())
+    load.load_documents(con, docs)
+    df = checks_frame(docs)
+    checks.store_checks(con, df)
+    cols = "report_id, check_id, scope, severity, status, expected, actual, detail"
+    before = sorted(con.execute(f"SELECT {cols} FROM chk_result").fetchall(), key=repr)
+    assert checks.store_check_table(con, checks.check_table(df)) == len(df)  # as a validator hands it back
+    assert sorted(con.execute(f"SELECT {cols} FROM chk_result").fetchall(), key=repr) == before
+    with pytest.raises(ValueError, match="schema"):
+        checks.store_check_table(con, checks.check_table(df).drop_columns(["detail"]))
+
+
+def test_memory_limit_is_set_for_a_block_and_restored(con):
+    from warehouse.db import memory_limit
+
+    def limit():
+        return con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+
+    con.execute("SET memory_limit = '512MB'")
+    before = limit()
+    with memory_limit(con, "128MB", "512MB"):
+        assert limit() != before and limit().startswith("122")  # 128 MB in MiB
+    assert limit() == before
+    with pytest.raises(ValueError, match="memory size"), memory_limit(con, "128MB; DROP TABLE x", "512MB"):
+        pass
