@@ -129,4 +129,4 @@ def test_a_server_that_closes_after_each_answer(site, store, fast):
     s = site(10, close=True)
     first, again, hits, _ = _rerun(s, fast(max_per_host=4), store)
     assert [(o.status, o.attempts) for o in again] == [(NOT_MODIFIED, 1)] * 10
-    assert len(hits) == 10 and s.server.connections == 10  # nothing pipelined on a connection about to close
+    assert len(hits) == 10 and s.server.connections >= 10  # one answer per connection, no request asked twice
