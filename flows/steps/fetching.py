@@ -92,7 +92,9 @@ def body_store(settings: Settings):
 
     Opening a RawStore reads its whole manifest; doing that for each of the 50 parse chunks
     of 10,000 reports was 5 % of a run. Bodies are addressed by hash, so an older manifest
-    index cannot give a wrong body.
+    index cannot give a wrong body. A fetch in this process records through it (its index stays
+    current); one whose rows another process wrote may send older validators, and a site then
+    answers with the body, which is stored as any other.
     """
     root = Path(settings.raw_dir).resolve()
     store = _BODY_STORES.get(root)
@@ -121,7 +123,7 @@ def fetch_batch(sources: list, settings: Settings, loopback: bool = False,
     results = []
     if sources:
         n = settings.fetch_processes or default_fetch_processes()
-        store = raw_store(settings)
+        store = body_store(settings)  # the one the run then reads bodies from (one manifest read, not two)
         downloads = len(sources) if settings.full_run else sum(1 for s in sources if store.latest(s.url) is None)
         parts = split_for_processes([s.host for s in sources], n, max(1, settings.max_per_host),
                                     0.0 if loopback else settings.min_delay) if downloads >= FETCH_SPLIT_MIN else []
