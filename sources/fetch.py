@@ -420,8 +420,10 @@ class Fetcher:
 
     def _fast_ok(self, url: str) -> bool:
         """sources/revalidate.py may ask: no proxy, no cookie to send (it sends none)."""
-        if self.session.cookies:
-            return False
+        return not self.session.cookies and self._quick_origin(url)
+
+    def _quick_origin(self, url: str) -> bool:
+        """No proxy for the URL's origin, and its host not found slow."""
         origin = url.split("/", 3)[:3]  # scheme, "", netloc: what the answer depends on
         key = "/".join(origin) if len(origin) == 3 else url
         known = self._fast_origins.get(key)
@@ -572,10 +574,11 @@ class Fetcher:
         stored version and the requests already made for it (the full way asks them again)."""
         rest: dict[int, tuple] = {}
         jobs = []
+        cookies = bool(self.session.cookies)  # sources/revalidate.py sends none
         for i, s in enumerate(sources):
             prev = self._previous(s, store)
             rest[i] = (prev, 0, True)
-            if prev and (prev.get("etag") or prev.get("last_modified")) and self._fast_ok(s.url):
+            if prev and (prev.get("etag") or prev.get("last_modified")) and not cookies and self._quick_origin(s.url):
                 jobs.append((i, s.url, _conditional_headers(prev)))
         if len(jobs) < 2 or self._stop.is_set():
             return rest

@@ -187,7 +187,7 @@ def csv_records(text: str, name: str, required: tuple[str, ...], columns: tuple[
             errors.append((reader.line_num, f"cannot be read as CSV: {e}"))
             raise error_cls(name, errors) from None
         line = reader.line_num
-        if not any(cell.strip() for cell in row):
+        if not "".join(row).strip():
             continue
         if header is None:
             header = [c.strip().lower() for c in row]
