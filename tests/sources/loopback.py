@@ -33,16 +33,21 @@ def response(
 Route = Callable[[socket.socket, Hit], None]
 
 
+def _listen() -> tuple[socket.socket, int]:
+    """A listening socket on a free loopback port, and the port."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(64)
+    return sock, sock.getsockname()[1]
+
+
 @dataclass
 class RawServer:
     routes: dict[str, Route] = field(default_factory=dict)
     hits: list[Hit] = field(default_factory=list)
 
     def __post_init__(self):
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(64)
-        self.port = self.sock.getsockname()[1]
+        self.sock, self.port = _listen()
         self.lock = threading.Lock()
         self.inflight = 0
         self.max_inflight = 0
@@ -126,10 +131,7 @@ class KeepAliveServer:
     hits: list[Hit] = field(default_factory=list)
 
     def __post_init__(self):
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(64)
-        self.port = self.sock.getsockname()[1]
+        self.sock, self.port = _listen()
         self.lock = threading.Lock()
         self.inflight = 0
         self.max_inflight = 0
