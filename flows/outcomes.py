@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -159,6 +159,34 @@ class RunSummary:
             lines += ["", "## Reports not published", ""]
             lines += [f"- {r.agency} {r.year}: {r.outcome}: {'; '.join(r.reasons)}" for r in problems[:200]]
         return "\n".join(lines)
+
+
+class ReportRows(Sequence):
+    """The per-report rows of a flow run's result (``RunSummary.to_dict()["reports"]``), as a sequence
+    that Prefect does not walk: it searches a flow's return value for futures through every list,
+    dict and value, ~0.5 CPU-s for 10,000 rows."""
+
+    __slots__ = ("_rows",)
+
+    def __init__(self, rows: Iterable[dict[str, Any]] = ()) -> None:
+        self._rows = list(rows)
+
+    def __getitem__(self, i):
+        return self._rows[i]
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __eq__(self, other: object) -> bool:
+        return self._rows == list(other) if isinstance(other, (list, tuple, ReportRows)) else NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # like the list it stands for
+
+    def __reduce__(self):
+        return ReportRows, (self._rows,)
+
+    def __repr__(self) -> str:
+        return f"ReportRows({self._rows!r})"
 
 
 class NothingPublished(Exception):

@@ -131,11 +131,12 @@ def fetch(run: YearRun, progress: Progress) -> YearRun:
     if base:
         progress(f"{year}: the bundled sample reports, served on {base}")
     sources = load_sources(settings, year, samples_base=base)
-    if sources and (settings.full_run or not record_exists(settings, year)):
+    first = settings.full_run or not record_exists(settings, year)  # else likely unchanged: nothing to start
+    if sources and first:
         prepare_writes(len(sources))  # this run validates: GX starts in its workers while it fetches
     progress(f"{year}: fetching {len(sources)} report(s)")
     drop_early_results(settings)
-    early = start_early_parse(settings)  # new bodies are parsed while the others are fetched
+    early = start_early_parse(settings) if first else None  # new bodies are parsed while the others are fetched
     on_fetched = (lambda s, sha, ctype: early.offer(sha, s.agency, int(s.year), ctype)) if early else None
     run.outcomes = fetch_batch(sources, settings, loopback=base is not None, progress=_say(year, progress),
                                on_fetched=on_fetched)

@@ -40,7 +40,7 @@ from requests.cookies import extract_cookies_to_jar
 
 from sources.rawstore import RawStore, sha256_hex
 from sources.registry import Source
-from sources.revalidate import Revalidator
+from sources.revalidate import Revalidator, revalidate_many
 from transforms import decode as dec
 from transforms.pdfimages import PICTURE_MAGIC
 
@@ -377,6 +377,7 @@ class Fetcher:
         self.session.trust_env = False
         self.session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
         self._proxies: dict[tuple[str, str], dict] = {}
+        self._fast_origins: dict[str, tuple[bool, str]] = {}
         # Pool sized for the parallelism we allow; urllib3's own retries are off (ours are explicit).
         adapter = requests.adapters.HTTPAdapter(
             pool_connections=max(10, self.workers),
@@ -419,7 +420,17 @@ class Fetcher:
 
     def _fast_ok(self, url: str) -> bool:
         """sources/revalidate.py may ask: no proxy, no cookie to send (it sends none)."""
-        return not self.session.cookies and not self._proxies_for(url) and self._revalidator.usable(url)
+        return not self.session.cookies and self._quick_origin(url)
+
+    def _quick_origin(self, url: str) -> bool:
+        """No proxy for the URL's origin, and its host not found slow."""
+        origin = url.split("/", 3)[:3]  # scheme, "", netloc: what the answer depends on
+        key = "/".join(origin) if len(origin) == 3 else url
+        known = self._fast_origins.get(key)
+        if known is None:
+            known = self._fast_origins[key] = (not self._proxies_for(url) and self._revalidator.usable(url),
+                                               urlsplit(url).netloc.lower())
+        return known[0] and not self._revalidator.slow(known[1])  # a host that timed out is not asked so again
 
     def _proxies_for(self, url: str) -> dict:
         parts = urlsplit(url)
@@ -459,15 +470,24 @@ class Fetcher:
             return []
         if self.deadline_s is not None:
             self._deadline = time.monotonic() + self.deadline_s
+        # The commonest case of a re-run first: every stored version revalidated at once.
+        rest = self._revalidate_stored(sources, store, results)
+        done = total - len(rest)
+        if on_result is not None or progress:
+            for n, i in enumerate(i for i in range(total) if i not in rest):
+                if on_result is not None:
+                    on_result(i, results[i])
+                if progress:
+                    progress(n + 1, total)
         # Interleave hosts so that workers spread over hosts instead of queueing on one gate.
         by_host: dict[str, list[int]] = {}
         for i, s in enumerate(sources):
-            by_host.setdefault(s.host, []).append(i)
+            if i in rest:
+                by_host.setdefault(s.host, []).append(i)
         todo = queue.SimpleQueue()
         for rnd in _round_robin(list(by_host.values())):
             for i in rnd:
                 todo.put(i)
-        done = 0
         cond = threading.Condition()
         errors: list[BaseException] = []
 
@@ -479,7 +499,7 @@ class Fetcher:
                 except queue.Empty:
                     return
                 try:
-                    results[i] = self.fetch_one(sources[i], store)
+                    results[i] = self._fetch_rest(sources[i], store, rest[i])
                     if on_result is not None:
                         on_result(i, results[i])
                 except BaseException as e:  # noqa: BLE001 - handed to the calling thread
@@ -495,7 +515,7 @@ class Fetcher:
                     progress(n, total)
 
         threads = [threading.Thread(target=work, name="xxgk-fetch", daemon=True)
-                   for _ in range(min(self.workers, total))]
+                   for _ in range(min(self.workers, len(rest)))]
         for t in threads:
             t.start()
         try:
@@ -535,15 +555,62 @@ class Fetcher:
         ``unconditional`` (or the fetcher's own setting) sends no validators: the body is read again.
         ``picture``: the body must be a picture (an ``<img>`` of a report page, for OCR).
         """
+        prev = self._previous(source, store, unconditional)
+        return self._conclude(source, store, prev, _now_iso(), lambda: self._get_with_retries(source.url, prev),
+                              picture)
+
+    def _previous(self, source: Source, store: RawStore, unconditional: bool = False) -> dict | None:
+        """The stored version whose validators a request sends, or None (unconditional)."""
         prev = store.latest(source.url)
         if prev and not store.has(prev.get("sha256") or ""):
             prev = None  # validators are useless without the body they validate
         if unconditional or self.unconditional:
             prev = None
+        return prev
+
+    def _revalidate_stored(self, sources: list[Source], store: RawStore, results: list) -> dict[int, tuple]:
+        """Every source with a stored version and validators, asked at once (revalidate_many); the
+        plain 304s become outcomes in ``results``. Returns the other sources by index, each with its
+        stored version and the requests already made for it (the full way asks them again)."""
+        rest: dict[int, tuple] = {}
+        jobs = []
+        cookies = bool(self.session.cookies)  # sources/revalidate.py sends none
+        for i, s in enumerate(sources):
+            prev = self._previous(s, store)
+            rest[i] = (prev, 0, True)
+            if prev and (prev.get("etag") or prev.get("last_modified")) and not cookies and self._quick_origin(s.url):
+                jobs.append((i, s.url, _conditional_headers(prev)))
+        if len(jobs) < 2 or self._stop.is_set():
+            return rest
+        for i, _url, _headers in jobs:
+            rest[i] = (rest[i][0], 0, False)  # asked here, or its host failed here: no second quick try
         fetched_at = _now_iso()
+        fresh, asked, last_start = revalidate_many(
+            jobs, self._revalidator.headers, self.timeout, self.session.verify, self.max_per_host,
+            self.min_delay_s, self._stop, self._deadline, max_connections=2 * self.workers)
+        for host, started in last_start.items():  # the full way keeps the spacing from the last start
+            self._gate_of(host).defer(started + self.min_delay_s - time.monotonic())
+        for i, got in fresh.items():
+            prev, n = rest.pop(i)[0], asked[i]
+            info = {"status": 304, "url": sources[i].url, "requests": n, "headers": got}
+            results[i] = self._conclude(sources[i], store, prev, fetched_at, lambda info=info, n=n: (info, n))
+        for i, n in asked.items():
+            if i in rest:
+                rest[i] = (rest[i][0], n, False)
+        return rest
+
+    def _fetch_rest(self, source: Source, store: RawStore, left: tuple) -> FetchOutcome:
+        """A source ``_revalidate_stored`` did not settle: the full way."""
+        prev, asked, quick = left
+        return self._conclude(source, store, prev, _now_iso(),
+                              lambda: self._get_with_retries(source.url, prev, asked, quick))
+
+    def _conclude(self, source: Source, store: RawStore, prev: dict | None, fetched_at: str, get: Callable,
+                  picture: bool = False) -> FetchOutcome:
+        """The outcome of ``get()`` (response info, requests made), stored and recorded."""
         validators: dict = {}
         try:
-            info, attempts = self._get_with_retries(source.url, prev)
+            info, attempts = get()
             outcome = self._finish(source, store, prev, info, attempts, fetched_at, picture)
             validators = _validators(info["headers"], prev if outcome.status == NOT_MODIFIED else None)
         except _Fail as f:
@@ -574,12 +641,13 @@ class Fetcher:
             return Page(getattr(f, "final_url", url), None, None, f.http_status, f.code)
         return Page(info["url"], info.get("body"), info["headers"].get("Content-Type"), info["status"])
 
-    def _get_with_retries(self, url: str, prev: dict | None) -> tuple[dict, int]:
-        """``_get`` under the retry policy: (response info, requests made), or the last _Fail."""
-        attempts = 0
+    def _get_with_retries(self, url: str, prev: dict | None, asked: int = 0, quick: bool = True) -> tuple[dict, int]:
+        """``_get`` under the retry policy: (response info, requests made), or the last _Fail.
+        ``asked``: requests already made for it (revalidate_many); ``quick``: try sources/revalidate.py first."""
+        attempts = asked
         for attempt in range(self.retries + 1):
             try:
-                info = self._get(url, prev)
+                info = self._get(url, prev, quick)
                 return info, attempts + info["requests"]
             except _Fail as f:
                 attempts += getattr(f, "requests", 1)
@@ -595,7 +663,9 @@ class Fetcher:
 
     # ------------------------------------------------------------------ internals
     def _gate(self, url: str) -> _HostGate:
-        host = urlsplit(url).netloc.lower()
+        return self._gate_of(urlsplit(url).netloc.lower())
+
+    def _gate_of(self, host: str) -> _HostGate:
         with self._gates_lock:
             gate = self._gates.get(host)
             if gate is None:
@@ -619,12 +689,12 @@ class Fetcher:
             delay = max(delay, wait)
         self._stop.wait(delay)
 
-    def _get(self, url: str, prev: dict | None) -> dict:
+    def _get(self, url: str, prev: dict | None, quick: bool = True) -> dict:
         """One attempt: follow redirects by hand and read the body. Raises _Fail."""
         visited = [url]
         current = url
         requests_made = 0
-        if prev and (prev.get("etag") or prev.get("last_modified")) and self._fast_ok(url):
+        if quick and prev and (prev.get("etag") or prev.get("last_modified")) and self._fast_ok(url):
             gate = self._gate(url)
             self._may_start(gate, 0, url)
             with gate:

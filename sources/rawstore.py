@@ -95,6 +95,7 @@ class RawStore:
         self.objects = self.root / "objects"
         self.manifest_path = self.root / "manifest.jsonl"
         self.objects.mkdir(parents=True, exist_ok=True)
+        self._objects = str(self.objects)
         self.damaged = self.objects / "damaged"
         self.repaired: list[str] = []  # damaged objects re-written from a fresh download
         self._lock = threading.Lock()
@@ -108,7 +109,7 @@ class RawStore:
         return self.objects / sha256[:2] / sha256
 
     def has(self, sha256: str) -> bool:
-        return self.path_of(sha256).is_file()
+        return os.path.isfile(f"{self._objects}/{sha256[:2]}/{sha256}")  # path_of's, without pathlib's cost
 
     def put(self, data: bytes) -> tuple[str, bool]:
         """Store ``data``; returns (sha256, whether it was new). A damaged copy is replaced."""
@@ -183,13 +184,17 @@ class RawStore:
         except FileNotFoundError:
             return
         with f:
-            for raw in f:
+            data = f.read()
+        try:  # one parse of the whole manifest (a re-run reads 10,000 rows or more)
+            rows = json.loads(b"[" + b",".join(ln for ln in data.split(b"\n") if ln.strip()) + b"]")
+        except ValueError:  # a torn line somewhere: row by row, skipping it
+            rows = []
+            for raw in data.split(b"\n"):
                 try:
-                    row = json.loads(raw)
+                    rows.append(json.loads(raw))
                 except ValueError:
                     continue
-                if isinstance(row, dict):
-                    yield row
+        yield from (row for row in rows if isinstance(row, dict))
 
     def _index(self, row: dict) -> None:
         url, digest = row.get("url"), row.get("sha256")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
 import os
 import re
@@ -127,6 +128,7 @@ _SPACES = re.compile(r"\s+")
 _CJK_SPACE = re.compile(r"(?<=[\u3000-\u9fff\uff00-\uffef]) | (?=[\u3000-\u9fff\uff00-\uffef])")
 
 
+@functools.lru_cache(maxsize=1 << 16)  # regions and parents repeat on every row of a large registry
 def normalize_name(name: str | None) -> str | None:
     """A name as it identifies an agency or a region: NFKC (full-width and compatibility forms
     folded), zero-width characters and soft hyphens removed, runs of white space (NBSP and the
@@ -150,7 +152,7 @@ def check_url(url: str) -> str | None:
         parts.port  # noqa: B018 - raises on a malformed port
     except ValueError:
         return f"url {url!r} has an invalid port"
-    if any(ch.isspace() for ch in url):
+    if _SPACES.search(url):  # \s is str.isspace()'s set
         return f"url {url!r} contains whitespace"
     return None
 
@@ -185,7 +187,7 @@ def csv_records(text: str, name: str, required: tuple[str, ...], columns: tuple[
             errors.append((reader.line_num, f"cannot be read as CSV: {e}"))
             raise error_cls(name, errors) from None
         line = reader.line_num
-        if not any(cell.strip() for cell in row):
+        if not "".join(row).strip():
             continue
         if header is None:
             header = [c.strip().lower() for c in row]
@@ -206,7 +208,7 @@ def csv_records(text: str, name: str, required: tuple[str, ...], columns: tuple[
             errors.append((line, f"{len(row)} fields but the header has {len(header)} columns"))
             continue
         rec = {col: (row[i].strip() if i < len(row) else "") for i, col in enumerate(header)}
-        if any("\x00" in v for v in rec.values()):  # csv reads NUL since Python 3.11; no name holds one
+        if "\x00" in "".join(rec.values()):  # csv reads NUL since Python 3.11; no name holds one
             errors.append((line, "a NUL byte in a field (a binary, damaged or UTF-16 file read as another encoding?)"))
             continue
         for col in NAME_COLUMNS:

@@ -92,7 +92,9 @@ def body_store(settings: Settings):
 
     Opening a RawStore reads its whole manifest; doing that for each of the 50 parse chunks
     of 10,000 reports was 5 % of a run. Bodies are addressed by hash, so an older manifest
-    index cannot give a wrong body.
+    index cannot give a wrong body. A fetch in this process records through it (its index stays
+    current); one whose rows another process wrote may send older validators, and a site then
+    answers with the body, which is stored as any other.
     """
     root = Path(settings.raw_dir).resolve()
     store = _BODY_STORES.get(root)
@@ -111,26 +113,31 @@ def fetch_batch(sources: list, settings: Settings, loopback: bool = False,
     ``on_fetched(source, sha256, content_type)`` is called as each new body is stored (the run
     parses it meanwhile: flows/steps/parsing.py ``EarlyParse``).
 
-    A large batch is spread over ``fetch_processes`` processes (flows/fetchsplit.py): a
-    fetcher spends about 1 ms of CPU per request under one GIL, which made the 10,000
-    conditional requests of an unchanged re-run most of its time.
+    A batch of many new bodies is spread over ``fetch_processes`` processes (flows/fetchsplit.py):
+    a fetcher spends about 1 ms of CPU per download under one GIL. The conditional requests of a
+    re-run cost a few dozen µs each (sources/revalidate.py ``revalidate_many``): they stay in one
+    process, which spares starting others.
     """
     from flows.fetchsplit import split_for_processes
 
     results = []
     if sources:
         n = settings.fetch_processes or default_fetch_processes()
-        parts = split_for_processes([s.host for s in sources], n if len(sources) >= FETCH_SPLIT_MIN else 1,
-                                    max(1, settings.max_per_host), 0.0 if loopback else settings.min_delay)
+        store = body_store(settings)  # the one the run then reads bodies from (one manifest read, not two)
+        downloads = len(sources) if settings.full_run else sum(1 for s in sources if store.latest(s.url) is None)
+        parts = split_for_processes([s.host for s in sources], n, max(1, settings.max_per_host),
+                                    0.0 if loopback else settings.min_delay) if downloads >= FETCH_SPLIT_MIN else []
         if len(parts) > 1:
             results = _fetch_in_processes(sources, parts, settings, loopback, progress, on_fetched)
         else:
+            every = max(25, len(sources) // 20)  # a progress line is a log record sent to Prefect's API
+
             def fetched(done: int, total: int) -> None:
-                if done % 25 == 0 or done == total:
+                if done % every == 0 or done == total:
                     progress(f"fetched {done}/{total}")
 
             with make_fetcher(settings, loopback=loopback) as fetcher:
-                results = fetcher.fetch_many(sources, raw_store(settings), progress=fetched, waiting=progress,
+                results = fetcher.fetch_many(sources, store, progress=fetched, waiting=progress,
                                              on_result=_new_body_hook(sources, on_fetched))
     outcomes = []
     for src, res in zip(sources, results, strict=True):

@@ -148,3 +148,24 @@ def test_a_run_that_fails_half_way_leaves_no_record(tmp_path, site, monkeypatch)
     assert not runrecord.record_path(settings.home, 2024).exists()
     monkeypatch.undo()
     assert run_year(2024, settings).unchanged_since is None
+
+
+def test_the_warehouse_rows_are_compared_only_when_the_file_changed(tmp_path, site, monkeypatch):
+    # A warehouse file as the record left it needs no query; a touched one is queried, and a
+    # write-ahead log beside it (changes not in the file yet) is never taken as unchanged on sight.
+    _root, registry = site
+    settings = _settings(tmp_path, registry)
+    run_year(2024, settings)
+    queried = []
+    real = runrecord.warehouse_state
+    monkeypatch.setattr(runrecord, "warehouse_state", lambda *a: queried.append(a) or real(*a))
+    assert run_year(2024, settings).unchanged_since and not queried
+    os.utime(settings.warehouse_path)  # touched, rows as they were: queried, still unchanged
+    assert run_year(2024, settings).unchanged_since and len(queried) == 1
+    assert runrecord.warehouse_file(settings.warehouse_path) is not None
+    wal = Path(f"{settings.warehouse_path}.wal")
+    wal.write_bytes(b"")
+    try:
+        assert runrecord.warehouse_file(settings.warehouse_path) is None
+    finally:
+        wal.unlink()

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import struct
 import threading
@@ -32,16 +33,21 @@ def response(
 Route = Callable[[socket.socket, Hit], None]
 
 
+def _listen() -> tuple[socket.socket, int]:
+    """A listening socket on a free loopback port, and the port."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(64)
+    return sock, sock.getsockname()[1]
+
+
 @dataclass
 class RawServer:
     routes: dict[str, Route] = field(default_factory=dict)
     hits: list[Hit] = field(default_factory=list)
 
     def __post_init__(self):
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(64)
-        self.port = self.sock.getsockname()[1]
+        self.sock, self.port = _listen()
         self.lock = threading.Lock()
         self.inflight = 0
         self.max_inflight = 0
@@ -112,3 +118,81 @@ REPORT_HTML = (
     "<html><head><meta charset='utf-8'><title>2024年政府信息公开工作年度报告</title></head>"
     "<body><p>一、总体情况</p><p>本机关2024年新收政府信息公开申请3件。</p></body></html>"
 ).encode()
+
+
+@dataclass
+class KeepAliveServer:
+    """A loopback HTTP/1.1 server that keeps connections open and reads pipelined requests:
+    ``answer(hit) -> (response bytes, close after it)``. It counts requests received and not yet
+    answered, over all connections (``max_inflight``), and each connection opened."""
+
+    answer: Callable[[Hit], tuple[bytes, bool]]
+    delay: float = 0.0  # before each answer, so that requests pile up if the client sends them
+    hits: list[Hit] = field(default_factory=list)
+
+    def __post_init__(self):
+        self.sock, self.port = _listen()
+        self.lock = threading.Lock()
+        self.inflight = 0
+        self.max_inflight = 0
+        self.connections = 0
+        self.open: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def _accept(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with self.lock:
+                self.connections += 1
+                self.open.append(conn)
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket):
+        with conn:
+            buf = b""
+            while True:
+                while b"\r\n\r\n" not in buf:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        return
+                    buf += chunk
+                heads = []
+                while b"\r\n\r\n" in buf:  # every request already received, pipelined ones too
+                    head, buf = buf.split(b"\r\n\r\n", 1)
+                    heads.append(head.decode("latin-1").split("\r\n"))
+                hits = []
+                for head in heads:
+                    headers = {k.strip().lower(): v.strip() for k, _, v in (ln.partition(":") for ln in head[1:])}
+                    hits.append(Hit(head[0].split(" ")[1], headers, time.monotonic()))
+                with self.lock:
+                    self.hits += hits
+                    self.inflight += len(hits)
+                    self.max_inflight = max(self.max_inflight, self.inflight)
+                for hit in hits:
+                    time.sleep(self.delay)
+                    data, close = self.answer(hit)
+                    hit.end = time.monotonic()
+                    with self.lock:
+                        self.inflight -= 1
+                    try:
+                        conn.sendall(data)
+                    except OSError:
+                        return
+                    if close:
+                        with self.lock:
+                            self.inflight -= len(hits) - hits.index(hit) - 1  # never answered
+                        return
+
+    def close(self):
+        """Stop listening and drop every open connection: the host is gone."""
+        self.sock.close()
+        with self.lock:
+            for conn in self.open:
+                with contextlib.suppress(OSError):
+                    conn.shutdown(socket.SHUT_RDWR)
