@@ -8,7 +8,14 @@ from typing import Any
 from flows.outcomes import FETCH_FAILED, NOT_CURRENT, ReportOutcome
 from flows.settings import Settings
 from flows.steps.fetching import body_store
-from flows.steps.parsing import cache_path, parse_cache_key, parse_cached, parser_version, picture_suffix
+from flows.steps.parsing import (
+    cache_path,
+    parse_cache_key,
+    parse_cached,
+    parser_version,
+    picture_suffix,
+    stored_rows,
+)
 from sources.rawstore import redact_url
 
 
@@ -108,7 +115,10 @@ def documents(outcomes: list[ReportOutcome], parsed: dict[str, dict],
                 res = {"report": failed_report(o.agency, o.year, res.get("error") or "not parsed"), "narrative": {}}
         else:
             continue
+        # the staging rows the parse worker wrote beside this reading (warehouse/rows.py)
+        rows = stored_rows(settings, key, res) if key and res.get("rows_token") else None
         if o.chosen_over:
+            rows = None  # the report gains findings here: the load builds its rows
             report = dict(res["report"])
             report["findings"] = [*(report.get("findings") or []), *(
                 {"code": "duplicate_source", "severity": "info", "where": "document",
@@ -130,6 +140,7 @@ def documents(outcomes: list[ReportOutcome], parsed: dict[str, dict],
             # a page read from its pictures rests on them too: new pictures, a new reading
             parser_version=version + picture_suffix(res.get("pictures")) + evidence,
             narrative=res.get("narrative") or {},
+            rows=rows,
         )
         docs.append((o, doc))
     return docs
