@@ -43,7 +43,7 @@ class Document:
     county: str | None = None
     level: str | None = None
     parent: str | None = None
-    report: dict = field(default_factory=dict)  # the contract object (CONTRACT.md §1)
+    report: dict = field(default_factory=dict)  # the contract object (CONTRACT.md §1); with rows, its head suffices
     parser_version: str = ""
     narrative: dict[str, int] = field(default_factory=dict)
     # the report's staging rows when the parse built them (warehouse/rows.py); None: built by the load

@@ -39,6 +39,10 @@ class Rows:
     cells: pa.Table
     small: dict[str, dict[str, list]]
     payload: str
+    head: dict  # what the document row reads of the report (HEAD_KEYS)
+
+
+HEAD_KEYS = ("agency", "year", "templates")
 
 
 def payload(report: dict) -> str:
@@ -80,12 +84,13 @@ def content_rows(report: dict, narrative: dict | None, who: str = "") -> Rows:
                "measure": [c.measure for c in cells], "value": [cell_number(c.value, c, who) for c in cells],
                "marker": [c.marker for c in cells], "provenance": [c.provenance for c in cells]}
     table = pa.table({n: pa.array(columns[n], CELL_SCHEMA.field(n).type) for n in CELL_COLUMNS}, schema=CELL_SCHEMA)
-    return Rows(cells=table, small=small, payload=payload(report))
+    return Rows(cells=table, small=small, payload=payload(report), head={k: report.get(k) for k in HEAD_KEYS})
 
 
 def rows_bytes(rows: Rows, token: str) -> bytes:
     """The Arrow file of a report's rows; ``token`` ties it to its parsed-cache entry."""
-    meta = {"xxgk.token": token, "xxgk.small": json.dumps(rows.small, ensure_ascii=False), "xxgk.payload": rows.payload}
+    meta = {"xxgk.token": token, "xxgk.small": json.dumps(rows.small, ensure_ascii=False), "xxgk.payload": rows.payload,
+            "xxgk.head": json.dumps(rows.head, ensure_ascii=False)}
     sink = pa.BufferOutputStream()
     with ipc.new_file(sink, CELL_SCHEMA.with_metadata(meta)) as writer:
         writer.write_table(rows.cells.replace_schema_metadata(meta))
@@ -105,6 +110,10 @@ def read_rows(path: Path, token: str | None) -> Rows | None:
         small = json.loads(meta[b"xxgk.small"])
         if set(small) != set(SMALL_KINDS) or any(tuple(small[k]) != KINDS[k] for k in SMALL_KINDS):
             return None
-        return Rows(cells=table.replace_schema_metadata(None), small=small, payload=meta[b"xxgk.payload"].decode())
+        head = json.loads(meta[b"xxgk.head"])
+        if not isinstance(head, dict) or tuple(head) != HEAD_KEYS:
+            return None
+        return Rows(cells=table.replace_schema_metadata(None), small=small, payload=meta[b"xxgk.payload"].decode(),
+                    head=head)
     except (OSError, ValueError, KeyError, pa.ArrowException):
         return None

@@ -97,7 +97,7 @@ def documents(outcomes: list[ReportOutcome], parsed: dict[str, dict],
         if o.outcome == NOT_CURRENT:
             continue  # another URL of the same agency and year was taken (choose_one_url)
         key = parse_cache_key(o.content_sha256, o.agency, o.year, version) if o.content_sha256 else None
-        evidence = ""
+        evidence, rows = "", None
         if o.parse == "failed" and o.content_sha256:
             # Kept, not lost: a stub with the parser's error is loaded, fails H7 and is
             # quarantined, so mart_quality lists it with its reason.
@@ -109,16 +109,16 @@ def documents(outcomes: list[ReportOutcome], parsed: dict[str, dict],
                 # the reading rests on that report too: the warehouse must see a new reading, not
                 # an unchanged document (same bytes, same parser) whose stored cells stay null
                 key, evidence = ekey, f"+evidence:{ekey[:12]}"
+            # the staging rows the parse worker wrote beside this reading (warehouse/rows.py): the
+            # report itself is then not read (the load takes its rows and head from them)
+            rows = None if o.chosen_over else stored_rows(settings, key)
             item = {"sha256": o.content_sha256, "agency": o.agency, "year": o.year, "content_type": o.content_type}
-            res = parse_cached(store, settings, key, item)
+            res = {"report": rows.head, "ok": True} if rows else parse_cached(store, settings, key, item)
             if not res.get("ok"):
                 res = {"report": failed_report(o.agency, o.year, res.get("error") or "not parsed"), "narrative": {}}
         else:
             continue
-        # the staging rows the parse worker wrote beside this reading (warehouse/rows.py)
-        rows = stored_rows(settings, key, res) if key and res.get("rows_token") else None
-        if o.chosen_over:
-            rows = None  # the report gains findings here: the load builds its rows
+        if o.chosen_over:  # the report gains findings here: the load builds its rows
             report = dict(res["report"])
             report["findings"] = [*(report.get("findings") or []), *(
                 {"code": "duplicate_source", "severity": "info", "where": "document",

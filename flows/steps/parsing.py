@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -261,12 +262,23 @@ def rows_path(cache_file: Path) -> Path:
     return cache_file.with_suffix(".rows.arrow")
 
 
-def stored_rows(settings: Settings, key: str, entry: dict[str, Any]):
-    """The staging rows the parse wrote for the cache entry ``entry`` of ``key`` (warehouse.rows.Rows), or None."""
+_TOKEN_TAIL = re.compile(rb', "rows_token": "([0-9a-f]{32})"}$')
+
+
+def stored_rows(settings: Settings, key: str):
+    """The staging rows the parse wrote with the parsed-cache entry of ``key`` (warehouse.rows.Rows), or
+    None. Read without the entry's report: its token is the entry's last key (``write_cache``)."""
     from warehouse.rows import read_rows
 
-    token = entry.get("rows_token")
-    return read_rows(rows_path(cache_path(settings, key)), token) if token else None
+    path = cache_path(settings, key)
+    try:
+        with open(path, "rb") as f:
+            f.seek(max(0, f.seek(0, 2) - 64))
+            tail = f.read()
+    except OSError:
+        return None
+    m = _TOKEN_TAIL.search(tail)
+    return read_rows(rows_path(path), m.group(1).decode()) if m else None
 
 
 def _read_cache(settings: Settings, key: str) -> dict[str, Any] | None:
