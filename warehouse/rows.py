@@ -65,6 +65,21 @@ def cell_number(value, cell: CellRecord, who: str) -> float | None:
     return out
 
 
+def _values(cells: list[CellRecord], who: str) -> list[float | None]:
+    """``cell_number`` of every cell, the common cases (None, a finite int or float) without a call."""
+    out: list[float | None] = []
+    for c in cells:
+        v = c.value
+        if v is None:
+            out.append(None)
+        elif type(v) is float or type(v) is int:  # not bool (checked by cell_number), nor Decimal
+            f = float(v)
+            out.append(f if math.isfinite(f) else cell_number(v, c, who))
+        else:
+            out.append(cell_number(v, c, who))
+    return out
+
+
 def content_rows(report: dict, narrative: dict | None, who: str = "") -> Rows:
     """The rows of a report; raises ValueError on a cell that is not a number."""
     tpl = report.get("templates") or {}
@@ -82,7 +97,7 @@ def content_rows(report: dict, narrative: dict | None, who: str = "") -> Rows:
                       "value": [None if v is None else int(v) for v in narrative.values()]},
     }
     columns = {"table_name": [c.table for c in cells], "item": [c.item for c in cells],
-               "measure": [c.measure for c in cells], "value": [cell_number(c.value, c, who) for c in cells],
+               "measure": [c.measure for c in cells], "value": _values(cells, who),
                "marker": [c.marker for c in cells], "provenance": [c.provenance for c in cells]}
     table = pa.table({n: pa.array(columns[n], CELL_SCHEMA.field(n).type) for n in CELL_COLUMNS}, schema=CELL_SCHEMA)
     return Rows(cells=table, small=small, payload=payload(report), head={k: report.get(k) for k in HEAD_KEYS})
