@@ -71,13 +71,20 @@ def tables_present(report: dict) -> int:
     return sum(report.get(t) is not None for t in TABLES)
 
 
+def has_open_runs(report: dict) -> bool:
+    """Cells left null because digits ran together (what evidence can decide, flows/steps/evidence.py)."""
+    return any(f.get("code") == "cell_ambiguous" and ("ran together" in (f.get("message") or "")
+                                                     or "runs of digits" in (f.get("message") or ""))
+               for f in report.get("findings") or [])
+
+
 def slim(result: dict[str, Any]) -> dict[str, Any]:
     """What the pipeline keeps in memory of a parse result; the report stays in the parsed cache."""
     if not result.get("ok"):
         return {"ok": False, "error": result.get("error"), "cached": bool(result.get("cached"))}
     return {"ok": True, "cached": bool(result.get("cached")), "tables": tables_present(result["report"]),
             "attachments": result.get("attachments") or [], "images": result.get("images") or [],
-            "pictures": result.get("pictures") or {}}
+            "pictures": result.get("pictures") or {}, "open_runs": has_open_runs(result["report"])}
 
 
 def parse_batch(items: list[dict[str, Any]], settings: Settings, progress: Progress = quiet) -> dict[str, dict]:
