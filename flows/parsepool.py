@@ -40,7 +40,7 @@ class ParsePool:
     def _executor(self) -> ProcessPoolExecutor:
         if self._ex is None:
             ctx = mp.get_context("forkserver")
-            ctx.set_forkserver_preload(["transforms.parse", "transforms.narrative", "flows.plan"])
+            ctx.set_forkserver_preload(["transforms.parse", "transforms.narrative", "warehouse.rows", "flows.plan"])
             self._ex = ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_init_worker,
                                            initargs=(self.memory_limit,))
         return self._ex

@@ -16,19 +16,19 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from transforms import formatspec as fs
-from transforms.records import iter_cells, table_status
 from warehouse import db
+from warehouse.rows import CELL_SCHEMA, KINDS, SMALL_KINDS, Rows, content_rows
 
 
 @dataclass
@@ -43,9 +43,11 @@ class Document:
     county: str | None = None
     level: str | None = None
     parent: str | None = None
-    report: dict = field(default_factory=dict)  # the contract object (CONTRACT.md §1)
+    report: dict = field(default_factory=dict)  # the contract object (CONTRACT.md §1); with rows, its head suffices
     parser_version: str = ""
     narrative: dict[str, int] = field(default_factory=dict)
+    # the report's staging rows when the parse built them (warehouse/rows.py); None: built by the load
+    rows: Rows | None = None
 
     @property
     def report_id(self) -> str:
@@ -97,20 +99,6 @@ def _utc_naive(ts: datetime | None) -> datetime | None:
     return ts.astimezone(UTC).replace(tzinfo=None) if ts.tzinfo else ts
 
 
-def _number(value, doc: Document, cell) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
-        out = float(value)
-    else:
-        raise ValueError(f"{doc.agency} {doc.year} ({doc.report_id}) {cell.table}.{cell.item}.{cell.measure}:"
-                         f" cell value must be a number or null, got {value!r}")
-    if math.isnan(out) or math.isinf(out):
-        raise ValueError(f"{doc.agency} {doc.year} ({doc.report_id}) {cell.table}.{cell.item}.{cell.measure}:"
-                         f" cell value {value!r} is not a finite number")
-    return out
-
-
 _DOC_SCHEMA = pa.schema([
     ("batch_pos", pa.int64()), ("report_id", pa.string()), ("agency_id", pa.string()),
     ("agency", pa.string()), ("year", pa.int32()), ("source_url", pa.string()),
@@ -132,6 +120,11 @@ _FINDING_SCHEMA = pa.schema([("batch_pos", pa.int64()), ("report_id", pa.string(
                             ("where", pa.string())])
 _NARRATIVE_SCHEMA = pa.schema([("batch_pos", pa.int64()), ("report_id", pa.string()), ("key", pa.string()),
                               ("value", pa.int64())])
+_ROW_SCHEMAS = {"table": _TABLE_SCHEMA, "cell": _CELL_SCHEMA, "finding": _FINDING_SCHEMA,
+                "narrative": _NARRATIVE_SCHEMA}
+if any(tuple(_ROW_SCHEMAS[k].names[2:]) != cols for k, cols in KINDS.items()) or \
+        _CELL_SCHEMA.names[2:] != CELL_SCHEMA.names:
+    raise RuntimeError("warehouse/rows.py's columns differ from the loader's")
 
 
 def _validate(doc: Document, pos: int) -> None:
@@ -179,41 +172,46 @@ def _document_table(docs: Sequence[Document]) -> pa.Table:
 
 def _content_tables(docs: Sequence[Document], positions: Iterable[int]) -> dict[str, pa.Table]:
     """Payload, table status, cells, findings and narrative of the documents that need storing."""
-    pay, tab, cell, fnd, nar = (_columns(s) for s in (_PAYLOAD_SCHEMA, _TABLE_SCHEMA, _CELL_SCHEMA,
-                                                       _FINDING_SCHEMA, _NARRATIVE_SCHEMA))
+    pay = _columns(_PAYLOAD_SCHEMA)
+    small = {kind: _columns(_ROW_SCHEMAS[kind]) for kind in SMALL_KINDS}
+    cells: list[pa.Table] = []
+    cell_pos: list[int] = []
+    cell_ids: list[str] = []
     for pos in positions:
         doc = docs[pos]
-        rid, rep = doc.report_id, doc.report
-        tpl = rep.get("templates") or {}
+        rid = doc.report_id
+        rows = doc.rows if doc.rows is not None else \
+            content_rows(doc.report, doc.narrative, f"{doc.agency} {doc.year} ({rid})")
         pay["batch_pos"].append(pos)
-        pay["report_json"].append(json.dumps(rep, ensure_ascii=False, sort_keys=True, default=str))
-        for table, status in table_status(rep).items():
-            for k, v in zip(_TABLE_SCHEMA.names, (pos, rid, table, tpl.get(table), status), strict=True):
-                tab[k].append(v)
-        cells = list(iter_cells(rep))
-        cell["batch_pos"].extend([pos] * len(cells))
-        cell["report_id"].extend([rid] * len(cells))
-        cell["table_name"].extend(c.table for c in cells)
-        cell["item"].extend(c.item for c in cells)
-        cell["measure"].extend(c.measure for c in cells)
-        cell["value"].extend(_number(c.value, doc, c) for c in cells)
-        cell["marker"].extend(c.marker for c in cells)
-        cell["provenance"].extend(c.provenance for c in cells)
-        for seq, f in enumerate(rep.get("findings") or ()):
-            vals = (pos, rid, seq, f.get("code"), f.get("severity"), f.get("message"), f.get("where"))
-            for k, v in zip(_FINDING_SCHEMA.names, vals, strict=True):
-                fnd[k].append(v)
-        for key, value in (doc.narrative or {}).items():
-            for k, v in zip(_NARRATIVE_SCHEMA.names, (pos, rid, str(key), None if value is None else int(value)),
-                            strict=True):
-                nar[k].append(v)
+        pay["report_json"].append(rows.payload)
+        for kind in SMALL_KINDS:
+            cols, got = small[kind], rows.small[kind]
+            n = len(next(iter(got.values())))
+            cols["batch_pos"].extend([pos] * n)
+            cols["report_id"].extend([rid] * n)
+            for c, values in got.items():
+                cols[c].extend(values)
+        cells.append(rows.cells)
+        cell_pos.append(pos)
+        cell_ids.append(rid)
     return {
         "in_payload": _table(pay, _PAYLOAD_SCHEMA),
-        "in_table": _table(tab, _TABLE_SCHEMA),
-        "in_cell": _table(cell, _CELL_SCHEMA),
-        "in_finding": _table(fnd, _FINDING_SCHEMA),
-        "in_narrative": _table(nar, _NARRATIVE_SCHEMA),
+        **{f"in_{kind}": _table(small[kind], _ROW_SCHEMAS[kind]) for kind in SMALL_KINDS},
+        "in_cell": _cell_table(cells, cell_pos, cell_ids),
     }
+
+
+def _cell_table(cells: list[pa.Table], positions: list[int], ids: list[str]) -> pa.Table:
+    """The documents' cell tables as one, each row with its document's batch_pos and report_id."""
+    if not cells:
+        return _table(_columns(_CELL_SCHEMA), _CELL_SCHEMA)
+    counts = [t.num_rows for t in cells]
+    which = pa.array(np.repeat(np.arange(len(cells)), counts))
+    body = pa.concat_tables(cells)
+    columns = {"batch_pos": pc.take(pa.array(positions, pa.int64()), which),
+               "report_id": pc.take(pa.array(ids, pa.string()), which),
+               **{n: body.column(n) for n in body.column_names}}
+    return pa.table({n: columns[n] for n in _CELL_SCHEMA.names}, schema=_CELL_SCHEMA)
 
 
 _LOAD_STEPS = ("load_1_classify.sql", "load_2_replace.sql", "load_3_insert.sql", "load_4_current.sql")

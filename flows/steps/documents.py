@@ -8,7 +8,14 @@ from typing import Any
 from flows.outcomes import FETCH_FAILED, NOT_CURRENT, ReportOutcome
 from flows.settings import Settings
 from flows.steps.fetching import body_store
-from flows.steps.parsing import cache_path, parse_cache_key, parse_cached, parser_version, picture_suffix
+from flows.steps.parsing import (
+    cache_path,
+    parse_cache_key,
+    parse_cached,
+    parser_version,
+    picture_suffix,
+    stored_rows,
+)
 from sources.rawstore import redact_url
 
 
@@ -90,7 +97,7 @@ def documents(outcomes: list[ReportOutcome], parsed: dict[str, dict],
         if o.outcome == NOT_CURRENT:
             continue  # another URL of the same agency and year was taken (choose_one_url)
         key = parse_cache_key(o.content_sha256, o.agency, o.year, version) if o.content_sha256 else None
-        evidence = ""
+        evidence, rows = "", None
         if o.parse == "failed" and o.content_sha256:
             # Kept, not lost: a stub with the parser's error is loaded, fails H7 and is
             # quarantined, so mart_quality lists it with its reason.
@@ -102,13 +109,16 @@ def documents(outcomes: list[ReportOutcome], parsed: dict[str, dict],
                 # the reading rests on that report too: the warehouse must see a new reading, not
                 # an unchanged document (same bytes, same parser) whose stored cells stay null
                 key, evidence = ekey, f"+evidence:{ekey[:12]}"
+            # the staging rows the parse worker wrote beside this reading (warehouse/rows.py): the
+            # report itself is then not read (the load takes its rows and head from them)
+            rows = None if o.chosen_over else stored_rows(settings, key)
             item = {"sha256": o.content_sha256, "agency": o.agency, "year": o.year, "content_type": o.content_type}
-            res = parse_cached(store, settings, key, item)
+            res = {"report": rows.head, "ok": True} if rows else parse_cached(store, settings, key, item)
             if not res.get("ok"):
                 res = {"report": failed_report(o.agency, o.year, res.get("error") or "not parsed"), "narrative": {}}
         else:
             continue
-        if o.chosen_over:
+        if o.chosen_over:  # the report gains findings here: the load builds its rows
             report = dict(res["report"])
             report["findings"] = [*(report.get("findings") or []), *(
                 {"code": "duplicate_source", "severity": "info", "where": "document",
@@ -130,6 +140,7 @@ def documents(outcomes: list[ReportOutcome], parsed: dict[str, dict],
             # a page read from its pictures rests on them too: new pictures, a new reading
             parser_version=version + picture_suffix(res.get("pictures")) + evidence,
             narrative=res.get("narrative") or {},
+            rows=rows,
         )
         docs.append((o, doc))
     return docs

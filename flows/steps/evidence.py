@@ -14,15 +14,8 @@ import json
 from flows.outcomes import FETCH_FAILED, Progress, ReportOutcome, quiet
 from flows.settings import Settings
 from flows.steps.fetching import body_store
-from flows.steps.parsing import _read_cache, cache_path, parse_cache_key, parser_version, slim
+from flows.steps.parsing import _read_cache, cache_path, has_open_runs, parse_cache_key, parser_version, slim
 from sources.files import atomic_write
-
-
-def has_open_runs(report: dict) -> bool:
-    """Cells left null because digits ran together (what evidence can decide)."""
-    return any(f.get("code") == "cell_ambiguous" and ("ran together" in (f.get("message") or "")
-                                                     or "runs of digits" in (f.get("message") or ""))
-               for f in report.get("findings") or [])
 
 
 def evidence_key(sha256: str, agency: str | None, year: int | None, version: str, previous_sha256: str) -> str:
@@ -65,7 +58,8 @@ def apply_evidence(outcomes: list[ReportOutcome], parsed: dict[str, dict], setti
         if o.outcome == FETCH_FAILED or not o.content_sha256:
             continue
         key = parse_cache_key(o.content_sha256, o.agency, o.year, version)
-        if not (parsed.get(key) or {}).get("ok"):
+        res = parsed.get(key) or {}
+        if not res.get("ok") or res.get("open_runs") is False:  # known from the parse: no cache read
             continue
         hit = _read_cache(settings, key)
         if hit is not None and has_open_runs(hit["report"]):

@@ -85,20 +85,28 @@ def load_batch(con, outcomes: list[ReportOutcome], parsed: dict[str, dict], sett
 
     Each chunk is one transaction. A run stopped half-way leaves whole chunks loaded; the
     next run finds them unchanged and loads the rest (and no run record is left, so it
-    validates and publishes everything).
+    validates and publishes everything). The next chunk's documents are read (parsed cache,
+    staging rows) by a thread while DuckDB stores this one.
     """
+    from concurrent.futures import ThreadPoolExecutor
+
     from warehouse.load import load_documents
 
     ids: list[str] = []
-    for start in range(0, len(outcomes), LOAD_CHUNK):
-        docs = documents(outcomes[start : start + LOAD_CHUNK], parsed, settings)
-        if docs:
-            load_documents(con, [d for _o, d in docs])
-        for o, d in docs:
-            o.report_id = d.report_id
-            ids.append(d.report_id)
-        if len(outcomes) > LOAD_CHUNK:
-            progress(f"loaded {min(start + LOAD_CHUNK, len(outcomes))}/{len(outcomes)}")
+    starts = range(0, len(outcomes), LOAD_CHUNK)
+    with ThreadPoolExecutor(1, thread_name_prefix="xxgk-load-read") as reader:
+        ahead = [reader.submit(documents, outcomes[start : start + LOAD_CHUNK], parsed, settings)
+                 for start in starts[:1]]
+        for n, start in enumerate(starts):
+            docs = ahead.pop(0).result()
+            if n + 1 < len(starts):
+                nxt = starts[n + 1]
+                ahead.append(reader.submit(documents, outcomes[nxt : nxt + LOAD_CHUNK], parsed, settings))
+            if docs:
+                load_documents(con, [d for _o, d in docs])
+            for o, d in docs:
+                o.report_id = d.report_id
+                ids.append(d.report_id)
+            if len(outcomes) > LOAD_CHUNK:
+                progress(f"loaded {min(start + LOAD_CHUNK, len(outcomes))}/{len(outcomes)}")
     return ids
-
-

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -70,13 +71,20 @@ def tables_present(report: dict) -> int:
     return sum(report.get(t) is not None for t in TABLES)
 
 
+def has_open_runs(report: dict) -> bool:
+    """Cells left null because digits ran together (what evidence can decide, flows/steps/evidence.py)."""
+    return any(f.get("code") == "cell_ambiguous" and ("ran together" in (f.get("message") or "")
+                                                     or "runs of digits" in (f.get("message") or ""))
+               for f in report.get("findings") or [])
+
+
 def slim(result: dict[str, Any]) -> dict[str, Any]:
     """What the pipeline keeps in memory of a parse result; the report stays in the parsed cache."""
     if not result.get("ok"):
         return {"ok": False, "error": result.get("error"), "cached": bool(result.get("cached"))}
     return {"ok": True, "cached": bool(result.get("cached")), "tables": tables_present(result["report"]),
             "attachments": result.get("attachments") or [], "images": result.get("images") or [],
-            "pictures": result.get("pictures") or {}}
+            "pictures": result.get("pictures") or {}, "open_runs": has_open_runs(result["report"])}
 
 
 def parse_batch(items: list[dict[str, Any]], settings: Settings, progress: Progress = quiet) -> dict[str, dict]:
@@ -113,25 +121,25 @@ def parse_batch(items: list[dict[str, Any]], settings: Settings, progress: Progr
         if error is not None:
             out[key] = {"ok": False, "error": error[:500], "cached": False}
         else:
-            atomic_write(cache_path(settings, key), json.dumps(result, ensure_ascii=False, default=str), fsync=False)
-            out[key] = slim({**result, "ok": True, "cached": False})
+            out[key] = result  # slim: the worker wrote the parsed cache (parse_file)
         finished += 1
         if finished % 50 == 0 or finished == len(items):
             progress(f"parsed {finished}/{len(items)}")
 
     if settings.parse_timeout == 0 or len(todo) == 0:
-        for i, (_key, it) in enumerate(todo):
+        for i, (key, it) in enumerate(todo):
             try:
-                done(i, parse_one(store.get(it["sha256"]), it.get("agency"), it.get("year"), it.get("content_type")),
-                     None)
+                result = parse_one(store.get(it["sha256"]), it.get("agency"), it.get("year"), it.get("content_type"))
             except Exception as e:  # noqa: BLE001 - any parser failure quarantines this report only
                 done(i, None, f"{type(e).__name__}: {e}".strip())
+            else:
+                done(i, write_cache(cache_path(settings, key), result), None)
     else:
         from flows.parsepool import default_workers, shared_pool
 
         pool = shared_pool(settings.parse_workers or default_workers(), settings.parse_timeout)
-        jobs = [(str(store.path_of(it["sha256"])), it.get("agency"), it.get("year"), it.get("content_type"))
-                for _key, it in todo]
+        jobs = [(str(store.path_of(it["sha256"])), it.get("agency"), it.get("year"), it.get("content_type"),
+                 str(cache_path(settings, key))) for key, it in todo]
         pool.run(parse_file, jobs, done)
     if items and finished == len(out) and not todo:
         progress(f"parsed {len(items)}/{len(items)} (all from the cache)")
@@ -171,7 +179,8 @@ class EarlyParse:
             return
         self._offered.add(key)
         self._keys.append(key)
-        self._jobs.put((str(self.store.path_of(sha256)), agency, year, content_type))
+        self._jobs.put((str(self.store.path_of(sha256)), agency, year, content_type,
+                        str(cache_path(self.settings, key))))
 
     def _done(self, i: int, result: dict | None, error: str | None) -> None:
         key = self._keys[i]
@@ -179,8 +188,7 @@ class EarlyParse:
             if "DamagedObject" not in error:  # a damaged body is repaired (verify_bodies) and parsed then
                 self.results[key] = {"ok": False, "error": error[:500], "cached": False}
             return
-        atomic_write(cache_path(self.settings, key), json.dumps(result, ensure_ascii=False, default=str), fsync=False)
-        self.results[key] = slim({**result, "ok": True, "cached": False})
+        self.results[key] = result  # slim: the worker wrote the parsed cache (parse_file)
 
     def finish(self) -> dict[str, dict]:
         self._jobs.put(None)
@@ -217,15 +225,67 @@ def drop_early_results(settings: Settings) -> None:
         early.finish()
 
 
-def parse_file(path: str, agency: str | None, year: int | None, content_type: str | None) -> dict[str, Any]:
-    """``parse_one`` of a raw-store file, in a parse worker (reads the file there, not over a pipe)."""
+def parse_file(path: str, agency: str | None, year: int | None, content_type: str | None,
+               cache_file: str) -> dict[str, Any]:
+    """``parse_one`` of a raw-store file, in a parse worker (reads the file there, not over a pipe),
+    written to the parsed cache there too (``write_cache``); returns the slim result."""
     from sources.rawstore import DamagedObject, sha256_hex
 
     with open(path, "rb") as f:
         data = f.read()
     if sha256_hex(data) != Path(path).name:  # a damaged body is never parsed (and so never published)
         raise DamagedObject(f"raw object {Path(path).name} is damaged")
-    return parse_one(data, agency, year, content_type)
+    return write_cache(Path(cache_file), parse_one(data, agency, year, content_type))
+
+
+def write_cache(path: Path, result: dict[str, Any]) -> dict[str, Any]:
+    """Write a parse result to the parsed cache, and beside it the staging rows of its report (an
+    Arrow file, warehouse/rows.py), so that the load only appends them; returns the slim result.
+
+    The rows are built from the entry as its JSON reads, which is what the load reads; a token in
+    both ties them together (an entry rewritten without rows, e.g. by an OCR reading, has none). A
+    report whose rows cannot be built (a cell that is not a number) gets none: the load builds them
+    itself and stops on it with its reason, as before."""
+    import uuid
+
+    from warehouse.rows import content_rows, rows_bytes
+
+    text = json.dumps(result, ensure_ascii=False, default=str)
+    entry = json.loads(text)
+    try:
+        rows = content_rows(entry["report"], entry.get("narrative"))
+    except (ValueError, TypeError, AttributeError, KeyError):
+        rows = None
+    if rows is not None:
+        token = uuid.uuid4().hex
+        atomic_write(rows_path(path), rows_bytes(rows, token), fsync=False)
+        text = text[:-1] + f', "rows_token": "{token}"}}'  # the entry's JSON object, one key added
+    atomic_write(path, text, fsync=False)
+    return slim({**result, "ok": True, "cached": False})
+
+
+def rows_path(cache_file: Path) -> Path:
+    """The Arrow file of the staging rows beside a parsed-cache entry."""
+    return cache_file.with_suffix(".rows.arrow")
+
+
+_TOKEN_TAIL = re.compile(rb', "rows_token": "([0-9a-f]{32})"}$')
+
+
+def stored_rows(settings: Settings, key: str):
+    """The staging rows the parse wrote with the parsed-cache entry of ``key`` (warehouse.rows.Rows), or
+    None. Read without the entry's report: its token is the entry's last key (``write_cache``)."""
+    from warehouse.rows import read_rows
+
+    path = cache_path(settings, key)
+    try:
+        with open(path, "rb") as f:
+            f.seek(max(0, f.seek(0, 2) - 64))
+            tail = f.read()
+    except OSError:
+        return None
+    m = _TOKEN_TAIL.search(tail)
+    return read_rows(rows_path(path), m.group(1).decode()) if m else None
 
 
 def _read_cache(settings: Settings, key: str) -> dict[str, Any] | None:

@@ -14,7 +14,7 @@ import pytest
 from flows.outcomes import PUBLISHED
 from flows.plan import run_year
 from flows.settings import load_settings
-from flows.steps.evidence import has_open_runs
+from flows.steps.parsing import has_open_runs
 from testkit.synth import make_report, render_text
 from transforms import formatspec as fs
 

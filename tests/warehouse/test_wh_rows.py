@@ -1,0 +1,83 @@
+"""A report's staging rows built where it is parsed (warehouse/rows.py): the load stores the same rows."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+from test_wh_load import STAGING_TABLES, snapshot
+from wh_helpers import corpus
+
+from warehouse import db, load
+from warehouse.rows import content_rows, read_rows, rows_bytes
+
+
+def through_file(doc: load.Document, tmp_path) -> load.Document:
+    """The document with the rows a parse worker writes of it, read back as the load reads them."""
+    entry = json.loads(json.dumps({"report": doc.report, "narrative": doc.narrative}))
+    path = tmp_path / f"{doc.report_id}.rows.arrow"
+    path.write_bytes(rows_bytes(content_rows(entry["report"], entry["narrative"]), "t1"))
+    rows = read_rows(path, "t1")
+    assert rows is not None and rows.cells.num_rows > 0
+    return dataclasses.replace(doc, rows=rows, report=rows.head)  # the load reads no more of the report
+
+
+def test_rows_from_the_parse_load_as_the_loader_builds_them(tmp_path):
+    docs = list(corpus().values())
+    docs[0] = dataclasses.replace(docs[0], narrative={"received": 10, "granted": 4})
+    out = {}
+    for name, batch in (("plain", docs), ("rows", [through_file(d, tmp_path) for d in docs])):
+        con = db.connect(tmp_path / f"{name}.duckdb")
+        db.init_schema(con)
+        load.load_documents(con, batch[:1])
+        load.load_documents(con, batch)  # the first one again (unchanged) and the others
+        out[name] = snapshot(con)
+        con.close()
+    for t in STAGING_TABLES:
+        a = out["plain"][t].drop(columns=["loaded_at"], errors="ignore")
+        b = out["rows"][t].drop(columns=["loaded_at"], errors="ignore")
+        assert a.equals(b), t
+    assert len(out["rows"]["stg_cell"]) > 100 and len(out["rows"]["stg_narrative"]) == 2
+
+
+def test_rows_of_another_entry_are_not_taken(tmp_path):
+    doc = next(iter(corpus().values()))
+    path = tmp_path / "x.rows.arrow"
+    path.write_bytes(rows_bytes(content_rows(doc.report, doc.narrative), "t1"))
+    assert read_rows(path, "t1") is not None
+    assert read_rows(path, "t2") is None  # the cache entry was rewritten since (e.g. an OCR reading)
+    assert read_rows(path, None) is None
+    path.write_bytes(path.read_bytes()[:100])  # damaged: the loader builds the rows itself
+    assert read_rows(path, "t1") is None
+    assert read_rows(tmp_path / "missing.rows.arrow", "t1") is None
+
+
+def test_a_cell_that_is_no_number_stops_the_load_with_its_reason(con):
+    doc = next(iter(corpus().values()))
+    report = json.loads(json.dumps(doc.report))
+    table = next(t for t in ("applications", "active_disclosure") if isinstance(report.get(t), dict))
+    item = next(iter(report[table]))
+    measure = next(iter(report[table][item]))
+    report[table][item][measure] = "12"
+    with pytest.raises(ValueError, match=f"{table}.{item}.{measure}: cell value must be a number"):
+        content_rows(report, {})
+    with pytest.raises(ValueError, match=f"{doc.agency} .*{table}.{item}.{measure}"):
+        load.load_documents(con, [dataclasses.replace(doc, report=report)])
+
+
+def test_a_cell_is_stored_once_through_reloads_updates_and_revisions(con, tmp_path):
+    """stg_cell has no key (its index cost 40 % of a load): the loader alone keeps a cell once."""
+    docs = list(corpus().values())
+    load.load_documents(con, docs)
+    load.load_documents(con, [through_file(d, tmp_path) for d in docs])  # unchanged
+    load.load_documents(con, [dataclasses.replace(d, parser_version="test-2") for d in docs])  # updated
+    first = docs[0]
+    revised = dict(first.report, findings=[{"code": "x", "severity": "info", "message": "m", "where": "document"}])
+    load.load_documents(con, [dataclasses.replace(first, report=revised, content_sha256="f" * 64), first, first])
+    twice = con.execute("SELECT count(*) FROM (SELECT report_id, table_name, item, measure FROM stg_cell "
+                        "GROUP BY ALL HAVING count(*) > 1)").fetchone()[0]
+    per_report = con.execute("SELECT count(DISTINCT n) FROM (SELECT report_id, count(*) AS n FROM stg_cell "
+                             "GROUP BY 1)").fetchone()[0]
+    assert twice == 0 and per_report >= 1
+    assert con.execute("SELECT count(DISTINCT report_id) FROM stg_cell").fetchone()[0] == len(docs) + 1

@@ -1,0 +1,145 @@
+"""The staging rows of one parsed report: its cells, tables, findings, narrative and stored JSON.
+
+Built where the report is parsed: a parse worker (flows/steps/parsing.py) writes them beside the
+report's parsed-cache entry as a compressed Arrow stream (``write_rows``), so that the one warehouse writer
+only appends them (``warehouse.load.load_documents``) instead of flattening 200 cells per report
+in Python; the loader builds them itself (``content_rows``) for a report that has none. No DuckDB
+or pandas here: a parse worker does not import them.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import struct
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.ipc as ipc
+
+from transforms.records import CellRecord, iter_cells, table_status
+
+# The columns of each kind of row, after the loader's (batch_pos, report_id).
+TABLE_COLUMNS = ("table_name", "template", "status")
+CELL_COLUMNS = ("table_name", "item", "measure", "value", "marker", "provenance")
+FINDING_COLUMNS = ("seq", "code", "severity", "message", "where")
+NARRATIVE_COLUMNS = ("key", "value")
+KINDS = {"table": TABLE_COLUMNS, "cell": CELL_COLUMNS, "finding": FINDING_COLUMNS, "narrative": NARRATIVE_COLUMNS}
+SMALL_KINDS = ("table", "finding", "narrative")  # a few rows per report: kept as JSON in the file's metadata
+CELL_SCHEMA = pa.schema([("table_name", pa.string()), ("item", pa.string()), ("measure", pa.string()),
+                         ("value", pa.float64()), ("marker", pa.string()), ("provenance", pa.string())])
+
+
+@dataclass
+class Rows:
+    """A report's rows as the loader appends them: ``cells`` (CELL_SCHEMA), the small kinds as
+    columns, and ``payload`` (the report's JSON as stored in stg_document.report_json)."""
+
+    cells: pa.Table
+    small: dict[str, dict[str, list]]
+    payload: str
+    head: dict  # what the document row reads of the report (HEAD_KEYS)
+
+
+HEAD_KEYS = ("agency", "year", "templates")
+
+
+def payload(report: dict) -> str:
+    return json.dumps(report, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def cell_number(value, cell: CellRecord, who: str) -> float | None:
+    """A cell's value as stored (a float), or a ValueError naming the report (``who``) and the cell."""
+    if value is None:
+        return None
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        out = float(value)
+    else:
+        raise ValueError(f"{who} {cell.table}.{cell.item}.{cell.measure}:"
+                         f" cell value must be a number or null, got {value!r}")
+    if math.isnan(out) or math.isinf(out):
+        raise ValueError(f"{who} {cell.table}.{cell.item}.{cell.measure}:"
+                         f" cell value {value!r} is not a finite number")
+    return out
+
+
+def _values(cells: list[CellRecord], who: str) -> list[float | None]:
+    """``cell_number`` of every cell, the common cases (None, a finite int or float) without a call."""
+    out: list[float | None] = []
+    for c in cells:
+        v = c.value
+        if v is None:
+            out.append(None)
+        elif type(v) is float or type(v) is int:  # not bool (checked by cell_number), nor Decimal
+            f = float(v)
+            out.append(f if math.isfinite(f) else cell_number(v, c, who))
+        else:
+            out.append(cell_number(v, c, who))
+    return out
+
+
+def content_rows(report: dict, narrative: dict | None, who: str = "") -> Rows:
+    """The rows of a report; raises ValueError on a cell that is not a number."""
+    tpl = report.get("templates") or {}
+    statuses = table_status(report)
+    cells = list(iter_cells(report))
+    findings = list(report.get("findings") or ())
+    narrative = narrative or {}
+    small = {
+        "table": {"table_name": list(statuses), "template": [tpl.get(t) for t in statuses],
+                  "status": list(statuses.values())},
+        "finding": {"seq": list(range(len(findings))), "code": [f.get("code") for f in findings],
+                    "severity": [f.get("severity") for f in findings],
+                    "message": [f.get("message") for f in findings], "where": [f.get("where") for f in findings]},
+        "narrative": {"key": [str(k) for k in narrative],
+                      "value": [None if v is None else int(v) for v in narrative.values()]},
+    }
+    columns = {"table_name": [c.table for c in cells], "item": [c.item for c in cells],
+               "measure": [c.measure for c in cells], "value": _values(cells, who),
+               "marker": [c.marker for c in cells], "provenance": [c.provenance for c in cells]}
+    table = pa.table({n: pa.array(columns[n], CELL_SCHEMA.field(n).type) for n in CELL_COLUMNS}, schema=CELL_SCHEMA)
+    return Rows(cells=table, small=small, payload=payload(report), head={k: report.get(k) for k in HEAD_KEYS})
+
+
+_MAGIC = b"xxgk-rows/1\n"  # then the Arrow stream's length (8 bytes, little-endian) and the stream, LZ4-compressed
+
+
+def rows_bytes(rows: Rows, token: str) -> bytes:
+    """The file of a report's rows (an Arrow stream, compressed: 6 KB for 200 cells); ``token`` ties
+    it to its parsed-cache entry."""
+    meta = {"xxgk.token": token, "xxgk.small": json.dumps(rows.small, ensure_ascii=False), "xxgk.payload": rows.payload,
+            "xxgk.head": json.dumps(rows.head, ensure_ascii=False)}
+    sink = pa.BufferOutputStream()
+    with ipc.new_stream(sink, CELL_SCHEMA.with_metadata(meta)) as writer:
+        writer.write_table(rows.cells.replace_schema_metadata(meta))
+    stream = sink.getvalue()
+    return _MAGIC + struct.pack("<Q", stream.size) + pa.Codec("lz4").compress(stream, asbytes=True)
+
+
+def read_rows(path: Path, token: str | None) -> Rows | None:
+    """The rows written for the parsed-cache entry whose token is ``token``; None when there are none
+    (an older entry, one rewritten since, a damaged file): the loader then builds them."""
+    if not token:
+        return None
+    try:
+        data = Path(path).read_bytes()
+        if not data.startswith(_MAGIC):
+            return None
+        (size,) = struct.unpack_from("<Q", data, len(_MAGIC))
+        stream = pa.Codec("lz4").decompress(data[len(_MAGIC) + 8:], decompressed_size=size)
+        table = ipc.open_stream(stream).read_all()
+        meta = table.schema.metadata or {}
+        if meta.get(b"xxgk.token", b"").decode() != token or table.schema.remove_metadata() != CELL_SCHEMA:
+            return None
+        small = json.loads(meta[b"xxgk.small"])
+        if set(small) != set(SMALL_KINDS) or any(tuple(small[k]) != KINDS[k] for k in SMALL_KINDS):
+            return None
+        head = json.loads(meta[b"xxgk.head"])
+        if not isinstance(head, dict) or tuple(head) != HEAD_KEYS:
+            return None
+        return Rows(cells=table.replace_schema_metadata(None), small=small, payload=meta[b"xxgk.payload"].decode(),
+                    head=head)
+    except (OSError, ValueError, KeyError, struct.error, pa.ArrowException):
+        return None
