@@ -41,21 +41,49 @@ def _listen() -> tuple[socket.socket, int]:
     return sock, sock.getsockname()[1]
 
 
-@dataclass
-class RawServer:
-    routes: dict[str, Route] = field(default_factory=dict)
-    hits: list[Hit] = field(default_factory=list)
+class _Listening:
+    """What both servers share: a listening socket on a free loopback port with an accept thread
+    (``_accept``), the requests' hits, and how many were received and not yet answered."""
 
-    def __post_init__(self):
+    hits: list[Hit]
+
+    def _start(self) -> None:
         self.sock, self.port = _listen()
         self.lock = threading.Lock()
         self.inflight = 0
         self.max_inflight = 0
-        self._stop = False
         threading.Thread(target=self._accept, daemon=True).start()
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
+
+    def _arrived(self, head_lines: list[list[str]]) -> list[Hit]:
+        """Hits of the requests whose heads (lines) arrived, counted in flight."""
+        hits = [Hit(head[0].split(" ")[1],
+                    {k.strip().lower(): v.strip() for k, _, v in (ln.partition(":") for ln in head[1:])},
+                    time.monotonic()) for head in head_lines]
+        with self.lock:
+            self.hits += hits
+            self.inflight += len(hits)
+            self.max_inflight = max(self.max_inflight, self.inflight)
+        return hits
+
+    def _answered(self, n: int = 1) -> None:
+        with self.lock:
+            self.inflight -= n
+
+    def _accept(self) -> None:
+        raise NotImplementedError
+
+
+@dataclass
+class RawServer(_Listening):
+    routes: dict[str, Route] = field(default_factory=dict)
+    hits: list[Hit] = field(default_factory=list)
+
+    def __post_init__(self):
+        self._stop = False
+        self._start()
 
     def add(self, path: str, fn: Route | bytes) -> None:
         if isinstance(fn, bytes):
@@ -83,16 +111,9 @@ class RawServer:
                 if not chunk:
                     return
                 buf += chunk
-            head = buf.split(b"\r\n\r\n")[0].decode("latin-1").split("\r\n")
-            path = head[0].split(" ")[1]
-            headers = {k.strip().lower(): v.strip() for k, _, v in (ln.partition(":") for ln in head[1:])}
-            hit = Hit(path, headers, time.monotonic())
-            with self.lock:
-                self.hits.append(hit)
-                self.inflight += 1
-                self.max_inflight = max(self.max_inflight, self.inflight)
+            [hit] = self._arrived([buf.split(b"\r\n\r\n")[0].decode("latin-1").split("\r\n")])
             try:
-                route = self.routes.get(path)
+                route = self.routes.get(hit.path)
                 if route is None:
                     conn.sendall(response(404, b"no route"))
                 else:
@@ -101,8 +122,7 @@ class RawServer:
                 pass
             finally:
                 hit.end = time.monotonic()
-                with self.lock:
-                    self.inflight -= 1
+                self._answered()
 
     def close(self):
         self._stop = True
@@ -121,7 +141,7 @@ REPORT_HTML = (
 
 
 @dataclass
-class KeepAliveServer:
+class KeepAliveServer(_Listening):
     """A loopback HTTP/1.1 server that keeps connections open and reads pipelined requests:
     ``answer(hit) -> (response bytes, close after it)``. It counts requests received and not yet
     answered, over all connections (``max_inflight``), and each connection opened."""
@@ -131,16 +151,9 @@ class KeepAliveServer:
     hits: list[Hit] = field(default_factory=list)
 
     def __post_init__(self):
-        self.sock, self.port = _listen()
-        self.lock = threading.Lock()
-        self.inflight = 0
-        self.max_inflight = 0
         self.connections = 0
         self.open: list[socket.socket] = []
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        self._start()
 
     def _accept(self):
         while True:
@@ -166,27 +179,18 @@ class KeepAliveServer:
                 while b"\r\n\r\n" in buf:  # every request already received, pipelined ones too
                     head, buf = buf.split(b"\r\n\r\n", 1)
                     heads.append(head.decode("latin-1").split("\r\n"))
-                hits = []
-                for head in heads:
-                    headers = {k.strip().lower(): v.strip() for k, _, v in (ln.partition(":") for ln in head[1:])}
-                    hits.append(Hit(head[0].split(" ")[1], headers, time.monotonic()))
-                with self.lock:
-                    self.hits += hits
-                    self.inflight += len(hits)
-                    self.max_inflight = max(self.max_inflight, self.inflight)
+                hits = self._arrived(heads)
                 for hit in hits:
                     time.sleep(self.delay)
                     data, close = self.answer(hit)
                     hit.end = time.monotonic()
-                    with self.lock:
-                        self.inflight -= 1
+                    self._answered()
                     try:
                         conn.sendall(data)
                     except OSError:
                         return
                     if close:
-                        with self.lock:
-                            self.inflight -= len(hits) - hits.index(hit) - 1  # never answered
+                        self._answered(len(hits) - hits.index(hit) - 1)  # never answered
                         return
 
     def close(self):
