@@ -28,7 +28,7 @@ import pyarrow.compute as pc
 
 from transforms import formatspec as fs
 from warehouse import db
-from warehouse.rows import CELL_SCHEMA, KINDS, SMALL_KINDS, Rows, content_rows
+from warehouse.rows import SCHEMAS, SMALL_KINDS, Rows, content_rows
 
 
 @dataclass
@@ -110,21 +110,9 @@ _DOC_SCHEMA = pa.schema([
     ("parser_version", pa.string()),
 ])
 _PAYLOAD_SCHEMA = pa.schema([("batch_pos", pa.int64()), ("report_json", pa.string())])
-_TABLE_SCHEMA = pa.schema([("batch_pos", pa.int64()), ("report_id", pa.string()), ("table_name", pa.string()),
-                          ("template", pa.string()), ("status", pa.string())])
-_CELL_SCHEMA = pa.schema([("batch_pos", pa.int64()), ("report_id", pa.string()), ("table_name", pa.string()),
-                         ("item", pa.string()), ("measure", pa.string()), ("value", pa.float64()),
-                         ("marker", pa.string()), ("provenance", pa.string())])
-_FINDING_SCHEMA = pa.schema([("batch_pos", pa.int64()), ("report_id", pa.string()), ("seq", pa.int32()),
-                            ("code", pa.string()), ("severity", pa.string()), ("message", pa.string()),
-                            ("where", pa.string())])
-_NARRATIVE_SCHEMA = pa.schema([("batch_pos", pa.int64()), ("report_id", pa.string()), ("key", pa.string()),
-                              ("value", pa.int64())])
-_ROW_SCHEMAS = {"table": _TABLE_SCHEMA, "cell": _CELL_SCHEMA, "finding": _FINDING_SCHEMA,
-                "narrative": _NARRATIVE_SCHEMA}
-if any(tuple(_ROW_SCHEMAS[k].names[2:]) != cols for k, cols in KINDS.items()) or \
-        _CELL_SCHEMA.names[2:] != CELL_SCHEMA.names:
-    raise RuntimeError("warehouse/rows.py's columns differ from the loader's")
+_KEYS = [("batch_pos", pa.int64()), ("report_id", pa.string())]
+_ROW_SCHEMAS = {kind: pa.schema([*_KEYS, *schema]) for kind, schema in SCHEMAS.items()}  # warehouse/rows.py's
+_CELL_SCHEMA = _ROW_SCHEMAS["cell"]
 
 
 def _validate(doc: Document, pos: int) -> None:

@@ -21,15 +21,19 @@ import pyarrow.ipc as ipc
 
 from transforms.records import CellRecord, iter_cells, table_status
 
-# The columns of each kind of row, after the loader's (batch_pos, report_id).
-TABLE_COLUMNS = ("table_name", "template", "status")
-CELL_COLUMNS = ("table_name", "item", "measure", "value", "marker", "provenance")
-FINDING_COLUMNS = ("seq", "code", "severity", "message", "where")
-NARRATIVE_COLUMNS = ("key", "value")
-KINDS = {"table": TABLE_COLUMNS, "cell": CELL_COLUMNS, "finding": FINDING_COLUMNS, "narrative": NARRATIVE_COLUMNS}
+# The columns of each kind of row, after the loader's (batch_pos, report_id) (warehouse/load.py adds those).
+SCHEMAS = {
+    "table": pa.schema([("table_name", pa.string()), ("template", pa.string()), ("status", pa.string())]),
+    "cell": pa.schema([("table_name", pa.string()), ("item", pa.string()), ("measure", pa.string()),
+                       ("value", pa.float64()), ("marker", pa.string()), ("provenance", pa.string())]),
+    "finding": pa.schema([("seq", pa.int32()), ("code", pa.string()), ("severity", pa.string()),
+                          ("message", pa.string()), ("where", pa.string())]),
+    "narrative": pa.schema([("key", pa.string()), ("value", pa.int64())]),
+}
+KINDS = {kind: tuple(schema.names) for kind, schema in SCHEMAS.items()}
 SMALL_KINDS = ("table", "finding", "narrative")  # a few rows per report: kept as JSON in the file's metadata
-CELL_SCHEMA = pa.schema([("table_name", pa.string()), ("item", pa.string()), ("measure", pa.string()),
-                         ("value", pa.float64()), ("marker", pa.string()), ("provenance", pa.string())])
+CELL_SCHEMA = SCHEMAS["cell"]
+CELL_COLUMNS = KINDS["cell"]
 
 
 @dataclass
