@@ -56,13 +56,13 @@ def render(res: dict) -> str:
     extra = [("parse processes: bare loop / pipeline",
               f"{res.get('bare_parse_processes')} / {res.get('pipeline_parse_processes')}"
               if res.get("bare_parse_processes") is not None else None),
-             ("pipeline / bare loop, CPU time", res.get("pipeline_over_bare_cpu")),
-             ("unchanged re-run / first run, CPU time", res.get("rerun_over_first_cpu")),
+             ("pipeline / bare loop, CPU time of each whole process tree", res.get("pipeline_over_bare_cpu")),
+             ("unchanged re-run / first run, CPU time of each whole process tree", res.get("rerun_over_first_cpu")),
              ("parsing, slowest single layout (reports/s per core)", res.get("parse", {}).get("parse_slowest_text_kind"))]
     lines += [f"| {name} | {v} | | |" for name, v in extra if v is not None]
     runs = res.get("runs") or {}
     if runs:
-        lines += ["", "| process | wall s | CPU s | run s (imports excluded) | peak RSS MB |", "|---|---|---|---|---|"]
+        lines += ["", "| process | wall s | CPU s (the process and all it started) | run s (imports excluded) | peak RSS MB |", "|---|---|---|---|---|"]
         lines += [_run_row(name, runs[key]) for key, name in (
             ("bare", "bare loop"), ("pipeline_first", "pipeline, first run"),
             ("pipeline_rerun", "pipeline, unchanged re-run")) if key in runs]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -131,3 +132,20 @@ def test_run_all_takes_the_ocr_figure_from_bench_ocr():
     rate = run_all.ocr_rate(said.append, ["000"])
     assert rate is not None and rate > 0
     assert "wrong 0" in said[-1], said
+
+
+def test_measure_counts_the_cpu_of_processes_nobody_waited_for(tmp_path):
+    # The pipeline's fork server workers outlive the flow process unwaited: wait4 alone lost their CPU.
+    (tmp_path / "orphan_burner.py").write_text(
+        "import os, time\n"
+        "if os.fork() == 0:\n"
+        "    t = time.process_time()\n"
+        "    while time.process_time() - t < 0.6:\n"
+        "        pass\n"
+        "    os._exit(0)\n"
+        "print('{\"seconds\": 0.01}')\n", encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    got = bench_e2e.measure(["orphan_burner"], env, "orphan burner")
+    assert got["cpu_whole_tree"] is True
+    assert got["cpu_process_s"] < 0.4  # the parent exits at once and never waits
+    assert got["cpu_s"] >= 0.55  # the orphan's 0.6 s, counted
