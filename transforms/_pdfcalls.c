@@ -9,6 +9,7 @@
  * Handles and addresses are passed as intptr_t, as the Python side holds them. */
 #include <stdint.h>
 
+/* pdfobjects._CALLS_VERSION: changed with any signature below, so a stale build is not loaded */
 #define PDFCALLS_VERSION 1
 
 typedef intptr_t H;

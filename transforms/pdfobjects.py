@@ -261,7 +261,8 @@ def _chars_in_c(tp: int, codes: list[int]) -> tuple:
     n = len(codes)
     codes_in = array("I", codes)
     keep, handles = np.empty(n, dtype=np.int32), np.empty(n, dtype=np.intp)
-    origins, boxes = np.empty(2 * n, dtype=np.float64), np.empty(4 * n, dtype=np.float32)
+    # zeros, as ctypes' arrays in the Python path: what PDFium does not write reads 0 in both
+    origins, boxes = np.zeros(2 * n, dtype=np.float64), np.zeros(4 * n, dtype=np.float32)
     unmapped = np.empty(n, dtype=np.int32)
     buf = _CALLS_FFI.from_buffer
     k = _CALLS.pdfcalls_chars(_IS_GENERATED_AT, _GET_TEXT_OBJECT_AT, _GET_CHAR_ORIGIN_AT, _GET_LOOSE_CHAR_BOX_AT,
@@ -338,7 +339,7 @@ def _facts_in_c(tp: int, asked: np.ndarray, font_objects: np.ndarray) -> tuple:
     """``_facts_in_python``'s values, the same PDFium calls made by the compiled helper."""
     n, m = len(asked), len(font_objects)
     asked, font_objects = np.asarray(asked, dtype=np.int32), np.asarray(font_objects, dtype=np.intp)
-    sizes, matrices, fonts = np.empty(n), np.empty((n, 6), dtype=np.float32), np.empty(m, dtype=np.intp)
+    sizes, matrices, fonts = np.empty(n), np.zeros((n, 6), dtype=np.float32), np.empty(m, dtype=np.intp)
     buf = _CALLS_FFI.from_buffer
     _CALLS.pdfcalls_text_facts(_GET_FONT_SIZE_AT, _GET_MATRIX_AT, _TEXT_OBJECT_FONT_AT, tp, n,
                                buf("int32_t[]", asked), buf("double[]", sizes), buf("float[]", matrices), m,
@@ -469,8 +470,9 @@ def _objects_in_c(parent: int, get, n: int) -> tuple[int, list[int], list[tuple[
     with content marks (the others hold no /ActualText), and every other object with its
     type, in order. Every object's type is asked (the Python path does not ask the text
     page's objects: they are text objects, FPDFText_GetTextObject's)."""
+    n = max(n, 0)  # -1: an object PDFium cannot count in, as range(-1) in the Python path
     objects, kinds, marks = np.empty(n, dtype=np.intp), np.empty(n, dtype=np.int32), np.empty(n, dtype=np.int32)
-    if n > 0:
+    if n:
         buf = _CALLS_FFI.from_buffer
         _CALLS.pdfcalls_objects(_ADDRESS[get], get is _FORM_GET_OBJECT, _OBJECT_TYPE_AT, _COUNT_MARKS_AT, parent, n,
                                 buf("intptr_t[]", objects), buf("int32_t[]", kinds), buf("int32_t[]", marks))
@@ -559,7 +561,7 @@ def _segments_in_c(objects: list[int]) -> tuple:
     buf = _CALLS_FFI.from_buffer
     total = _CALLS.pdfcalls_segment_counts(_COUNT_SEGMENTS_AT, n, buf("intptr_t[]", paths), buf("int32_t[]", counts)) \
         if n else 0
-    points, kinds, closes = np.empty(2 * total, dtype=np.float32), np.empty(total, dtype=np.int32), \
+    points, kinds, closes = np.zeros(2 * total, dtype=np.float32), np.empty(total, dtype=np.int32), \
         np.empty(total, dtype=np.int32)
     if total:
         _CALLS.pdfcalls_segments(_GET_SEGMENT_AT, _SEGMENT_POINT_AT, _SEGMENT_TYPE_AT, _SEGMENT_CLOSES_AT, n,
