@@ -8,6 +8,11 @@ The headline ``parse_reports_per_s_core`` is the rate over page text in the mix 
 layouts of the benchmark corpus (benchmarks.corpus.LAYOUT_WEIGHTS: every layout of
 FORMAT.md §7, cells run together being the rare one); the slowest single layout is
 reported beside it as ``parse_slowest_text_kind``.
+
+The PDF figure is measured with PDFium's per-character calls made by the compiled helper
+(transforms/_pdfcalls.c) when it is built (``pdf_native``), and again, side by side in the
+same run, with the calls made from Python (``pdf_python_calls_reports_per_s_core``, the
+figure of a machine without a C compiler).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import time
 from pathlib import Path
 
 from testkit.synth import LAYOUTS, make_report, render_text
+from transforms import pdfobjects
 from transforms.parse import parse_report
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,16 +69,30 @@ MIX = "page text, corpus mix of layouts"
 
 
 def main(argv: list[str] | None = None) -> dict:
-    results = {kind: _rate(docs, 1.0 if kind.startswith("PDF") else 2.0) for kind, docs in inputs().items()}
+    kinds = inputs()
+    results = {kind: _rate(docs, 1.0 if kind.startswith("PDF") else 2.0) for kind, docs in kinds.items()}
     width = max(map(len, results))
     print(f"{'input':<{width}}  reports/s/core  reports/s wall  avg KB")
     for kind, r in results.items():
         print(f"{kind:<{width}}  {r['per_s_core']:>14}  {r['per_s_wall']:>14}  {r['avg_kb']:>6}")
     text_rates = [r["per_s_core"] for k, r in results.items() if "text" in k and k != MIX]
     pdf = next((r for k, r in results.items() if k.startswith("PDF (淮安")), None)
+    native = pdfobjects.use_compiled_calls(True)
+    python_calls = None
+    if pdf and native:  # the same PDF with PDFium's calls made from Python, in this run
+        pdfobjects.use_compiled_calls(False)
+        try:
+            python_calls = _rate(next(d for k, d in kinds.items() if k.startswith("PDF (淮安")), 1.0)
+        finally:
+            pdfobjects.use_compiled_calls(True)
+    print(f"PDF 淮安: {pdf and pdf['per_s_core']} reports/s per core, PDFium's calls "
+          f"{'from C (transforms/_pdfcalls.so)' if native else 'from Python (no compiled helper)'}"
+          + (f"; from Python: {python_calls['per_s_core']}" if python_calls else ""))
     html = results.get("generated HTML")
     summary = {"parse_reports_per_s_core": results[MIX]["per_s_core"],
                "pdf_reports_per_s_core": pdf["per_s_core"] if pdf else None,
+               "pdf_native": native,
+               "pdf_python_calls_reports_per_s_core": (python_calls or pdf or {}).get("per_s_core"),
                "html_reports_per_s_core": html["per_s_core"] if html else None,
                "parse_slowest_text_kind": min(text_rates), "by_kind": results}
     print(f"page text, corpus mix: {summary['parse_reports_per_s_core']} reports/s per core (target >= 500); "

@@ -22,10 +22,13 @@ pdfminer has it.
 from __future__ import annotations
 
 import ctypes
+import os
+from array import array
 from collections import deque
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import filterfalse, repeat
+from pathlib import Path
 
 import cffi
 import numpy as np
@@ -178,26 +181,13 @@ def _read_chars(tp: int, ctm: tuple, height: float, mb_x0: float, mb_top: float,
     if n <= 0:
         return set()
     codes = _codes(tp, n)
-    # PDFium's own spaces and line breaks between text runs are left out: pdfminer has none
-    keep = [i for i, u in enumerate(codes) if u > _WHITESPACE_OR_CONTROL or not _IS_GENERATED(tp, i)]
+    keep, codes, handles, xy, box, unmapped = (_chars_in_c if _CALLS is not None else _chars_in_python)(tp, codes)
     k = len(keep)
     if not k:
         return set()
-    codes = [codes[i] for i in keep]
     if _HYPHEN_MARK in codes:  # a line-end hyphen PDFium rewrote (and maybe spaces before it dropped)
         out.needs_pdfminer = "line-end hyphen"
-    tps = repeat(tp, k)
-    handles = list(map(_GET_TEXT_OBJECT, tps, keep))
-    origins = (ctypes.c_double * (2 * k))()
-    at = ctypes.addressof(origins)
-    deque(map(_GET_CHAR_ORIGIN, repeat(tp, k), keep, range(at, at + 16 * k, 16), range(at + 8, at + 16 * k, 16)), 0)
-    boxes = (ctypes.c_float * (4 * k))()  # FS_RECTF: left, top, right, bottom
-    at = ctypes.addressof(boxes)
-    deque(map(_GET_LOOSE_CHAR_BOX, repeat(tp, k), keep, range(at, at + 16 * k, 16)), 0)
-    unmapped = list(map(_HAS_UNICODE_MAP_ERROR, repeat(tp, k), keep))
     lo, hi, a, b, c, d = _text_facts(tp, keep, handles)
-    xy = np.frombuffer(origins, dtype=np.float64)
-    box = np.frombuffer(boxes, dtype=np.float32).astype(np.float64).reshape(k, 4)
     with np.errstate(all="ignore"):  # a damaged page's inf and nan go through as pdfminer's would
         e, f = _round4(xy[0::2]), _round4(xy[1::2])
         along_x = (b == 0) & (c == 0) & (a != 0)
@@ -237,9 +227,51 @@ def _read_chars(tp: int, ctm: tuple, height: float, mb_x0: float, mb_top: float,
     x0s, tops, x1s, bottoms = (v.tolist() for v in columns)
     out.rows.extend(zip(texts, x0s, x1s, tops, bottoms, (x1 - x0).tolist(), size.tolist(), upright, repeat(None)))
     out.boxes = boxes if out.boxes is None else np.concatenate((out.boxes, boxes))
-    objects = set(handles)
+    objects = set(handles if isinstance(handles, list) else handles.tolist())
     objects.discard(0)
     return objects
+
+
+def _chars_in_python(tp: int, codes: list[int]) -> tuple:
+    """The characters kept (PDFium's own spaces and line breaks between text runs are left
+    out: pdfminer has none), their codes, text objects, origins (x, y, ...), loose boxes
+    (k x 4: left, top, right, bottom) and Unicode-map errors: one PDFium call per character
+    and value, written straight into arrays (no Python work between calls)."""
+    keep = [i for i, u in enumerate(codes) if u > _WHITESPACE_OR_CONTROL or not _IS_GENERATED(tp, i)]
+    k = len(keep)
+    if not k:
+        return keep, [], [], None, None, []
+    codes = [codes[i] for i in keep]
+    handles = list(map(_GET_TEXT_OBJECT, repeat(tp, k), keep))
+    origins = (ctypes.c_double * (2 * k))()
+    at = ctypes.addressof(origins)
+    deque(map(_GET_CHAR_ORIGIN, repeat(tp, k), keep, range(at, at + 16 * k, 16), range(at + 8, at + 16 * k, 16)), 0)
+    boxes = (ctypes.c_float * (4 * k))()  # FS_RECTF: left, top, right, bottom
+    at = ctypes.addressof(boxes)
+    deque(map(_GET_LOOSE_CHAR_BOX, repeat(tp, k), keep, range(at, at + 16 * k, 16)), 0)
+    unmapped = list(map(_HAS_UNICODE_MAP_ERROR, repeat(tp, k), keep))
+    xy = np.frombuffer(origins, dtype=np.float64)
+    box = np.frombuffer(boxes, dtype=np.float32).astype(np.float64).reshape(k, 4)
+    return keep, codes, handles, xy, box, unmapped
+
+
+def _chars_in_c(tp: int, codes: list[int]) -> tuple:
+    """``_chars_in_python``'s values, the same PDFium calls made by the compiled helper in one
+    call per page (``keep`` and ``handles`` as arrays)."""
+    n = len(codes)
+    codes_in = array("I", codes)
+    keep, handles = np.empty(n, dtype=np.int32), np.empty(n, dtype=np.intp)
+    # zeros, as ctypes' arrays in the Python path: what PDFium does not write reads 0 in both
+    origins, boxes = np.zeros(2 * n, dtype=np.float64), np.zeros(4 * n, dtype=np.float32)
+    unmapped = np.empty(n, dtype=np.int32)
+    buf = _CALLS_FFI.from_buffer
+    k = _CALLS.pdfcalls_chars(_IS_GENERATED_AT, _GET_TEXT_OBJECT_AT, _GET_CHAR_ORIGIN_AT, _GET_LOOSE_CHAR_BOX_AT,
+                              _HAS_UNICODE_MAP_ERROR_AT, tp, n, buf("uint32_t[]", codes_in), buf("int32_t[]", keep),
+                              buf("intptr_t[]", handles), buf("double[]", origins), buf("float[]", boxes),
+                              buf("int32_t[]", unmapped))
+    keep = keep[:k]
+    return (keep, [codes[i] for i in keep.tolist()], handles[:k], origins[: 2 * k],
+            boxes[: 4 * k].astype(np.float64).reshape(k, 4), unmapped[:k].tolist())
 
 
 def _odd_text(u: int) -> str | None:
@@ -264,29 +296,55 @@ def _text_facts(tp: int, keep: list[int], handles: list[int]) -> tuple:
     objects = np.array(handles, dtype=np.uint64)
     if objects.all():  # a run of characters of one text object: asked once
         run_starts = np.concatenate(([True], objects[1:] != objects[:-1]))
-        first = np.flatnonzero(run_starts).tolist()
+        first = np.flatnonzero(run_starts)
         of = np.cumsum(run_starts) - 1 if len(first) < len(keep) else None
-        asked = [keep[j] for j in first] if of is not None else keep
-        fonts = list(map(_TEXT_OBJECT_FONT, [handles[j] for j in first]))
+        asked = _pick(keep, first) if of is not None else keep
+        font_objects = _pick(handles, first)
         has_object = None
     else:  # a character without a text object: every character asked
-        asked, of = keep, None
-        fonts = list(map(_TEXT_OBJECT_FONT, handles))
+        asked, of, font_objects = keep, None, handles
         has_object = objects != 0
-    n = len(asked)
-    sizes = _round4(np.array(list(map(_GET_FONT_SIZE, repeat(tp, n), asked))))
+    sizes, matrices, fonts = (_facts_in_c if _CALLS is not None else _facts_in_python)(tp, asked, font_objects)
+    sizes = _round4(sizes)
     descent = {font: _descent(font) for font in set(fonts)}  # per unit of font size
     descents = np.array(list(map(descent.__getitem__, fonts)), dtype=np.float64)
-    matrices = (pdfium_c.FS_MATRIX * n)()
-    at = ctypes.addressof(matrices)
-    deque(map(_GET_MATRIX, repeat(tp, n), asked, range(at, at + 24 * n, 24)), 0)
-    abcd = _round4(np.frombuffer(matrices, dtype=np.float32).astype(np.float64).reshape(n, 6)[:, :4])
+    abcd = _round4(matrices.astype(np.float64)[:, :4])
     if of is not None:
         sizes, descents, abcd = sizes[of], descents[of], abcd[of]
     elif has_object is not None:
         sizes, descents = np.where(has_object, sizes, 0.0), np.where(has_object, descents, 0.0)
     lo = descents * sizes
     return (lo, lo + sizes, *abcd.T)
+
+
+def _pick(values, at: np.ndarray):
+    """``values[at]`` of a list (the Python path's) or an array (the compiled helper's)."""
+    if isinstance(values, np.ndarray):
+        return values[at]
+    return [values[j] for j in at.tolist()]
+
+
+def _facts_in_python(tp: int, asked: list[int], font_objects: list[int]) -> tuple:
+    """The asked characters' font sizes and matrices (n x 6 float32) and the text objects' fonts."""
+    n = len(asked)
+    fonts = list(map(_TEXT_OBJECT_FONT, font_objects))
+    sizes = np.array(list(map(_GET_FONT_SIZE, repeat(tp, n), asked)))
+    matrices = (pdfium_c.FS_MATRIX * n)()
+    at = ctypes.addressof(matrices)
+    deque(map(_GET_MATRIX, repeat(tp, n), asked, range(at, at + 24 * n, 24)), 0)
+    return sizes, np.frombuffer(matrices, dtype=np.float32).reshape(n, 6), fonts
+
+
+def _facts_in_c(tp: int, asked: np.ndarray, font_objects: np.ndarray) -> tuple:
+    """``_facts_in_python``'s values, the same PDFium calls made by the compiled helper."""
+    n, m = len(asked), len(font_objects)
+    asked, font_objects = np.asarray(asked, dtype=np.int32), np.asarray(font_objects, dtype=np.intp)
+    sizes, matrices, fonts = np.empty(n), np.zeros((n, 6), dtype=np.float32), np.empty(m, dtype=np.intp)
+    buf = _CALLS_FFI.from_buffer
+    _CALLS.pdfcalls_text_facts(_GET_FONT_SIZE_AT, _GET_MATRIX_AT, _TEXT_OBJECT_FONT_AT, tp, n,
+                               buf("int32_t[]", asked), buf("double[]", sizes), buf("float[]", matrices), m,
+                               buf("intptr_t[]", font_objects), buf("intptr_t[]", fonts))
+    return sizes, matrices, fonts.tolist()
 
 
 def _turned_box(facts: list[float], e: float, f: float, loose: list[float], ctm: tuple) -> tuple:
@@ -375,12 +433,18 @@ def _read_paths(page: int, to_top_down, out: PageObjects, with_chars: set[int]) 
     while stack:
         parent, count, get, outer = stack.pop()
         n = count(parent)
-        objects = list(map(get, repeat(parent, n), range(n)))
-        texts = list(filter(with_chars.__contains__, objects))
-        others = list(filterfalse(with_chars.__contains__, objects))
-        for obj, kind in zip(others, map(_OBJECT_TYPE, others), strict=True):
+        if _CALLS is not None:
+            n_texts, texts, others = _objects_in_c(parent, get, n)
+        else:
+            objects = list(map(get, repeat(parent, n), range(n)))
+            texts = list(filter(with_chars.__contains__, objects))
+            others = list(filterfalse(with_chars.__contains__, objects))
+            others = list(zip(others, map(_OBJECT_TYPE, others), strict=True))
+            n_texts = len(texts)
+        for obj, kind in others:
             if kind == _TEXT:
                 texts.append(obj)
+                n_texts += 1
                 continue
             if kind not in (_PATH, _FORM):
                 continue
@@ -392,13 +456,28 @@ def _read_paths(page: int, to_top_down, out: PageObjects, with_chars: set[int]) 
                 stack.append((obj, _FORM_COUNT_OBJECTS, _FORM_GET_OBJECT, matrix))
             else:
                 paths.append((obj, matrix))
-        text_objects += len(texts)
+        text_objects += n_texts
         if any(map(_COUNT_MARKS, texts)) and any(map(_has_actual_text, texts)):
             out.needs_pdfminer = "marked content with /ActualText"
     for path in _subpaths([obj for obj, _ in paths], [matrix for _, matrix in paths]):
         for sub in path:
             _add_path(sub, to_top_down, out)
     return text_objects
+
+
+def _objects_in_c(parent: int, get, n: int) -> tuple[int, list[int], list[tuple[int, int]]]:
+    """A page's or form's objects by the compiled helper: its number of text objects, those
+    with content marks (the others hold no /ActualText), and every other object with its
+    type, in order. Every object's type is asked (the Python path does not ask the text
+    page's objects: they are text objects, FPDFText_GetTextObject's)."""
+    n = max(n, 0)  # -1: an object PDFium cannot count in, as range(-1) in the Python path
+    objects, kinds, marks = np.empty(n, dtype=np.intp), np.empty(n, dtype=np.int32), np.empty(n, dtype=np.int32)
+    if n:
+        buf = _CALLS_FFI.from_buffer
+        _CALLS.pdfcalls_objects(_ADDRESS[get], get is _FORM_GET_OBJECT, _OBJECT_TYPE_AT, _COUNT_MARKS_AT, parent, n,
+                                buf("intptr_t[]", objects), buf("int32_t[]", kinds), buf("int32_t[]", marks))
+    is_text = kinds == _TEXT
+    return int(is_text.sum()), objects[is_text & (marks != 0)].tolist(), list(zip(objects[~is_text].tolist(), kinds[~is_text].tolist(), strict=True))
 
 
 def _has_actual_text(obj: int) -> bool:
@@ -429,15 +508,8 @@ _SEGMENT_CLOSES = _prototype("FPDFPathSegment_GetClose", "int(*)(intptr_t)")
 def _subpaths(objects: list[int], matrices: list[tuple]) -> list[list[list[tuple[str, float, float]]]]:
     """Each path's subpaths as pdfminer's (op, x, y) lists, in user space (all the page's
     path points read and rounded at once)."""
-    counts = [max(n, 0) for n in map(_COUNT_SEGMENTS, objects)]
-    total = sum(counts)
-    segments = [seg for obj, n in zip(objects, counts, strict=True) for seg in map(_GET_SEGMENT, repeat(obj, n), range(n))]
-    points = (ctypes.c_float * (2 * total))()
-    at = ctypes.addressof(points)
-    deque(map(_SEGMENT_POINT, segments, range(at, at + 8 * total, 8), range(at + 4, at + 8 * total, 8)), 0)
-    xy = _round4(np.frombuffer(points, dtype=np.float32).astype(np.float64)).tolist()
-    kinds = list(map(_SEGMENT_TYPE, segments))
-    closes = list(map(_SEGMENT_CLOSES, segments))
+    counts, points, kinds, closes = (_segments_in_c if _CALLS is not None else _segments_in_python)(objects)
+    xy = _round4(points.astype(np.float64)).tolist()
     out = []
     start = 0
     for (a, b, c, d, e, f), n in zip(matrices, counts, strict=True):
@@ -467,6 +539,105 @@ def _subpaths(objects: list[int], matrices: list[tuple]) -> list[list[list[tuple
         out.append(subs)
         start += n
     return out
+
+
+def _segments_in_python(objects: list[int]) -> tuple:
+    """Each path's number of segments, and every segment's point (x, y, ... as float32), type
+    and close flag."""
+    counts = [max(n, 0) for n in map(_COUNT_SEGMENTS, objects)]
+    total = sum(counts)
+    segments = [seg for obj, n in zip(objects, counts, strict=True) for seg in map(_GET_SEGMENT, repeat(obj, n), range(n))]
+    points = (ctypes.c_float * (2 * total))()
+    at = ctypes.addressof(points)
+    deque(map(_SEGMENT_POINT, segments, range(at, at + 8 * total, 8), range(at + 4, at + 8 * total, 8)), 0)
+    return counts, np.frombuffer(points, dtype=np.float32), list(map(_SEGMENT_TYPE, segments)), \
+        list(map(_SEGMENT_CLOSES, segments))
+
+
+def _segments_in_c(objects: list[int]) -> tuple:
+    """``_segments_in_python``'s values, the same PDFium calls made by the compiled helper."""
+    n = len(objects)
+    paths, counts = np.array(objects, dtype=np.intp), np.zeros(n, dtype=np.int32)
+    buf = _CALLS_FFI.from_buffer
+    total = _CALLS.pdfcalls_segment_counts(_COUNT_SEGMENTS_AT, n, buf("intptr_t[]", paths), buf("int32_t[]", counts)) \
+        if n else 0
+    points, kinds, closes = np.zeros(2 * total, dtype=np.float32), np.empty(total, dtype=np.int32), \
+        np.empty(total, dtype=np.int32)
+    if total:
+        _CALLS.pdfcalls_segments(_GET_SEGMENT_AT, _SEGMENT_POINT_AT, _SEGMENT_TYPE_AT, _SEGMENT_CLOSES_AT, n,
+                                 buf("intptr_t[]", paths), buf("int32_t[]", counts), buf("float[]", points),
+                                 buf("int32_t[]", kinds), buf("int32_t[]", closes))
+    return counts.tolist(), points, kinds.tolist(), closes.tolist()
+
+
+# ------------------------------------------------------------------ the compiled helper (optional)
+# transforms/_pdfcalls.c makes the per-character and per-segment PDFium calls above in C loops
+# (one call per page or path list instead of one per value from Python, ~0.25 us each): the
+# same PDFium functions, their values stored unchanged, so every answer is the same. `make`
+# builds it beside its source when a C compiler is there; without it (or with
+# XXGK_PDF_NATIVE=0) the Python calls above are used. Loading that library when this module is
+# imported is the only I/O in transforms/.
+_CALLS_VERSION = 1
+_CALLS_LIBRARY = Path(__file__).with_name("_pdfcalls.so")
+_CALLS_FFI = cffi.FFI()
+_CALLS_FFI.cdef("""
+int pdfcalls_version(void);
+int pdfcalls_chars(intptr_t, intptr_t, intptr_t, intptr_t, intptr_t, intptr_t tp, int n, const uint32_t *codes,
+                   int32_t *keep, intptr_t *objects, double *origins, float *boxes, int32_t *unmapped);
+void pdfcalls_text_facts(intptr_t, intptr_t, intptr_t, intptr_t tp, int n, const int32_t *asked, double *sizes,
+                         float *matrices, int m, const intptr_t *font_objects, intptr_t *fonts);
+void pdfcalls_objects(intptr_t, int, intptr_t, intptr_t, intptr_t parent, int n, intptr_t *objects, int32_t *types,
+                      int32_t *marks);
+long pdfcalls_segment_counts(intptr_t, int n, const intptr_t *paths, int32_t *counts);
+void pdfcalls_segments(intptr_t, intptr_t, intptr_t, intptr_t, int n, const intptr_t *paths, const int32_t *counts,
+                       float *points, int32_t *kinds, int32_t *closes);
+""")
+
+
+def _load_calls():
+    """The compiled helper, or None (absent, not loadable, another version, or XXGK_PDF_NATIVE=0)."""
+    if os.environ.get("XXGK_PDF_NATIVE", "1") == "0":
+        return None
+    try:
+        lib = _CALLS_FFI.dlopen(str(_CALLS_LIBRARY))
+        return lib if lib.pdfcalls_version() == _CALLS_VERSION else None
+    except (OSError, AttributeError):
+        return None
+
+
+def _address(name: str) -> int:
+    return ctypes.cast(getattr(pdfium_c, name), ctypes.c_void_p).value
+
+
+_CALLS = _load_calls()
+LOADED = _CALLS is not None  # whether the compiled helper loaded (bench_parse and the tests report it)
+_IS_GENERATED_AT = _address("FPDFText_IsGenerated")
+_GET_TEXT_OBJECT_AT = _address("FPDFText_GetTextObject")
+_GET_CHAR_ORIGIN_AT = _address("FPDFText_GetCharOrigin")
+_GET_LOOSE_CHAR_BOX_AT = _address("FPDFText_GetLooseCharBox")
+_HAS_UNICODE_MAP_ERROR_AT = _address("FPDFText_HasUnicodeMapError")
+_GET_FONT_SIZE_AT = _address("FPDFText_GetFontSize")
+_GET_MATRIX_AT = _address("FPDFText_GetMatrix")
+_TEXT_OBJECT_FONT_AT = _address("FPDFTextObj_GetFont")
+_OBJECT_TYPE_AT = _address("FPDFPageObj_GetType")
+_COUNT_MARKS_AT = _address("FPDFPageObj_CountMarks")
+_ADDRESS = {_PAGE_GET_OBJECT: _address("FPDFPage_GetObject"), _FORM_GET_OBJECT: _address("FPDFFormObj_GetObject")}
+_COUNT_SEGMENTS_AT = _address("FPDFPath_CountSegments")
+_GET_SEGMENT_AT = _address("FPDFPath_GetPathSegment")
+_SEGMENT_POINT_AT = _address("FPDFPathSegment_GetPoint")
+_SEGMENT_TYPE_AT = _address("FPDFPathSegment_GetType")
+_SEGMENT_CLOSES_AT = _address("FPDFPathSegment_GetClose")
+
+
+def use_compiled_calls(on: bool) -> bool:
+    """Switch between the compiled helper (if it loads) and the Python calls; returns whether
+    the helper is now used (tests and the benchmark compare the two in one process)."""
+    global _CALLS
+    _CALLS = _load_calls() if on else None
+    return _CALLS is not None
+
+
+
 
 
 def _add_path(path: list[tuple[str, float, float]], to_top_down, out: PageObjects) -> None:
