@@ -55,7 +55,7 @@ def load_sources(settings: Settings, year: int | None, samples_base: str | None 
     """Registry rows of ``year`` (all rows when None)."""
     from sources.registry import load_registry
 
-    rows = load_registry(registry_path(settings), samples_base=samples_base)
+    rows = load_registry(registry_path(settings), samples_base=samples_base, cache_dir=settings.layout.cache)
     return [s for s in rows if year is None or int(s.year) == int(year)]
 
 
