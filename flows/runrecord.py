@@ -63,7 +63,9 @@ def code_fingerprint() -> str:
 
 def _source_fields(o: Any) -> list:
     s = o.source
-    return [o.agency, o.url, *(getattr(s, k, None) for k in ("province", "city", "county", "level", "parent"))]
+    if s is None:
+        return [o.agency, o.url, None, None, None, None, None]
+    return [o.agency, o.url, s.province, s.city, s.county, s.level, s.parent]
 
 
 def fingerprint(year: int, outcomes: list, parser_version: str, max_fail_share: float) -> str:

@@ -276,7 +276,8 @@ def load_registry(path: str | os.PathLike, samples_base: str | None = None,
     With ``cache_dir``, a registry that validated is kept there in its parsed form, keyed by
     the SHA-256 of the file's bytes, ``samples_base`` and this module's code: the same bytes
     read again skip the validation (a third of a second at 10,000 rows; hashing them takes
-    a few ms). Any change to the file is another key; a registry with errors is never kept.
+    a few ms). Any change to the file is another key; a registry with errors, or with
+    credentials in a URL, is never kept.
     """
     p = Path(path)
     try:
@@ -290,7 +291,7 @@ def load_registry(path: str | os.PathLike, samples_base: str | None = None,
         if cached is not None:
             return cached
     rows = parse_registry(decode_csv_bytes(data, str(p)), name=str(p), samples_base=samples_base)
-    if key is not None:
+    if key is not None and not _has_secrets(rows):
         _write_cached(Path(cache_dir), key, rows)
     return rows
 
@@ -332,6 +333,14 @@ def _read_cached(cache_dir: Path, key: str) -> list[Source] | None:
         return [Source(*row) for row in got["rows"]]
     except (TypeError, KeyError):
         return None  # a damaged cache file: validated again
+
+
+def _has_secrets(rows: list[Source]) -> bool:
+    """URLs with credentials (``user:password@``, a token in the query) are never written down:
+    such a registry is validated on every run instead."""
+    from sources.rawstore import redact_url
+
+    return any(redact_url(r.url) != r.url for r in rows)
 
 
 def _write_cached(cache_dir: Path, key: str, rows: list[Source]) -> None:

@@ -145,3 +145,12 @@ def test_a_registry_with_errors_is_never_kept(tmp_path):
         with pytest.raises(RegistryError, match="1999"):
             load_registry(p, cache_dir=cache)
     assert not list(cache.glob("registry-*.json"))
+
+
+def test_a_registry_with_credentials_in_a_url_is_never_kept(tmp_path):
+    cache = tmp_path / "cache"
+    p = write(tmp_path, HEADER + "六盘水市,2024,https://alice:pw-1@www.gzlps.gov.cn/a.html,,,,,\n"
+                                 "某局,2024,https://www.gzlps.gov.cn/b.html?token=t-2,,,,,\n")
+    assert [s.url for s in load_registry(p, cache_dir=cache)] == [
+        "https://alice:pw-1@www.gzlps.gov.cn/a.html", "https://www.gzlps.gov.cn/b.html?token=t-2"]
+    assert not list(cache.glob("registry-*.json"))
