@@ -31,6 +31,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -41,12 +42,15 @@ from warehouse.layout import Layout
 RECORD_VERSION = 2
 _CODE_PACKAGES = ("transforms", "warehouse", "expectations", "flows")
 _code_hash: str | None = None
+_code_lock = threading.Lock()  # computed once, also when a thread (read_ahead) is at it already
 
 
 def code_fingerprint() -> str:
     """Hash of the pipeline's own Python and SQL files: another version of xxgk is another run."""
     global _code_hash
-    if _code_hash is None:
+    with _code_lock:
+        if _code_hash is not None:
+            return _code_hash
         root = Path(__file__).resolve().parent.parent
         h = hashlib.sha256()
         for pkg in _CODE_PACKAGES:
@@ -59,7 +63,9 @@ def code_fingerprint() -> str:
 
 def _source_fields(o: Any) -> list:
     s = o.source
-    return [o.agency, o.url, *(getattr(s, k, None) for k in ("province", "city", "county", "level", "parent"))]
+    if s is None:
+        return [o.agency, o.url, None, None, None, None, None]
+    return [o.agency, o.url, s.province, s.city, s.county, s.level, s.parent]
 
 
 def fingerprint(year: int, outcomes: list, parser_version: str, max_fail_share: float) -> str:
@@ -67,11 +73,11 @@ def fingerprint(year: int, outcomes: list, parser_version: str, max_fail_share: 
     h = hashlib.sha256()
     head = [RECORD_VERSION, int(year), parser_version, code_fingerprint(), float(max_fail_share)]
     h.update(json.dumps(head).encode())
+    encode = json.JSONEncoder(ensure_ascii=False, default=str).encode  # json.dumps's, made once, not per row
     for o in outcomes:
         fetched = o.content_sha256 if o.fetch != "failed" and o.content_sha256 else None
         failure = None if fetched else (o.reasons[0].split(" (")[0] if o.reasons else "failed")
-        h.update(b"\n" + json.dumps([*_source_fields(o), fetched, failure], ensure_ascii=False,
-                                    default=str).encode())
+        h.update(b"\n" + encode([*_source_fields(o), fetched, failure]).encode())
     return h.hexdigest()
 
 
@@ -147,10 +153,35 @@ def write(home: Path, year: int, fp: str, summary: Any, attachments: list[dict],
     return path
 
 
+_read_ahead: dict[Path, tuple[bytes, Any]] = {}  # record path -> (its bytes, parsed), read by read_ahead
+_read_ahead_lock = threading.Lock()
+
+
+def read_ahead(home: Path, year: int) -> None:
+    """Parse the year's record now (a run calls it in a thread while its conditional requests are out);
+    ``read_matching`` takes the parsed form only if the file still holds the same bytes."""
+    path = record_path(home, year)
+    with _read_ahead_lock:
+        try:
+            data = path.read_bytes()
+            _read_ahead[path] = (data, json.loads(data))
+        except (OSError, ValueError):
+            _read_ahead.pop(path, None)
+
+
+def _read_record(path: Path) -> Any:
+    data = path.read_bytes()
+    with _read_ahead_lock:
+        ahead = _read_ahead.pop(path, None)
+    if ahead is not None and ahead[0] == data:
+        return ahead[1]
+    return json.loads(data)
+
+
 def read_matching(home: Path, year: int, fp: str, n_reports: int, warehouse: Path) -> dict | None:
     """The record of the last complete run when it still describes this run, else None."""
     try:
-        rec = json.loads(record_path(home, year).read_text(encoding="utf-8"))
+        rec = _read_record(record_path(home, year))
     except (OSError, ValueError):
         return None  # no record, or a damaged one: run every step
     if not isinstance(rec, dict) or rec.get("record_version") != RECORD_VERSION or rec.get("fingerprint") != fp:

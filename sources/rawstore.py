@@ -212,6 +212,11 @@ class RawStore:
             row = self._latest.get(redact_url(url))
         return dict(row) if row else None
 
+    def known(self, url: str) -> bool:
+        """Whether a body of ``url`` is on record (``latest`` without copying its row)."""
+        with self._lock:
+            return redact_url(url) in self._latest
+
     def versions(self, url: str) -> list[str]:
         """Distinct bodies seen for ``url``, oldest first."""
         with self._lock:

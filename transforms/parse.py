@@ -35,8 +35,9 @@ from transforms.evidence import S1, X1, X2, previous_in_force, previous_year_fig
 from transforms.html import html_to_text
 from transforms.normalize import compact, loose, norm_text
 from transforms.pdfimages import PICTURE_MAGIC
+from transforms.version import PARSER_VERSION
 
-PARSER_VERSION = "1.4.1"
+__all__ = ["PARSER_VERSION"]  # written in transforms/version.py; its name stays here for the callers
 CONTRACT = "xxgk.report/1"
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")

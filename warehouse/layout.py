@@ -30,6 +30,10 @@ class Layout:
         return self.runs / f"{int(year)}.json"
 
     @property
+    def cache(self) -> Path:  # what can be made again from the rest, kept to save time (the parsed registry)
+        return self.home / "cache"
+
+    @property
     def warehouse(self) -> Path:  # the private warehouse; only the pipeline opens it
         return self.home / "warehouse.duckdb"
 

@@ -55,7 +55,7 @@ def load_sources(settings: Settings, year: int | None, samples_base: str | None 
     """Registry rows of ``year`` (all rows when None)."""
     from sources.registry import load_registry
 
-    rows = load_registry(registry_path(settings), samples_base=samples_base)
+    rows = load_registry(registry_path(settings), samples_base=samples_base, cache_dir=settings.layout.cache)
     return [s for s in rows if year is None or int(s.year) == int(year)]
 
 
@@ -124,7 +124,7 @@ def fetch_batch(sources: list, settings: Settings, loopback: bool = False,
     if sources:
         n = settings.fetch_processes or default_fetch_processes()
         store = body_store(settings)  # the one the run then reads bodies from (one manifest read, not two)
-        downloads = len(sources) if settings.full_run else sum(1 for s in sources if store.latest(s.url) is None)
+        downloads = len(sources) if settings.full_run else sum(1 for s in sources if not store.known(s.url))
         parts = split_for_processes([s.host for s in sources], n, max(1, settings.max_per_host),
                                     0.0 if loopback else settings.min_delay) if downloads >= FETCH_SPLIT_MIN else []
         if len(parts) > 1:

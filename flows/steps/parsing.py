@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,8 @@ from sources.rawstore import redact_url
 
 
 def parser_version() -> str:
-    from transforms.parse import PARSER_VERSION
+    # Not from transforms.parse: a run with nothing new never imports the parser.
+    from transforms.version import PARSER_VERSION
 
     return str(PARSER_VERSION)
 
@@ -344,9 +346,14 @@ def verify_bodies(outcomes: list[ReportOutcome], settings: Settings, loopback: b
     notes = [r for o in outcomes for r in o.reasons if r.startswith("raw store:")]  # repaired by the fetch
     version = parser_version()
     store = body_store(settings)
+    parsed = str(settings.parsed_dir)
+
+    def cached(o: ReportOutcome) -> bool:  # cache_path(...).is_file() without pathlib (most of this on a re-run)
+        key = parse_cache_key(o.content_sha256, o.agency, o.year, version)
+        return os.path.isfile(f"{parsed}/{key[:2]}/{key}.json")
+
     damaged = [o for o in outcomes if o.outcome != FETCH_FAILED and o.content_sha256
-               and not cache_path(settings, parse_cache_key(o.content_sha256, o.agency, o.year, version)).is_file()
-               and not store.verify(o.content_sha256)]
+               and not cached(o) and not store.verify(o.content_sha256)]
     if not damaged:
         return notes
     fresh = raw_store(settings)

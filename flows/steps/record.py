@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from flows.outcomes import FETCH_FAILED, Progress, ReportOutcome, RunSummary, quiet
 from flows.settings import Settings
 from flows.steps.attachments import fetch_attachment
@@ -76,6 +78,24 @@ def record_exists(settings: Settings, year: int) -> bool:
     from flows import runrecord
 
     return runrecord.record_path(settings.home, year).is_file()
+
+
+def read_record_ahead(settings: Settings, year: int) -> None:
+    """What the check for an unchanged run needs besides the fetch's outcomes (the run record parsed, the
+    code's fingerprint, the parser version), made in a thread while the fetch's conditional requests are
+    out: the run's own thread only waits for them then. The check uses the record only if its bytes are
+    still the same (flows/runrecord.py)."""
+    from flows import runrecord
+
+    def work() -> None:
+        try:
+            runrecord.read_ahead(settings.home, year)
+            runrecord.code_fingerprint()
+            parser_version()
+        except Exception:  # noqa: BLE001, S110 - only a head start: the check itself does it again and reports
+            pass
+
+    threading.Thread(target=work, name="xxgk-read-ahead", daemon=True).start()
 
 
 def forget_run(settings: Settings, year: int) -> None:

@@ -4,6 +4,7 @@ them), under one prefect_test_harness per session."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from pathlib import Path
 
@@ -165,3 +166,28 @@ def test_warehouse_writes_wait_for_the_global_concurrency_limit(prefect_harness,
         assert not (xxgk_env / "warehouse.duckdb").exists(), "the warehouse was written while the slot was held"
     run.join(timeout=180)
     assert result["counts"]["parsed"] == 1 and (xxgk_env / "warehouse.duckdb").exists()
+
+
+def test_a_sync_flow_run_does_not_wait_for_its_heartbeat_thread(monkeypatch):
+    # Prefect 3.8 joins the heartbeat thread at the end of a sync run, which sleeps in whole seconds
+    # (0-1 s of every run); flows/etl.py has the engine leave it as the async engine does. A Prefect
+    # without this function or parameter fails here, so that the change is looked at again.
+    from prefect import flow_engine
+
+    assert etl.HEARTBEATS_NOT_JOINED
+    patched = flow_engine._send_heartbeats
+    assert patched.xxgk_not_joined
+    calls = []
+
+    @contextlib.contextmanager
+    def original(engine, join_on_exit=True):
+        calls.append(join_on_exit)
+        yield
+
+    monkeypatch.setattr(patched, "__wrapped__", original)
+    with patched(object()):
+        pass
+    with patched(object(), join_on_exit=True):
+        pass
+    assert calls == [False, False]
+

@@ -169,3 +169,34 @@ def test_the_warehouse_rows_are_compared_only_when_the_file_changed(tmp_path, si
         assert runrecord.warehouse_file(settings.warehouse_path) is None
     finally:
         wal.unlink()
+
+
+def test_a_changed_registry_runs_every_step_even_at_the_same_size_and_time(tmp_path, site):
+    # The registry is kept parsed between runs (sources/registry.py); the key is its bytes, not its stat.
+    _root, registry = site
+    settings = _settings(tmp_path, registry)
+    run_year(2024, settings)
+    assert run_year(2024, settings).unchanged_since
+    st = registry.stat()
+    registry.write_bytes(registry.read_bytes().replace("贵州省".encode(), "云南省".encode()))
+    os.utime(registry, ns=(st.st_atime_ns, st.st_mtime_ns))
+    again = run_year(2024, settings)
+    assert again.unchanged_since is None and again.published
+    assert {o.source.province for o in again.reports if o.agency == "六盘水市"} == {"云南省"}
+
+
+def test_a_record_read_ahead_is_taken_only_while_the_file_holds_the_same_bytes(tmp_path):
+    home = tmp_path / "home"
+    path = runrecord.record_path(home, 2024)
+    path.parent.mkdir(parents=True)
+    path.write_text('{"fingerprint": "a"}', encoding="utf-8")
+    runrecord.read_ahead(home, 2024)
+    taken = runrecord._read_record(path)
+    assert taken == {"fingerprint": "a"}
+    runrecord.read_ahead(home, 2024)
+    path.write_text('{"fingerprint": "b"}', encoding="utf-8")  # rewritten after it was read ahead
+    assert runrecord._read_record(path) == {"fingerprint": "b"}
+    path.unlink()
+    runrecord.read_ahead(home, 2024)  # no record: nothing kept, the check finds none
+    with pytest.raises(FileNotFoundError):
+        runrecord._read_record(path)

@@ -52,6 +52,10 @@ def test_versions_keep_old_bodies(tmp_path):
     assert st.versions("http://x/a") == digests[:2]
     assert st.latest("http://x/a")["sha256"] == digests[0]
     assert st.get(digests[1]) == b"v2"
+    assert st.known("http://x/a") and not st.known("http://x/b")
+    st.record({"url": "http://x/b", "status": "failed"})  # no body: not known
+    assert not st.known("http://x/b") and not RawStore(tmp_path).known("http://x/b")
+    assert RawStore(tmp_path).known("http://x/a")
 
 
 def test_credentials_in_urls_are_never_written_to_the_manifest(tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
@@ -105,3 +106,51 @@ def test_bundled_registry_lists_every_sample_once():
     levels = {s.agency: s.level for s in sources}
     assert levels["石柱土家族自治县人民政府南宾街道办事处"] == "乡镇街道"
     assert levels["普洱市人民政府办公室"] == "部门"
+
+
+def test_the_parsed_registry_is_kept_and_any_change_to_the_file_is_seen(tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    rows = "六盘水市,2024,https://www.gzlps.gov.cn/a.html,贵州省,六盘水市,,市,\n某街道办事处,2023,{samples}/b.html,,,,乡镇街道,某县人民政府\n"
+    p = write(tmp_path, HEADER + rows)
+    first = load_registry(p, samples_base="http://127.0.0.1:1", cache_dir=cache)
+    assert len(list(cache.glob("registry-*.json"))) == 1
+    validated = []
+    import sources.registry as registry
+
+    real = registry.parse_registry
+    monkeypatch.setattr(registry, "parse_registry", lambda *a, **k: validated.append(1) or real(*a, **k))
+    again = load_registry(p, samples_base="http://127.0.0.1:1", cache_dir=cache)
+    assert again == first and [s.line for s in again] == [s.line for s in first] and not validated
+    assert again[1].url == "http://127.0.0.1:1/b.html" and again[1].parent == "某县人民政府"
+    # Another sample server: other URLs.
+    assert load_registry(p, samples_base="http://127.0.0.1:2", cache_dir=cache)[1].url == "http://127.0.0.1:2/b.html"
+    # One byte changed, same size, same modification time: seen.
+    st = p.stat()
+    p.write_bytes(p.read_bytes().replace(b"2024", b"2022"))
+    os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert p.stat().st_size == st.st_size
+    assert load_registry(p, samples_base="http://127.0.0.1:2", cache_dir=cache)[0].year == 2022
+    # A damaged cache file: validated again.
+    for f in cache.glob("registry-*.json"):
+        f.write_text('{"key": 1', encoding="utf-8")
+    n = len(validated)
+    assert load_registry(p, samples_base="http://127.0.0.1:2", cache_dir=cache)[0].year == 2022
+    assert len(validated) == n + 1
+
+
+def test_a_registry_with_errors_is_never_kept(tmp_path):
+    cache = tmp_path / "cache"
+    p = write(tmp_path, HEADER + "六盘水市,1999,https://www.gzlps.gov.cn/a.html,,,,,\n")
+    for _ in range(2):
+        with pytest.raises(RegistryError, match="1999"):
+            load_registry(p, cache_dir=cache)
+    assert not list(cache.glob("registry-*.json"))
+
+
+def test_a_registry_with_credentials_in_a_url_is_never_kept(tmp_path):
+    cache = tmp_path / "cache"
+    p = write(tmp_path, HEADER + "六盘水市,2024,https://alice:pw-1@www.gzlps.gov.cn/a.html,,,,,\n"
+                                 "某局,2024,https://www.gzlps.gov.cn/b.html?token=t-2,,,,,\n")
+    assert [s.url for s in load_registry(p, cache_dir=cache)] == [
+        "https://alice:pw-1@www.gzlps.gov.cn/a.html", "https://www.gzlps.gov.cn/b.html?token=t-2"]
+    assert not list(cache.glob("registry-*.json"))
