@@ -41,6 +41,7 @@ class HtmlText:
     tables: int = 0
 
 
+_CELL_TEXTS: dict[str, str] = {}  # a cell's text -> as rendered (squashed, no "|")
 _TAGS: dict[str, str] = {}  # raw tag -> local lowercase name: a page repeats a few tags many times
 
 
@@ -171,7 +172,13 @@ class _Renderer:
                     elif text.isdigit():  # a number: no space to squash, no "|"
                         parts.append(text)
                     else:
-                        parts.append(" ".join(text.split()).replace("|", "/"))
+                        shown = _CELL_TEXTS.get(text)  # labels repeat from table to table
+                        if shown is None:
+                            shown = " ".join(text.split()).replace("|", "/")
+                            if len(_CELL_TEXTS) >= 4096:  # bounded: any page may bring new texts
+                                _CELL_TEXTS.clear()
+                            _CELL_TEXTS[text] = shown
+                        parts.append(shown)
                 else:
                     parts.append(self.inline_text(cell, cell_depth).replace("|", "/"))
                 if cell.values():  # any attribute at all: cheaper to ask than for one by name
