@@ -422,11 +422,20 @@ class Fetcher:
         credentials in the URL, proxies and certificate settings still apply.
         """
         prep = requests.PreparedRequest()
-        prep.prepare(method="GET", url=url, headers={**self.session.headers, **headers}, cookies=self.session.cookies)
+        if self.session.cookies:
+            prep.prepare(method="GET", url=url, headers={**self.session.headers, **headers}, cookies=self.session.cookies)
+        else:  # what prepare() does but ask an empty jar for a Cookie header (~70 µs of a download's ~1 ms)
+            prep.prepare_method("GET")
+            prep.prepare_url(url, None)
+            prep.prepare_headers({**self.session.headers, **headers})
+            prep.prepare_body(None, None)
+            prep.prepare_auth(None, url)
+            prep.prepare_hooks(None)
         resp = self.session.get_adapter(url).send(
             prep, stream=True, timeout=self.timeout, verify=self.session.verify, proxies=self._proxies_for(url)
         )
-        extract_cookies_to_jar(self.session.cookies, prep, resp.raw)
+        if "Set-Cookie" in resp.headers or "Set-Cookie2" in resp.headers:  # what the jar would take
+            extract_cookies_to_jar(self.session.cookies, prep, resp.raw)
         return resp
 
     def _fast_ok(self, url: str) -> bool:

@@ -17,7 +17,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.ipc as ipc
 
 from transforms.records import CellRecord, cell_tuples, table_status
@@ -73,18 +72,16 @@ def cell_number(value, cell: CellRecord, who: str) -> float | None:
 def _values(cells: list[tuple], who: str) -> pa.Array:
     """The value column: ``cell_number`` of every cell (a ValueError naming the first bad one). The
     common report (None, ints and finite floats only) converts in Arrow at once; Arrow refuses an int
-    a float cannot hold exactly, and a sum that is not finite may hide a NaN or an infinity: those
-    take the cell-by-cell way, as does any other type."""
+    a float cannot hold exactly, and a sum that is not finite may hide a NaN or an infinity (or only
+    overflow): those take the cell-by-cell way, as does any other type."""
     values = [c[3] for c in cells]
     if set(map(type, values)) <= {int, float, type(None)}:
         try:
             column = pa.array(values, pa.float64())
         except (pa.ArrowInvalid, OverflowError):
             column = None
-        if column is not None:
-            total = pc.sum(column).as_py()
-            if total is None or math.isfinite(total):
-                return column
+        if column is not None and math.isfinite(sum([v for v in values if v is not None])):
+            return column
     out = [None if v is None else cell_number(v, CellRecord(*c), who) for v, c in zip(values, cells, strict=True)]
     return pa.array(out, pa.float64())
 
