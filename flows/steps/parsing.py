@@ -242,7 +242,8 @@ def write_cache(path: Path, result: dict[str, Any]) -> dict[str, Any]:
     """Write a parse result to the parsed cache, and beside it the staging rows of its report (an
     Arrow file, warehouse/rows.py), so that the load only appends them; returns the slim result.
 
-    The rows are built from the entry as its JSON reads, which is what the load reads; a token in
+    The rows are built from the entry as its JSON reads, which is what the load reads (the result
+    itself when its JSON reads back the same, ``json_plain``); a token in
     both ties them together (an entry rewritten without rows, e.g. by an OCR reading, has none). A
     report whose rows cannot be built (a cell that is not a number) gets none: the load builds them
     itself and stops on it with its reason, as before."""
@@ -251,7 +252,7 @@ def write_cache(path: Path, result: dict[str, Any]) -> dict[str, Any]:
     from warehouse.rows import content_rows, rows_bytes
 
     text = json.dumps(result, ensure_ascii=False, default=str)
-    entry = json.loads(text)
+    entry = result if json_plain(result) else json.loads(text)  # the same either way: json_plain
     try:
         rows = content_rows(entry["report"], entry.get("narrative"))
     except (ValueError, TypeError, AttributeError, KeyError):
@@ -262,6 +263,40 @@ def write_cache(path: Path, result: dict[str, Any]) -> dict[str, Any]:
         text = text[:-1] + f', "rows_token": "{token}"}}'  # the entry's JSON object, one key added
     atomic_write(path, text, fsync=False)
     return slim({**result, "ok": True, "cached": False})
+
+
+_JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def json_plain(obj: Any) -> bool:
+    """Whether ``json.loads(json.dumps(obj))`` gives ``obj`` back as it is: dicts with str keys,
+    lists, str, int, float, bool and None only, of exactly those types (no tuple, subclass,
+    Decimal, date or non-str key, which the JSON would change). Checking costs half of reading
+    the JSON back (~30 µs against ~60 for a report)."""
+    stack = [obj]
+    pop, push = stack.pop, stack.append
+    while stack:
+        o = pop()
+        t = type(o)
+        if t is dict:
+            for k, v in o.items():
+                tv = type(v)
+                if type(k) is not str:
+                    return False
+                if tv is dict or tv is list:
+                    push(v)
+                elif tv not in _JSON_SCALARS:
+                    return False
+        elif t is list:
+            for v in o:
+                tv = type(v)
+                if tv is dict or tv is list:
+                    push(v)
+                elif tv not in _JSON_SCALARS:
+                    return False
+        elif t not in _JSON_SCALARS:
+            return False
+    return True
 
 
 def rows_path(cache_file: Path) -> Path:
