@@ -19,7 +19,7 @@ def atomic_write(path: str | os.PathLike, data: bytes | str, *, fsync: bool = Tr
     folder is made when missing."""
     path = Path(path)
     raw = data.encode("utf-8") if isinstance(data, str) else data
-    tmp = ""
+    made = False
     while True:
         tmp = f"{path.parent}/.{path.name}.{os.getpid()}-{next(_TEMP_NAMES)}.tmp"
         try:
@@ -28,7 +28,10 @@ def atomic_write(path: str | os.PathLike, data: bytes | str, *, fsync: bool = Tr
         except FileExistsError:  # left by a killed process whose id this one now has
             continue
         except FileNotFoundError:
+            if made:
+                raise
             path.parent.mkdir(parents=True, exist_ok=True)
+            made = True
     try:
         try:
             view = memoryview(raw)
