@@ -283,9 +283,10 @@ def classify_body(body: bytes, content_type: str | None) -> tuple[dec.Decoded | 
     cjk = _cjk_count(visible)
     # Many sites answer a missing page, a crawler or a visitor without a session with status
     # 200 and a short "页面不存在", captcha or login page.
-    gate = None if _REPORT_TITLE.search(visible) else _GATE_PAGE.search(visible)
-    if cjk < _CJK_ENOUGH and (m := _SOFT_404.search(visible) or gate):
-        return decoded, SOFT_ERROR_PAGE, f"an error page (missing, captcha or login) served with status 200 ({m.group(0)})"
+    if cjk < _CJK_ENOUGH:  # a long page is not one of them: not searched for their words
+        gate = None if _REPORT_TITLE.search(visible) else _GATE_PAGE.search(visible)
+        if m := _SOFT_404.search(visible) or gate:
+            return decoded, SOFT_ERROR_PAGE, f"an error page (missing, captcha or login) served with status 200 ({m.group(0)})"
     if not cjk:
         return decoded, NOT_A_REPORT, f"{decoded.kind} without any Chinese text"
     return decoded, None, ""
