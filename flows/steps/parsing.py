@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,12 @@ def picture_suffix(pictures: dict[str, str | None] | None) -> str:
 
 
 def cache_path(settings: Settings, key: str) -> Path:
-    return settings.parsed_dir / key[:2] / f"{key}.json"
+    return Path(cache_file(str(settings.parsed_dir), key))
+
+
+def cache_file(parsed_dir: str, key: str) -> str:
+    """``cache_path`` as a string, from the folder's (no Path built per report)."""
+    return f"{parsed_dir}/{key[:2]}/{key}.json"
 
 
 def parse_one(data: bytes, agency: str | None, year: int | None, content_type: str | None,
@@ -162,6 +168,7 @@ class EarlyParse:
         self.version = parser_version()
         self.store = body_store(settings)
         self.results: dict[str, dict] = {}
+        self._parsed_dir = str(settings.parsed_dir)
         self._keys: list[str] = []
         self._offered: set[str] = set()
         self._jobs: queue.Queue = queue.Queue()
@@ -175,12 +182,12 @@ class EarlyParse:
         if not sha256:
             return
         key = parse_cache_key(sha256, agency, year, self.version)
-        if key in self._offered or cache_path(self.settings, key).is_file():
+        target = cache_file(self._parsed_dir, key)
+        if key in self._offered or os.path.isfile(target):
             return
         self._offered.add(key)
         self._keys.append(key)
-        self._jobs.put((str(self.store.path_of(sha256)), agency, year, content_type,
-                        str(cache_path(self.settings, key))))
+        self._jobs.put((self.store.file_of(sha256), agency, year, content_type, target))
 
     def _done(self, i: int, result: dict | None, error: str | None) -> None:
         key = self._keys[i]
