@@ -110,6 +110,40 @@ def content_rows(report: dict, narrative: dict | None, who: str = "") -> Rows:
     return Rows(cells=table, small=small, payload=payload(report), head={k: report.get(k) for k in HEAD_KEYS})
 
 
+_JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def json_plain(obj) -> bool:
+    """Whether ``json.loads(json.dumps(obj))`` gives ``obj`` back as it is: dicts with str keys,
+    lists, str, int, float, bool and None only, of exactly those types (no tuple, subclass,
+    Decimal, date or non-str key, which the JSON would change). Checking costs half of reading
+    the JSON back (~30 µs against ~60 for a report)."""
+    stack = [obj]
+    pop, push = stack.pop, stack.append
+    while stack:
+        o = pop()
+        t = type(o)
+        if t is dict:
+            for k, v in o.items():
+                tv = type(v)
+                if type(k) is not str:
+                    return False
+                if tv is dict or tv is list:
+                    push(v)
+                elif tv not in _JSON_SCALARS:
+                    return False
+        elif t is list:
+            for v in o:
+                tv = type(v)
+                if tv is dict or tv is list:
+                    push(v)
+                elif tv not in _JSON_SCALARS:
+                    return False
+        elif t not in _JSON_SCALARS:
+            return False
+    return True
+
+
 _MAGIC = b"xxgk-rows/1\n"  # then the Arrow stream's length (8 bytes, little-endian) and the stream, LZ4-compressed
 
 

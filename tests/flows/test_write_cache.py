@@ -13,8 +13,8 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flows.steps.parsing import json_plain, parse_one, rows_path, write_cache
-from warehouse.rows import content_rows, read_rows, rows_bytes
+from flows.steps.parsing import parse_one, rows_path, write_cache
+from warehouse.rows import content_rows, json_plain, read_rows, rows_bytes
 
 SEED = Path(__file__).resolve().parents[1] / "fixtures" / "seeds"
 
