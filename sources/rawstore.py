@@ -108,8 +108,12 @@ class RawStore:
     def path_of(self, sha256: str) -> Path:
         return self.objects / sha256[:2] / sha256
 
+    def file_of(self, sha256: str) -> str:
+        """``path_of`` as a string, without pathlib's cost."""
+        return f"{self._objects}/{sha256[:2]}/{sha256}"
+
     def has(self, sha256: str) -> bool:
-        return os.path.isfile(f"{self._objects}/{sha256[:2]}/{sha256}")  # path_of's, without pathlib's cost
+        return os.path.isfile(self.file_of(sha256))
 
     def put(self, data: bytes) -> tuple[str, bool]:
         """Store ``data``; returns (sha256, whether it was new). A damaged copy is replaced."""

@@ -19,7 +19,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.ipc as ipc
 
-from transforms.records import CellRecord, iter_cells, table_status
+from transforms.records import CellRecord, cell_tuples, table_status
 
 # The columns of each kind of row, after the loader's (batch_pos, report_id) (warehouse/load.py adds those).
 SCHEMAS = {
@@ -69,26 +69,28 @@ def cell_number(value, cell: CellRecord, who: str) -> float | None:
     return out
 
 
-def _values(cells: list[CellRecord], who: str) -> list[float | None]:
-    """``cell_number`` of every cell, the common cases (None, a finite int or float) without a call."""
-    out: list[float | None] = []
-    for c in cells:
-        v = c.value
-        if v is None:
-            out.append(None)
-        elif type(v) is float or type(v) is int:  # not bool (checked by cell_number), nor Decimal
-            f = float(v)
-            out.append(f if math.isfinite(f) else cell_number(v, c, who))
-        else:
-            out.append(cell_number(v, c, who))
-    return out
+def _values(cells: list[tuple], who: str) -> pa.Array:
+    """The value column: ``cell_number`` of every cell (a ValueError naming the first bad one). The
+    common report (None, ints and finite floats only) converts in Arrow at once; Arrow refuses an int
+    a float cannot hold exactly, and a sum that is not finite may hide a NaN or an infinity (or only
+    overflow): those take the cell-by-cell way, as does any other type."""
+    values = [c[3] for c in cells]
+    if set(map(type, values)) <= {int, float, type(None)}:
+        try:
+            column = pa.array(values, pa.float64())
+        except (pa.ArrowInvalid, OverflowError):
+            column = None
+        if column is not None and math.isfinite(sum([v for v in values if v is not None])):
+            return column
+    out = [None if v is None else cell_number(v, CellRecord(*c), who) for v, c in zip(values, cells, strict=True)]
+    return pa.array(out, pa.float64())
 
 
 def content_rows(report: dict, narrative: dict | None, who: str = "") -> Rows:
     """The rows of a report; raises ValueError on a cell that is not a number."""
     tpl = report.get("templates") or {}
     statuses = table_status(report)
-    cells = list(iter_cells(report))
+    cells = cell_tuples(report)
     findings = list(report.get("findings") or ())
     narrative = narrative or {}
     small = {
@@ -100,11 +102,46 @@ def content_rows(report: dict, narrative: dict | None, who: str = "") -> Rows:
         "narrative": {"key": [str(k) for k in narrative],
                       "value": [None if v is None else int(v) for v in narrative.values()]},
     }
-    columns = {"table_name": [c.table for c in cells], "item": [c.item for c in cells],
-               "measure": [c.measure for c in cells], "value": _values(cells, who),
-               "marker": [c.marker for c in cells], "provenance": [c.provenance for c in cells]}
-    table = pa.table({n: pa.array(columns[n], CELL_SCHEMA.field(n).type) for n in CELL_COLUMNS}, schema=CELL_SCHEMA)
+    values = _values(cells, who)
+    columns = dict(zip(CELL_COLUMNS, zip(*cells, strict=True), strict=True)) if cells else dict.fromkeys(CELL_COLUMNS, ())
+    columns["value"] = values
+    table = pa.table({n: columns[n] if n == "value" else pa.array(columns[n], CELL_SCHEMA.field(n).type)
+                      for n in CELL_COLUMNS}, schema=CELL_SCHEMA)
     return Rows(cells=table, small=small, payload=payload(report), head={k: report.get(k) for k in HEAD_KEYS})
+
+
+_JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def json_plain(obj) -> bool:
+    """Whether ``json.loads(json.dumps(obj))`` gives ``obj`` back as it is: dicts with str keys,
+    lists, str, int, float, bool and None only, of exactly those types (no tuple, subclass,
+    Decimal, date or non-str key, which the JSON would change). Checking costs half of reading
+    the JSON back (~30 µs against ~60 for a report)."""
+    stack = [obj]
+    pop, push = stack.pop, stack.append
+    while stack:
+        o = pop()
+        t = type(o)
+        if t is dict:
+            for k, v in o.items():
+                tv = type(v)
+                if type(k) is not str:
+                    return False
+                if tv is dict or tv is list:
+                    push(v)
+                elif tv not in _JSON_SCALARS:
+                    return False
+        elif t is list:
+            for v in o:
+                tv = type(v)
+                if tv is dict or tv is list:
+                    push(v)
+                elif tv not in _JSON_SCALARS:
+                    return False
+        elif t not in _JSON_SCALARS:
+            return False
+    return True
 
 
 _MAGIC = b"xxgk-rows/1\n"  # then the Arrow stream's length (8 bytes, little-endian) and the stream, LZ4-compressed

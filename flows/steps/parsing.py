@@ -37,7 +37,12 @@ def picture_suffix(pictures: dict[str, str | None] | None) -> str:
 
 
 def cache_path(settings: Settings, key: str) -> Path:
-    return settings.parsed_dir / key[:2] / f"{key}.json"
+    return Path(cache_file(str(settings.parsed_dir), key))
+
+
+def cache_file(parsed_dir: str, key: str) -> str:
+    """``cache_path`` as a string, from the folder's (no Path built per report)."""
+    return f"{parsed_dir}/{key[:2]}/{key}.json"
 
 
 def parse_one(data: bytes, agency: str | None, year: int | None, content_type: str | None,
@@ -164,6 +169,7 @@ class EarlyParse:
         self.version = parser_version()
         self.store = body_store(settings)
         self.results: dict[str, dict] = {}
+        self._parsed_dir = str(settings.parsed_dir)
         self._keys: list[str] = []
         self._offered: set[str] = set()
         self._jobs: queue.Queue = queue.Queue()
@@ -177,12 +183,12 @@ class EarlyParse:
         if not sha256:
             return
         key = parse_cache_key(sha256, agency, year, self.version)
-        if key in self._offered or cache_path(self.settings, key).is_file():
+        target = cache_file(self._parsed_dir, key)
+        if key in self._offered or os.path.isfile(target):
             return
         self._offered.add(key)
         self._keys.append(key)
-        self._jobs.put((str(self.store.path_of(sha256)), agency, year, content_type,
-                        str(cache_path(self.settings, key))))
+        self._jobs.put((self.store.file_of(sha256), agency, year, content_type, target))
 
     def _done(self, i: int, result: dict | None, error: str | None) -> None:
         key = self._keys[i]
@@ -244,16 +250,17 @@ def write_cache(path: Path, result: dict[str, Any]) -> dict[str, Any]:
     """Write a parse result to the parsed cache, and beside it the staging rows of its report (an
     Arrow file, warehouse/rows.py), so that the load only appends them; returns the slim result.
 
-    The rows are built from the entry as its JSON reads, which is what the load reads; a token in
+    The rows are built from the entry as its JSON reads, which is what the load reads (the result
+    itself when its JSON reads back the same, ``json_plain``); a token in
     both ties them together (an entry rewritten without rows, e.g. by an OCR reading, has none). A
     report whose rows cannot be built (a cell that is not a number) gets none: the load builds them
     itself and stops on it with its reason, as before."""
     import uuid
 
-    from warehouse.rows import content_rows, rows_bytes
+    from warehouse.rows import content_rows, json_plain, rows_bytes
 
     text = json.dumps(result, ensure_ascii=False, default=str)
-    entry = json.loads(text)
+    entry = result if json_plain(result) else json.loads(text)  # the same either way: json_plain
     try:
         rows = content_rows(entry["report"], entry.get("narrative"))
     except (ValueError, TypeError, AttributeError, KeyError):

@@ -379,3 +379,20 @@ def test_cookies_a_site_sets_are_sent_back(httpserver, store, fast):
     assert fetcher.fetch_one(src(httpserver.url_for("/first.html")), store).status == FETCHED
     out = fetcher.fetch_one(src(httpserver.url_for("/second.html"), "乙局"), store)
     assert out.status == FETCHED, out.error
+
+
+def test_a_cookie_set_on_a_redirect_is_sent_to_its_target(httpserver, store, fast):
+    # The fetcher asks an empty jar for nothing and reads Set-Cookie only when an answer has one
+    # (Fetcher._send): a cookie on a hop still reaches the next request.
+    httpserver.expect_request("/gate.html").respond_with_response(
+        Response("", status=302, headers={"Location": "/inner.html", "set-cookie": "pass=1; Path=/"}))
+
+    def inner(request):
+        if "pass=1" not in (request.headers.get("Cookie") or ""):
+            return Response("no cookie", status=403)
+        return Response(REPORT_HTML, content_type="text/html")
+
+    httpserver.expect_request("/inner.html").respond_with_handler(inner)
+    out = fast().fetch_one(src(httpserver.url_for("/gate.html")), store)
+    assert out.status == FETCHED, out.error
+    assert out.url.endswith("/inner.html") and out.attempts == 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from decimal import Decimal
 
 import pytest
 from test_wh_load import STAGING_TABLES, snapshot
@@ -81,3 +82,47 @@ def test_a_cell_is_stored_once_through_reloads_updates_and_revisions(con, tmp_pa
                              "GROUP BY 1)").fetchone()[0]
     assert twice == 0 and per_report >= 1
     assert con.execute("SELECT count(DISTINCT report_id) FROM stg_cell").fetchone()[0] == len(docs) + 1
+
+
+def _one_cell(doc, value):
+    report = json.loads(json.dumps(doc.report))
+    table = next(t for t in ("applications", "active_disclosure") if isinstance(report.get(t), dict))
+    item = next(iter(report[table]))
+    measure = next(iter(report[table][item]))
+    report[table][item][measure] = value
+    return report, f"{table}.{item}.{measure}"
+
+
+@pytest.mark.parametrize("value", [0, 7, 2.5, None, 2**53, 2**53 + 1, 10**30, Decimal("1.25"), -0.0])
+def test_the_value_column_is_each_cells_number(value):
+    """Arrow converts a plain report's values at once; what it would not convert as float() does
+    (an int beyond 2**53) takes the cell-by-cell way: the column is float(value) either way."""
+    from transforms.records import iter_cells
+
+    report, _where = _one_cell(next(iter(corpus().values())), value)
+    want = [None if c.value is None else float(c.value) for c in iter_cells(report)]
+    got = content_rows(report, {}).cells.column("value").to_pylist()
+    assert got == want and [str(v) for v in got] == [str(v) for v in want]  # -0.0 stays -0.0
+
+
+@pytest.mark.parametrize("value", [True, float("nan"), float("inf"), "12", [1]])
+def test_a_value_that_is_no_finite_number_is_refused_with_its_cell(value):
+    report, where = _one_cell(next(iter(corpus().values())), value)
+    with pytest.raises(ValueError, match=f"{where}: cell value"):
+        content_rows(report, {})
+
+
+def test_cells_as_tuples_are_the_cell_records():
+    """cell_tuples (the rows' way) and iter_cells give the same cells, markers and provenance."""
+    from transforms.records import cell_tuples, iter_cells
+
+    report, where = _one_cell(next(iter(corpus().values())), 5)
+    plain = json.loads(json.dumps(report))
+    marked = {**plain, "findings": [*plain.get("findings", []), {"code": "cell_derived", "where": where},
+                                    {"code": "cell_blank", "where": "review_litigation.x.y"}]}
+    ocr = {**marked, "findings": [*marked["findings"], {"code": "table_from_image", "where": where.split(".")[0]}]}
+    for r in (plain, marked, ocr):
+        assert [tuple(dataclasses.astuple(c)) for c in iter_cells(r)] == cell_tuples(r)
+    provenance = {c.path: c.provenance for c in iter_cells(marked)}
+    assert provenance[where] == "derived" and set(provenance.values()) == {"derived", "text"}
+    assert {c.provenance for c in iter_cells(ocr) if c.table == where.split(".")[0]} == {"ocr"}

@@ -1,0 +1,79 @@
+"""The parsed-cache entry and its staging rows (flows/steps/parsing.py write_cache): built from the
+result itself only when its JSON reads back the same (json_plain), else from the JSON read back."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from collections import OrderedDict
+from decimal import Decimal
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from flows.steps.parsing import parse_one, rows_path, write_cache
+from warehouse.rows import content_rows, json_plain, read_rows, rows_bytes
+
+SEED = Path(__file__).resolve().parents[1] / "fixtures" / "seeds"
+
+_plain = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_plain)
+def test_what_json_plain_accepts_reads_back_the_same(obj):
+    assert json_plain(obj)
+    back = json.loads(json.dumps(obj, ensure_ascii=False, default=str))
+    assert back == obj and repr(back) == repr(obj)  # same values, types and key order
+
+
+def test_what_json_would_change_is_not_plain():
+    for obj in ({"a": (1, 2)}, {"a": [Decimal("1.5")]}, {1: "a"}, {"a": {"b": [dt.date(2024, 1, 1)]}},
+                OrderedDict(a=1), {"a": [[{"b": {2}}]]}, {"a": True, None: 1}):
+        assert not json_plain(obj), obj
+    assert json_plain({"a": [math.nan, -0.0, 10**40, "政府", None, {"b": []}]})
+
+
+def _result() -> dict:
+    seed = next(p for p in sorted(SEED.iterdir()) if p.suffix in (".txt", ".html"))
+    return parse_one(seed.read_bytes(), None, None, "text/plain; charset=utf-8" if seed.suffix == ".txt" else None)
+
+
+def _written(tmp_path: Path, result: dict, name: str) -> tuple[str, bytes]:
+    path = tmp_path / f"{name}.json"
+    write_cache(path, result)
+    text = path.read_text(encoding="utf-8")
+    token = json.loads(text)["rows_token"]
+    entry = json.loads(text)
+    rows = read_rows(rows_path(path), token)
+    assert rows is not None
+    want = content_rows(entry["report"], entry.get("narrative"))  # what the entry's JSON gives
+    assert rows_bytes(rows, token) == rows_bytes(want, token)
+    return text.replace(token, "T"), rows_bytes(rows, "T")
+
+
+def test_the_rows_are_those_of_the_entry_as_its_json_reads(tmp_path):
+    plain = _result()
+    assert json_plain(plain)
+    # The same report with values the JSON turns into others: a tuple, a Decimal cell, an int key.
+    odd = json.loads(json.dumps(plain))
+    table = next(t for t in ("applications", "active_disclosure") if isinstance(odd["report"].get(t), dict))
+    item = next(iter(odd["report"][table]))
+    measure = next(iter(odd["report"][table][item]))
+    odd["report"][table][item][measure] = Decimal(7)
+    odd["attachments"] = (("a.pdf", "附件"),)
+    odd["report"]["extra"] = {3: "x"}
+    assert not json_plain(odd)
+    path = tmp_path / "odd.json"
+    write_cache(path, odd)
+    entry = json.loads(path.read_text(encoding="utf-8"))
+    assert "rows_token" not in entry  # the JSON makes the Decimal cell "7", not a number: no rows
+    assert entry["report"][table][item][measure] == "7" and entry["report"]["extra"] == {"3": "x"}
+    text, rows = _written(tmp_path, plain, "plain")
+    assert json.loads(text)["report"] == plain["report"]
