@@ -202,7 +202,8 @@ def _cell_table(cells: list[pa.Table], positions: list[int], ids: list[str]) -> 
     return pa.table({n: columns[n] for n in _CELL_SCHEMA.names}, schema=_CELL_SCHEMA)
 
 
-_LOAD_STEPS = ("load_1_classify.sql", "load_2_replace.sql", "load_3_insert.sql", "load_4_current.sql")
+_REPLACE = "load_2_replace.sql"
+_LOAD_STEPS = ("load_1_classify.sql", _REPLACE, "load_3_insert.sql", "load_4_current.sql")
 
 
 def load_documents(con: duckdb.DuckDBPyConnection, docs: Iterable[Document]) -> LoadSummary:
@@ -215,17 +216,20 @@ def load_documents(con: duckdb.DuckDBPyConnection, docs: Iterable[Document]) -> 
         cur.register("in_document", documents)
         db.run_sql(cur, "staging", _LOAD_STEPS[0])
         counts = db.query(cur, "staging", "load_counts.sql")[0]
+        updated = int(counts[3])
         # Only documents that are new or changed are flattened (a reload costs little).
         todo = [r[0] for r in db.query(cur, "staging", "load_todo.sql")]
         for name, table in _content_tables(docs, todo).items():
             cur.register(name, table)
         for step in _LOAD_STEPS[1:]:
+            if step == _REPLACE and not updated:
+                continue  # its deletes would scan the staging tables for nothing
             db.run_sql(cur, "staging", step)
         cur.execute("DROP TABLE IF EXISTS load_batch")
         cur.execute("DROP TABLE IF EXISTS load_current")
-    inserted, unchanged, revised, updated = (int(x) for x in counts)
+    inserted, unchanged, revised, _updated = (int(x) for x in counts)
     repeats = len(docs) - (inserted + unchanged + revised + updated)  # same document twice in the batch
-    return LoadSummary(inserted=inserted, unchanged=unchanged + repeats, revised=revised, updated=updated)
+    return LoadSummary(inserted=inserted, unchanged=unchanged + repeats, revised=revised, updated=_updated)
 
 
 def staging_frames(con: duckdb.DuckDBPyConnection, report_ids: Iterable[str] | None = None) -> Frames:
