@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from expectations import suites as sx
-from expectations.frames import FramesLike
+from expectations.frames import FramesLike, as_pandas
 from transforms import evaluator
 from transforms import formatspec as fs
 from transforms.evaluator import FAIL, PASS, SKIPPED_BLANK, SKIPPED_MISSING
@@ -402,6 +402,7 @@ def validate(frames: FramesLike, prev_frames: FramesLike | None = None, *,
     ``gx_results``, when given, receives ``(suite name, ExpectationSuiteValidationResult)``
     per suite run (for ``expectations.datadocs.build_docs``).
     """
+    frames, prev_frames = as_pandas(frames), as_pandas(prev_frames)
     reports = frames.reports.reset_index(drop=True)
     if "is_current" not in reports:
         reports = reports.assign(is_current=True)
