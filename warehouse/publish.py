@@ -111,14 +111,14 @@ def comment_tables(cur: duckdb.DuckDBPyConnection, catalog: str) -> None:
             cur.execute(statement)
 
 
-def write_parquet(cur: duckdb.DuckDBPyConnection, table: str, path: Path, catalog: str = "pub") -> None:
-    """The published ``<catalog>.<table>`` as Parquet, each field's ``description`` metadata its column's comment."""
+def write_parquet(cur: duckdb.DuckDBPyConnection, table: str, path: Path) -> None:
+    """The published ``pub.<table>`` (attached) as Parquet, each field's ``description`` metadata its column's comment."""
     import pyarrow.parquet as pq
 
     # Streamed: fact_check alone is ~7 KB a report as Arrow, and the whole table fetched at once
     # grew the flow's memory with the year's size. DuckDB's batches are kept small (large ones
     # cost it more memory) and gathered into row groups of PARQUET_ROW_GROUP rows.
-    batches = cur.sql(f"SELECT * FROM {catalog}.{table}").fetch_record_batch(PARQUET_FETCH_ROWS)  # one of TABLES
+    batches = cur.sql(f"SELECT * FROM pub.{table}").fetch_record_batch(PARQUET_FETCH_ROWS)  # one of TABLES
     fields = []
     for f in batches.schema:
         text = describe.column_comment(table, f.name)
