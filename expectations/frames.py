@@ -40,6 +40,14 @@ class Frames:
     narrative: pd.DataFrame
 
 
+def as_pandas(frames: FramesLike | None) -> FramesLike | None:
+    """Frames whose members are Arrow tables (``warehouse.load.staging_tables``, handed to a validator
+    process) as pandas frames; pandas frames as they are."""
+    if frames is None or isinstance(frames.cells, pd.DataFrame):
+        return frames
+    return Frames(**{name: getattr(frames, name).to_pandas() for name in ("reports", "cells", "findings", "narrative")})
+
+
 def frames_from_reports(items: Iterable[dict]) -> Frames:
     """Frames from ``{"report_id", "agency", "year", ..., "report": contract, "narrative": {key: n}}``.
 

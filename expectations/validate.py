@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from expectations import suites as sx
-from expectations.frames import FramesLike
+from expectations.frames import FramesLike, as_pandas
 from transforms import evaluator
 from transforms import formatspec as fs
 from transforms.evaluator import FAIL, PASS, SKIPPED_BLANK, SKIPPED_MISSING
@@ -59,6 +59,10 @@ def _runtime() -> _Runtime:
         defer_unused_modules()  # before GX's import: ~0.8 CPU-s of modules the suites never use
         import great_expectations as gx
         from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        from expectations.gximport import fast_column_lookup
+
+        fast_column_lookup()
 
         for name in ("great_expectations", "great_expectations.core", "great_expectations.data_context"):
             logging.getLogger(name).setLevel(logging.ERROR)
@@ -115,7 +119,8 @@ class _Wide:
         paths = c["table_name"].astype(str) + "." + c["item"].astype(str) + "." + c["measure"].astype(str)
         codes, uniques = pd.factorize(paths)
         self.cols = {p: j for j, p in enumerate(uniques)}
-        ri = c["report_id"].map(self.rows).to_numpy()
+        ri = (report_ids.get_indexer(c["report_id"]) if report_ids.is_unique  # as the map, a third of its time
+              else c["report_id"].map(self.rows).to_numpy())
         n, m = len(report_ids), len(uniques)
         value = pd.to_numeric(c["value"], errors="coerce").to_numpy(dtype=float)
         is_na = (c["marker"].to_numpy() == "na") & np.isnan(value)
@@ -309,37 +314,45 @@ def _previous(reports: pd.DataFrame, all_reports: pd.DataFrame) -> pd.Series:
 def _h7_family(wide: _Wide, reports: pd.DataFrame) -> tuple[_Family, dict]:
     ids = reports["report_id"].to_numpy()
     rows = _rows_of(wide, ids)
+    valid = rows >= 0
     cols, missing_lists = {}, {}
     rl_paths = [p for p in fs.cell_paths(None, None)]
     for t in fs.TABLES:
         found = np.zeros(len(ids))
         expected = np.full(len(ids), np.nan)
-        miss = {}
-        for i, (r, rep) in enumerate(zip(rows, reports.itertuples(index=False), strict=True)):
-            tpl = getattr(rep, _TEMPLATE_COLUMN[t]) if t in _TEMPLATE_COLUMN else None
-            if t == fs.REVIEW_LITIGATION:
-                paths = rl_paths
-                present = r >= 0 and any(wide.known[r, wide.cols[p]] for p in paths if p in wide.cols)
-                tpl = fs.STANDARD if present else None
-            elif isinstance(tpl, str) and tpl in fs.TEMPLATES:
+        miss: dict = {}
+        if t == fs.REVIEW_LITIGATION:
+            known = _known(wide, rows, valid, rl_paths)
+            present = known.any(axis=1)  # a table with none of its cells is missing
+            groups = [(fs.STANDARD, np.flatnonzero(present), rl_paths, known[present])]
+        else:
+            tpl_of = reports[_TEMPLATE_COLUMN[t]]
+            groups = []
+            for tpl in fs.TEMPLATES:
+                sel = np.flatnonzero((tpl_of == tpl).to_numpy(dtype=bool, na_value=False))
                 paths = [p for p in fs.cell_paths(tpl if t == fs.ACTIVE_DISCLOSURE else None,
                                                   tpl if t == fs.APPLICATIONS else None) if p.startswith(t + ".")]
-            else:
-                tpl = None
-            if tpl is None:
-                found[i] = 0
-                miss[i] = None
-                continue
-            known = [r >= 0 and p in wide.cols and wide.known[r, wide.cols[p]] for p in paths]
-            found[i] = sum(known)
-            expected[i] = fs.SHAPE[t][tpl]
-            if not all(known):
-                miss[i] = [p for p, k in zip(paths, known, strict=True) if not k]
+                groups.append((tpl, sel, paths, _known(wide, rows[sel], valid[sel], paths)))
+        without = np.ones(len(ids), dtype=bool)
+        for tpl, sel, paths, known in groups:
+            without[sel] = False
+            found[sel] = known.sum(axis=1)
+            expected[sel] = fs.SHAPE[t][tpl]
+            for k in np.flatnonzero(~known.all(axis=1)):
+                miss[int(sel[k])] = [p for p, ok in zip(paths, known[k], strict=True) if not ok]
+        for i in np.flatnonzero(without):
+            miss[int(i)] = None  # no template (or no cell of table 3): the table is missing
         ones = np.ones(len(ids), dtype=bool)
         cols[f"h7.{t}.found"] = (found, ones, ~ones)
         cols[f"h7.{t}.expected"] = (expected, ones, ~ones)
         missing_lists[t] = miss
     return _Family("report", ids, cols), missing_lists
+
+
+def _known(wide: _Wide, rows: np.ndarray, valid: np.ndarray, paths: list[str]) -> np.ndarray:
+    """rows × paths: the report has the cell (a path the run never saw is the never-known column)."""
+    cols = np.array([wide.cols.get(p, wide.absent) for p in paths], dtype=np.int64)
+    return wide.known[np.where(valid, rows, 0)][:, cols] & valid[:, None]
 
 
 def _h7_details(frame: pd.DataFrame, missing_lists: dict, ids: np.ndarray) -> pd.DataFrame:
@@ -390,6 +403,7 @@ def validate(frames: FramesLike, prev_frames: FramesLike | None = None, *,
     ``gx_results``, when given, receives ``(suite name, ExpectationSuiteValidationResult)``
     per suite run (for ``expectations.datadocs.build_docs``).
     """
+    frames, prev_frames = as_pandas(frames), as_pandas(prev_frames)
     reports = frames.reports.reset_index(drop=True)
     if "is_current" not in reports:
         reports = reports.assign(is_current=True)

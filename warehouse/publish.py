@@ -74,8 +74,11 @@ def _remove_stale(home: Path, parquet_dir: Path) -> None:
             p.unlink()
 
 
-def build_marts(con: duckdb.DuckDBPyConnection, quarantined: Iterable[str] | None = None) -> None:
-    """Build the published tables as temporary tables ``out_<table>`` of the warehouse session."""
+@contextlib.contextmanager
+def marts_built(con: duckdb.DuckDBPyConnection, quarantined: Iterable[str] | None = None) -> Iterator[None]:
+    """The published tables as ``out_<table>`` of the warehouse session, for the block: temporary
+    tables, and views for the four facts (read once, by the copy into the published file), which
+    read the frames registered here."""
     ids = sorted(set(quarantined or ()))
     con.register("arg_quarantined", pa.table({"report_id": pa.array(ids, pa.string())}))
     con.register("arg_dim_code", describe.code_table())
@@ -83,6 +86,7 @@ def build_marts(con: duckdb.DuckDBPyConnection, quarantined: Iterable[str] | Non
     try:
         for name in db.numbered_files("marts"):
             db.run_sql(con, "marts", name)
+        yield
     finally:
         con.unregister("arg_quarantined")
         con.unregister("arg_dim_code")
@@ -108,13 +112,13 @@ def comment_tables(cur: duckdb.DuckDBPyConnection, catalog: str) -> None:
 
 
 def write_parquet(cur: duckdb.DuckDBPyConnection, table: str, path: Path) -> None:
-    """The built ``out_<table>`` as Parquet, each field's ``description`` metadata its column's comment."""
+    """The published ``pub.<table>`` (attached) as Parquet, each field's ``description`` metadata its column's comment."""
     import pyarrow.parquet as pq
 
     # Streamed: fact_check alone is ~7 KB a report as Arrow, and the whole table fetched at once
     # grew the flow's memory with the year's size. DuckDB's batches are kept small (large ones
     # cost it more memory) and gathered into row groups of PARQUET_ROW_GROUP rows.
-    batches = cur.sql(f"SELECT * FROM out_{table}").fetch_record_batch(PARQUET_FETCH_ROWS)  # one of TABLES
+    batches = cur.sql(f"SELECT * FROM pub.{table}").fetch_record_batch(PARQUET_FETCH_ROWS)  # one of TABLES
     fields = []
     for f in batches.schema:
         text = describe.column_comment(table, f.name)
@@ -147,23 +151,23 @@ def publish(con: duckdb.DuckDBPyConnection, home: Path, quarantined: set[str] | 
     tmp_parquet = {t: parquet_dir / f".{t}.parquet.tmp-{tag}" for t in TABLES}
     rows: dict[str, int] = {}
     with db.session(con) as cur:  # its own temp tables, dropped with it
-        build_marts(cur, quarantined)
         try:
-            cur.execute(f"ATTACH $path AS pub (STORAGE_VERSION '{STORAGE_VERSION}')", {"path": str(tmp_db)})
-            try:
-                db.run_sql(cur, "marts", "copy_to_pub.sql")
-                comment_tables(cur, "pub")
-                for t in TABLES:  # identifiers from the constant list above, never user input
-                    rows[t] = cur.execute(f"SELECT count(*) FROM pub.{t}").fetchall()[0][0]
-                cur.execute("CHECKPOINT pub")
-            finally:
-                cur.execute("DETACH pub")
+            with marts_built(cur, quarantined):
+                cur.execute(f"ATTACH $path AS pub (STORAGE_VERSION '{STORAGE_VERSION}')", {"path": str(tmp_db)})
+                try:
+                    db.run_sql(cur, "marts", "copy_to_pub.sql")
+                    comment_tables(cur, "pub")
+                    for t in TABLES:  # identifiers from the constant list above, never user input
+                        rows[t] = cur.execute(f"SELECT count(*) FROM pub.{t}").fetchall()[0][0]
+                    for t, path in tmp_parquet.items():  # from the published tables, as published
+                        write_parquet(cur, t, path)
+                    cur.execute("CHECKPOINT pub")
+                finally:
+                    cur.execute("DETACH pub")
             if wal.exists():
                 raise RuntimeError(f"publish: {wal} remained after the checkpoint; the file is not self-contained")
             with open(tmp_db, "rb+") as fh:
                 os.fsync(fh.fileno())
-            for t, path in tmp_parquet.items():
-                write_parquet(cur, t, path)
             # Everything is written: now swap, the database first, then each Parquet file.
             drop_reader_wal(home / DB_NAME)
             os.replace(tmp_db, home / DB_NAME)

@@ -2,7 +2,7 @@
 report, the pipeline's outcomes (flows/outcomes.py), and the words a check result carries.
 
 The SQL reads them from the one-row ``arg_status`` table (``status_table()``, registered by
-warehouse.publish.build_marts), from its stored copy ``ref_status`` (refreshed by db.init_schema, for
+warehouse.publish.marts_built), from its stored copy ``ref_status`` (refreshed by db.init_schema, for
 the warehouse's views) or as query parameters (``$passed`` in previous_report.sql); no
 .sql file spells a status (tests/test_architecture.py holds it)."""
 

@@ -141,7 +141,7 @@ def validate_batch(con, report_ids: list[str], settings: Settings, year: int | N
     from flows import validator
     from warehouse.checks import store_check_table
     from warehouse.db import memory_limit
-    from warehouse.load import staging_frames
+    from warehouse.load import staging_frames, staging_tables
 
     pool = validator.prestart(validator_count(len(set(report_ids))))
     checks, report_parts, failures = RunChecks(None), [], {}
@@ -169,17 +169,17 @@ def validate_batch(con, report_ids: list[str], settings: Settings, year: int | N
 
     with memory_limit(con, VALIDATE_DUCKDB_MEMORY, settings.warehouse_memory):
         for ids in chunks:
-            frames = staging_frames(con, report_ids=ids)
+            frames = staging_tables(con, report_ids=ids)  # Arrow: the validator makes the pandas frames
             prev = None
             if year is not None:
                 prev_ids = previous_year_ids(con, ids, int(year))
                 if prev_ids:
-                    prev = staging_frames(con, report_ids=prev_ids)
+                    prev = staging_tables(con, report_ids=prev_ids)
             if len(in_flight) >= pool.workers:
                 collect()
             in_flight.append((pool.submit(frames, prev), ids))
-            report_parts.append(frames.reports[["report_id", "agency", "year"]])  # the Data Docs' labels
-            failures.update(parse_failures(frames))
+            report_parts.append(frames.reports.select(["report_id", "agency", "year"]).to_pandas())  # Data Docs' labels
+            failures.update(parse_failures(frames.findings.to_pandas()))
             del frames, prev
         while in_flight:
             collect()
@@ -207,9 +207,9 @@ def previous_year_ids(con, report_ids: list[str], year: int) -> list[str]:
         con.unregister("arg_prev_ids")
 
 
-def parse_failures(frames) -> dict[str, list[str]]:
-    """report_id → the parser's error, for the stubs of documents that could not be parsed."""
-    f = frames.findings
+def parse_failures(f) -> dict[str, list[str]]:
+    """report_id → the parser's error, for the stubs of documents that could not be parsed (``f``: the
+    findings frame of staging_frames)."""
     if f is None or len(f) == 0:
         return {}
     # The parser's own reason when a document could not be read at all (a crash, a zip bomb,

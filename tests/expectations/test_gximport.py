@@ -24,3 +24,30 @@ def test_gx_imports_with_altair_and_scipy_stats_deferred_until_used():
                          env={"PYTHONPATH": str(ROOT), "GX_ANALYTICS_ENABLED": "false", "PATH": "/usr/bin:/bin"})
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split() == ["_LazyModule", "_LazyModule", "module"]
+
+
+def test_fast_column_lookup_answers_as_gx_does():
+    import pytest
+
+    from expectations import validate as vx
+    from expectations.gximport import fast_column_lookup
+
+    vx._runtime()  # installs the fast lookup after GX's import
+    from great_expectations import exceptions as gx_exceptions
+    from great_expectations.expectations.metrics import util
+
+    fast = util._verify_column_names_exist_and_get_normalized_typed_column_names_map
+    assert getattr(fast, "_xxgk_fast", False)
+    fast_column_lookup()  # once only: still the same function
+    assert util._verify_column_names_exist_and_get_normalized_typed_column_names_map is fast
+    original = fast._xxgk_original
+    columns = ["applications.total.natural", "Mixed.Case", "mixed.case", '"quoted"', "`tick`", "zero"]
+    for names in (["applications.total.natural", "zero"], "MIXED.case", ["mixed.case"], ['"quoted"'], ["tick"],
+                  ["zero", "Mixed.Case", "applications.total.natural"], ["`tick`"], ['"zero"'], ["[zero]"]):
+        assert fast(names, columns) == original(names, columns), names
+        assert fast(names, columns, verify_only=True) is None
+    for missing in (["absent"], ["zero", "absent"]):
+        with pytest.raises(gx_exceptions.InvalidMetricAccessorDomainKwargsKeyError):
+            fast(missing, columns)
+    plain = ["b.x", "a.y", "B.X"]
+    assert fast(["B.x", "a.y"], plain) == [("B.x", "b.x"), ("a.y", "a.y")] == original(["B.x", "a.y"], plain)

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 from wh_helpers import app, checks_frame, corpus, make_doc, make_report
 
@@ -201,3 +202,22 @@ def test_memory_limit_is_set_for_a_block_and_restored(con):
     assert limit() == before
     with pytest.raises(ValueError, match="memory size"), memory_limit(con, "128MB; DROP TABLE x", "512MB"):
         pass
+
+
+def test_staging_tables_are_the_staging_frames_as_arrow(con):
+    from expectations.frames import as_pandas
+
+    docs = corpus()
+    load.load_documents(con, docs.values())
+    some = [docs["C24"].report_id, docs["A23"].report_id]
+    for ids in (None, some, []):
+        frames, tables = load.staging_frames(con, report_ids=ids), load.staging_tables(con, report_ids=ids)
+        assert all(isinstance(getattr(tables, n), pa.Table) for n in ("reports", "cells", "findings", "narrative"))
+        converted = as_pandas(tables)
+        for name in ("reports", "cells", "findings", "narrative"):
+            got, want = getattr(converted, name), getattr(frames, name)
+            if len(want):
+                pd.testing.assert_frame_equal(got, want)
+            else:
+                assert list(got.columns) == list(want.columns) and len(got) == 0
+    assert as_pandas(frames) is frames
