@@ -58,9 +58,9 @@ def fast_column_lookup() -> None:
     anything else goes to GX's own function. Installed once per process, after GX's import."""
     from great_expectations.expectations.metrics import util
 
-    original = util._verify_column_names_exist_and_get_normalized_typed_column_names_map
-    if getattr(original, "_xxgk_fast", False):
-        return
+    original = getattr(util, "_verify_column_names_exist_and_get_normalized_typed_column_names_map", None)
+    if original is None or getattr(original, "_xxgk_fast", False):
+        return  # another GX without that function: its own lookup, unchanged (slower, same answers)
 
     def lookup(column_names, batch_columns_list, error_message_template=None, verify_only=False):
         names = column_names if isinstance(column_names, list) else [column_names]
