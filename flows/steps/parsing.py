@@ -357,7 +357,7 @@ def verify_bodies(outcomes: list[ReportOutcome], settings: Settings, loopback: b
 
     def cached(o: ReportOutcome) -> bool:  # cache_path(...).is_file() without pathlib (most of this on a re-run)
         key = parse_cache_key(o.content_sha256, o.agency, o.year, version)
-        return os.path.isfile(f"{parsed}/{key[:2]}/{key}.json")
+        return os.path.isfile(cache_file(parsed, key))
 
     damaged = [o for o in outcomes if o.outcome != FETCH_FAILED and o.content_sha256
                and not cached(o) and not store.verify(o.content_sha256)]
