@@ -150,6 +150,7 @@ class _Renderer:
         nested = next(table.iterdescendants("table"), None) is not None  # any layout cells at all (rarely)
         cell_depth = depth + 1
         plain = cell_depth < _MAX_DEPTH
+        after_row = "\n"  # before a row: "" right after a row of cells, whose "|\n" ends its line
         for tr in self.rows(table):
             cells = tr  # its children: the cells among them are taken below
             if nested:
@@ -158,6 +159,7 @@ class _Renderer:
                     for cell in cells:  # a layout table: its cells are blocks
                         self.walk(cell, out, cell_depth)
                         out.append("\n")
+                    after_row = "\n"
                     continue
             parts: list[str] = []
             fillers = 0
@@ -188,7 +190,9 @@ class _Renderer:
             if not parts:
                 continue  # no cells
             parts.extend([""] * fillers)  # as converters do: all fillers at the end of the row
-            out.append("\n" + " | ".join(parts) + " |\n")
+            # The blank line between two rows ("|\n\n") is one newline once blank lines collapse.
+            out.append(after_row + " | ".join(parts) + " |\n")
+            after_row = ""
         out.append("\n")
 
 

@@ -320,6 +320,9 @@ def _split_values(segment: str, n: int) -> _Values:
         cut = _NEXT_ROW_LINE.search(segment)
         if cut and any(cellgrammar.is_value_token(c.strip()) for c in segment[:cut.start()].split("|")):
             segment = segment[:cut.start()]  # a later line starting with words is another row's
+            clean = _clean_row(n).fullmatch(segment) if n > 0 else None
+            if clean:  # a clean row before that line: what the reading below gives it, at once
+                return _Values(list(clean.groups()), digits=True)
         parts = segment.split("|")
         cells = [p.strip() for p in parts[1:]] if parts[0].strip() == "" or not cellgrammar.is_value_token(
             parts[0].strip()) else [p.strip() for p in parts]
