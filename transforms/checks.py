@@ -178,12 +178,14 @@ def _nested_holds_of(template_ad: str | None, template_app: str | None) -> dict:
     of flattened cells: a table whose checks all hold needs no flattening at all. A table
     with a path that is not ``table.item.measure`` has none."""
     by_table: dict[str, list[str]] = {}
+    rows: dict[str, dict[str, str]] = {}  # per table: item -> the local name its row is bound to
     odd = set()
     for c, paths, _statement, table, _lhs, _rhs in _plan(template_ad, template_app, False):
         if table is None:
             continue
         if c.op not in evaluator.OPS:
             raise ValueError(f"unknown comparison {c.op!r} in {c.id}")
+        names = rows.setdefault(table, {})
         sides = []
         for side in paths:
             terms = []
@@ -191,30 +193,36 @@ def _nested_holds_of(template_ad: str | None, template_app: str | None) -> dict:
                 parts = p.split(".")
                 if len(parts) != 3 or parts[0] != table:
                     odd.add(table)
-                terms.append(f"body[{parts[-2]!r}][{parts[-1]!r}]")
+                row = names.setdefault(parts[-2], f"r{len(names)}")
+                terms.append(f"{row}[{parts[-1]!r}]")
             sides.append(" + ".join(terms) or "0")
         by_table.setdefault(table, []).append(f"({sides[0]}) {c.op} ({sides[1]})")
     out = {}
     for table, tests in by_table.items():
         if table in odd:
             continue
+        # Every row bound first: a row absent raises KeyError even where a test before it fails,
+        # and either way the table is not "holding" (its checks are then taken one by one).
+        bind = "".join(f"    {name} = body[{item!r}]\n" for item, name in rows[table].items())
         namespace: dict = {}
-        exec("def holds(body):\n    return " + " and ".join(tests) + "\n", namespace)  # noqa: S102 - from formatspec
+        exec("def holds(body):\n" + bind + "    return " + " and ".join(tests) + "\n", namespace)  # noqa: S102
         out[table] = namespace["holds"]
     return out
 
 
 def _whole(body) -> bool:
-    """What _evaluate's flattening finds for a table: at least one cell, every cell an int."""
+    """What _evaluate's flattening finds for a table: at least one cell, every cell an int (and
+    every row a dict of cells, which the flattening does not ask)."""
     if not isinstance(body, dict):
         return False
     seen = False
     for measures in body.values():
-        if isinstance(measures, dict):
-            for value in measures.values():
-                if type(value) is not int:
-                    return False
-                seen = True
+        if not isinstance(measures, dict):
+            return False  # a row that is no row (never from the parser): the general path, cell by cell
+        for value in measures.values():
+            if type(value) is not int:
+                return False
+            seen = True
     return seen
 
 
