@@ -72,8 +72,11 @@ def read_cell(raw: str | None, vtype: str = fs.COUNT) -> Cell:
     text = (raw or "").strip()
     if len(text) > _MAX_CELL_CHARS:
         return Cell(None, UNREADABLE, f"a cell of {len(text)} characters is not a number of this table")
-    if text.isascii() and text.isdigit() and vtype != fs.AMOUNT:  # the common case, fast
-        return Cell(int(text), None)
+    if text.isascii():
+        if text.isdigit() and vtype != fs.AMOUNT:  # the common case, fast
+            return Cell(int(text), None)
+        if vtype == fs.DECIMAL and _DEC.match(text):  # a plain decimal (万元): no mark, unit or separator to read
+            return Cell(_as_python(Decimal(text)), None)
     if not text:
         return Cell(None, BLANK)
     if _DIGITS_ACROSS_LINES.search(text):  # "1\n0": a stray line above a cell, or a wrapped number?

@@ -111,6 +111,8 @@ def failures(report: dict) -> list[CheckResult]:
 
 def _evaluate(report: dict, prev: dict | None, cross_year: bool, failures_only: bool) -> list[CheckResult]:
     tpl = report.get("templates") or {}
+    if failures_only and not cross_year and prev is None:
+        return _failures(report, tpl)
     markers = cell_markers(report)
     plan = _plan(tpl.get("active_disclosure"), tpl.get("applications"), cross_year)
     if cross_year:
@@ -140,6 +142,11 @@ def _evaluate(report: dict, prev: dict | None, cross_year: bool, failures_only: 
                     holding.add(table)
             except KeyError:  # an absent cell: the checks one by one below
                 pass
+    return _checked(plan, cells, whole, holding, markers, prev_cells, prev_markers, failures_only)
+
+
+def _checked(plan, cells: dict, whole: set, holding: set, markers: dict, prev_cells: dict, prev_markers: dict,
+             failures_only: bool) -> list[CheckResult]:
     out = []
     ops, sum_sides = evaluator.OPS, evaluator.sum_sides
     for c, paths, statement, table, lhs_of, rhs_of in plan:
@@ -163,3 +170,90 @@ def _evaluate(report: dict, prev: dict | None, cross_year: bool, failures_only: 
             if not failures_only or res.status == FAIL:
                 out.append(res)
     return out
+
+
+@lru_cache(maxsize=64)
+def _nested_holds_of(template_ad: str | None, template_app: str | None) -> dict:
+    """_holds_of's functions reading the report's own rows (``body[item][measure]``) instead
+    of flattened cells: a table whose checks all hold needs no flattening at all. A table
+    with a path that is not ``table.item.measure`` has none."""
+    by_table: dict[str, list[str]] = {}
+    rows: dict[str, dict[str, str]] = {}  # per table: item -> the local name its row is bound to
+    odd = set()
+    for c, paths, _statement, table, _lhs, _rhs in _plan(template_ad, template_app, False):
+        if table is None:
+            continue
+        if c.op not in evaluator.OPS:
+            raise ValueError(f"unknown comparison {c.op!r} in {c.id}")
+        names = rows.setdefault(table, {})
+        sides = []
+        for side in paths:
+            terms = []
+            for p in side:
+                parts = p.split(".")
+                if len(parts) != 3 or parts[0] != table:
+                    odd.add(table)
+                row = names.setdefault(parts[-2], f"r{len(names)}")
+                terms.append(f"{row}[{parts[-1]!r}]")
+            sides.append(" + ".join(terms) or "0")
+        by_table.setdefault(table, []).append(f"({sides[0]}) {c.op} ({sides[1]})")
+    out = {}
+    for table, tests in by_table.items():
+        if table in odd:
+            continue
+        # Every row bound first: a row absent raises KeyError even where a test before it fails,
+        # and either way the table is not "holding" (its checks are then taken one by one).
+        bind = "".join(f"    {name} = body[{item!r}]\n" for item, name in rows[table].items())
+        namespace: dict = {}
+        exec("def holds(body):\n" + bind + "    return " + " and ".join(tests) + "\n", namespace)  # noqa: S102
+        out[table] = namespace["holds"]
+    return out
+
+
+def _whole(body) -> bool:
+    """What _evaluate's flattening finds for a table: at least one cell, every cell an int (and
+    every row a dict of cells, which the flattening does not ask)."""
+    if not isinstance(body, dict):
+        return False
+    seen = False
+    for measures in body.values():
+        if not isinstance(measures, dict):
+            return False  # a row that is no row (never from the parser): the general path, cell by cell
+        for value in measures.values():
+            if type(value) is not int:
+                return False
+            seen = True
+    return seen
+
+
+def _failures(report: dict, tpl: dict) -> list[CheckResult]:
+    """failures(report): the tables whose every plain check holds (most) are tested on the
+    report's rows; only the checks left are evaluated, on the cells of the tables they read."""
+    tad, tapp = tpl.get("active_disclosure"), tpl.get("applications")
+    plan = _plan(tad, tapp, False)
+    nested = _nested_holds_of(tad, tapp)
+    whole = {table for table in fs.TABLES if _whole(report.get(table))}
+    holding = set()
+    for table in whole:
+        holds = nested.get(table)
+        try:
+            if holds is not None and holds(report[table]):
+                holding.add(table)
+        except KeyError:  # an absent cell: the checks one by one below
+            pass
+    left = tuple(entry for entry in plan if entry[3] not in holding)
+    if not left:
+        return []
+    cells: dict[str, object] = {}
+    read = set().union(*map(_tables_read, (entry[0] for entry in left)))
+    for table in fs.TABLES:  # a path "table.item.measure" comes from its table's rows only
+        if table in read:
+            _flat_table(table, report.get(table), cells)
+    return _checked(left, cells, whole, holding, cell_markers(report), {}, {}, True)
+
+
+@lru_cache(maxsize=4096)
+def _tables_read(check: fs.Check) -> frozenset[str]:
+    """The tables whose cells (of this year) the check reads."""
+    return frozenset(t.path.split(".", 1)[0] for side in evaluator.sides(check) for t in side
+                     if t.const is None and not t.prev)

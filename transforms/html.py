@@ -68,6 +68,9 @@ def _span(value: str | None) -> int:
         return 1
 
 
+_FILLERS = {str(n): _span(str(n)) - 1 for n in range(101)}  # a plain colspan -> its filler cells
+
+
 def _squash(text: str) -> str:
     r"""Runs of whitespace as one space, none at the ends (what ``re.sub(r"\s+", " ", t).strip()`` gives)."""
     return " ".join(text.split())
@@ -150,6 +153,7 @@ class _Renderer:
         nested = next(table.iterdescendants("table"), None) is not None  # any layout cells at all (rarely)
         cell_depth = depth + 1
         plain = cell_depth < _MAX_DEPTH
+        after_row = "\n"  # before a row: "" right after a row of cells, whose "|\n" ends its line
         for tr in self.rows(table):
             cells = tr  # its children: the cells among them are taken below
             if nested:
@@ -158,6 +162,7 @@ class _Renderer:
                     for cell in cells:  # a layout table: its cells are blocks
                         self.walk(cell, out, cell_depth)
                         out.append("\n")
+                    after_row = "\n"
                     continue
             parts: list[str] = []
             fillers = 0
@@ -184,11 +189,14 @@ class _Renderer:
                 if cell.values():  # any attribute at all: cheaper to ask than for one by name
                     colspan = cell.get("colspan")
                     if colspan is not None:
-                        fillers += _span(colspan) - 1
+                        fill = _FILLERS.get(colspan)
+                        fillers += _span(colspan) - 1 if fill is None else fill
             if not parts:
                 continue  # no cells
             parts.extend([""] * fillers)  # as converters do: all fillers at the end of the row
-            out.append("\n" + " | ".join(parts) + " |\n")
+            # The blank line between two rows ("|\n\n") is one newline once blank lines collapse.
+            out.append(after_row + " | ".join(parts) + " |\n")
+            after_row = ""
         out.append("\n")
 
 
@@ -223,9 +231,9 @@ def html_to_text(text: str) -> HtmlText:
         return HtmlText(text=text, title=None)
     if root is None:  # what lxml.html.document_fromstring refuses as "Document is empty"
         return HtmlText(text=text, title=None)
-    title_el = root.find(".//title")
+    title_el = next(root.iterdescendants("title"), None)  # what root.find(".//title") walks, at once
     title = _squash(_text_content(title_el)) if title_el is not None else None
-    body = root.find(".//body")
+    body = next(root.iterdescendants("body"), None)  # root.find(".//body")
     r = _Renderer()
     out: list[str] = []
     r.walk(body if body is not None else root, out, 0)

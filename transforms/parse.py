@@ -157,6 +157,11 @@ _ALTERNATIVES = {r.key: tuple(re.compile(loose(k)) for k in r.match) for r in fs
     it.key: tuple(re.compile(loose(k)) for k in it.match) for tpl in fs.TEMPLATES for it in fs.AD_ITEMS[tpl]}
 _AD_ROW_RE = {tpl: [(it, _row_pattern(it.match)) for it in fs.AD_ITEMS[tpl]] for tpl in fs.TEMPLATES}
 _APP_ROW_RE = {tpl: [(r, _row_pattern(r.match)) for r in fs.app_rows(tpl)] for tpl in fs.TEMPLATES}
+# What the table readers search for, per template (read only): (row key, pattern) in template order.
+_AD_FIND = {tpl: tuple((it.key, rx) for it, rx in rows) for tpl, rows in _AD_ROW_RE.items()}
+_APP_FIND = {tpl: tuple((r.key, rx) for r, rx in rows) for tpl, rows in _APP_ROW_RE.items()}
+_AD_N_OF = {tpl: {it.key: len(it.measures) for it in fs.AD_ITEMS[tpl]} for tpl in fs.TEMPLATES}
+_APP_NAMES = tuple(c.key for c in fs.APPLICANT_COLUMNS)
 _APP_ROWS = {tpl: fs.app_rows(tpl) for tpl in fs.TEMPLATES}
 _AD_VTYPES = {tpl: {it.key: tuple(fs.AD_MEASURES[tpl][m].vtype for m in it.measures) for it in fs.AD_ITEMS[tpl]}
               for tpl in fs.TEMPLATES}
@@ -224,8 +229,11 @@ def _find_rows(text: str, start: int, end: int, rows) -> list[_Region]:
         if not m:
             missing.append((key, pattern))
             continue
-        found.append(_region_at(text, key, m, max(pos, m.start() - 40), end))
-        pos = found[-1].value_start
+        # _region_at inlined (once per row); _LABEL_TAIL matches anywhere (if only "")
+        label = m.start()
+        head = _label_start(text, label - 40 if label - 40 > pos else pos, label)
+        pos = _LABEL_TAIL.match(text, m.end(), end).end()
+        found.append(_Region(key, head, pos))
     for key, pattern in missing:
         if key in _IN_ORDER_ONLY or not found:
             continue
@@ -256,16 +264,29 @@ def _label_start(text: str, lo: int, hi: int) -> int:
     where the regex would scan ahead only to fail (the search was quadratic in the window).
     """
     end = hi - 1 if hi > lo and text[hi - 1] == "\n" else hi
+    if end > lo and text[end - 1] in "|\n":
+        # No run (neither is a run character; not a digit, so the pattern's look-ahead
+        # does not apply): the pattern matches, if only "", at ``end`` (then "$").
+        return end
     run = _LABEL_HEAD_RUN.match(text[lo:end][::-1])
     head = _LABEL_HEAD.search(text, end - run.end(), hi)
     return head.start() if head else hi
 
 
 def _close_regions(text: str, regions: list[_Region], end: int, terminators: _Terminators) -> None:
+    # terminators.search inlined (once per row): most rows hold no candidate character at all
+    candidate, match = terminators._first.search, terminators.pattern.match
+    last = len(regions) - 1
     for i, reg in enumerate(regions):
-        limit = regions[i + 1].label_start if i + 1 < len(regions) else end
-        m = terminators.search(text, reg.value_start, limit)
-        reg.end = m.start() if m else limit
+        limit = regions[i + 1].label_start if i < last else end
+        pos = reg.value_start
+        reg.end = limit
+        while (c := candidate(text, pos, limit)) is not None:
+            m = match(text, c.start(), limit)
+            if m:
+                reg.end = m.start()
+                break
+            pos = c.start() + 1
 
 
 @dataclass(slots=True)  # made per row: no __dict__ to build
@@ -299,6 +320,9 @@ def _split_values(segment: str, n: int) -> _Values:
         cut = _NEXT_ROW_LINE.search(segment)
         if cut and any(cellgrammar.is_value_token(c.strip()) for c in segment[:cut.start()].split("|")):
             segment = segment[:cut.start()]  # a later line starting with words is another row's
+            clean = _clean_row(n).fullmatch(segment) if n > 0 else None
+            if clean:  # a clean row before that line: what the reading below gives it, at once
+                return _Values(list(clean.groups()), digits=True)
         parts = segment.split("|")
         cells = [p.strip() for p in parts[1:]] if parts[0].strip() == "" or not cellgrammar.is_value_token(
             parts[0].strip()) else [p.strip() for p in parts]
@@ -409,12 +433,12 @@ class _Reader:
                  vals: _Values) -> dict[str, int | float | None]:
         raws = vals.raw
         if vals.digits and fs.AMOUNT not in vtypes and len(raws) == len(names) == len(vtypes):
-            return dict(zip(names, map(int, raws), strict=True))  # read_cell's fast case, every cell
+            return dict(zip(names, map(int, raws), strict=False))  # read_cell's fast case, every cell
         if (vals.run is None and not vals.short and len(raws) == len(names) == len(vtypes) and None not in raws
                 and all(raws) and fs.AMOUNT not in vtypes):
             joined = "".join(raws)  # every cell plain ASCII digits (most rows): read_cell's fast case
             if len(joined) <= _MAX_CELL_CHARS and joined.isdigit() and joined.isascii():
-                return dict(zip(names, map(int, raws), strict=True))
+                return dict(zip(names, map(int, raws), strict=False))
         out: dict[str, int | float | None] = {}
         for name, vtype, raw in zip(names, vtypes, raws, strict=True):
             if raw is None:
@@ -448,7 +472,7 @@ class _Reader:
         """Values per row in a layout without cell separators, placed on evidence only
         (``transforms.rowassign``); None for layouts with "|" (each row is its own line)."""
         end = regions[-1].end
-        if "|" in self.text[regions[0].label_start:end]:
+        if self.text.find("|", regions[0].label_start, end) >= 0:  # "|" in that slice, without the copy
             return None
         labels = [rowassign.Label(r.key, r.label_start, r.value_start, n_of[r.key], _HEADS[table].get(r.key))
                   for r in regions]
@@ -504,8 +528,7 @@ class _Reader:
         seg = self.text[start:end]
         score = {tpl: sum(1 for rx in _AD_MARKER_RE[tpl] if rx.search(seg)) for tpl in fs.TEMPLATES}
         template = fs.F2019 if score[fs.F2019] > score[fs.F2021] else fs.F2021
-        rows = [(it.key, rx) for it, rx in _AD_ROW_RE[template]]
-        regions = _find_rows(self.text, start, end, rows)
+        regions = _find_rows(self.text, start, end, _AD_FIND[template])
         # Without a caption (第二十条…), a word such as 规章 may just be narrative text.
         if not regions or (len(regions) < 3 and not _T1_START.search(seg)):
             return _TableRead(None, {}, False)
@@ -515,7 +538,7 @@ class _Reader:
                 self.f.add("nonstandard_row", f"a local row {extra!r} outside the template was read past",
                            fs.ACTIVE_DISCLOSURE)
         by_key = {r.key: r for r in regions}
-        n_of = {it.key: len(it.measures) for it in fs.AD_ITEMS[template]}
+        n_of = _AD_N_OF[template]
         placed = self._space_values(fs.ACTIVE_DISCLOSURE, regions, start, n_of)
         values: dict[str, dict] = {}
         for item in fs.AD_ITEMS[template]:
@@ -528,7 +551,7 @@ class _Reader:
             if not placed and fs.AMOUNT not in vtypes:
                 clean = _clean_row(len(names)).fullmatch(self.text, reg.value_start, reg.end)
                 if clean:  # a clean row (most): what _split_values and read_row give it, at once
-                    values[item.key] = dict(zip(names, map(int, clean.groups()), strict=True))
+                    values[item.key] = dict(zip(names, map(int, clean.groups()), strict=False))
                     continue
             vals = placed[item.key] if placed else _split_values(self.text[reg.value_start:reg.end], len(names))
             values[item.key] = self.read_row(fs.ACTIVE_DISCLOSURE, item.key, names, vtypes, vals)
@@ -538,8 +561,7 @@ class _Reader:
     def applications(self, start: int, end: int) -> _TableRead:
         seg = self.text[start:end]
         template = fs.F2021 if any(rx.search(seg) for rx in _APP_F2021_MARKER_RE) else fs.F2019
-        rows = [(r.key, rx) for r, rx in _APP_ROW_RE[template]]
-        regions = _find_rows(self.text, start, end, rows)
+        regions = _find_rows(self.text, start, end, _APP_FIND[template])
         # Without the table's own header, a lone label may be narrative text ("本年新收…").
         if not regions or (len(regions) < 3 and not _T2_START.search(seg)):
             return _TableRead(None, {}, False)
@@ -547,7 +569,7 @@ class _Reader:
             template = fs.F2021  # neither form of (六) found: keep the current template
         _close_regions(self.text, regions, end, _T2_END)
         by_key = {r.key: r for r in regions}
-        names = tuple(c.key for c in fs.APPLICANT_COLUMNS)
+        names = _APP_NAMES
         vtypes = (fs.COUNT,) * len(names)
         # A 法人或其他组织 小计 column is not in the template (FORMAT.md §4.1): read past it.
         subtotal = bool(_SUBTOTAL_COLUMN.search(self.text, start, regions[0].label_start))
@@ -557,6 +579,7 @@ class _Reader:
         values: dict[str, dict] = {}
         placed = self._space_values(fs.APPLICATIONS, regions, start, dict.fromkeys(by_key, len(names) + subtotal))
         clean_row = None if placed or subtotal else _clean_row(len(names))
+        unclean = False  # a row of by_key not read as a clean row
         for row in _APP_ROWS[template]:
             reg = by_key.get(row.key)
             if reg is None:
@@ -564,9 +587,14 @@ class _Reader:
                 continue
             if clean_row is not None:
                 clean = clean_row.fullmatch(self.text, reg.value_start, reg.end)
+                if not clean and (cut := _NEXT_ROW_LINE.search(self.text, reg.value_start, reg.end)):
+                    # a clean row, then lines that start with words (the table's last row before the
+                    # next table's header): _split_values cuts the segment there, as here
+                    clean = clean_row.fullmatch(self.text, reg.value_start, cut.start())
                 if clean:  # a clean row (most): what _split_values and read_row give it, at once
-                    values[row.key] = dict(zip(names, map(int, clean.groups()), strict=True))
+                    values[row.key] = dict(zip(names, map(int, clean.groups()), strict=False))  # as many groups
                     continue
+            unclean = True
             vals = placed[row.key] if placed else _split_values(self.text[reg.value_start:reg.end],
                                                                  len(names) + subtotal)
             if subtotal and vals.run is None and not vals.short:
@@ -574,7 +602,8 @@ class _Reader:
             elif subtotal:
                 vals = _Values([None] * len(names), mode=vals.mode, short=True)
             values[row.key] = self.read_row(fs.APPLICATIONS, row.key, names, vtypes, vals)
-        self._merged_zero_rows(values, by_key)
+        if unclean:  # a clean row has every cell: no merged cell to find in it
+            self._merged_zero_rows(values, by_key)
         return _TableRead(template, values, True)
 
     def _merged_zero_rows(self, values: dict, by_key: dict[str, _Region]) -> None:
