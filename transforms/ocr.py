@@ -89,20 +89,11 @@ def recogniser():
     config = read_yaml(str(root / "config.yaml"))["Rec"]
     config.update(model_path=str(root / config["model_path"]), intra_op_num_threads=1, inter_op_num_threads=1)
     rec = TextRecognizer(config)
-    rec.session = _OneCropAtATime(rec.session)
+    # One crop per run, padded to its own width only: its reading does not depend on which
+    # other crops share its batch, and it costs ~25% less CPU than batches of 6 (a batch pads
+    # every crop to the widest, and its working set outgrows the CPU's cache).
+    rec.rec_batch_num = 1
     return rec
-
-
-class _OneCropAtATime:
-    """The recogniser's model run on a batch one crop at a time. The recogniser still pads a
-    batch's crops to their widest (the readings depend on that width), but one crop at a time
-    gives bit-identical outputs at a third less CPU: a batch's working set outgrows the cache."""
-
-    def __init__(self, session) -> None:
-        self.session = session
-
-    def __call__(self, batch: np.ndarray) -> list[np.ndarray]:
-        return [np.concatenate([self.session(batch[i:i + 1])[0] for i in range(len(batch))])]
 
 
 def load_image(data: bytes):
@@ -259,7 +250,7 @@ _PLAIN = re.compile(r"^(?:\d+(?:\.\d+)?|/|-)$")
 
 
 def _recognise_jobs(jobs: list) -> None:
-    """Read every job's crops in one batch (the recogniser sorts them by width); a value
+    """Read every job's crops in one call to the recogniser; a value
     cell keeps its crop for second readings (``reread``)."""
     got = iter(_recognise([c for _, cs in jobs for c in cs]))
     for cell, cs in jobs:
