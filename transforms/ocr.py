@@ -10,7 +10,7 @@ texts with the recogniser's confidence, in reading order. Deciding what the numb
 are is ``transforms.imagetable``'s job.
 
 The recogniser is built once per process (its model ships inside the wheel; nothing is
-downloaded). ~2-3 CPU-s per 150 dpi page (docs/BENCHMARKS.md).
+downloaded). ~1.5 CPU-s per 150 dpi page (benchmarks/bench_ocr.py).
 """
 
 from __future__ import annotations
