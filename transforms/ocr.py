@@ -9,8 +9,8 @@ lone "0" that detection overlooks is still read. Output: ``Band`` rows of ``Cell
 texts with the recogniser's confidence, in reading order. Deciding what the numbers
 are is ``transforms.imagetable``'s job.
 
-The engine is built once per process (its models ship inside the wheel; nothing is
-downloaded). ~2-3 CPU-s per 150 dpi page (docs/BENCHMARKS.md).
+The recogniser is built once per process (its model ships inside the wheel; nothing is
+downloaded). ~1.5 CPU-s per 150 dpi page (benchmarks/bench_ocr.py).
 """
 
 from __future__ import annotations
@@ -74,12 +74,26 @@ class Band:
 
 
 @lru_cache(maxsize=1)
-def engine():
-    """The OCR engine, once per process (loading the models costs ~0.7 s). One thread: the
-    parse workers are the parallelism, and ONNX Runtime's own threads only contend with them."""
-    from rapidocr_onnxruntime import RapidOCR
+def recogniser():
+    """PP-OCR's text recogniser, once per process (its model ships inside the wheel; loading it
+    costs ~0.1 s). Only recognition: the cells are found by the ruling lines, not by PP-OCR's
+    detector. One thread: the parse workers are the parallelism, and ONNX Runtime's own threads
+    only contend with them."""
+    from pathlib import Path
 
-    return RapidOCR(intra_op_num_threads=1, inter_op_num_threads=1)
+    import rapidocr_onnxruntime
+    from rapidocr_onnxruntime.ch_ppocr_rec import TextRecognizer
+    from rapidocr_onnxruntime.utils import read_yaml
+
+    root = Path(rapidocr_onnxruntime.__file__).resolve().parent
+    config = read_yaml(str(root / "config.yaml"))["Rec"]
+    config.update(model_path=str(root / config["model_path"]), intra_op_num_threads=1, inter_op_num_threads=1)
+    rec = TextRecognizer(config)
+    # One crop per run, padded to its own width only: its reading does not depend on which
+    # other crops share its batch, and it costs ~25% less CPU than batches of 6 (a batch pads
+    # every crop to the widest, and its working set outgrows the CPU's cache).
+    rec.rec_batch_num = 1
+    return rec
 
 
 def load_image(data: bytes):
@@ -223,21 +237,10 @@ def _clean_text(text: str) -> str:
     return unicodedata.normalize("NFKC", text).strip()
 
 
-def _boxes(img) -> list[tuple[float, float, float, float, str, float]]:
-    arr = np.asarray(img.convert("RGB"))
-    result, _ = engine()(arr, use_cls=False)
-    out = []
-    for box, text, conf in result or []:
-        xs = [p[0] for p in box]
-        ys = [p[1] for p in box]
-        out.append((min(xs), min(ys), max(xs), max(ys), _clean_text(text), float(conf)))
-    return out
-
-
 def _recognise(crops: list, width: int = FAST_WIDTH) -> list[tuple[str, float]]:
     if not crops:
         return []
-    rec = engine().text_rec
+    rec = recogniser()
     rec.rec_image_shape = [3, 48, width]  # read per call by rapidocr 1.4's TextRecognizer
     got, _ = rec([np.asarray(c.convert("RGB")) for c in crops])
     return [(_clean_text(t), float(s)) for t, s in got]
@@ -247,7 +250,7 @@ _PLAIN = re.compile(r"^(?:\d+(?:\.\d+)?|/|-)$")
 
 
 def _recognise_jobs(jobs: list) -> None:
-    """Read every job's crops in one batch (the recogniser sorts them by width); a value
+    """Read every job's crops in one call to the recogniser; a value
     cell keeps its crop for second readings (``reread``)."""
     got = iter(_recognise([c for _, cs in jobs for c in cs]))
     for cell, cs in jobs:

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from html.parser import HTMLParser
 
 DPI = 150
-MAX_PAGES = 12  # pages rendered for OCR, at most: a scan's tables come early, and each page costs ~3 CPU-s
+MAX_PAGES = 12  # pages rendered for OCR, at most: a scan's tables come early, and each page costs ~1.5 CPU-s
 MAX_PICTURES = 20  # images taken from one page or .docx
 MAX_PICTURE_BYTES = 15_000_000
 PICTURE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"RIFF", b"BM")  # PNG, JPEG, GIF, WebP, BMP
