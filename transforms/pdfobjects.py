@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import sys
 from array import array
 from collections import deque
 from dataclasses import dataclass, field
@@ -214,7 +215,7 @@ def _read_chars(tp: int, ctm: tuple, height: float, mb_x0: float, mb_top: float,
     size = y1 - y0
     with np.errstate(all="ignore"):
         upright = ((ma * md > 0) & (mb * mc <= 0)).tolist()
-    texts = [chr(u) if 0 < u < 0xD800 or 0xDFFF < u < 0x110000 else _odd_text(u) for u in codes]
+    texts = _texts(codes)
     if 1 in unmapped:  # pdfminer's text for a code without a Unicode mapping
         for j in (j for j, error in enumerate(unmapped) if error == 1):
             texts[j] = f"(cid:{codes[j]})"
@@ -272,6 +273,21 @@ def _chars_in_c(tp: int, codes: list[int]) -> tuple:
     keep = keep[:k]
     return (keep, [codes[i] for i in keep.tolist()], handles[:k], origins[: 2 * k],
             boxes[: 4 * k].astype(np.float64).reshape(k, 4), unmapped[:k].tolist())
+
+
+_UTF32 = "utf-32-le" if sys.byteorder == "little" else "utf-32-be"
+
+
+def _texts(codes: list[int]) -> list[str | None]:
+    """Each code's character (``_odd_text`` of a code that is none): the codes decoded at once
+    where all are characters (UTF-32 refuses surrogates and codes past Unicode; 0 is looked
+    for first), else one by one."""
+    if 0 not in codes:
+        try:
+            return list(array("I", codes).tobytes().decode(_UTF32))
+        except (UnicodeDecodeError, OverflowError):
+            pass
+    return [chr(u) if 0 < u < 0xD800 or 0xDFFF < u < 0x110000 else _odd_text(u) for u in codes]
 
 
 def _odd_text(u: int) -> str | None:
