@@ -443,29 +443,30 @@ def _read_paths(page: int, to_top_down, out: PageObjects, with_chars: set[int]) 
     known; only their marks are asked)."""
     text_objects = 0
     stack = [(page, _PAGE_COUNT_OBJECTS, _PAGE_GET_OBJECT, None)]
-    m = pdfium_c.FS_MATRIX()
+    m = pdfium_c.FS_MATRIX()  # the one matrix PDFium writes each path's and form's into
     p_m = ctypes.addressof(m)
     paths: list[tuple[int, tuple]] = []  # (path object, its matrix), in pdfminer's order
     while stack:
         parent, count, get, outer = stack.pop()
         n = count(parent)
         if _CALLS is not None:
-            n_texts, texts, others = _objects_in_c(parent, get, n)
+            n_texts, texts, others = _objects_in_c(parent, get, n, m)
         else:
             objects = list(map(get, repeat(parent, n), range(n)))
             texts = list(filter(with_chars.__contains__, objects))
             others = list(filterfalse(with_chars.__contains__, objects))
-            others = list(zip(others, map(_OBJECT_TYPE, others), strict=True))
+            others = list(zip(others, map(_OBJECT_TYPE, others), repeat(None), strict=False))
             n_texts = len(texts)
-        for obj, kind in others:
+        for obj, kind, matrix in others:
             if kind == _TEXT:
                 texts.append(obj)
                 n_texts += 1
                 continue
             if kind not in (_PATH, _FORM):
                 continue
-            _OBJECT_MATRIX(obj, p_m)
-            matrix = (_r(m.a), _r(m.b), _r(m.c), _r(m.d), _r(m.e), _r(m.f))
+            if matrix is None:
+                _OBJECT_MATRIX(obj, p_m)
+                matrix = (_r(m.a), _r(m.b), _r(m.c), _r(m.d), _r(m.e), _r(m.f))
             if outer is not None:
                 matrix = _mul(matrix, outer)
             if kind == _FORM:
@@ -481,19 +482,29 @@ def _read_paths(page: int, to_top_down, out: PageObjects, with_chars: set[int]) 
     return text_objects
 
 
-def _objects_in_c(parent: int, get, n: int) -> tuple[int, list[int], list[tuple[int, int]]]:
+def _objects_in_c(parent: int, get, n: int, m) -> tuple[int, list[int], list[tuple[int, int, tuple | None]]]:
     """A page's or form's objects by the compiled helper: its number of text objects, those
     with content marks (the others hold no /ActualText), and every other object with its
-    type, in order. Every object's type is asked (the Python path does not ask the text
-    page's objects: they are text objects, FPDFText_GetTextObject's)."""
+    type and, for a path or form, its matrix (rounded as ``_r``; PDFium writes it into ``m``,
+    the page's FS_MATRIX, as in the Python path), in order. Every object's type is asked (the
+    Python path does not ask the text page's objects: they are text objects,
+    FPDFText_GetTextObject's)."""
     n = max(n, 0)  # -1: an object PDFium cannot count in, as range(-1) in the Python path
     objects, kinds, marks = np.empty(n, dtype=np.intp), np.empty(n, dtype=np.int32), np.empty(n, dtype=np.int32)
+    matrices = np.zeros((n, 6), dtype=np.float32)
     if n:
         buf = _CALLS_FFI.from_buffer
-        _CALLS.pdfcalls_objects(_ADDRESS[get], get is _FORM_GET_OBJECT, _OBJECT_TYPE_AT, _COUNT_MARKS_AT, parent, n,
-                                buf("intptr_t[]", objects), buf("int32_t[]", kinds), buf("int32_t[]", marks))
+        _CALLS.pdfcalls_objects(_ADDRESS[get], get is _FORM_GET_OBJECT, _OBJECT_TYPE_AT, _COUNT_MARKS_AT,
+                                _OBJECT_MATRIX_AT, _PATH, _FORM, parent, n, buf("intptr_t[]", objects),
+                                buf("int32_t[]", kinds), buf("int32_t[]", marks), _CALLS_FFI.cast("float *", ctypes.addressof(m)),
+                                buf("float[]", matrices))
     is_text = kinds == _TEXT
-    return int(is_text.sum()), objects[is_text & (marks != 0)].tolist(), list(zip(objects[~is_text].tolist(), kinds[~is_text].tolist(), strict=True))
+    others = ~is_text
+    drawn = ((kinds == _PATH) | (kinds == _FORM))[others].tolist()
+    rounded = map(tuple, _round4(matrices[others].astype(np.float64)).tolist())
+    return int(is_text.sum()), objects[is_text & (marks != 0)].tolist(), list(zip(
+        objects[others].tolist(), kinds[others].tolist(),
+        (matrix if is_drawn else None for matrix, is_drawn in zip(rounded, drawn, strict=True)), strict=True))
 
 
 def _has_actual_text(obj: int) -> bool:
@@ -593,7 +604,7 @@ def _segments_in_c(objects: list[int]) -> tuple:
 # builds it beside its source when a C compiler is there; without it (or with
 # XXGK_PDF_NATIVE=0) the Python calls above are used. Loading that library when this module is
 # imported is the only I/O in transforms/.
-_CALLS_VERSION = 1
+_CALLS_VERSION = 2
 _CALLS_LIBRARY = Path(__file__).with_name("_pdfcalls.so")
 _CALLS_FFI = cffi.FFI()
 _CALLS_FFI.cdef("""
@@ -602,8 +613,8 @@ int pdfcalls_chars(intptr_t, intptr_t, intptr_t, intptr_t, intptr_t, intptr_t tp
                    int32_t *keep, intptr_t *objects, double *origins, float *boxes, int32_t *unmapped);
 void pdfcalls_text_facts(intptr_t, intptr_t, intptr_t, intptr_t tp, int n, const int32_t *asked, double *sizes,
                          float *matrices, int m, const intptr_t *font_objects, intptr_t *fonts);
-void pdfcalls_objects(intptr_t, int, intptr_t, intptr_t, intptr_t parent, int n, intptr_t *objects, int32_t *types,
-                      int32_t *marks);
+void pdfcalls_objects(intptr_t, int, intptr_t, intptr_t, intptr_t, int, int, intptr_t parent, int n, intptr_t *objects,
+                      int32_t *types, int32_t *marks, float *m, float *matrices);
 long pdfcalls_segment_counts(intptr_t, int n, const intptr_t *paths, int32_t *counts);
 void pdfcalls_segments(intptr_t, intptr_t, intptr_t, intptr_t, int n, const intptr_t *paths, const int32_t *counts,
                        float *points, int32_t *kinds, int32_t *closes);
@@ -637,6 +648,7 @@ _GET_MATRIX_AT = _address("FPDFText_GetMatrix")
 _TEXT_OBJECT_FONT_AT = _address("FPDFTextObj_GetFont")
 _OBJECT_TYPE_AT = _address("FPDFPageObj_GetType")
 _COUNT_MARKS_AT = _address("FPDFPageObj_CountMarks")
+_OBJECT_MATRIX_AT = _address("FPDFPageObj_GetMatrix")
 _ADDRESS = {_PAGE_GET_OBJECT: _address("FPDFPage_GetObject"), _FORM_GET_OBJECT: _address("FPDFFormObj_GetObject")}
 _COUNT_SEGMENTS_AT = _address("FPDFPath_CountSegments")
 _GET_SEGMENT_AT = _address("FPDFPath_GetPathSegment")
