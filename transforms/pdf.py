@@ -522,16 +522,20 @@ def _drop_running_lines(pages: list[list[_Item]]) -> None:
     def candidate(it: _Item) -> bool:
         return it.margin and bool(it.text) and not _HEADING.match(_norm(it.text or ""))
 
-    seen = Counter(k for items in pages for k in {key(it) for it in items if candidate(it)})
+    keys = [{id(it): key(it) for it in items if it.margin and candidate(it)} for items in pages]
+    seen = Counter(k for page_keys in keys for k in set(page_keys.values()))
     running = {k for k, n in seen.items() if n >= 2}
+    if not running:
+        return
     emitted: set[str] = set()
-    for items in pages:
+    for items, page_keys in zip(pages, keys, strict=True):
         kept = []
         for it in items:
-            if candidate(it) and key(it) in running:
-                if key(it) in emitted:
+            k = page_keys.get(id(it))
+            if k is not None and k in running:
+                if k in emitted:
                     continue
-                emitted.add(key(it))
+                emitted.add(k)
             kept.append(it)
         items[:] = kept
 
