@@ -138,8 +138,9 @@ def read_page(pdf, index: int) -> PageObjects:
         out = PageObjects(width=x1 - x0, height=height, rotation=rotate, mediabox=mediabox)
         mb_x0, mb_top = mediabox[0], mediabox[1]
 
+        a, b, c, d, e, f = ctm
+
         def to_top_down(x: float, y: float) -> tuple[float, float]:
-            a, b, c, d, e, f = ctm
             px, py = a * x + c * y + e, b * x + d * y + f
             return px + mb_x0, height - py + mb_top
 
@@ -669,9 +670,9 @@ def use_compiled_calls(on: bool) -> bool:
 
 
 def _add_path(path: list[tuple[str, float, float]], to_top_down, out: PageObjects) -> None:
-    shape = "".join(p[0] for p in path)
-    if shape[:1] != "m":
+    if not path or path[0][0] != "m":
         return
+    shape = "".join([p[0] for p in path])
     pts = [(p[1], p[2]) for p in path]
     if len(shape) > 3 and shape[-2:] == "lh" and pts[-2] == pts[0]:
         shape = shape[:-2] + "h"
@@ -689,8 +690,7 @@ def _add_path(path: list[tuple[str, float, float]], to_top_down, out: PageObject
         kind = "curve"
     # pdfminer's bbox in its space, then pdfplumber's conversion of it
     tl = [to_top_down(px, py) for px, py in pts]
-    lx = [p[0] for p in tl]
-    ly = [p[1] for p in tl]
+    lx, ly = zip(*tl, strict=True)
     x0, x1, top, bottom = min(lx), max(lx), min(ly), max(ly)
     obj = {"object_type": kind, "x0": x0, "x1": x1, "top": top, "bottom": bottom, "doctop": top,
            "width": x1 - x0, "height": bottom - top, "y0": out.height - bottom, "y1": out.height - top}
