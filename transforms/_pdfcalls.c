@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 /* pdfobjects._CALLS_VERSION: changed with any signature below, so a stale build is not loaded */
-#define PDFCALLS_VERSION 1
+#define PDFCALLS_VERSION 2
 
 typedef intptr_t H;
 typedef int (*int_of_index)(H, int);
@@ -22,6 +22,7 @@ typedef int (*origin_fn)(H, int, double *, double *);
 typedef int (*into_fn)(H, int, void *);
 typedef double (*double_of_index)(H, int);
 typedef int (*point_fn)(H, float *, float *);
+typedef int (*into_fn2)(H, void *);
 
 int pdfcalls_version(void) { return PDFCALLS_VERSION; }
 
@@ -57,16 +58,25 @@ void pdfcalls_text_facts(H font_size, H get_matrix, H object_font, H tp, int n, 
         fonts[j] = ((handle_of_handle)object_font)(font_objects[j]);
 }
 
-/* A page's or form's `n` objects with their type and number of content marks. `ulong_index`:
- * the getter takes an unsigned long index (FPDFFormObj_GetObject), not an int. */
-void pdfcalls_objects(H get_object, int ulong_index, H object_type, H count_marks, H parent, int n,
-                      H *objects, int32_t *types, int32_t *marks) {
+/* A page's or form's `n` objects with their type and number of content marks, and the matrix
+ * (FS_MATRIX: 6 floats) of each path and form object (`path_type`, `form_type`), asked into
+ * `m` (the page's one matrix, as the Python fallback asks it) and copied from there; the other
+ * objects' six entries are left as they are. `ulong_index`: the getter takes an unsigned long
+ * index (FPDFFormObj_GetObject), not an int. */
+void pdfcalls_objects(H get_object, int ulong_index, H object_type, H count_marks, H get_matrix, int path_type,
+                      int form_type, H parent, int n, H *objects, int32_t *types, int32_t *marks, float *m,
+                      float *matrices) {
     for (int i = 0; i < n; i++) {
         H obj = ulong_index ? ((handle_of_ulong)get_object)(parent, (unsigned long)i)
                             : ((handle_of_index)get_object)(parent, i);
         objects[i] = obj;
         types[i] = ((int_of_handle)object_type)(obj);
         marks[i] = ((int_of_handle)count_marks)(obj);
+        if (types[i] == path_type || types[i] == form_type) {
+            ((into_fn2)get_matrix)(obj, m);
+            for (int k = 0; k < 6; k++)
+                matrices[6 * i + k] = m[k];
+        }
     }
 }
 

@@ -122,32 +122,41 @@ def _refuse_bombs(data: bytes, streams: list[tuple[int, int]]) -> None:
             raise PdfError(f"PDF stream inflates to more than {size // (1024 * 1024)} MB: refused (compression bomb?)")
 
 
-_GLANCE = 8 * 1024  # inflated bytes of each stream looked at by the quick bound below
+_GLANCES = (2 * 1024, 8 * 1024)  # inflated bytes of each stream looked at by the quick bound below
 _LOOKAHEAD = 16  # input bytes zlib may have taken ahead of the output it gave
 
 
 def _surely_no_bomb(data: bytes, streams: list[tuple[int, int]]) -> bool:
     """True where the full check below surely refuses nothing, found by inflating only the
-    first ``_GLANCE`` bytes of each stream: a stream that took ``c`` input bytes for them
-    takes at least ``c - _LOOKAHEAD`` for the first ``_PROBE``, so it is no bomb (ratio
+    first few KB (``_GLANCES``) of each stream: a stream that took ``c`` input bytes for
+    them takes at least ``c - _LOOKAHEAD`` for the first ``_PROBE``, so it is no bomb (ratio
     past 400) and the check counts it at most ``_PROBE * len(raw) // (c - _LOOKAHEAD)``
     (or at its exact size, if shorter). The bounds adding up to ``MAX_INFLATED`` or less,
-    no stream and no sum can be refused: the same answer at an eighth of the inflating."""
+    no stream and no sum can be refused: the same answer at a fraction of the inflating. A
+    stream whose first 2 KB took too few bytes to tell is looked at again to 8 KB."""
     bound = 0
     floor = -(-_PROBE // MAX_STREAM_RATIO) + _LOOKAHEAD  # fewer input bytes than this: maybe a bomb
     for start, end in streams:
         raw = data[start: end if end > 0 else len(data)]
-        d = zlib.decompressobj()
-        try:
-            size = len(d.decompress(raw, _GLANCE))
-        except zlib.error:
-            continue  # the full check stops at the same error: the stream counts nothing there
-        if size < _GLANCE:  # the whole stream, inflated: the full check counts its exact size
+        for glance in _GLANCES:
+            d = zlib.decompressobj()
+            try:
+                size = len(d.decompress(raw, glance))
+            except zlib.error:
+                size = None  # the full check stops at the same error: the stream counts nothing there
+                break
+            if size < glance:  # the whole stream, inflated: the full check counts its exact size
+                break
+            consumed = len(raw) - len(d.unconsumed_tail)
+            if consumed >= floor:
+                break
+        else:
+            return False
+        if size is None:
+            continue
+        if size < glance:
             bound += size
             continue
-        consumed = len(raw) - len(d.unconsumed_tail)
-        if consumed < floor:
-            return False
         bound += max(_PROBE - 1, _PROBE * len(raw) // (consumed - _LOOKAHEAD))
         if bound > MAX_INFLATED:
             return False
@@ -344,7 +353,12 @@ class _Middles:
     def __init__(self, chars: list[tuple], boxes=None) -> None:
         self.chars = chars
         if boxes is not None:  # the characters' boxes in an array: the same sums, at once
-            xs, ys = ((boxes[:, 0] + boxes[:, 2]) / 2).tolist(), ((boxes[:, 1] + boxes[:, 3]) / 2).tolist()
+            column = (boxes[:, 1] + boxes[:, 3]) / 2
+            xs, ys = ((boxes[:, 0] + boxes[:, 2]) / 2).tolist(), column.tolist()
+            if not np.isnan(column).any():  # sorted by height at once (a stable sort, as below)
+                order = np.argsort(column, kind="stable")
+                self.xs, self.by_y, self.ys, self.all_ys = xs, order.tolist(), column[order].tolist(), ys
+                return
         else:
             xs = [(c[X0] + c[X1]) / 2 for c in chars]
             ys = [(c[TOP] + c[BOTTOM]) / 2 for c in chars]
@@ -353,14 +367,17 @@ class _Middles:
         self.ys = [ys[k] for k in self.by_y]
         self.all_ys = ys
 
+    def band(self, top: float, bottom: float) -> list[int]:
+        """The characters whose middle lies at top <= y < bottom, in page order."""
+        ys = self.ys
+        return sorted(self.by_y[bisect_left(ys, top):bisect_left(ys, bottom)])
+
     def within(self, bbox: tuple) -> list[tuple[float, float, tuple]]:
         """The characters whose middle lies in ``bbox`` (x0 <= x < x1, top <= y < bottom), as
         (middle x, middle y, character)."""
         x0, top, x1, bottom = bbox
-        ys, xs = self.ys, self.xs
-        band = sorted(self.by_y[bisect_left(ys, top):bisect_left(ys, bottom)])
-        all_ys, chars = self.all_ys, self.chars
-        return [(xs[k], all_ys[k], chars[k]) for k in band if x0 <= xs[k] < x1]
+        xs, all_ys, chars = self.xs, self.all_ys, self.chars
+        return [(xs[k], all_ys[k], chars[k]) for k in self.band(top, bottom) if x0 <= xs[k] < x1]
 
 
 def _extract(rows: list, mids: _Middles) -> list[list[str | None]]:
@@ -368,24 +385,28 @@ def _extract(rows: list, mids: _Middles) -> list[list[str | None]]:
     cell, in the same order, the same text), with each character's middle computed once, each
     row's characters found by height (_Middles) and only the row's tested against its cells."""
     out = []
+    xs, ys, page_chars = mids.xs, mids.all_ys, mids.chars
     for row in rows:
-        row_chars = mids.within(row.bbox)
         present = [c for c in row.cells if c is not None]
         starts = [c[0] for c in present]
         if all(c[0] <= c[2] for c in present) and all(
                 a[2] <= b[0] for a, b in zip(present, present[1:], strict=False)):
-            # cells side by side (x0 <= x < x1 of at most one): each character to its cell by
-            # bisection, in the row's order
+            # cells side by side (x0 <= x < x1 of at most one): each character of the row
+            # (its middle in the row's box) to its cell by bisection, in the row's order
+            x0, top, x1, bottom = row.bbox
             found: list[list] = [[] for _ in present]
-            for m in row_chars:
-                k = bisect_right(starts, m[0]) - 1
-                if k >= 0:
-                    cx0, ctop, cx1, cbottom = present[k]
-                    if m[0] < cx1 and ctop <= m[1] < cbottom:
-                        found[k].append(m[2])
+            for k in mids.band(top, bottom):
+                x = xs[k]
+                if x0 <= x < x1:
+                    j = bisect_right(starts, x) - 1
+                    if j >= 0:
+                        cx0, ctop, cx1, cbottom = present[j]
+                        if x < cx1 and ctop <= ys[k] < cbottom:
+                            found[j].append(page_chars[k])
             texts = iter([cell_text(chars) for chars in found])
             out.append([None if cell is None else next(texts) for cell in row.cells])
             continue
+        row_chars = mids.within(row.bbox)
         cells: list[str | None] = []
         for cell in row.cells:
             if cell is None:
@@ -501,16 +522,20 @@ def _drop_running_lines(pages: list[list[_Item]]) -> None:
     def candidate(it: _Item) -> bool:
         return it.margin and bool(it.text) and not _HEADING.match(_norm(it.text or ""))
 
-    seen = Counter(k for items in pages for k in {key(it) for it in items if candidate(it)})
+    keys = [{id(it): key(it) for it in items if it.margin and candidate(it)} for items in pages]
+    seen = Counter(k for page_keys in keys for k in set(page_keys.values()))
     running = {k for k, n in seen.items() if n >= 2}
+    if not running:
+        return
     emitted: set[str] = set()
-    for items in pages:
+    for items, page_keys in zip(pages, keys, strict=True):
         kept = []
         for it in items:
-            if candidate(it) and key(it) in running:
-                if key(it) in emitted:
+            k = page_keys.get(id(it))
+            if k is not None and k in running:
+                if k in emitted:
                     continue
-                emitted.add(key(it))
+                emitted.add(k)
             kept.append(it)
         items[:] = kept
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import sys
 from array import array
 from collections import deque
 from dataclasses import dataclass, field
@@ -137,8 +138,9 @@ def read_page(pdf, index: int) -> PageObjects:
         out = PageObjects(width=x1 - x0, height=height, rotation=rotate, mediabox=mediabox)
         mb_x0, mb_top = mediabox[0], mediabox[1]
 
+        a, b, c, d, e, f = ctm
+
         def to_top_down(x: float, y: float) -> tuple[float, float]:
-            a, b, c, d, e, f = ctm
             px, py = a * x + c * y + e, b * x + d * y + f
             return px + mb_x0, height - py + mb_top
 
@@ -214,7 +216,7 @@ def _read_chars(tp: int, ctm: tuple, height: float, mb_x0: float, mb_top: float,
     size = y1 - y0
     with np.errstate(all="ignore"):
         upright = ((ma * md > 0) & (mb * mc <= 0)).tolist()
-    texts = [chr(u) if 0 < u < 0xD800 or 0xDFFF < u < 0x110000 else _odd_text(u) for u in codes]
+    texts = _texts(codes)
     if 1 in unmapped:  # pdfminer's text for a code without a Unicode mapping
         for j in (j for j, error in enumerate(unmapped) if error == 1):
             texts[j] = f"(cid:{codes[j]})"
@@ -272,6 +274,21 @@ def _chars_in_c(tp: int, codes: list[int]) -> tuple:
     keep = keep[:k]
     return (keep, [codes[i] for i in keep.tolist()], handles[:k], origins[: 2 * k],
             boxes[: 4 * k].astype(np.float64).reshape(k, 4), unmapped[:k].tolist())
+
+
+_UTF32 = "utf-32-le" if sys.byteorder == "little" else "utf-32-be"
+
+
+def _texts(codes: list[int]) -> list[str | None]:
+    """Each code's character (``_odd_text`` of a code that is none): the codes decoded at once
+    where all are characters (UTF-32 refuses surrogates and codes past Unicode; 0 is looked
+    for first), else one by one."""
+    if 0 not in codes:
+        try:
+            return list(array("I", codes).tobytes().decode(_UTF32))
+        except (UnicodeDecodeError, OverflowError):
+            pass
+    return [chr(u) if 0 < u < 0xD800 or 0xDFFF < u < 0x110000 else _odd_text(u) for u in codes]
 
 
 def _odd_text(u: int) -> str | None:
@@ -427,29 +444,30 @@ def _read_paths(page: int, to_top_down, out: PageObjects, with_chars: set[int]) 
     known; only their marks are asked)."""
     text_objects = 0
     stack = [(page, _PAGE_COUNT_OBJECTS, _PAGE_GET_OBJECT, None)]
-    m = pdfium_c.FS_MATRIX()
+    m = pdfium_c.FS_MATRIX()  # the one matrix PDFium writes each path's and form's into
     p_m = ctypes.addressof(m)
     paths: list[tuple[int, tuple]] = []  # (path object, its matrix), in pdfminer's order
     while stack:
         parent, count, get, outer = stack.pop()
         n = count(parent)
         if _CALLS is not None:
-            n_texts, texts, others = _objects_in_c(parent, get, n)
+            n_texts, texts, others = _objects_in_c(parent, get, n, m)
         else:
             objects = list(map(get, repeat(parent, n), range(n)))
             texts = list(filter(with_chars.__contains__, objects))
             others = list(filterfalse(with_chars.__contains__, objects))
-            others = list(zip(others, map(_OBJECT_TYPE, others), strict=True))
+            others = list(zip(others, map(_OBJECT_TYPE, others), repeat(None), strict=False))
             n_texts = len(texts)
-        for obj, kind in others:
+        for obj, kind, matrix in others:
             if kind == _TEXT:
                 texts.append(obj)
                 n_texts += 1
                 continue
             if kind not in (_PATH, _FORM):
                 continue
-            _OBJECT_MATRIX(obj, p_m)
-            matrix = (_r(m.a), _r(m.b), _r(m.c), _r(m.d), _r(m.e), _r(m.f))
+            if matrix is None:
+                _OBJECT_MATRIX(obj, p_m)
+                matrix = (_r(m.a), _r(m.b), _r(m.c), _r(m.d), _r(m.e), _r(m.f))
             if outer is not None:
                 matrix = _mul(matrix, outer)
             if kind == _FORM:
@@ -465,19 +483,29 @@ def _read_paths(page: int, to_top_down, out: PageObjects, with_chars: set[int]) 
     return text_objects
 
 
-def _objects_in_c(parent: int, get, n: int) -> tuple[int, list[int], list[tuple[int, int]]]:
+def _objects_in_c(parent: int, get, n: int, m) -> tuple[int, list[int], list[tuple[int, int, tuple | None]]]:
     """A page's or form's objects by the compiled helper: its number of text objects, those
     with content marks (the others hold no /ActualText), and every other object with its
-    type, in order. Every object's type is asked (the Python path does not ask the text
-    page's objects: they are text objects, FPDFText_GetTextObject's)."""
+    type and, for a path or form, its matrix (rounded as ``_r``; PDFium writes it into ``m``,
+    the page's FS_MATRIX, as in the Python path), in order. Every object's type is asked (the
+    Python path does not ask the text page's objects: they are text objects,
+    FPDFText_GetTextObject's)."""
     n = max(n, 0)  # -1: an object PDFium cannot count in, as range(-1) in the Python path
     objects, kinds, marks = np.empty(n, dtype=np.intp), np.empty(n, dtype=np.int32), np.empty(n, dtype=np.int32)
+    matrices = np.zeros((n, 6), dtype=np.float32)
     if n:
         buf = _CALLS_FFI.from_buffer
-        _CALLS.pdfcalls_objects(_ADDRESS[get], get is _FORM_GET_OBJECT, _OBJECT_TYPE_AT, _COUNT_MARKS_AT, parent, n,
-                                buf("intptr_t[]", objects), buf("int32_t[]", kinds), buf("int32_t[]", marks))
+        _CALLS.pdfcalls_objects(_ADDRESS[get], get is _FORM_GET_OBJECT, _OBJECT_TYPE_AT, _COUNT_MARKS_AT,
+                                _OBJECT_MATRIX_AT, _PATH, _FORM, parent, n, buf("intptr_t[]", objects),
+                                buf("int32_t[]", kinds), buf("int32_t[]", marks), _CALLS_FFI.cast("float *", ctypes.addressof(m)),
+                                buf("float[]", matrices))
     is_text = kinds == _TEXT
-    return int(is_text.sum()), objects[is_text & (marks != 0)].tolist(), list(zip(objects[~is_text].tolist(), kinds[~is_text].tolist(), strict=True))
+    others = ~is_text
+    drawn = ((kinds == _PATH) | (kinds == _FORM))[others].tolist()
+    rounded = map(tuple, _round4(matrices[others].astype(np.float64)).tolist())
+    return int(is_text.sum()), objects[is_text & (marks != 0)].tolist(), list(zip(
+        objects[others].tolist(), kinds[others].tolist(),
+        (matrix if is_drawn else None for matrix, is_drawn in zip(rounded, drawn, strict=True)), strict=True))
 
 
 def _has_actual_text(obj: int) -> bool:
@@ -577,7 +605,7 @@ def _segments_in_c(objects: list[int]) -> tuple:
 # builds it beside its source when a C compiler is there; without it (or with
 # XXGK_PDF_NATIVE=0) the Python calls above are used. Loading that library when this module is
 # imported is the only I/O in transforms/.
-_CALLS_VERSION = 1
+_CALLS_VERSION = 2
 _CALLS_LIBRARY = Path(__file__).with_name("_pdfcalls.so")
 _CALLS_FFI = cffi.FFI()
 _CALLS_FFI.cdef("""
@@ -586,8 +614,8 @@ int pdfcalls_chars(intptr_t, intptr_t, intptr_t, intptr_t, intptr_t, intptr_t tp
                    int32_t *keep, intptr_t *objects, double *origins, float *boxes, int32_t *unmapped);
 void pdfcalls_text_facts(intptr_t, intptr_t, intptr_t, intptr_t tp, int n, const int32_t *asked, double *sizes,
                          float *matrices, int m, const intptr_t *font_objects, intptr_t *fonts);
-void pdfcalls_objects(intptr_t, int, intptr_t, intptr_t, intptr_t parent, int n, intptr_t *objects, int32_t *types,
-                      int32_t *marks);
+void pdfcalls_objects(intptr_t, int, intptr_t, intptr_t, intptr_t, int, int, intptr_t parent, int n, intptr_t *objects,
+                      int32_t *types, int32_t *marks, float *m, float *matrices);
 long pdfcalls_segment_counts(intptr_t, int n, const intptr_t *paths, int32_t *counts);
 void pdfcalls_segments(intptr_t, intptr_t, intptr_t, intptr_t, int n, const intptr_t *paths, const int32_t *counts,
                        float *points, int32_t *kinds, int32_t *closes);
@@ -621,6 +649,7 @@ _GET_MATRIX_AT = _address("FPDFText_GetMatrix")
 _TEXT_OBJECT_FONT_AT = _address("FPDFTextObj_GetFont")
 _OBJECT_TYPE_AT = _address("FPDFPageObj_GetType")
 _COUNT_MARKS_AT = _address("FPDFPageObj_CountMarks")
+_OBJECT_MATRIX_AT = _address("FPDFPageObj_GetMatrix")
 _ADDRESS = {_PAGE_GET_OBJECT: _address("FPDFPage_GetObject"), _FORM_GET_OBJECT: _address("FPDFFormObj_GetObject")}
 _COUNT_SEGMENTS_AT = _address("FPDFPath_CountSegments")
 _GET_SEGMENT_AT = _address("FPDFPath_GetPathSegment")
@@ -641,9 +670,9 @@ def use_compiled_calls(on: bool) -> bool:
 
 
 def _add_path(path: list[tuple[str, float, float]], to_top_down, out: PageObjects) -> None:
-    shape = "".join(p[0] for p in path)
-    if shape[:1] != "m":
+    if not path or path[0][0] != "m":
         return
+    shape = "".join([p[0] for p in path])
     pts = [(p[1], p[2]) for p in path]
     if len(shape) > 3 and shape[-2:] == "lh" and pts[-2] == pts[0]:
         shape = shape[:-2] + "h"
@@ -661,8 +690,7 @@ def _add_path(path: list[tuple[str, float, float]], to_top_down, out: PageObject
         kind = "curve"
     # pdfminer's bbox in its space, then pdfplumber's conversion of it
     tl = [to_top_down(px, py) for px, py in pts]
-    lx = [p[0] for p in tl]
-    ly = [p[1] for p in tl]
+    lx, ly = zip(*tl, strict=True)
     x0, x1, top, bottom = min(lx), max(lx), min(ly), max(ly)
     obj = {"object_type": kind, "x0": x0, "x1": x1, "top": top, "bottom": bottom, "doctop": top,
            "width": x1 - x0, "height": bottom - top, "y0": out.height - bottom, "y1": out.height - top}

@@ -15,7 +15,8 @@ objects, when every character is upright.
 from __future__ import annotations
 
 import math
-from itertools import groupby
+from itertools import groupby, repeat
+from operator import itemgetter
 
 from pdfplumber import table as table_module
 from pdfplumber import utils
@@ -41,9 +42,23 @@ def intersections_to_cells(intersections: dict) -> list[tuple]:
     (pdfplumber's ``edge_connects`` of points that differ in one coordinate, inlined)."""
     if not all(map(math.isfinite, (v for p in intersections for v in p))):
         return table_module.intersections_to_cells(intersections)  # NaN: equality is not identity
-    vert = {p: set(map(_BBOX, e["v"])) for p, e in intersections.items()}  # utils.obj_to_bbox, without its call
-    horiz = {p: set(map(_BBOX, e["h"])) for p, e in intersections.items()}
-    points = sorted(intersections)
+    bit_of: dict = {}  # an edge's box (utils.obj_to_bbox) -> its bit: a point's edges as a set of bits
+    masks = {}
+    for p, e in intersections.items():
+        v = h = 0
+        for edge in e["v"]:
+            v |= bit_of.setdefault(_BBOX(edge), 1 << len(bit_of))
+        for edge in e["h"]:
+            h |= bit_of.setdefault(_BBOX(edge), 1 << len(bit_of))
+        masks[p] = (v, h)
+    return _cells(masks)
+
+
+def _cells(masks: dict) -> list[tuple]:
+    """``intersections_to_cells`` of each point's vertical and horizontal edges as bit sets
+    (point -> (vertical bits, horizontal bits)); two points share an edge where their bits
+    meet."""
+    points = sorted(masks)
     # points of one x (sorted by y) and of one y (sorted by x): sorted order is by x, then y
     column: dict = {}
     row: dict = {}
@@ -54,19 +69,20 @@ def intersections_to_cells(intersections: dict) -> list[tuple]:
     at_row = {p: k for pts in row.values() for k, p in enumerate(pts)}
     cells = []
     for pt in points[:-1]:
-        v, h = vert[pt], horiz[pt]
+        v, h = masks[pt]
         right = row[pt[1]][at_row[pt] + 1:]
         cell = None
         for below_pt in column[pt[0]][at_column[pt] + 1:]:
-            if v.isdisjoint(vert[below_pt]):
+            v_below, h_below = masks[below_pt]
+            if not v & v_below:
                 continue
-            h_below = horiz[below_pt]
             for right_pt in right:
-                if h.isdisjoint(horiz[right_pt]):
+                v_right, h_right = masks[right_pt]
+                if not h & h_right:
                     continue
                 corner = (right_pt[0], below_pt[1])
-                if corner in intersections and not vert[corner].isdisjoint(vert[right_pt]) and not (
-                        horiz[corner].isdisjoint(h_below)):
+                at = masks.get(corner)
+                if at is not None and at[0] & v_right and at[1] & h_below:
                     cell = (pt[0], pt[1], corner[0], corner[1])
                     break
             if cell is not None:
@@ -111,14 +127,132 @@ def cells_to_tables(cells: list[tuple]) -> list[list[tuple]]:
 
 
 class _Finder(TableFinder):
-    def __init__(self, page):  # TableFinder.__init__ with the cell search above
+    def __init__(self, page):  # TableFinder.__init__ with the edge and cell search below
         self.page = page
         self.settings = _DEFAULT
-        self.edges = self.get_edges()
-        self.intersections = edges_to_intersections(
-            self.edges, self.settings.intersection_x_tolerance, self.settings.intersection_y_tolerance)
-        self.cells = intersections_to_cells(self.intersections)
+        masks = _intersections(page)
+        if masks is not None:
+            self.cells = _cells(masks)
+        else:  # a value that is not finite: pdfplumber's own edges
+            self.edges = self.get_edges()
+            self.intersections = edges_to_intersections(
+                self.edges, self.settings.intersection_x_tolerance, self.settings.intersection_y_tolerance)
+            self.cells = intersections_to_cells(self.intersections)
         self.tables = [Table(self.page, group) for group in cells_to_tables(self.cells)]
+
+
+# An edge as a tuple: x0, top, x1, bottom, width, height (the values of pdfplumber's edge
+# dict that its table finder reads)
+_SNAP, _JOIN, _MIN_PREFILTER, _MIN_LENGTH = (_DEFAULT.snap_x_tolerance, _DEFAULT.join_x_tolerance,
+                                             _DEFAULT.edge_min_length_prefilter, _DEFAULT.edge_min_length)
+_CROSS = _DEFAULT.intersection_x_tolerance
+assert (_DEFAULT.snap_y_tolerance, _DEFAULT.join_y_tolerance, _DEFAULT.intersection_y_tolerance) == (_SNAP, _JOIN, _CROSS)
+
+
+def _page_edges(page) -> tuple[list[tuple], list[tuple]]:
+    """The page's vertical and horizontal edges of at least ``edge_min_length_prefilter``
+    (pdfplumber's ``page.edges`` through ``filter_edges``: lines, the four sides of each
+    rectangle, each step of a curve along an axis), in pdfplumber's order."""
+    v: list[tuple] = []
+    h: list[tuple] = []
+    for ln in page.lines:  # utils.line_to_edge
+        e = (ln["x0"], ln["top"], ln["x1"], ln["bottom"], ln["width"], ln["height"])
+        if e[1] == e[3]:
+            if e[4] >= _MIN_PREFILTER:
+                h.append(e)
+        elif e[5] >= _MIN_PREFILTER:
+            v.append(e)
+    for r in page.rects:  # utils.rect_to_edges: top, bottom, left, right
+        x0, top, x1, bottom, width, height = r["x0"], r["top"], r["x1"], r["bottom"], r["width"], r["height"]
+        if width >= _MIN_PREFILTER:
+            h.append((x0, top, x1, top, width, 0))
+            h.append((x0, top + height, x1, bottom, width, 0))
+        if height >= _MIN_PREFILTER:
+            v.append((x0, top, x0, bottom, 0, height))
+            v.append((x1, top, x1, bottom, 0, height))
+    for c in page.curves:  # utils.curve_to_edges
+        pts = c["pts"]
+        for p0, p1 in zip(pts, pts[1:], strict=False):
+            e = (min(p0[0], p1[0]), min(p0[1], p1[1]), max(p0[0], p1[0]), max(p0[1], p1[1]), abs(p0[0] - p1[0]),
+                 abs(p0[1] - p1[1]))
+            if p0[0] == p1[0]:
+                if e[5] >= _MIN_PREFILTER:
+                    v.append(e)
+            elif p0[1] == p1[1] and e[4] >= _MIN_PREFILTER:
+                h.append(e)
+    return v, h
+
+
+def _snap(edges: list[tuple], vertical: bool) -> list[tuple]:
+    """utils.snap_objects: edges clustered by x0 (vertical) or top (horizontal), each
+    cluster moved to its mean, clusters in order of value, each in the edges' order."""
+    k = 0 if vertical else 1
+    ids: dict = {}
+    group, last = 0, None
+    for x in sorted({e[k] for e in edges}):  # clustering.cluster_list of the distinct values
+        if last is not None and not x <= last + _SNAP:
+            group += 1
+        ids[x] = group
+        last = x
+    clusters: list[list[tuple]] = [[] for _ in range(group + 1)]
+    for e in edges:
+        clusters[ids[e[k]]].append(e)
+    out = []
+    for cluster in clusters:
+        avg = sum(e[k] for e in cluster) / len(cluster)
+        for x0, top, x1, bottom, width, height in cluster:  # utils.move_object
+            if vertical:
+                value = avg - x0
+                out.append((x0 + value, top, x1 + value, bottom, width, height))
+            else:
+                value = avg - top
+                out.append((x0, top + value, x1, bottom + value, width, height))
+    return out
+
+
+def _join(edges: list[tuple], vertical: bool) -> list[tuple]:
+    """table.merge_edges after the snap: the edges of one line (one x0, one top) sorted along
+    it and joined where they overlap or lie within the join tolerance, then those of at least
+    ``edge_min_length`` kept."""
+    k, lo, hi = (0, 1, 3) if vertical else (1, 0, 2)
+    out = []
+    for _, line in groupby(sorted(edges, key=itemgetter(k)), key=itemgetter(k)):
+        joined = sorted(line, key=itemgetter(lo))
+        kept = [joined[0]]
+        for e in joined[1:]:
+            last = kept[-1]
+            if e[lo] <= last[hi] + _JOIN:
+                if e[hi] > last[hi]:  # utils.resize_object
+                    x0, top, x1, bottom, width, height = last
+                    if vertical:
+                        kept[-1] = (x0, top, x1, e[hi], width, height + (e[hi] - bottom))
+                    else:
+                        kept[-1] = (x0, top, e[hi], bottom, e[hi] - x0, height)
+            else:
+                kept.append(e)
+        out.extend(e for e in kept if e[5 if vertical else 4] >= _MIN_LENGTH)
+    return out
+
+
+def _intersections(page) -> dict | None:
+    """pdfplumber's ``edges_to_intersections`` of the page's edges (``get_edges`` with the
+    default settings) as each point's vertical and horizontal edges in bits (``_cells``);
+    None where a value is not finite (pdfplumber's own then)."""
+    v, h = _page_edges(page)
+    if not all(map(math.isfinite, (x for e in (*v, *h) for x in e))):
+        return None
+    v = _join(_snap(v, True), True) if v else []
+    h = _join(_snap(h, False), False) if h else []
+    bit_of: dict = {}
+    masks: dict = {}
+    v_bits = [(e, bit_of.setdefault(e[:4], 1 << len(bit_of))) for e in sorted(v, key=itemgetter(0, 1))]
+    h_bits = [(e, bit_of.setdefault(e[:4], 1 << len(bit_of))) for e in sorted(h, key=itemgetter(1, 0))]
+    for (x, top, _, bottom, _, _), v_bit in v_bits:
+        for (x0, y, x1, _, _, _), h_bit in h_bits:
+            if top <= y + _CROSS and bottom >= y - _CROSS and x >= x0 - _CROSS and x <= x1 + _CROSS:
+                at = masks.get((x, y))
+                masks[(x, y)] = (v_bit, h_bit) if at is None else (at[0] | v_bit, at[1] | h_bit)
+    return masks
 
 
 def find_tables(page) -> list[Table]:
@@ -193,30 +327,27 @@ def _words(chars: list[tuple]) -> list[list] | None:
     characters not all upright, texts it treats specially (empty, holding a blank),
     coordinates that are not finite."""
     x_tol, y_tol = DEFAULT_X_TOLERANCE, DEFAULT_Y_TOLERANCE
-    rows = []
-    total = 0.0
-    for text, x0, x1, top, bottom, _, _, upright, _ in chars:
-        if upright is not True or (len(text) != 1 and not _plain(text)):
-            return None
-        total += top + x0 + x1 + bottom
-        rows.append((top, x0, x1, bottom, text))
-    if not math.isfinite(total):
+    texts, x0s, x1s, tops, bottoms, _, _, uprights, _ = zip(*chars, strict=True)
+    n = len(texts)
+    if uprights.count(True) != n:
         return None
-    tops = [r[0] for r in rows]
+    if (len("".join(texts)) != n or "" in texts) and not all(map(_plain, texts)):  # not one letter each
+        return None
+    if not math.isfinite(sum(tops) + sum(x0s) + sum(x1s) + sum(bottoms)):
+        return None
+    # one sort by (line, x0, place): pdfplumber's stable sort by line, then each line's by x0
     if max(tops) <= min(tops) + y_tol:  # one line (a cell's common case)
-        order = sorted([(0, r[1], k) for k, r in enumerate(rows)])
+        lines = repeat(0, n)
     else:
-        line_of = _cluster_ids(tops, y_tol)
-        # one sort by (line, x0, place): pdfplumber's stable sort by line, then each line's by x0
-        order = sorted([(line_of[r[0]], r[1], k) for k, r in enumerate(rows)])
+        lines = map(_cluster_ids(tops, y_tol).__getitem__, tops)
+    order = sorted(zip(lines, x0s, range(n), tops, x1s, bottoms, texts, strict=True))
     ligature = LIGATURES.get
     words: list[list] = []
     w: list = []
     line = None
     in_word = False
     px0 = px1 = ptop = 0.0
-    for at, x0, k in order:
-        top, _, x1, bottom, text = rows[k]
+    for at, x0, _, top, x1, bottom, text in order:
         if at != line:
             line, in_word = at, False
         if text.isspace():

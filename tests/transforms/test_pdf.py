@@ -380,7 +380,7 @@ def _stream(rng, head: int, ratio_bytes: int, tail: int) -> bytes:
 
 
 def test_the_quick_bomb_bound_refuses_exactly_what_the_full_check_refuses():
-    """_refuse_traps inflates 8 KB of each stream to prove no refusal, else does the full
+    """_refuse_traps inflates 2 KB (or 8 KB) of each stream to prove no refusal, else does the full
     check (64 KB of each): on streams near each limit (ratios about 400, sums about
     MAX_INFLATED, bombs behind an ordinary start, broken streams) both give one answer."""
     import random

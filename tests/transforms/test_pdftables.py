@@ -200,3 +200,67 @@ def test_cell_text_is_pdfplumbers_on_random_cells():
         if rng.random() < 0.1:
             rng.shuffle(chars)
         assert cell_text(chars) == extract_text(chars), chars
+
+
+def _random_ruled_page(rng) -> PdfiumPage:
+    """A page of random ruling: lines on a grid nudged within and past the snap tolerance,
+    cut with gaps within and past the join tolerance, rectangles and axis-stepped curves."""
+    from transforms.pdfobjects import PageObjects
+
+    def box(kind: str, x0: float, top: float, x1: float, bottom: float, **extra) -> dict:
+        return {"object_type": kind, "x0": x0, "x1": x1, "top": top, "bottom": bottom, "doctop": top,
+                "width": x1 - x0, "height": bottom - top, "y0": 400 - bottom, "y1": 400 - top, **extra}
+
+    def nudge(v: float) -> float:
+        return v + rng.choice([0.0, 0.0, 0.3, -0.7, 1.5, 2.9, 3.0, 3.2, 0.1 + 0.2])
+
+    objects = PageObjects(width=400, height=400, rotation=0, mediabox=(0, 0, 400, 400))
+    xs = sorted(rng.sample(range(20, 380, 15), rng.randint(2, 6)))
+    ys = sorted(rng.sample(range(20, 380, 15), rng.randint(2, 6)))
+    for _ in range(rng.randint(1, 20)):
+        if rng.random() < 0.5:
+            i = rng.randrange(len(xs) - 1)
+            x0, x1, y = nudge(xs[i]), nudge(xs[rng.randrange(i + 1, len(xs))]), nudge(rng.choice(ys))
+            x0, x1 = min(x0, x1), max(x0, x1)
+            if rng.random() < 0.3:  # cut in two: a gap within or past the join tolerance
+                cut, gap = (x0 + x1) / 2, rng.choice([0.0, 2.5, 3.0, 3.05, 4.0])
+                objects.lines.append(box("line", cut + gap, y, x1, y))
+                x1 = cut
+            objects.lines.append(box("line", x0, y, x1, y))
+        elif rng.random() < 0.15:  # a short line, near the least length of an edge
+            x, y = nudge(rng.choice(xs)), nudge(rng.choice(ys))
+            objects.lines.append(box("line", x, y, x, y + rng.choice([2.9, 3.0, 3.1])))
+        else:
+            j = rng.randrange(len(ys) - 1)
+            y0, y1, x = nudge(ys[j]), nudge(ys[rng.randrange(j + 1, len(ys))]), nudge(rng.choice(xs))
+            objects.lines.append(box("line", x, min(y0, y1), x, max(y0, y1)))
+    for _ in range(rng.randint(0, 3)):
+        i, j = rng.randrange(len(xs) - 1), rng.randrange(len(ys) - 1)
+        objects.rects.append(box("rect", nudge(xs[i]), nudge(ys[j]), nudge(xs[i + 1]) + 0.5, nudge(ys[j + 1]) + 0.5))
+    for _ in range(rng.randint(0, 2)):
+        pts = [(nudge(rng.choice(xs)), nudge(rng.choice(ys)))]
+        for _ in range(rng.randint(1, 4)):
+            px, py = pts[-1]
+            pts.append(rng.choice([(px, nudge(rng.choice(ys))), (nudge(rng.choice(xs)), py), (px + 7.5, py + 4)]))
+        lx, ly = [p[0] for p in pts], [p[1] for p in pts]
+        objects.curves.append(box("curve", min(lx), min(ly), max(lx), max(ly), pts=pts))
+    if rng.random() < 0.2:
+        objects.lines += objects.lines[: rng.randint(1, len(objects.lines))]  # repeated lines
+    return PdfiumPage(objects, 1)
+
+
+def test_find_tables_is_pdfplumbers_on_random_ruling():
+    """Edges snapped, joined and crossed as pdfplumber's finder does (its edge dicts replaced
+    by tuples): the same cells and tables on random ruling."""
+    import random
+
+    rng = random.Random(7)
+    cells = tables = 0
+    for _ in range(1500):
+        page = _random_ruled_page(rng)
+        finder = pt.TableFinder(page, pt.TableSettings.resolve(None))
+        found = find_tables(page)
+        assert [t.cells for t in found] == [t.cells for t in finder.tables]
+        cells += len(finder.cells)
+        tables += len(found)
+    assert cells > 2000 and tables > 300
