@@ -11,9 +11,11 @@ reads the next chunk from the warehouse. The workers live for the process, like 
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import multiprocessing as mp
 import os
+import sys
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 
@@ -26,6 +28,17 @@ def _init_worker() -> None:
     from expectations.gximport import defer_unused_modules
 
     defer_unused_modules()  # the worker imports GX next (_warm): without altair and scipy.stats
+    atexit.register(_end_at_once)
+
+
+def _end_at_once() -> None:
+    """The worker's last act, once the pool has let it go (every result handed back, no file of its
+    own open): tearing down an interpreter that holds GX's ~1,700 modules took ~0.6 CPU-s, at the end
+    of every run and while the run waited for it."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(0)
 
 
 def _warm() -> bool:
