@@ -19,6 +19,9 @@ import sys
 import threading
 
 DEFERRED = ("altair", "scipy.stats")
+# GX's optional SQL support (sqlalchemy is no requirement of GX: a pandas-only install has none); xxgk
+# validates pandas frames. Importing it cost ~0.25 of the validator's ~2 CPU-s of start-up.
+SQL_SUPPORT = "sqlalchemy"
 _LOCK = threading.Lock()
 
 
@@ -44,6 +47,27 @@ def defer_unused_modules() -> None:
     with _LOCK:
         if not any(isinstance(f, _Deferred) for f in sys.meta_path):
             sys.meta_path.insert(0, _Deferred())
+
+
+class _Absent(importlib.abc.MetaPathFinder):
+    """Answers the import of SQL_SUPPORT (and its submodules) as a module that is not installed."""
+
+    def find_spec(self, name, path, target=None):
+        if name == SQL_SUPPORT or name.startswith(SQL_SUPPORT + "."):
+            raise ModuleNotFoundError(f"No module named {name!r} (xxgk's validator: GX without SQL)", name=name)
+        return None
+
+
+def without_sql_support() -> bool:
+    """GX as installed without sqlalchemy, in a process that only validates pandas frames (the validator
+    workers: never in a process that runs Prefect, which needs sqlalchemy). Before GX's import; nothing
+    changes when sqlalchemy is already imported (False then)."""
+    with _LOCK:
+        if any(m == SQL_SUPPORT or m.startswith(SQL_SUPPORT + ".") for m in sys.modules):
+            return False
+        if not any(isinstance(f, _Absent) for f in sys.meta_path):
+            sys.meta_path.insert(0, _Absent())
+        return True
 
 
 _PLAIN_EDGES = "\"[]`"

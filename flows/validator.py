@@ -25,9 +25,10 @@ _POOL: ValidatorPool | None = None
 
 def _init_worker() -> None:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-    from expectations.gximport import defer_unused_modules
+    from expectations.gximport import defer_unused_modules, without_sql_support
 
-    defer_unused_modules()  # the worker imports GX next (_warm): without altair and scipy.stats
+    defer_unused_modules()  # the worker imports GX next (_warm): without altair and scipy.stats,
+    without_sql_support()  # and without GX's SQL support (it validates pandas frames)
     atexit.register(_end_at_once)
 
 
