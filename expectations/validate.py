@@ -60,13 +60,14 @@ def _runtime() -> _Runtime:
         import great_expectations as gx
         from great_expectations.data_context.types.base import ProgressBarsConfig
 
-        from expectations.gximport import fast_column_lookup
+        from expectations.gximport import fast_column_lookup, without_config_copies
 
         fast_column_lookup()
 
         for name in ("great_expectations", "great_expectations.core", "great_expectations.data_context"):
             logging.getLogger(name).setLevel(logging.ERROR)
         ctx = gx.get_context(mode="ephemeral")
+        without_config_copies(ctx)
         ctx.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
         source = ctx.data_sources.add_pandas("xxgk_staging")
         bds, registered = {}, {}

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
 
-import duckdb
 import pandas as pd
 import pyarrow as pa
 
 from transforms import formatspec as fs
-from warehouse import db
 from warehouse.statuses import CHECK_STATUSES, GATE_STATUSES
+
+if TYPE_CHECKING:  # DuckDB is imported where checks are stored, not where they are made (the validators)
+    import duckdb
 
 CHECK_COLUMNS = ("report_id", "check_id", "scope", "severity", "status", "expected", "actual", "detail")
 SEVERITIES = (fs.ERROR, fs.WARNING)
@@ -67,6 +69,8 @@ def store_check_table(con: duckdb.DuckDBPyConnection, table: pa.Table) -> int:
     """Store a ``check_table``: the rows of every report in it replace its previous ones."""
     if table.schema != _CHECK_SCHEMA:
         raise ValueError(f"store_check_table: schema {table.schema} is not {_CHECK_SCHEMA}")
+    from warehouse import db
+
     with db.session(con) as cur, db.transaction(cur):
         cur.register("in_check", table)
         db.run_sql(cur, "facts", "store_checks.sql")
@@ -92,6 +96,8 @@ def set_status(
         return
     table = pa.Table.from_pylist(rows, schema=pa.schema([("report_id", pa.string()), ("status", pa.string()),
                                                          ("reasons", pa.string())]))
+    from warehouse import db
+
     with db.session(con) as cur, db.transaction(cur):
         cur.register("in_status", table)
         db.run_sql(cur, "facts", "set_status.sql")

@@ -6,9 +6,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from sources.discover import DEFAULT_MAX_PAGES, discover, load_listings, merge_registry, write_registry
-from sources.registry import RegistryError, load_registry
-
 
 def add_parser(sub) -> None:
     p = sub.add_parser("discover", help="find report links on agencies' listing pages",
@@ -20,7 +17,7 @@ def add_parser(sub) -> None:
                    help="only reports of this year (repeatable; default: every year)")
     p.add_argument("--registry", help="source registry to merge into; default $XXGK_HOME/registry.csv")
     p.add_argument("--write", action="store_true", help="write the merged registry (otherwise only print)")
-    p.add_argument("--max-pages", type=int, default=DEFAULT_MAX_PAGES, help="pages per listing (default 20)")
+    p.add_argument("--max-pages", type=int, default=None, help="pages per listing (default 20)")
     p.add_argument("--min-delay", type=float, default=None,
                    help="seconds between two requests to one host (default: the min_delay setting, 1.0)")
     p.set_defaults(func=cmd_discover)
@@ -51,6 +48,11 @@ def cli_main(argv: list[str] | None = None, *, fetcher=None, out=None) -> int:
 
 
 def run_discover(args: argparse.Namespace, settings, fetcher, out) -> int:
+    from sources.discover import DEFAULT_MAX_PAGES, discover, load_listings, merge_registry, write_registry
+    from sources.registry import RegistryError, load_registry
+
+    if args.max_pages is None:
+        args.max_pages = DEFAULT_MAX_PAGES
     layout = settings.layout
     listings_path = Path(args.listings) if args.listings else layout.listings
     registry_path = Path(args.registry) if args.registry else layout.registry

@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from flows.outcomes import FETCH_FAILED, PARSE_FAILED, PASSED, QUARANTINED, Progress, ReportOutcome, quiet
-from flows.settings import Settings
 from warehouse.statuses import PASS
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # not imported at run time: the validator processes import this module (check_part)
     from expectations.gate import GateDecision
+    from flows.settings import Settings
 
 VALIDATE_CHUNK = 2500  # reports validated at once: the frames of 10,000 took a gigabyte
 VALIDATE_MIN_CHUNK = 1000  # smaller chunks, to keep every validator busy, would cost more than they save

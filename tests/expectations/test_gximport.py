@@ -51,3 +51,34 @@ def test_fast_column_lookup_answers_as_gx_does():
             fast(missing, columns)
     plain = ["b.x", "a.y", "B.X"]
     assert fast(["B.x", "a.y"], plain) == [("B.x", "b.x"), ("a.y", "a.y")] == original(["B.x", "a.y"], plain)
+
+
+def test_validator_worker_runs_gx_without_sql_support_with_the_same_answers():
+    """The validator processes (flows/validator.py) import GX as installed without sqlalchemy; their
+    check rows are this process's, and a worker let go by the pool has ended."""
+    import importlib.util
+
+    import pytest
+    from xp_cases import CASES
+
+    from expectations.frames import frames_from_reports
+    from expectations.validate import validate
+    from flows.steps.validating import check_part
+    from flows.validator import ValidatorPool
+
+    frames = frames_from_reports(CASES)
+    pool = ValidatorPool(1)
+    try:
+        worker, _pending = pool._workers[0]
+        part = pool.submit(frames).result(timeout=600)
+        with pytest.raises(ModuleNotFoundError, match="without SQL"):
+            worker.submit(importlib.util.find_spec, "sqlalchemy").result(timeout=60)
+        processes = list(worker._processes.values())
+    finally:
+        pool.close()
+    assert processes and all(p.exitcode == 0 for p in processes)
+    mine = check_part(validate(frames))
+    assert part.reports == mine.reports == len(CASES)
+    assert part.passed == mine.passed
+    assert part.rows.reset_index(drop=True).equals(mine.rows.reset_index(drop=True))
+    assert part.table.equals(mine.table)

@@ -188,3 +188,23 @@ def test_run_subprocess_on_dead_hosts_exits_non_zero(tmp_path):
                         _dead_registry(tmp_path), "-q"], capture_output=True, text=True, env=env, timeout=300)
     assert r.returncode == EXIT_NOT_PUBLISHED, r.stderr
     assert "Traceback" not in r.stderr
+
+
+@pytest.mark.slow
+def test_full_run_subprocess_prints_everything_and_exits_zero(tmp_path):
+    """`xxgk run --full` ends its validator and itself at once (flows/validator.py, flows/cli.py): the
+    summary is still printed in full, the status is the command's, the marts and Data Docs are there."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("XXGK_")}
+    env["XXGK_HOME"] = str(tmp_path / "data")
+    for _ in range(2):  # the second is the warm run of benchmarks/bench_small.py
+        r = subprocess.run([sys.executable, "-m", "flows.cli", "run", "--full", "--year", "2024", "-q"],
+                           capture_output=True, text=True, env=env, timeout=600)
+        assert r.returncode == 0, r.stderr
+        assert "Traceback" not in r.stderr
+        lines = r.stdout.splitlines()
+        assert lines[0].startswith("2024: 6 report(s) in the registry; fetched 6")
+        assert lines[-2] == f"marts: {tmp_path / 'data' / 'marts.duckdb'}"
+        assert lines[-1] == f"data docs: {tmp_path / 'data' / 'data_docs' / '2024' / 'index.html'}"
+    assert (tmp_path / "data" / "data_docs" / "2024" / "index.html").is_file()

@@ -153,12 +153,12 @@ def test_kill_drills_marts_always_whole_and_reruns_converge(drill, scale, figure
         home = drill["root"] / f"chain{chain}"
         shutil.copytree(drill["base"], home)
         chain_kills = 0
-        # A kill that lands after the run ended (the step was shorter this time) is a miss:
-        # try the next step instead, up to twice as many attempts as kills wanted.
-        for k in range(2 * kills_per_chain):
+        # A kill that lands after the run ended (the step was shorter this time) is a miss: the
+        # same step is tried again (another delay), up to twice as many attempts as kills wanted.
+        for _attempt in range(2 * kills_per_chain):
             if kills >= scale.kill_points or chain_kills >= kills_per_chain:
                 break
-            name, start, _end = STEPS[(chain * kills_per_chain + k) % len(STEPS)]
+            name, start, _end = STEPS[(chain * kills_per_chain + chain_kills) % len(STEPS)]
             delay = rng.uniform(0, drill["times"][name])
             run = Run(home, drill["reg_b"])
             at = run.wait_for(start)
