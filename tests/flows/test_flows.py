@@ -191,3 +191,14 @@ def test_a_sync_flow_run_does_not_wait_for_its_heartbeat_thread(monkeypatch):
         pass
     assert calls == [False, False]
 
+
+
+def test_parse_tasks_are_few_on_threads_and_small_on_dask():
+    from flows.settings import load_settings
+
+    threads = load_settings().with_overrides(task_runner="default")
+    dask = load_settings().with_overrides(task_runner="dask")
+    assert etl.chunk_size(5, threads) == etl.PARSE_CHUNK
+    assert etl.chunk_size(10_000, threads) == 1250  # 8 tasks of bookkeeping, not 50
+    assert -(-10_001 // etl.chunk_size(10_001, threads)) == etl.PARSE_TASKS
+    assert etl.chunk_size(10_000, dask) == etl.PARSE_CHUNK  # the cluster's parallel work
