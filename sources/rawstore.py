@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from sources.files import atomic_write
+from sources.files import atomic_write, make_durable
 
 MANIFEST_FIELDS = (
     "agency",
@@ -98,6 +98,7 @@ class RawStore:
         self._objects = str(self.objects)
         self.damaged = self.objects / "damaged"
         self.repaired: list[str] = []  # damaged objects re-written from a fresh download
+        self._unsynced: list[str] | None = None  # inside batch(): bodies written, not yet on disk
         self._lock = threading.Lock()
         self._latest: dict[str, dict] = {}  # url -> last row that carried a body
         self._versions: dict[str, list[str]] = {}  # url -> distinct sha256 in order of first sight
@@ -116,7 +117,9 @@ class RawStore:
         return os.path.isfile(self.file_of(sha256))
 
     def put(self, data: bytes) -> tuple[str, bool]:
-        """Store ``data``; returns (sha256, whether it was new). A damaged copy is replaced."""
+        """Store ``data``; returns (sha256, whether it was new). A damaged copy is replaced.
+
+        The body is on disk when this returns, or, inside ``batch()``, when the batch ends."""
         digest = sha256_hex(data)
         target = self.path_of(digest)
         if target.is_file():
@@ -124,8 +127,34 @@ class RawStore:
                 return digest, False
             with self._lock:
                 self.repaired.append(digest)
-        atomic_write(target, data)
+        deferred = self._unsynced is not None
+        atomic_write(target, data, fsync=not deferred)
+        if deferred:
+            with self._lock:
+                self._unsynced.append(str(target))
         return digest, True
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[RawStore]:
+        """Many ``put`` calls made durable together when the batch ends (also when it ends by an
+        exception), by one flush of the file system instead of an fsync per body.
+
+        What a body's durability is for: a report the site no longer serves is still kept. Before
+        the batch ends a crash of the machine may leave a stored object short or empty (a killed
+        process loses nothing: its writes are in the kernel's cache); such an object is found by
+        its hash (``get``, ``verify``, ``put``) and fetched again, as any damaged one. A fetch
+        (``Fetcher.fetch_many``) is one batch, so every body is on disk before anything that
+        rests on it is written: the parsed reports' load, the published marts, the run record."""
+        if self._unsynced is not None:  # nested: the outer batch syncs
+            yield self
+            return
+        self._unsynced = []
+        try:
+            yield self
+        finally:
+            with self._lock:
+                written, self._unsynced = self._unsynced, None
+            make_durable(self.objects, written)
 
     def get(self, sha256: str) -> bytes:
         """The body named ``sha256``, verified; raises KeyError (DamagedObject when damaged)."""

@@ -71,3 +71,50 @@ def test_credentials_in_urls_are_never_written_to_the_manifest(tmp_path):
         else "".join(map(str, store.rows()))
     assert "pw" not in text and "abc" not in text and "zz" not in text
     assert store.latest("http://u:pw@h.gov.cn/a?token=abc")["sha256"] == sha  # still found by the real URL
+
+
+def test_a_batch_puts_its_bodies_on_disk_together_when_it_ends(tmp_path, monkeypatch):
+    """Inside batch() a body is written without its own fsync; the batch's end flushes them all at
+    once, also when it ends by an exception; outside a batch each put is on disk as it returns."""
+    import os
+
+    from sources import files, rawstore
+
+    flushed: list[list[str]] = []
+    fsyncs: list[int] = []
+    monkeypatch.setattr(rawstore, "make_durable", lambda folder, written: flushed.append(sorted(written)))
+    real_fsync = os.fsync
+    monkeypatch.setattr(files.os, "fsync", lambda fd: (fsyncs.append(fd), real_fsync(fd)))
+    store = RawStore(tmp_path / "raw")
+    with store.batch():
+        a, _ = store.put(b"body a")
+        with store.batch():  # nested: the outer one flushes
+            b, _ = store.put(b"body b")
+        store.put(b"body a")  # already held: nothing written
+        assert flushed == [] and fsyncs == []
+        assert store.get(a) == b"body a"  # readable at once
+    assert flushed == [sorted([store.file_of(a), store.file_of(b)])]
+    with pytest.raises(RuntimeError), store.batch():
+        c, _ = store.put(b"body c")
+        raise RuntimeError("interrupted")
+    assert flushed[-1] == [store.file_of(c)]
+    store.put(b"body d")
+    assert len(fsyncs) == 1 and len(flushed) == 2
+
+
+def test_make_durable_without_syncfs_fsyncs_each_file_and_folder(tmp_path, monkeypatch):
+    import os
+
+    from sources import files
+
+    target = tmp_path / "ab" / "abc"
+    files.atomic_write(target, b"x", fsync=False)
+    synced = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(files, "_SYNCFS", None)
+    monkeypatch.setattr(files.os, "fsync", lambda fd: (synced.append(os.readlink(f"/proc/self/fd/{fd}")),
+                                                        real_fsync(fd)))
+    files.make_durable(tmp_path, [str(target)])
+    assert sorted(synced) == sorted([str(target), str(target.parent)])
+    files.make_durable(tmp_path, [])  # nothing written: nothing to do
+    assert len(synced) == 2
