@@ -135,7 +135,10 @@ class RawStore:
         atomic_write(target, data, fsync=not deferred)
         if deferred:
             with self._lock:
-                self._unsynced.append(str(target))
+                if self._unsynced is not None:
+                    self._unsynced.append(str(target))
+                    return digest, True
+            make_durable(self.objects, [str(target)])  # its batch ended (in another thread) meanwhile
         return digest, True
 
     FLUSH_S = 0.25  # inside a batch: how often bodies are put on disk and their manifest rows written
@@ -172,18 +175,17 @@ class RawStore:
         finally:
             stop.set()
             flusher.join()
-            self._flush()
-            with self._lock:
-                self._unsynced = self._pending = None
+            self._flush(last=True)
 
-    def _flush(self) -> None:
-        """The bodies written since the last flush put on disk, then the rows recorded before it began."""
+    def _flush(self, last: bool = False) -> None:
+        """The bodies written since the last flush put on disk, then the rows recorded before it
+        began; ``last``: the batch ends (what comes after is written as outside a batch)."""
         with self._flushing:
             with self._lock:
                 if self._unsynced is None:
                     return
                 written, rows = self._unsynced, self._pending
-                self._unsynced, self._pending = [], []
+                self._unsynced, self._pending = (None, None) if last else ([], [])
             make_durable(self.objects, written)
             self._append(rows)
 
@@ -237,6 +239,7 @@ class RawStore:
             if self._pending is not None:  # inside batch(): written once its body is on disk
                 self._pending.append(line)
                 return full
+        with self._flushing:  # after a batch's last flush still at work (its body may be in it)
             self._append([line])
         return full
 
