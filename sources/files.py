@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import itertools
 import os
 from collections.abc import Iterable
@@ -52,15 +50,18 @@ def atomic_write(path: str | os.PathLike, data: bytes | str, *, fsync: bool = Tr
 
 
 def _libc_syncfs():
+    """syncfs(2) from the C library this process runs on (looked up once, when first needed), or None."""
+    import ctypes
+
     try:
-        fn = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True).syncfs
-    except (OSError, AttributeError):  # not Linux: no syncfs(2)
+        fn = ctypes.CDLL(None, use_errno=True).syncfs
+    except (OSError, AttributeError, TypeError):  # not Linux: no syncfs(2)
         return None
     fn.argtypes = [ctypes.c_int]
     return fn
 
 
-_SYNCFS = _libc_syncfs()
+_SYNCFS: object = ...  # ... until looked up
 
 
 def make_durable(folder: str | os.PathLike, written: Iterable[str | os.PathLike]) -> None:
@@ -68,9 +69,12 @@ def make_durable(folder: str | os.PathLike, written: Iterable[str | os.PathLike]
     names included: one syncfs(2) of the file system holding ``folder`` (where there is none, or it
     fails, an fsync of each file and of their folders). One flush for a batch of files costs a
     fraction of an fsync each: the raw store's bodies were ~0.5 ms of CPU apiece that way."""
+    global _SYNCFS
     written = list(written)
     if not written:
         return
+    if _SYNCFS is ...:
+        _SYNCFS = _libc_syncfs()
     if _SYNCFS is not None:
         fd = os.open(folder, os.O_RDONLY)
         try:
