@@ -6,6 +6,12 @@ overruns is killed and the document fails with ``timeout after N s``; a worker t
 (out of memory) fails its document once it has been retried alone. Workers also use every
 core, which the in-process parser could not. The pool lives for the process, so its
 start-up (a fork server that has imported the parser) is paid once.
+
+With a backlog, a pool task carries several documents (``CHUNK``): one task's round trip
+through the executor cost the flow process ~100-250 µs, as much as a tenth of a parse. The
+rules stay per document: the worker notes in shared memory which document of its task it
+is on and since when, so the pool times each document, not the task, and knows which one
+overran; the others of a killed task are run again.
 """
 
 from __future__ import annotations
@@ -18,16 +24,64 @@ import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from typing import Any
 
 MEMORY_LIMIT = 3 * 1024**3  # bytes of address space per worker
+CHUNK = 8  # documents per pool task at most (fewer when the backlog is short: every worker gets some)
+# What the fork server imports once, before it forks any worker (parse pool or fetch processes).
+PRELOAD = ["transforms.parse", "transforms.narrative", "warehouse.rows", "flows.plan", "sources.fetch"]
+MEMORY_ERROR = "MemoryError: the document needs more memory than a worker may use"
+DIED = "the parser's worker process died (out of memory?)"
 
 
-def _init_worker(memory_limit: int) -> None:
+def forkserver_context():
+    """The process's fork-server context, its preload set before the server starts. The server is
+    one per process and started by the first pool that needs it (a large fetch's processes start it
+    before the parse pool does): a preload set after that would not apply, and every worker would
+    import the parser itself."""
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(PRELOAD)
+    return ctx
+
+
+_PROGRESS = None  # in a worker: the pool's shared (task token, document, start) slots
+
+
+def _init_worker(memory_limit: int, progress=None) -> None:
+    global _PROGRESS
+    _PROGRESS = progress
     with contextlib.suppress(ValueError, OSError, ImportError):
         import resource
 
         resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
+
+
+def _run_task(fn: Callable[..., Any], jobs: list[tuple], slot: int, token: int) -> list[tuple[bool, Any]]:
+    """In a worker: ``fn(*job)`` of each job in turn, (True, result) or (False, error line) each;
+    before each one, (token, its index, start time) in the pool's slot ``slot``."""
+    progress = _PROGRESS
+    out: list[tuple[bool, Any]] = []
+    for k, job in enumerate(jobs):
+        if progress is not None:
+            progress[3 * slot + 1] = time.monotonic()
+            progress[3 * slot + 2] = k
+            progress[3 * slot] = token
+        try:
+            out.append((True, fn(*job)))
+        except MemoryError:
+            out.append((False, MEMORY_ERROR))
+        except Exception as e:  # noqa: BLE001 - one document's failure, reported as such
+            out.append((False, f"{type(e).__name__}: {e}"))
+    return out
+
+
+@dataclass
+class _Task:
+    indices: list[int]
+    slot: int
+    token: int
+    submitted: float
 
 
 class ParsePool:
@@ -36,13 +90,16 @@ class ParsePool:
         self.timeout = timeout
         self.memory_limit = memory_limit
         self._ex: ProcessPoolExecutor | None = None
+        self._progress = None
+        self._tokens = 0
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._ex is None:
-            ctx = mp.get_context("forkserver")
-            ctx.set_forkserver_preload(["transforms.parse", "transforms.narrative", "warehouse.rows", "flows.plan"])
+            ctx = forkserver_context()
+            if self._progress is None:
+                self._progress = ctx.RawArray("d", 3 * self.workers)
             self._ex = ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_init_worker,
-                                           initargs=(self.memory_limit,))
+                                           initargs=(self.memory_limit, self._progress))
         return self._ex
 
     def _kill(self) -> None:
@@ -60,6 +117,17 @@ class ParsePool:
             self._ex.shutdown(wait=True, cancel_futures=True)
             self._ex = None
 
+    def _current(self, task: _Task) -> tuple[int, float]:
+        """(position in the task, start) of the document the task's worker is on; the first one,
+        from the task's submission, until the worker says otherwise."""
+        p = self._progress
+        base = 3 * task.slot
+        if p is not None and p[base] == task.token:
+            k, start = int(p[base + 2]), p[base + 1]
+            if 0 <= k < len(task.indices):
+                return k, max(start, task.submitted)
+        return 0, task.submitted
+
     def run(self, fn: Callable[..., Any], jobs: list[tuple] | queue.Queue,
             done: Callable[[int, Any, str | None], None]) -> None:
         """Call ``fn(*job)`` for each job in the workers; ``done(index, result, error)`` as each ends.
@@ -70,8 +138,9 @@ class ParsePool:
         incoming = jobs if isinstance(jobs, queue.Queue) else None
         jobs = [] if incoming is not None else list(jobs)
         todo = list(range(len(jobs)))
+        todo.reverse()  # a stack: the next job is the last item (popped in O(1), pushed back in front)
         alone: set[int] = set()  # in flight when a worker died: retried one at a time to find the culprit
-        running: dict[Future, tuple[int, float]] = {}
+        running: dict[Future, _Task] = {}
         while incoming is not None or todo or running:
             if incoming is not None:  # take what has arrived; wait for more only when idle
                 try:
@@ -80,50 +149,69 @@ class ParsePool:
                         if job is None:
                             incoming = None
                             break
-                        todo.append(len(jobs))
+                        todo.insert(0, len(jobs))
                         jobs.append(job)
                 except queue.Empty:
                     pass
                 if not (todo or running):
                     continue
             while todo and len(running) < self.workers:
-                solo_running = any(i in alone for i, _s in running.values())
-                if solo_running or (todo[0] in alone and running):
+                solo_running = any(t.indices[0] in alone for t in running.values())
+                if solo_running or (todo[-1] in alone and running):
                     break
-                i = todo.pop(0)
-                running[self._executor().submit(fn, *jobs[i])] = (i, time.monotonic())
-            oldest = min(start for _i, start in running.values())
-            wait_s = max(0.05, oldest + self.timeout - time.monotonic())
+                if todo[-1] in alone:
+                    indices = [todo.pop()]
+                else:
+                    size = max(1, min(CHUNK, len(todo) // self.workers))
+                    indices = []
+                    while todo and len(indices) < size and todo[-1] not in alone:
+                        indices.append(todo.pop())
+                slot = min(set(range(self.workers)) - {t.slot for t in running.values()})
+                self._tokens += 1
+                task = _Task(indices, slot, self._tokens, time.monotonic())
+                running[self._executor().submit(_run_task, fn, [jobs[i] for i in indices], slot, task.token)] = task
+            now = time.monotonic()
+            oldest = min(self._current(t)[1] for t in running.values())
+            wait_s = max(0.05, oldest + self.timeout - now)
             if incoming is not None:
                 wait_s = min(wait_s, 0.05)  # look at the queue again soon
             finished, _ = wait(running, timeout=wait_s, return_when=FIRST_COMPLETED)
             broken = False
             for fut in finished:
-                i, _start = running.pop(fut)
+                task = running.pop(fut)
                 try:
-                    done(i, fut.result(), None)
+                    results = fut.result()
                 except BrokenProcessPool:
-                    if i in alone:
-                        done(i, None, "the parser's worker process died (out of memory?)")
+                    if task.indices[0] in alone:
+                        done(task.indices[0], None, DIED)
                     else:
-                        alone.add(i)
-                        todo.insert(0, i)
+                        alone.update(task.indices)
+                        todo.extend(reversed(task.indices))
                     broken = True
-                except MemoryError:
-                    done(i, None, "MemoryError: the document needs more memory than a worker may use")
-                except Exception as e:  # noqa: BLE001 - one document's failure, reported as such
-                    done(i, None, f"{type(e).__name__}: {e}")
+                    continue
+                except Exception as e:  # noqa: BLE001 - the task as a whole failed (e.g. its result would not pickle)
+                    if len(task.indices) > 1:  # each on its own, to tell whose it was
+                        todo.extend(reversed(task.indices))
+                        continue
+                    results = [(False, MEMORY_ERROR if isinstance(e, MemoryError) else f"{type(e).__name__}: {e}")]
+                for i, (ok, value) in zip(task.indices, results, strict=True):
+                    done(i, value, None) if ok else done(i, None, value)
             now = time.monotonic()
-            late = [f for f, (_i, start) in running.items() if now - start > self.timeout]
+            late = []
+            for f, t in running.items():
+                k, start = self._current(t)
+                if now - start > self.timeout:
+                    late.append((f, k))
             if not late and not broken:
                 continue
-            for f in late:
-                i, _start = running.pop(f)
-                done(i, None, f"timeout after {self.timeout:g} s (the document was given up)")
-            for i, _start in running.values():  # innocent bystanders of a kill: run again
+            for f, k in late:
+                task = running.pop(f)
+                done(task.indices[k], None, f"timeout after {self.timeout:g} s (the document was given up)")
+                todo.extend(reversed(task.indices[:k] + task.indices[k + 1:]))  # the others of its task: again
+            for task in running.values():  # innocent bystanders of a kill: run again
                 if broken:
-                    alone.add(i)
-                todo.insert(0, i)
+                    alone.update(task.indices)
+                todo.extend(reversed(task.indices))
             running.clear()
             self._kill()
 

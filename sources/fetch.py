@@ -483,7 +483,14 @@ class Fetcher:
         ``waiting`` gets a line every ``heartbeat_s`` while requests are outstanding. The
         workers are daemon threads: an interrupt (KeyboardInterrupt in the calling thread)
         stops the fetch at once instead of waiting for requests in flight.
+
+        The bodies are on disk when it returns (one flush for all of them: ``RawStore.batch``).
         """
+        with store.batch():
+            return self._fetch_many(sources, store, progress, waiting, on_result)
+
+    def _fetch_many(self, sources: Iterable[Source], store: RawStore, progress, waiting, on_result
+                    ) -> list[FetchOutcome]:
         sources = list(sources)
         total = len(sources)
         results: list[FetchOutcome | None] = [None] * total

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 _TEMP_NAMES = itertools.count()
@@ -46,3 +47,44 @@ def atomic_write(path: str | os.PathLike, data: bytes | str, *, fsync: bool = Tr
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def _libc_syncfs():
+    """syncfs(2) from the C library this process runs on (looked up once, when first needed), or None."""
+    import ctypes
+
+    try:
+        fn = ctypes.CDLL(None, use_errno=True).syncfs
+    except (OSError, AttributeError, TypeError):  # not Linux: no syncfs(2)
+        return None
+    fn.argtypes = [ctypes.c_int]
+    return fn
+
+
+_SYNCFS: object = ...  # ... until looked up
+
+
+def make_durable(folder: str | os.PathLike, written: Iterable[str | os.PathLike]) -> None:
+    """Put on disk the files ``written`` (atomic_write(..., fsync=False)) under ``folder``, their
+    names included: one syncfs(2) of the file system holding ``folder`` (where there is none, or it
+    fails, an fsync of each file and of their folders). One flush for a batch of files costs a
+    fraction of an fsync each: the raw store's bodies were ~0.5 ms of CPU apiece that way."""
+    global _SYNCFS
+    written = list(written)
+    if not written:
+        return
+    if _SYNCFS is ...:
+        _SYNCFS = _libc_syncfs()
+    if _SYNCFS is not None:
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            if _SYNCFS(fd) == 0:
+                return
+        finally:
+            os.close(fd)
+    for path in [*written, *{os.path.dirname(p) for p in map(os.fspath, written)}]:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

@@ -176,14 +176,16 @@ def _new_body_hook(sources: list, on_fetched: Callable | None):
 
 def _fetch_in_processes(sources: list, parts: list, settings: Settings, loopback: bool, progress: Progress,
                         on_fetched: Callable | None = None) -> list:
-    import multiprocessing
     import queue
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
+    from flows.parsepool import forkserver_context
+
     results: list = [None] * len(sources)
     done = 0
-    # forkserver: the flow process has threads (Prefect's), which fork would copy half-way.
-    ctx = multiprocessing.get_context("forkserver")
+    # forkserver: the flow process has threads (Prefect's), which fork would copy half-way. The
+    # parse pool's: its preload (the parser, the fetcher) is imported once, in the server.
+    ctx = forkserver_context()
     bodies = ctx.Queue() if on_fetched is not None else None  # (part, index in part, sha256, content type)
 
     def take_bodies(block: float) -> None:

@@ -70,3 +70,34 @@ def test_jobs_that_arrive_while_others_run():
     finally:
         jobs.put(None)
         pool.close()
+
+
+def test_several_documents_per_task_keep_the_rules_of_each():
+    """With a backlog a task carries several documents; each still has its own time limit (counted
+    from its own start, not its task's), and a death or a timeout costs that document only."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    import pp_jobs as j
+
+    from flows import parsepool
+
+    pool = ParsePool(workers=2, timeout=2.0)
+    try:
+        # 40 jobs, the first 16 of 0.3 s: tasks of up to CHUNK documents, each task longer than one limit would allow
+        # if it were timed as a whole (8 x 0.3 s > 2 s)
+        jobs = [(f"d{i}", 0.3 if i < 16 else 0.01) for i in range(40)]
+        assert pool.timeout < parsepool.CHUNK * 0.3
+        got = _run(pool, j.sleep_then, jobs)
+        assert got == {i: (f"d{i}", None) for i in range(40)}
+        jobs = [(f"d{i}", 60 if i == 5 else 0.01) for i in range(40)]  # inside the first task
+        t0 = time.monotonic()
+        got = _run(pool, j.sleep_then, jobs)
+        assert time.monotonic() - t0 < 20
+        assert got[5][0] is None and "timeout after 2 s" in got[5][1]
+        assert {i: r for i, r in got.items() if i != 5} == {i: (f"d{i}", None) for i in range(40) if i != 5}
+        got = _run(pool, j.die_on, [(f"d{i}", i == 11) for i in range(40)])
+        assert got[11][0] is None and "died" in got[11][1]
+        assert {i: r for i, r in got.items() if i != 11} == {i: (f"d{i}", None) for i in range(40) if i != 11}
+        got = _run(pool, j.boom, [(f"d{i}",) for i in range(20)])
+        assert all(r is None and f"ValueError: bad d{i}" == e for i, (r, e) in got.items()) and len(got) == 20
+    finally:
+        pool.close()
