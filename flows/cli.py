@@ -38,20 +38,20 @@ from flows.commands.common import (  # noqa: F401 - the exit codes, as `xxgk --h
 
 
 def _command(module: str, name: str):
-    """A command of flows/commands/<module>.py, imported when it runs: this module stays light, so that
+    """A command of ``module`` (flows/commands/...), imported when it runs: this module stays light, so that
     ``xxgk run --full`` starts its validator (flows/validator.py) before the run's own imports, and the
     validator process, which imports the main module again, does not import them at all."""
 
     def command(args: argparse.Namespace) -> int:
-        return getattr(importlib.import_module(f"flows.commands.{module}"), name)(args)
+        return getattr(importlib.import_module(module), name)(args)
 
     command.__name__ = command.__qualname__ = name
     return command
 
 
-cmd_run, cmd_backfill, cmd_rebuild, cmd_demo = (_command("running", n) for n in
+cmd_run, cmd_backfill, cmd_rebuild, cmd_demo = (_command("flows.commands.running", n) for n in
                                                 ("cmd_run", "cmd_backfill", "cmd_rebuild", "cmd_demo"))
-cmd_status, cmd_failures, cmd_export, cmd_site = (_command("published", n) for n in
+cmd_status, cmd_failures, cmd_export, cmd_site = (_command("flows.commands.published", n) for n in
                                                   ("cmd_status", "cmd_failures", "cmd_export", "cmd_site"))
 
 # ---------------------------------------------------------------- parse
