@@ -140,6 +140,7 @@ class ParsePool:
         todo = list(range(len(jobs)))
         todo.reverse()  # a stack: the next job is the last item (popped in O(1), pushed back in front)
         alone: set[int] = set()  # in flight when a worker died: retried one at a time to find the culprit
+        single: set[int] = set()  # of a task that failed as a whole: each in a task of its own, to tell whose it was
         running: dict[Future, _Task] = {}
         while incoming is not None or todo or running:
             if incoming is not None:  # take what has arrived; wait for more only when idle
@@ -159,12 +160,12 @@ class ParsePool:
                 solo_running = any(t.indices[0] in alone for t in running.values())
                 if solo_running or (todo[-1] in alone and running):
                     break
-                if todo[-1] in alone:
+                if todo[-1] in alone or todo[-1] in single:
                     indices = [todo.pop()]
                 else:
                     size = max(1, min(CHUNK, len(todo) // self.workers))
                     indices = []
-                    while todo and len(indices) < size and todo[-1] not in alone:
+                    while todo and len(indices) < size and todo[-1] not in alone and todo[-1] not in single:
                         indices.append(todo.pop())
                 slot = min(set(range(self.workers)) - {t.slot for t in running.values()})
                 self._tokens += 1
@@ -191,6 +192,7 @@ class ParsePool:
                     continue
                 except Exception as e:  # noqa: BLE001 - the task as a whole failed (e.g. its result would not pickle)
                     if len(task.indices) > 1:  # each on its own, to tell whose it was
+                        single.update(task.indices)
                         todo.extend(reversed(task.indices))
                         continue
                     results = [(False, MEMORY_ERROR if isinstance(e, MemoryError) else f"{type(e).__name__}: {e}")]

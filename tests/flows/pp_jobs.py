@@ -25,3 +25,10 @@ def die_on(x, dies):
     if dies:
         os._exit(3)
     return x
+
+
+def unpicklable_on(x, bad):
+    """A result the pool cannot hand back (a lock does not pickle) for one document."""
+    import threading
+
+    return threading.Lock() if bad else x

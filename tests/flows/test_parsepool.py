@@ -99,5 +99,12 @@ def test_several_documents_per_task_keep_the_rules_of_each():
         assert {i: r for i, r in got.items() if i != 11} == {i: (f"d{i}", None) for i in range(40) if i != 11}
         got = _run(pool, j.boom, [(f"d{i}",) for i in range(20)])
         assert all(r is None and f"ValueError: bad d{i}" == e for i, (r, e) in got.items()) and len(got) == 20
+        # a result that cannot be handed back fails its task as a whole: its documents are run again one by
+        # one, so that only the document whose result it was fails (and the run ends)
+        t0 = time.monotonic()
+        got = _run(pool, j.unpicklable_on, [(f"d{i}", i == 3) for i in range(400)])
+        assert time.monotonic() - t0 < 60
+        assert got[3][0] is None and "pickle" in got[3][1]
+        assert {i: r for i, r in got.items() if i != 3} == {i: (f"d{i}", None) for i in range(400) if i != 3}
     finally:
         pool.close()
