@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import atexit
-import contextlib
 import importlib
 import json
 import os
@@ -33,6 +32,7 @@ from flows.commands.common import (  # noqa: F401 - the exit codes, as `xxgk --h
     RUN_EXITS,
     CliError,
     err,
+    exit_now,
     one_line,
 )
 
@@ -260,12 +260,8 @@ def _end_at_once() -> None:
     CPU-s) is skipped. Every file the run wrote is closed by then; nothing is skipped after an error
     that escaped main()."""
     status = _EXIT_STATUS.get("status")
-    if status is None:
-        return
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):
-            stream.flush()
-    os._exit(status)
+    if status is not None:
+        exit_now(status)
 
 
 def main(argv: list[str] | None = None) -> int:

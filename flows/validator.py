@@ -16,7 +16,6 @@ import contextlib
 import gc
 import multiprocessing as mp
 import os
-import sys
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 
@@ -25,25 +24,19 @@ _POOL: ValidatorPool | None = None
 
 
 def _init_worker() -> None:
+    from flows.commands.common import exit_now
+
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     from expectations.gximport import defer_unused_modules, without_sql_support
 
     defer_unused_modules()  # the worker imports GX next (_warm): without altair and scipy.stats,
     without_sql_support()  # and without GX's SQL support (it validates pandas frames)
-    atexit.register(_end_at_once)
+    # The worker's last act, once the pool has let it go (every result handed back, no file of its own
+    # open): tearing down an interpreter that holds GX's modules took ~0.6 CPU-s the run waited for.
+    atexit.register(exit_now, 0)
     # No cyclic collection while GX's modules are imported (_warm enables it again): its passes over the
     # ever larger heap of new objects were ~0.25 of the ~1.6 CPU-s start-up, which frees almost nothing.
     gc.disable()
-
-
-def _end_at_once() -> None:
-    """The worker's last act, once the pool has let it go (every result handed back, no file of its
-    own open): tearing down an interpreter that holds GX's ~1,700 modules took ~0.6 CPU-s, at the end
-    of every run and while the run waited for it."""
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):
-            stream.flush()
-    os._exit(0)
 
 
 def _warm() -> bool:
