@@ -77,42 +77,19 @@ def _side_sum(paths: tuple[str, ...]):
     return get if len(paths) == 1 else lambda cells: sum(get(cells))
 
 
-@lru_cache(maxsize=64)
-def _holds_of(template_ad: str | None, template_app: str | None, cross_year: bool) -> dict:
-    """Per table: one function of the flat cells telling whether every check of plain paths
-    in that table holds (KeyError when a cell is absent), for a table whose every cell is a
-    whole number: the sums and comparisons _evaluate makes one by one, written out once."""
-    by_table: dict[str, list[str]] = {}
-    for c, _paths, _statement, table, _lhs, _rhs in _plan(template_ad, template_app, cross_year):
-        if table is None:
-            continue
-        if c.op not in evaluator.OPS:
-            raise ValueError(f"unknown comparison {c.op!r} in {c.id}")
-        lhs, rhs = (" + ".join(f"cells[{p!r}]" for p in side) or "0" for side in _paths)
-        by_table.setdefault(table, []).append(f"({lhs}) {c.op} ({rhs})")
-    out = {}
-    for table, tests in by_table.items():
-        namespace: dict = {}
-        exec("def holds(cells):\n    return " + " and ".join(tests) + "\n", namespace)  # noqa: S102 - from formatspec
-        out[table] = namespace["holds"]
-    return out
-
-
 def evaluate(report: dict, prev: dict | None = None, cross_year: bool = False) -> list[CheckResult]:
     """All sum rules that apply to the report's templates (cross-year ones need ``prev``)."""
-    return _evaluate(report, prev, cross_year, failures_only=False)
+    return _evaluate(report, prev, cross_year)
 
 
 def failures(report: dict) -> list[CheckResult]:
     """The results of evaluate(report) that are FAIL, in the same order (the parser needs
     no others, and most checks pass: they are not built)."""
-    return _evaluate(report, None, False, failures_only=True)
+    return _failures(report, report.get("templates") or {})
 
 
-def _evaluate(report: dict, prev: dict | None, cross_year: bool, failures_only: bool) -> list[CheckResult]:
+def _evaluate(report: dict, prev: dict | None, cross_year: bool) -> list[CheckResult]:
     tpl = report.get("templates") or {}
-    if failures_only and not cross_year and prev is None:
-        return _failures(report, tpl)
     markers = cell_markers(report)
     plan = _plan(tpl.get("active_disclosure"), tpl.get("applications"), cross_year)
     if cross_year:
@@ -132,17 +109,7 @@ def _evaluate(report: dict, prev: dict | None, cross_year: bool, failures_only: 
         if n < len(cells) and set(map(type, islice(cells.values(), n, None))) == {int}:
             whole.add(table)
     prev_cells, prev_markers = flat_cells(prev), cell_markers(prev) if prev is not None else {}
-    holding = set()  # whole tables where every check of plain paths holds: none of them is a failure
-    if failures_only and whole and not cross_year:
-        holds_of = _holds_of(tpl.get("active_disclosure"), tpl.get("applications"), cross_year)
-        for table in whole:
-            holds = holds_of.get(table)
-            try:
-                if holds is not None and holds(cells):
-                    holding.add(table)
-            except KeyError:  # an absent cell: the checks one by one below
-                pass
-    return _checked(plan, cells, whole, holding, markers, prev_cells, prev_markers, failures_only)
+    return _checked(plan, cells, whole, set(), markers, prev_cells, prev_markers, False)
 
 
 def _checked(plan, cells: dict, whole: set, holding: set, markers: dict, prev_cells: dict, prev_markers: dict,
@@ -174,9 +141,11 @@ def _checked(plan, cells: dict, whole: set, holding: set, markers: dict, prev_ce
 
 @lru_cache(maxsize=64)
 def _nested_holds_of(template_ad: str | None, template_app: str | None) -> dict:
-    """_holds_of's functions reading the report's own rows (``body[item][measure]``) instead
-    of flattened cells: a table whose checks all hold needs no flattening at all. A table
-    with a path that is not ``table.item.measure`` has none."""
+    """Per table: one function of the report's own rows (``body[item][measure]``) telling
+    whether every check of plain paths in that table holds (KeyError when a cell is absent),
+    for a table whose every cell is a whole number: the sums and comparisons the checks make
+    one by one, written out once, with no flattening at all. A table with a path that is not
+    ``table.item.measure`` has none."""
     by_table: dict[str, list[str]] = {}
     rows: dict[str, dict[str, str]] = {}  # per table: item -> the local name its row is bound to
     odd = set()
