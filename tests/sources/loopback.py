@@ -75,6 +75,13 @@ class _Listening:
     def _accept(self) -> None:
         raise NotImplementedError
 
+    def _stop_listening(self) -> None:
+        """Closing the socket alone does not stop an accept() blocked in another thread (Linux keeps
+        the socket until it returns, still accepting a connection): shut it down first."""
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)
+        self.sock.close()
+
 
 @dataclass
 class RawServer(_Listening):
@@ -126,7 +133,7 @@ class RawServer(_Listening):
 
     def close(self):
         self._stop = True
-        self.sock.close()
+        self._stop_listening()
 
 
 def reset(conn: socket.socket, hit: Hit) -> None:
@@ -153,6 +160,7 @@ class KeepAliveServer(_Listening):
     def __post_init__(self):
         self.connections = 0
         self.open: list[socket.socket] = []
+        self.gone = False
         self._start()
 
     def _accept(self):
@@ -162,6 +170,9 @@ class KeepAliveServer(_Listening):
             except OSError:
                 return
             with self.lock:
+                if self.gone:  # accepted while close() ran: a gone host answers nothing
+                    conn.close()
+                    return
                 self.connections += 1
                 self.open.append(conn)
             threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
@@ -195,7 +206,9 @@ class KeepAliveServer(_Listening):
 
     def close(self):
         """Stop listening and drop every open connection: the host is gone."""
-        self.sock.close()
+        with self.lock:
+            self.gone = True
+        self._stop_listening()
         with self.lock:
             for conn in self.open:
                 with contextlib.suppress(OSError):
