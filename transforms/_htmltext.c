@@ -1,0 +1,394 @@
+/* An HTML page's body rendered as text from the tree lxml parsed (optional; transforms/html.py).
+ *
+ * html.py's _Renderer walks lxml's elements from Python, at ~0.5 us per table cell (a proxy
+ * object, .text, .tag, .values() each). This file walks the same libxml2 nodes lxml built, in C,
+ * and writes what _Renderer writes: the same rules (skipped, block and table elements, cells and
+ * colspan fillers, captions, layout tables, <br>, short <sup>, <img> and <a> counted), the same
+ * whitespace (Python's str.split() set) and "|" rules, byte for byte. Whatever it was not written
+ * for (a namespace, an upper-case or non-ASCII tag name, an entity node, a colspan that is not a
+ * plain number, nesting near html.py's _MAX_DEPTH, an attribute made of several nodes) makes it
+ * answer -1, and html.py renders that page in Python: the answers never depend on this file.
+ *
+ * No Python API and no link against libxml2: a plain shared library loaded with cffi's ABI mode.
+ * The element is passed as the address of lxml's proxy object, whose layout lxml publishes
+ * (lxml.etree.h: struct LxmlElement = PyObject_HEAD, _doc, _c_node, _tag); the node it names is
+ * used only if it points back to that proxy (lxml sets node->_private to it).
+ * Build: cc -O2 -shared -fPIC $(lxml's include dirs) -o transforms/_htmltext.so transforms/_htmltext.c
+ * (make does it; libxml2's headers are the ones lxml was built with). */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <libxml/tree.h>
+#include <libxml/xmlversion.h>
+
+/* html._TEXT_VERSION: changed with any signature or rule below, so a stale build is not loaded */
+#define HTMLTEXT_VERSION 1
+#define MAX_DEPTH 400 /* html._MAX_DEPTH */
+#define DEPTH_LIMIT (MAX_DEPTH - 8) /* deeper: Python renders the page (its flattening rule) */
+
+enum { UNSUPPORTED = -1, TOO_SMALL = -2 };
+
+typedef struct {
+    char *out;
+    long pos, cap;
+    char *links;
+    long lpos, lcap;
+    char *scratch;
+    long spos, scap;
+    long images, tables;
+    int status; /* 0, UNSUPPORTED or TOO_SMALL */
+} W;
+
+int htmltext_version(void) { return HTMLTEXT_VERSION; }
+
+/* The libxml2 whose headers this was built with (html.py loads it only with that lxml's libxml2). */
+int htmltext_libxml_version(void) { return LIBXML_VERSION; }
+
+static void put(W *w, const char *s, long n) {
+    if (w->status) return;
+    if (w->pos + n > w->cap) { w->status = TOO_SMALL; return; }
+    memcpy(w->out + w->pos, s, n);
+    w->pos += n;
+}
+
+static void put_link(W *w, const char *s, long n) {
+    if (w->status) return;
+    if (w->lpos + n + 1 > w->lcap) { w->status = TOO_SMALL; return; }
+    memcpy(w->links + w->lpos, s, n);
+    w->lpos += n;
+    w->links[w->lpos++] = '\0';
+}
+
+static void put_scratch(W *w, const char *s, long n) {
+    if (w->status) return;
+    if (w->spos + n > w->scap) {
+        long cap = w->scap * 2 + n + 256;
+        char *p = realloc(w->scratch, cap);
+        if (!p) { w->status = UNSUPPORTED; return; }
+        w->scratch = p;
+        w->scap = cap;
+    }
+    memcpy(w->scratch + w->spos, s, n);
+    w->spos += n;
+}
+
+/* Length in bytes of the whitespace character at s (Python's str.split() set), or 0. */
+static int space_at(const unsigned char *s, const unsigned char *end) {
+    unsigned char c = s[0];
+    if (c < 0x80) return (c == ' ' || (c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x1f)) ? 1 : 0;
+    if (c == 0xc2 && s + 1 < end) return (s[1] == 0x85 || s[1] == 0xa0) ? 2 : 0;
+    if (s + 2 >= end) return 0;
+    if (c == 0xe1) return (s[1] == 0x9a && s[2] == 0x80) ? 3 : 0;
+    if (c == 0xe2) {
+        if (s[1] == 0x80) return ((s[2] >= 0x80 && s[2] <= 0x8a) || s[2] == 0xa8 || s[2] == 0xa9 || s[2] == 0xaf) ? 3 : 0;
+        if (s[1] == 0x81) return s[2] == 0x9f ? 3 : 0;
+        return 0;
+    }
+    if (c == 0xe3) return (s[1] == 0x80 && s[2] == 0x80) ? 3 : 0;
+    return 0;
+}
+
+/* " ".join(s.split()) written at dst (dst <= s allowed: it never writes ahead of its reading);
+ * with pipes, every "|" becomes "/". Returns the length written. */
+static long squash(char *dst, const char *src, long n, int pipes) {
+    const unsigned char *s = (const unsigned char *)src, *end = s + n;
+    long k = 0;
+    int gap = 0;
+    while (s < end) {
+        int sp = space_at(s, end);
+        if (sp) { gap = k > 0; s += sp; continue; }
+        if (gap) { dst[k++] = ' '; gap = 0; }
+        dst[k++] = (pipes && *s == '|') ? '/' : (char)*s;
+        s++;
+    }
+    return k;
+}
+
+static void put_squashed(W *w, const char *s, long n, int pipes) {
+    if (w->status) return;
+    if (w->pos + n > w->cap) { w->status = TOO_SMALL; return; }
+    w->pos += squash(w->out + w->pos, s, n, pipes);
+}
+
+/* The tags html.py tells apart; every other element is OTHER. */
+enum { OTHER, SKIP, BLOCK, IMG, BR, SUP, A, TABLE, TR, SECTION, TD, CAPTION };
+
+static const char *const SKIPPED[] = {"script", "style", "noscript", "iframe", "svg", "object", "embed",
+                                      "template", "select", 0};
+static const char *const BLOCKS[] = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol",
+                                     "section", "article", "header", "footer", "blockquote", "pre",
+                                     "center", "form", "dl", "dt", "dd", "title", "main", "nav",
+                                     "hr", "address", "aside", "figure", "figcaption", 0};
+
+static int in(const char *name, const char *const *names) {
+    for (; *names; names++)
+        if (strcmp(name, *names) == 0) return 1;
+    return 0;
+}
+
+/* The element's kind, or UNSUPPORTED (a namespace, or a name html.py's lower() could change). */
+static int kind_of(const xmlNode *el) {
+    if (el->ns != NULL || el->name == NULL) return UNSUPPORTED;
+    const char *name = (const char *)el->name;
+    for (const unsigned char *p = el->name; *p; p++)
+        if (*p >= 0x80 || (*p >= 'A' && *p <= 'Z')) return UNSUPPORTED;
+    switch (name[0]) {
+    case 'a': if (!name[1]) return A; break;
+    case 'b': if (strcmp(name, "br") == 0) return BR; break;
+    case 'c': if (strcmp(name, "caption") == 0) return CAPTION; break;
+    case 'i': if (strcmp(name, "img") == 0) return IMG; break;
+    case 's': if (strcmp(name, "sup") == 0) return SUP; break;
+    case 't':
+        if (strcmp(name, "td") == 0 || strcmp(name, "th") == 0) return TD;
+        if (strcmp(name, "tr") == 0) return TR;
+        if (strcmp(name, "table") == 0) return TABLE;
+        if (strcmp(name, "thead") == 0 || strcmp(name, "tbody") == 0 || strcmp(name, "tfoot") == 0) return SECTION;
+        break;
+    }
+    if (in(name, SKIPPED)) return SKIP;
+    if (in(name, BLOCKS)) return BLOCK;
+    return OTHER;
+}
+
+/* A node html.py's walk may meet among an element's children: element, text, CDATA, comment, PI. */
+static int known_child(W *w, const xmlNode *c) {
+    switch (c->type) {
+    case XML_ELEMENT_NODE: case XML_TEXT_NODE: case XML_CDATA_SECTION_NODE:
+    case XML_COMMENT_NODE: case XML_PI_NODE:
+        return 1;
+    default:
+        w->status = UNSUPPORTED;
+        return 0;
+    }
+}
+
+static int is_text(const xmlNode *c) { return c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE; }
+
+/* "".join(el.itertext()) appended to the scratch buffer: every text below el, in order. */
+static void text_content(W *w, const xmlNode *el, int depth) {
+    if (depth > DEPTH_LIMIT) { w->status = UNSUPPORTED; return; }
+    for (const xmlNode *c = el->children; c && !w->status; c = c->next) {
+        if (!known_child(w, c)) return;
+        if (is_text(c)) {
+            if (c->content) put_scratch(w, (const char *)c->content, (long)strlen((const char *)c->content));
+        } else if (c->type == XML_ELEMENT_NODE) {
+            text_content(w, c, depth + 1);
+        }
+    }
+}
+
+/* An attribute's value as lxml's get() gives it (NULL: absent); UNSUPPORTED if made of several nodes. */
+static const char *attribute(W *w, const xmlNode *el, const char *name) {
+    for (const xmlAttr *a = el->properties; a; a = a->next) {
+        if (a->ns != NULL) { w->status = UNSUPPORTED; return NULL; }
+        if (strcmp((const char *)a->name, name) != 0) continue;
+        if (a->children == NULL) return "";
+        if (a->children->next != NULL || !is_text(a->children) || a->children->content == NULL) {
+            w->status = UNSUPPORTED;
+            return NULL;
+        }
+        return (const char *)a->children->content;
+    }
+    return NULL;
+}
+
+/* html._span(colspan) - 1; UNSUPPORTED unless the value is empty or plain ASCII digits. */
+static long fillers_of(W *w, const char *value) {
+    if (value == NULL || !value[0]) return 0;
+    long n = 0;
+    for (const char *p = value; *p; p++) {
+        if (*p < '0' || *p > '9') { w->status = UNSUPPORTED; return 0; }
+        if (n <= 100) n = n * 10 + (*p - '0');
+    }
+    if (n > 100) n = 100;
+    return n < 1 ? 0 : n - 1;
+}
+
+/* lxml's len(el): its children that are elements, comments or processing instructions. */
+static int has_children(const xmlNode *el) {
+    for (const xmlNode *c = el->children; c; c = c->next)
+        if (c->type == XML_ELEMENT_NODE || c->type == XML_COMMENT_NODE || c->type == XML_PI_NODE) return 1;
+    return 0;
+}
+
+static int has_table_below(const xmlNode *el) {
+    for (const xmlNode *c = el->children; c; c = c->next)
+        if (c->type == XML_ELEMENT_NODE && ((c->ns == NULL && strcmp((const char *)c->name, "table") == 0)
+                                            || has_table_below(c)))
+            return 1;
+    return 0;
+}
+
+static void walk(W *w, const xmlNode *el, int depth);
+
+/* html._Renderer.inline_text written at the output's end, "|" as "/" when pipes. */
+static void inline_text(W *w, const xmlNode *el, int depth, int pipes) {
+    long start = w->pos;
+    if (!has_children(el) && kind_of(el) == TD) {
+        for (const xmlNode *c = el->children; c && !w->status; c = c->next) {
+            if (!known_child(w, c)) return;
+            if (is_text(c) && c->content) put(w, (const char *)c->content, (long)strlen((const char *)c->content));
+        }
+    } else {
+        walk(w, el, depth);
+    }
+    if (w->status) return;
+    w->pos = start + squash(w->out + start, w->out + start, w->pos - start, pipes);
+}
+
+/* One <tr> of html._Renderer.table: a line of cells, or (a layout table) its cells as blocks. */
+static void row(W *w, const xmlNode *tr, int nested, int cell_depth, int *after_row) {
+    for (const xmlNode *cell = tr->children; cell; cell = cell->next) {
+        if (!known_child(w, cell)) return;
+        if (cell->type == XML_ELEMENT_NODE && kind_of(cell) == UNSUPPORTED) { w->status = UNSUPPORTED; return; }
+    }
+    if (nested) {
+        int layout = 0;
+        for (const xmlNode *cell = tr->children; cell; cell = cell->next)
+            if (cell->type == XML_ELEMENT_NODE && kind_of(cell) == TD && has_table_below(cell)) layout = 1;
+        if (layout) { /* a layout table: its cells are blocks */
+            for (const xmlNode *cell = tr->children; cell && !w->status; cell = cell->next) {
+                if (cell->type == XML_ELEMENT_NODE && kind_of(cell) == TD) {
+                    walk(w, cell, cell_depth);
+                    put(w, "\n", 1);
+                }
+            }
+            *after_row = 1;
+            return;
+        }
+    }
+    long row_start = w->pos, fillers = 0;
+    int cells = 0;
+    if (*after_row) put(w, "\n", 1);
+    for (const xmlNode *cell = tr->children; cell && !w->status; cell = cell->next) {
+        if (cell->type != XML_ELEMENT_NODE || kind_of(cell) != TD) continue; /* not a cell */
+        if (cells++) put(w, " | ", 3);
+        if (!has_children(cell)) { /* a cell of plain text (most): its text nodes joined, squashed */
+            const xmlNode *t = cell->children;
+            if (t != NULL && t->next == NULL) {
+                if (is_text(t) && t->content)
+                    put_squashed(w, (const char *)t->content, (long)strlen((const char *)t->content), 1);
+            } else if (t != NULL) {
+                w->spos = 0;
+                for (; t; t = t->next)
+                    if (is_text(t) && t->content) put_scratch(w, (const char *)t->content, (long)strlen((const char *)t->content));
+                put_squashed(w, w->scratch, w->spos, 1);
+            }
+        } else {
+            inline_text(w, cell, cell_depth, 1);
+        }
+        if (cell->properties) fillers += fillers_of(w, attribute(w, cell, "colspan"));
+    }
+    if (w->status) return;
+    if (cells == 0) {
+        w->pos = row_start; /* no cells: no line */
+        return;
+    }
+    for (long i = 0; i < fillers; i++) put(w, " | ", 3); /* as converters do: all fillers at the end */
+    put(w, " |\n", 3);
+    *after_row = 0; /* the next row's line starts right after this one's newline */
+}
+
+/* html._Renderer.table */
+static void table(W *w, const xmlNode *tbl, int depth) {
+    w->tables++;
+    put(w, "\n", 1);
+    for (const xmlNode *c = tbl->children; c && !w->status; c = c->next) {
+        if (!known_child(w, c)) return;
+        if (c->type != XML_ELEMENT_NODE) continue;
+        int k = kind_of(c);
+        if (k == UNSUPPORTED) { w->status = UNSUPPORTED; return; }
+        if (k == CAPTION) {
+            inline_text(w, c, depth + 1, 0);
+            put(w, "\n", 1);
+        }
+    }
+    int nested = has_table_below(tbl), after_row = 1;
+    /* the rows: the table's <tr> children and those of its <thead>, <tbody>, <tfoot> */
+    for (const xmlNode *c = tbl->children; c && !w->status; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE) continue;
+        int k = kind_of(c);
+        if (k == TR) {
+            row(w, c, nested, depth + 1, &after_row);
+        } else if (k == SECTION) {
+            for (const xmlNode *s = c->children; s && !w->status; s = s->next) {
+                if (s->type != XML_ELEMENT_NODE) continue;
+                int sk = kind_of(s);
+                if (sk == UNSUPPORTED) { w->status = UNSUPPORTED; return; }
+                if (sk == TR) row(w, s, nested, depth + 1, &after_row);
+            }
+        }
+    }
+    put(w, "\n", 1);
+}
+
+/* html._Renderer.walk: el's content, not its tail. */
+static void walk(W *w, const xmlNode *el, int depth) {
+    if (w->status) return;
+    if (depth > DEPTH_LIMIT) { w->status = UNSUPPORTED; return; }
+    int k = kind_of(el);
+    switch (k) {
+    case UNSUPPORTED: w->status = UNSUPPORTED; return;
+    case SKIP: return;
+    case IMG: w->images++; return;
+    case BR: put(w, "\n", 1); return;
+    case SUP: { /* a footnote reference: glued to a number ("44<sup>1</sup>") it would be a digit */
+        w->spos = 0;
+        text_content(w, el, depth);
+        if (w->status) return;
+        const unsigned char *s = (const unsigned char *)w->scratch, *end = s + w->spos;
+        long chars = 0, pending = 0; /* code points of the stripped text: spaces count once followed */
+        while (s < end) {
+            int sp = space_at(s, end);
+            if (sp) { if (chars) pending++; s += sp; continue; }
+            chars += pending + 1;
+            pending = 0;
+            s++;
+            while (s < end && (*s & 0xc0) == 0x80) s++;
+        }
+        if (chars <= 3) { put(w, "*", 1); return; }
+        break;
+    }
+    case A: {
+        const char *href = attribute(w, el, "href");
+        if (w->status) return;
+        put_link(w, href ? href : "", href ? (long)strlen(href) : 0);
+        w->spos = 0;
+        text_content(w, el, depth);
+        if (w->status) return;
+        if (w->lpos + w->spos + 1 > w->lcap) { w->status = TOO_SMALL; return; }
+        w->lpos += squash(w->links + w->lpos, w->scratch, w->spos, 0);
+        w->links[w->lpos++] = '\0';
+        break;
+    }
+    case TABLE: table(w, el, depth); return;
+    }
+    int block = k == BLOCK || k == TR || k == CAPTION;
+    if (block) put(w, "\n", 1);
+    for (const xmlNode *c = el->children; c && !w->status; c = c->next) {
+        if (!known_child(w, c)) return;
+        if (is_text(c)) {
+            if (c->content) put(w, (const char *)c->content, (long)strlen((const char *)c->content));
+        } else if (c->type == XML_ELEMENT_NODE) {
+            walk(w, c, depth + 1);
+        }
+    }
+    if (block) put(w, "\n", 1);
+}
+
+/* Render the element whose lxml proxy is at `element` (its xmlNode pointer at `node_offset`).
+ * Writes the text to out and, for each <a>, its href and squashed text (each ending in a NUL) to
+ * links; counts[0..2] = images, tables, bytes of links. Returns the text's length, -1 (Python
+ * renders this page) or -2 (an output buffer too small: call again with larger ones). */
+long htmltext_render(intptr_t element, long node_offset, char *out, long cap, char *links, long links_cap,
+                     long *counts) {
+    const xmlNode *node = *(const xmlNode *const *)(element + node_offset);
+    if (node == NULL || node->_private != (void *)element || node->type != XML_ELEMENT_NODE) return UNSUPPORTED;
+    W w = {out, 0, cap, links, 0, links_cap, NULL, 0, 0, 0, 0, 0};
+    walk(&w, node, 0);
+    free(w.scratch);
+    counts[0] = w.images;
+    counts[1] = w.tables;
+    counts[2] = w.lpos;
+    return w.status ? w.status : w.pos;
+}
