@@ -72,20 +72,30 @@ static void put_scratch(W *w, const char *s, long n) {
     w->spos += n;
 }
 
-/* Length in bytes of the whitespace character at s (Python's str.split() set), or 0. */
-static int space_at(const unsigned char *s, const unsigned char *end) {
+/* ASCII whitespace of Python's str.split(): \t \n \v \f \r, \x1c-\x1f and the space. */
+static const unsigned char ASCII_SPACE[128] = {
+    ['\t'] = 1, ['\n'] = 1, ['\v'] = 1, ['\f'] = 1, ['\r'] = 1,
+    [0x1c] = 1, [0x1d] = 1, [0x1e] = 1, [0x1f] = 1, [' '] = 1,
+};
+
+/* Length in bytes of the non-ASCII whitespace character at s (str.split()'s: U+0085, U+00A0,
+ * U+1680, U+2000-U+200A, U+2028, U+2029, U+202F, U+205F, U+3000), or 0. */
+static int wide_space_at(const unsigned char *s, const unsigned char *end) {
     unsigned char c = s[0];
-    if (c < 0x80) return (c == ' ' || (c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x1f)) ? 1 : 0;
     if (c == 0xc2 && s + 1 < end) return (s[1] == 0x85 || s[1] == 0xa0) ? 2 : 0;
-    if (s + 2 >= end) return 0;
+    if (c < 0xe1 || c > 0xe3 || s + 2 >= end) return 0;
     if (c == 0xe1) return (s[1] == 0x9a && s[2] == 0x80) ? 3 : 0;
     if (c == 0xe2) {
         if (s[1] == 0x80) return ((s[2] >= 0x80 && s[2] <= 0x8a) || s[2] == 0xa8 || s[2] == 0xa9 || s[2] == 0xaf) ? 3 : 0;
         if (s[1] == 0x81) return s[2] == 0x9f ? 3 : 0;
         return 0;
     }
-    if (c == 0xe3) return (s[1] == 0x80 && s[2] == 0x80) ? 3 : 0;
-    return 0;
+    return (s[1] == 0x80 && s[2] == 0x80) ? 3 : 0; /* 0xe3: U+3000 */
+}
+
+/* Length in bytes of the whitespace character at s (Python's str.split() set), or 0. */
+static inline int space_at(const unsigned char *s, const unsigned char *end) {
+    return s[0] < 0x80 ? ASCII_SPACE[s[0]] : wide_space_at(s, end);
 }
 
 /* " ".join(s.split()) written at dst (dst <= s allowed: it never writes ahead of its reading);
@@ -95,13 +105,34 @@ static long squash(char *dst, const char *src, long n, int pipes) {
     long k = 0;
     int gap = 0;
     while (s < end) {
-        int sp = space_at(s, end);
+        unsigned char c = *s;
+        int sp = c < 0x80 ? ASCII_SPACE[c] : wide_space_at(s, end);
         if (sp) { gap = k > 0; s += sp; continue; }
         if (gap) { dst[k++] = ' '; gap = 0; }
-        dst[k++] = (pipes && *s == '|') ? '/' : (char)*s;
+        dst[k++] = (pipes && c == '|') ? '/' : (char)c;
         s++;
     }
     return k;
+}
+
+/* squash() of a NUL-terminated text (a node's content) written at the output's end: no strlen.
+ * wide_space_at's tests stop at the NUL (it differs from every byte they compare with). */
+static void put_squashed_z(W *w, const char *src, int pipes) {
+    if (w->status) return;
+    const unsigned char *s = (const unsigned char *)src;
+    char *dst = w->out + w->pos;
+    long k = 0, room = w->cap - w->pos;
+    int gap = 0;
+    while (*s) {
+        unsigned char c = *s;
+        int sp = c < 0x80 ? ASCII_SPACE[c] : wide_space_at(s, s + 4);
+        if (sp) { gap = k > 0; s += sp; continue; }
+        if (k + 2 > room) { w->status = TOO_SMALL; return; }
+        if (gap) { dst[k++] = ' '; gap = 0; }
+        dst[k++] = (pipes && c == '|') ? '/' : (char)c;
+        s++;
+    }
+    w->pos += k;
 }
 
 static void put_squashed(W *w, const char *s, long n, int pipes) {
@@ -113,41 +144,47 @@ static void put_squashed(W *w, const char *s, long n, int pipes) {
 /* The tags html.py tells apart; every other element is OTHER. */
 enum { OTHER, SKIP, BLOCK, IMG, BR, SUP, A, TABLE, TR, SECTION, TD, CAPTION };
 
-static const char *const SKIPPED[] = {"script", "style", "noscript", "iframe", "svg", "object", "embed",
-                                      "template", "select", 0};
-static const char *const BLOCKS[] = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol",
-                                     "section", "article", "header", "footer", "blockquote", "pre",
-                                     "center", "form", "dl", "dt", "dd", "title", "main", "nav",
-                                     "hr", "address", "aside", "figure", "figcaption", 0};
+#define IS(lit) (strcmp(name, lit) == 0)
 
-static int in(const char *name, const char *const *names) {
-    for (; *names; names++)
-        if (strcmp(name, *names) == 0) return 1;
-    return 0;
-}
-
-/* The element's kind, or UNSUPPORTED (a namespace, or a name html.py's lower() could change). */
+/* The element's kind, or UNSUPPORTED (a namespace, or a name html.py's lower() could change):
+ * html.py's _SKIP and _BLOCK, told apart by first letter. */
 static int kind_of(const xmlNode *el) {
     if (el->ns != NULL || el->name == NULL) return UNSUPPORTED;
     const char *name = (const char *)el->name;
     for (const unsigned char *p = el->name; *p; p++)
         if (*p >= 0x80 || (*p >= 'A' && *p <= 'Z')) return UNSUPPORTED;
     switch (name[0]) {
-    case 'a': if (!name[1]) return A; break;
-    case 'b': if (strcmp(name, "br") == 0) return BR; break;
-    case 'c': if (strcmp(name, "caption") == 0) return CAPTION; break;
-    case 'i': if (strcmp(name, "img") == 0) return IMG; break;
-    case 's': if (strcmp(name, "sup") == 0) return SUP; break;
+    case 'a':
+        if (!name[1]) return A;
+        return IS("article") || IS("address") || IS("aside") ? BLOCK : OTHER;
+    case 'b': return IS("br") ? BR : IS("blockquote") ? BLOCK : OTHER;
+    case 'c': return IS("caption") ? CAPTION : IS("center") ? BLOCK : OTHER;
+    case 'd': return IS("div") || IS("dl") || IS("dt") || IS("dd") ? BLOCK : OTHER;
+    case 'e': return IS("embed") ? SKIP : OTHER;
+    case 'f': return IS("footer") || IS("form") || IS("figure") || IS("figcaption") ? BLOCK : OTHER;
+    case 'h':
+        if (name[1] >= '1' && name[1] <= '6' && !name[2]) return BLOCK;
+        return IS("header") || IS("hr") ? BLOCK : OTHER;
+    case 'i': return IS("img") ? IMG : IS("iframe") ? SKIP : OTHER;
+    case 'l': return IS("li") ? BLOCK : OTHER;
+    case 'm': return IS("main") ? BLOCK : OTHER;
+    case 'n': return IS("nav") ? BLOCK : IS("noscript") ? SKIP : OTHER;
+    case 'o': return IS("ol") ? BLOCK : IS("object") ? SKIP : OTHER;
+    case 'p': return IS("p") || IS("pre") ? BLOCK : OTHER;
+    case 's':
+        if (IS("sup")) return SUP;
+        if (IS("section")) return BLOCK;
+        return IS("script") || IS("style") || IS("svg") || IS("select") ? SKIP : OTHER;
     case 't':
-        if (strcmp(name, "td") == 0 || strcmp(name, "th") == 0) return TD;
-        if (strcmp(name, "tr") == 0) return TR;
-        if (strcmp(name, "table") == 0) return TABLE;
-        if (strcmp(name, "thead") == 0 || strcmp(name, "tbody") == 0 || strcmp(name, "tfoot") == 0) return SECTION;
-        break;
+        if (IS("td") || IS("th")) return TD;
+        if (IS("tr")) return TR;
+        if (IS("table")) return TABLE;
+        if (IS("tbody") || IS("thead") || IS("tfoot")) return SECTION;
+        if (IS("title")) return BLOCK;
+        return IS("template") ? SKIP : OTHER;
+    case 'u': return IS("ul") ? BLOCK : OTHER;
+    default: return OTHER;
     }
-    if (in(name, SKIPPED)) return SKIP;
-    if (in(name, BLOCKS)) return BLOCK;
-    return OTHER;
 }
 
 /* A node html.py's walk may meet among an element's children: element, text, CDATA, comment, PI. */
@@ -211,11 +248,14 @@ static int has_children(const xmlNode *el) {
     return 0;
 }
 
+/* Whether an element named "table" (lxml's iterdescendants("table"), find(".//table")) is below el. */
 static int has_table_below(const xmlNode *el) {
-    for (const xmlNode *c = el->children; c; c = c->next)
-        if (c->type == XML_ELEMENT_NODE && ((c->ns == NULL && strcmp((const char *)c->name, "table") == 0)
-                                            || has_table_below(c)))
-            return 1;
+    for (const xmlNode *c = el->children; c; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE) continue;
+        const char *name = (const char *)c->name;
+        if (name && name[0] == 't' && name[1] == 'a' && c->ns == NULL && strcmp(name, "table") == 0) return 1;
+        if (c->children && has_table_below(c)) return 1;
+    }
     return 0;
 }
 
@@ -236,26 +276,27 @@ static void inline_text(W *w, const xmlNode *el, int depth, int pipes) {
     w->pos = start + squash(w->out + start, w->out + start, w->pos - start, pipes);
 }
 
-/* One <tr> of html._Renderer.table: a line of cells, or (a layout table) its cells as blocks. */
-static void row(W *w, const xmlNode *tr, int nested, int cell_depth, int *after_row) {
+/* One <tr> of html._Renderer.table: a line of cells, or (a layout table) its cells as blocks.
+ * _Renderer asks whether the table has a table below it at all, then whether a cell of the row
+ * does; only a cell with elements inside can hold one, so asking those cells is the same test. */
+static void row(W *w, const xmlNode *tr, int cell_depth, int *after_row) {
+    int layout = 0;
     for (const xmlNode *cell = tr->children; cell; cell = cell->next) {
         if (!known_child(w, cell)) return;
-        if (cell->type == XML_ELEMENT_NODE && kind_of(cell) == UNSUPPORTED) { w->status = UNSUPPORTED; return; }
+        if (cell->type != XML_ELEMENT_NODE) continue;
+        int k = kind_of(cell);
+        if (k == UNSUPPORTED) { w->status = UNSUPPORTED; return; }
+        if (k == TD && !layout && has_children(cell) && has_table_below(cell)) layout = 1;
     }
-    if (nested) {
-        int layout = 0;
-        for (const xmlNode *cell = tr->children; cell; cell = cell->next)
-            if (cell->type == XML_ELEMENT_NODE && kind_of(cell) == TD && has_table_below(cell)) layout = 1;
-        if (layout) { /* a layout table: its cells are blocks */
-            for (const xmlNode *cell = tr->children; cell && !w->status; cell = cell->next) {
-                if (cell->type == XML_ELEMENT_NODE && kind_of(cell) == TD) {
-                    walk(w, cell, cell_depth);
-                    put(w, "\n", 1);
-                }
+    if (layout) { /* a layout table: its cells are blocks */
+        for (const xmlNode *cell = tr->children; cell && !w->status; cell = cell->next) {
+            if (cell->type == XML_ELEMENT_NODE && kind_of(cell) == TD) {
+                walk(w, cell, cell_depth);
+                put(w, "\n", 1);
             }
-            *after_row = 1;
-            return;
         }
+        *after_row = 1;
+        return;
     }
     long row_start = w->pos, fillers = 0;
     int cells = 0;
@@ -266,8 +307,7 @@ static void row(W *w, const xmlNode *tr, int nested, int cell_depth, int *after_
         if (!has_children(cell)) { /* a cell of plain text (most): its text nodes joined, squashed */
             const xmlNode *t = cell->children;
             if (t != NULL && t->next == NULL) {
-                if (is_text(t) && t->content)
-                    put_squashed(w, (const char *)t->content, (long)strlen((const char *)t->content), 1);
+                if (is_text(t) && t->content) put_squashed_z(w, (const char *)t->content, 1);
             } else if (t != NULL) {
                 w->spos = 0;
                 for (; t; t = t->next)
@@ -303,19 +343,19 @@ static void table(W *w, const xmlNode *tbl, int depth) {
             put(w, "\n", 1);
         }
     }
-    int nested = has_table_below(tbl), after_row = 1;
+    int after_row = 1;
     /* the rows: the table's <tr> children and those of its <thead>, <tbody>, <tfoot> */
     for (const xmlNode *c = tbl->children; c && !w->status; c = c->next) {
         if (c->type != XML_ELEMENT_NODE) continue;
         int k = kind_of(c);
         if (k == TR) {
-            row(w, c, nested, depth + 1, &after_row);
+            row(w, c, depth + 1, &after_row);
         } else if (k == SECTION) {
             for (const xmlNode *s = c->children; s && !w->status; s = s->next) {
                 if (s->type != XML_ELEMENT_NODE) continue;
                 int sk = kind_of(s);
                 if (sk == UNSUPPORTED) { w->status = UNSUPPORTED; return; }
-                if (sk == TR) row(w, s, nested, depth + 1, &after_row);
+                if (sk == TR) row(w, s, depth + 1, &after_row);
             }
         }
     }
