@@ -22,7 +22,7 @@
 #include <libxml/xmlversion.h>
 
 /* html._TEXT_VERSION: changed with any signature or rule below, so a stale build is not loaded */
-#define HTMLTEXT_VERSION 1
+#define HTMLTEXT_VERSION 2
 #define MAX_DEPTH 400 /* html._MAX_DEPTH */
 #define DEPTH_LIMIT (MAX_DEPTH - 8) /* deeper: Python renders the page (its flattening rule) */
 
@@ -416,19 +416,90 @@ static void walk(W *w, const xmlNode *el, int depth) {
     if (block) put(w, "\n", 1);
 }
 
-/* Render the element whose lxml proxy is at `element` (its xmlNode pointer at `node_offset`).
- * Writes the text to out and, for each <a>, its href and squashed text (each ending in a NUL) to
- * links; counts[0..2] = images, tables, bytes of links. Returns the text's length, -1 (Python
- * renders this page) or -2 (an output buffer too small: call again with larger ones). */
-long htmltext_render(intptr_t element, long node_offset, char *out, long cap, char *links, long links_cap,
-                     long *counts) {
-    const xmlNode *node = *(const xmlNode *const *)(element + node_offset);
-    if (node == NULL || node->_private != (void *)element || node->type != XML_ELEMENT_NODE) return UNSUPPORTED;
+/* The first element named `name` below el, in document order (lxml's
+ * next(el.iterdescendants(name), None)); UNSUPPORTED status for a namespaced element met. */
+static const xmlNode *first_below(W *w, const xmlNode *el, const char *name, int depth) {
+    if (depth > DEPTH_LIMIT) { w->status = UNSUPPORTED; return NULL; }
+    for (const xmlNode *c = el->children; c && !w->status; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE) continue;
+        if (c->ns != NULL || c->name == NULL) { w->status = UNSUPPORTED; return NULL; }
+        if (strcmp((const char *)c->name, name) == 0) return c;
+        const xmlNode *found = c->children ? first_below(w, c, name, depth + 1) : NULL;
+        if (found) return found;
+    }
+    return NULL;
+}
+
+/* html._collapse_blank_lines(text).strip() in place: each run of whitespace holding two
+ * newlines or more (the regex \n\s*\n, greedy), from the spaces and tabs before its first
+ * newline (back to the previous run's end) to its last newline, becomes one newline; then
+ * the whitespace at both ends goes. Returns the new length. */
+static long collapse_and_strip(char *text, long n) {
+    const unsigned char *t = (const unsigned char *)text, *end = t + n;
+    long read = 0, write = 0, floor = 0;
+    while (read < n) {
+        if (text[read] == '\n') {
+            long last_newline = read, k = read;
+            int sp;
+            while (k < n && (sp = space_at(t + k, end)) != 0) {
+                if (text[k] == '\n') last_newline = k;
+                k += sp;
+            }
+            if (last_newline > read) {
+                while (write > floor && (text[write - 1] == ' ' || text[write - 1] == '\t')) write--;
+                text[write++] = '\n';
+                read = last_newline + 1;
+                floor = write;
+                continue;
+            }
+        }
+        text[write++] = text[read++];
+    }
+    /* strip(): the first character that is not whitespace, and the end of the last one */
+    long first = -1, last_end = 0, k = 0;
+    while (k < write) {
+        int sp = space_at(t + k, t + write);
+        if (sp) { k += sp; continue; }
+        if (first < 0) first = k;
+        k++;
+        while (k < write && (t[k] & 0xc0) == 0x80) k++;
+        last_end = k;
+    }
+    if (first < 0) return 0;
+    memmove(text, text + first, last_end - first);
+    return last_end - first;
+}
+
+/* html.html_to_text after lxml's parse, for the root element whose lxml proxy is at `element`
+ * (its xmlNode pointer at `node_offset`): the page's text (the <body>, or the root without one,
+ * rendered, its blank lines collapsed, stripped) to out; to links, the <title>'s squashed text
+ * and then, for each <a>, its href and squashed text (each ending in a NUL); counts[0..3] =
+ * images, tables, bytes of links, the title's length (-1: no <title>). Returns the text's
+ * length, -1 (Python renders this page) or -2 (an output buffer too small: call again with
+ * larger ones). */
+long htmltext_page(intptr_t element, long node_offset, char *out, long cap, char *links, long links_cap,
+                   long *counts) {
+    const xmlNode *root = *(const xmlNode *const *)(element + node_offset);
+    if (root == NULL || root->_private != (void *)element || root->type != XML_ELEMENT_NODE) return UNSUPPORTED;
     W w = {out, 0, cap, links, 0, links_cap, NULL, 0, 0, 0, 0, 0};
-    walk(&w, node, 0);
+    counts[3] = -1;
+    const xmlNode *title = first_below(&w, root, "title", 0);
+    if (title != NULL && !w.status) {
+        text_content(&w, title, 0);
+        if (!w.status) {
+            if (w.spos + 1 > w.lcap) {
+                w.status = TOO_SMALL;
+            } else {
+                counts[3] = w.lpos = squash(w.links, w.scratch, w.spos, 0);
+            }
+        }
+    }
+    const xmlNode *body = w.status ? NULL : first_below(&w, root, "body", 0);
+    if (!w.status) walk(&w, body != NULL ? body : root, 0);
     free(w.scratch);
+    if (w.status) return w.status;
     counts[0] = w.images;
     counts[1] = w.tables;
     counts[2] = w.lpos;
-    return w.status ? w.status : w.pos;
+    return collapse_and_strip(out, w.pos);
 }

@@ -231,14 +231,14 @@ def _collapse_blank_lines(text: str) -> str:
 # written for (it says so: -1) is rendered by _Renderer, as is every page when the library is
 # absent (no C compiler) or XXGK_HTML_NATIVE=0. `make` builds it beside its source. Loading it
 # when this module is imported is, with pdfobjects' helper, the only I/O in transforms/.
-_TEXT_VERSION = 1
+_TEXT_VERSION = 2
 _TEXT_LIBRARY = Path(__file__).with_name("_htmltext.so")
 _TEXT_FFI = cffi.FFI()
 _TEXT_FFI.cdef("""
 int htmltext_version(void);
 int htmltext_libxml_version(void);
-long htmltext_render(intptr_t element, long node_offset, char *out, long cap, char *links, long links_cap,
-                     long *counts);
+long htmltext_page(intptr_t element, long node_offset, char *out, long cap, char *links, long links_cap,
+                   long *counts);
 """)
 # Where lxml's element proxy holds its libxml2 node (lxml.etree.h: struct LxmlElement is
 # PyObject_HEAD, _doc, _c_node): the C side uses it only if that node points back to the proxy.
@@ -275,19 +275,19 @@ def use_compiled_renderer(on: bool) -> bool:
 _ALLOC = _TEXT_FFI.new_allocator(should_clear_after_alloc=False)  # the helper writes what is read
 
 
-def _render_compiled(el, size: int) -> tuple[str, list[tuple[str, str]], int, int] | None:
-    """(text, attachments, images, tables) as _Renderer gives them for ``el`` (of a page of
-    ``size`` characters), or None when the helper is not there or leaves this page to _Renderer."""
+def _page_compiled(root, size: int) -> HtmlText | None:
+    """What html_to_text gives for the page parsed into ``root`` (of ``size`` characters), or
+    None when the helper is not there or leaves this page to _Renderer."""
     lib = _TEXT_LIB
     if lib is None:
         return None
     ffi = _TEXT_FFI
     cap = 3 * size + 4096  # UTF-8 of the page's text, and room: grown below when short
-    counts = ffi.new("long[3]")
+    counts = ffi.new("long[4]")
     while True:
         out = _ALLOC("char[]", cap)
         links = _ALLOC("char[]", cap // 4)
-        n = lib.htmltext_render(id(el), _NODE_OFFSET, out, cap, links, cap // 4, counts)
+        n = lib.htmltext_page(id(root), _NODE_OFFSET, out, cap, links, cap // 4, counts)
         if n != -2:
             break
         if cap >= 1 << 28:  # a page that renders beyond 256 MB: _Renderer's
@@ -295,9 +295,12 @@ def _render_compiled(el, size: int) -> tuple[str, list[tuple[str, str]], int, in
         cap *= 4
     if n < 0:
         return None
+    title_bytes = counts[3]  # the title first (-1: the page has none), then the links
+    skip = max(title_bytes, 0)
     try:
         text = ffi.unpack(out, n).decode("utf-8")
-        parts = ffi.unpack(links, counts[2]).decode("utf-8").split("\0") if counts[2] else []
+        title = None if title_bytes < 0 else ffi.unpack(links, title_bytes).decode("utf-8")
+        parts = ffi.unpack(links + skip, counts[2] - skip).decode("utf-8").split("\0") if counts[2] > skip else []
     except UnicodeDecodeError:
         return None
     attachments = []
@@ -305,7 +308,7 @@ def _render_compiled(el, size: int) -> tuple[str, list[tuple[str, str]], int, in
         href = parts[i].strip()
         if _ATTACHMENT.search(href):
             attachments.append((href, parts[i + 1]))
-    return text, attachments, counts[0], counts[1]
+    return HtmlText(text=text, title=title or None, attachments=attachments, images=counts[0], tables=counts[1])
 
 
 def html_to_text(text: str) -> HtmlText:
@@ -317,19 +320,17 @@ def html_to_text(text: str) -> HtmlText:
         return HtmlText(text=text, title=None)
     if root is None:  # what lxml.html.document_fromstring refuses as "Document is empty"
         return HtmlText(text=text, title=None)
+    compiled = _page_compiled(root, len(text))  # the rest of this function, in C (when built)
+    if compiled is not None:
+        return compiled
     title_el = next(root.iterdescendants("title"), None)  # what root.find(".//title") walks, at once
     title = _squash(_text_content(title_el)) if title_el is not None else None
     body = next(root.iterdescendants("body"), None)  # root.find(".//body")
-    start = body if body is not None else root
-    compiled = _render_compiled(start, len(text))
-    if compiled is not None:
-        rendered, attachments, images, tables = compiled
-    else:
-        r = _Renderer()
-        out: list[str] = []
-        r.walk(start, out, 0)
-        rendered, attachments, images, tables = "".join(out), r.attachments, r.images, r.tables
+    r = _Renderer()
+    out: list[str] = []
+    r.walk(body if body is not None else root, out, 0)
+    rendered = "".join(out)
     # Collapse the blank lines block elements leave behind; keep single newlines.
     rendered = _collapse_blank_lines(rendered)
-    return HtmlText(text=rendered.strip(), title=title or None, attachments=attachments,
-                    images=images, tables=tables)
+    return HtmlText(text=rendered.strip(), title=title or None, attachments=r.attachments,
+                    images=r.images, tables=r.tables)

@@ -45,17 +45,17 @@ def _both(text: str, rendered: list[bool] | None = None):
     """html_to_text's answer with the helper and with _Renderer; ``rendered`` collects whether the
     helper rendered the page itself (rather than leaving it to _Renderer)."""
     assert html.use_compiled_renderer(True)
-    compiled = html._render_compiled
+    compiled = html._page_compiled
     if rendered is not None:
-        def spy(el, size):
-            out = compiled(el, size)
+        def spy(root, size):
+            out = compiled(root, size)
             rendered.append(out is not None)
             return out
-        html._render_compiled = spy
+        html._page_compiled = spy
     try:
         a = html.html_to_text(text)
     finally:
-        html._render_compiled = compiled
+        html._page_compiled = compiled
     assert not html.use_compiled_renderer(False)
     b = html.html_to_text(text)
     return (a.text, a.title, a.attachments, a.images, a.tables), (b.text, b.title, b.attachments, b.images, b.tables)
