@@ -226,11 +226,13 @@ def _collapse_blank_lines(text: str) -> str:
 
 
 # ------------------------------------------------------------------ the compiled helper (optional)
-# transforms/_htmltext.c walks the libxml2 nodes lxml parsed and writes what _Renderer.walk
-# writes (the same rules, byte for byte), in C: ~0.5 us a table cell less. A page it was not
-# written for (it says so: -1) is rendered by _Renderer, as is every page when the library is
-# absent (no C compiler) or XXGK_HTML_NATIVE=0. `make` builds it beside its source. Loading it
-# when this module is imported is, with pdfobjects' helper, the only I/O in transforms/.
+# transforms/_htmltext.c does what html_to_text does after lxml's parse (the <title>, the <body>
+# walked as _Renderer walks it, blank lines collapsed, the ends stripped: the same rules, byte for
+# byte) on the libxml2 nodes lxml built, in one pass in C, where _Renderer pays ~0.5 us a table
+# cell for lxml's proxies. A page it was not written for (it says so: -1) is rendered by the
+# Python below, as is every page when the library is absent (no C compiler) or
+# XXGK_HTML_NATIVE=0. `make` builds it beside its source. Loading it when this module is
+# imported is, with pdfobjects' helper, the only I/O in transforms/.
 _TEXT_VERSION = 2
 _TEXT_LIBRARY = Path(__file__).with_name("_htmltext.so")
 _TEXT_FFI = cffi.FFI()
