@@ -12,6 +12,13 @@ DUCKDB1_STAMP := $(DUCKDB1_VENV)/.installed-stamp
 PDFCALLS := transforms/_pdfcalls.so
 PDFCALLS_BUILD = $(CC) -O2 -shared -fPIC -o $(PDFCALLS) transforms/_pdfcalls.c \
 	|| echo "no C compiler: PDF text via Python calls (same answers, slower)"
+# An HTML page's text rendered from lxml's tree in C (transforms/_htmltext.c, optional): without
+# it html.py renders in Python, with the same answers, ~150 us a page slower. Built against the
+# libxml2 headers lxml ships (lxml.get_include()), after lxml is installed.
+HTMLTEXT := transforms/_htmltext.so
+HTMLTEXT_BUILD = $(CC) -O2 -shared -fPIC $$($(PY) -c 'import lxml; print(" ".join("-I" + p for p in lxml.get_include()))') \
+	-o $(HTMLTEXT) transforms/_htmltext.c \
+	|| echo "no C compiler: HTML pages rendered by Python (same answers, slower)"
 # A real browser for the report-site tests: the system's Chromium, never a download.
 CHROMIUM := $(shell command -v chromium || command -v chromium-browser || command -v google-chrome)
 
@@ -44,17 +51,21 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
 	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	$(PDFCALLS_BUILD)
+	$(HTMLTEXT_BUILD)
 	touch $(STAMP)
 
 $(PDFCALLS): transforms/_pdfcalls.c
 	$(PDFCALLS_BUILD)
+
+$(HTMLTEXT): transforms/_htmltext.c
+	$(HTMLTEXT_BUILD)
 
 $(DUCKDB1_STAMP):
 	$(PYTHON) -m venv $(DUCKDB1_VENV)
 	$(DUCKDB1_VENV)/bin/python -m pip install -q --disable-pip-version-check 'duckdb==1.4.4'
 	touch $(DUCKDB1_STAMP)
 
-demo: $(STAMP) $(PDFCALLS)
+demo: $(STAMP) $(PDFCALLS) $(HTMLTEXT)
 	$(VENV)/bin/xxgk demo
 
 lint: $(STAMP)
@@ -69,7 +80,7 @@ ifeq ($(CHROMIUM),)
 	else echo "make test needs Chromium for the report-site tests: install the chromium package"; exit 1; fi
 endif
 
-test: $(STAMP) $(PDFCALLS) $(DUCKDB1_STAMP) chromium lint
+test: $(STAMP) $(PDFCALLS) $(HTMLTEXT) $(DUCKDB1_STAMP) chromium lint
 	$(PY) -m pytest -q
 
 reliability: $(STAMP)
@@ -80,11 +91,11 @@ accuracy: $(STAMP)
 	PYTHONPATH=. $(PY) benchmarks/accuracy/harness.py | tail -n 1
 	PYTHONPATH=. ADV_CORPUS=corpus2 $(PY) benchmarks/accuracy/harness.py | tail -n 1
 
-bench: $(STAMP) $(PDFCALLS)
+bench: $(STAMP) $(PDFCALLS) $(HTMLTEXT)
 	$(PY) -m benchmarks.run_all
 
-bench-scale: $(STAMP) $(PDFCALLS)
+bench-scale: $(STAMP) $(PDFCALLS) $(HTMLTEXT)
 	$(PY) -m benchmarks.bench_scale --sizes 10000,100000
 
 clean:
-	rm -rf $(VENV) $(DUCKDB1_VENV) data .pytest_cache $(PDFCALLS)
+	rm -rf $(VENV) $(DUCKDB1_VENV) data .pytest_cache $(PDFCALLS) $(HTMLTEXT)

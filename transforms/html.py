@@ -11,9 +11,12 @@ lxml's HTML parser is used with network access off; it resolves no external enti
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
+import cffi
 from lxml import etree
 
 _SKIP = frozenset({"script", "style", "noscript", "iframe", "svg", "object", "embed", "template", "select"})
@@ -222,6 +225,94 @@ def _collapse_blank_lines(text: str) -> str:
     return "".join(out)
 
 
+# ------------------------------------------------------------------ the compiled helper (optional)
+# transforms/_htmltext.c does what html_to_text does after lxml's parse (the <title>, the <body>
+# walked as _Renderer walks it, blank lines collapsed, the ends stripped: the same rules, byte for
+# byte) on the libxml2 nodes lxml built, in one pass in C, where _Renderer pays ~0.5 us a table
+# cell for lxml's proxies. A page it was not written for (it says so: -1) is rendered by the
+# Python below, as is every page when the library is absent (no C compiler) or
+# XXGK_HTML_NATIVE=0. `make` builds it beside its source. Loading it when this module is
+# imported is, with pdfobjects' helper, the only I/O in transforms/.
+_TEXT_VERSION = 2
+_TEXT_LIBRARY = Path(__file__).with_name("_htmltext.so")
+_TEXT_FFI = cffi.FFI()
+_TEXT_FFI.cdef("""
+int htmltext_version(void);
+int htmltext_libxml_version(void);
+long htmltext_page(intptr_t element, long node_offset, char *out, long cap, char *links, long links_cap,
+                   long *counts);
+""")
+# Where lxml's element proxy holds its libxml2 node (lxml.etree.h: struct LxmlElement is
+# PyObject_HEAD, _doc, _c_node): the C side uses it only if that node points back to the proxy.
+_NODE_OFFSET = object.__basicsize__ + _TEXT_FFI.sizeof("void *")
+
+
+def _load_text_library():
+    """The compiled helper, or None (absent, not loadable, another version or built against another
+    libxml2 than lxml's, or XXGK_HTML_NATIVE=0)."""
+    if os.environ.get("XXGK_HTML_NATIVE", "1") == "0":
+        return None
+    major, minor, micro = etree.LIBXML_COMPILED_VERSION
+    try:
+        lib = _TEXT_FFI.dlopen(str(_TEXT_LIBRARY))
+        if lib.htmltext_version() != _TEXT_VERSION:
+            return None
+        return lib if lib.htmltext_libxml_version() == major * 10000 + minor * 100 + micro else None
+    except (OSError, AttributeError):
+        return None
+
+
+_TEXT_LIB = _load_text_library()
+LOADED = _TEXT_LIB is not None  # whether the compiled helper loaded (bench_parse and the tests report it)
+
+
+def use_compiled_renderer(on: bool) -> bool:
+    """Switch between the compiled helper (if it loads) and _Renderer; returns whether the helper
+    is now used (tests and the benchmark compare the two in one process)."""
+    global _TEXT_LIB
+    _TEXT_LIB = _load_text_library() if on else None
+    return _TEXT_LIB is not None
+
+
+_ALLOC = _TEXT_FFI.new_allocator(should_clear_after_alloc=False)  # the helper writes what is read
+
+
+def _page_compiled(root, size: int) -> HtmlText | None:
+    """What html_to_text gives for the page parsed into ``root`` (of ``size`` characters), or
+    None when the helper is not there or leaves this page to _Renderer."""
+    lib = _TEXT_LIB
+    if lib is None:
+        return None
+    ffi = _TEXT_FFI
+    cap = 3 * size + 4096  # UTF-8 of the page's text, and room: grown below when short
+    counts = ffi.new("long[4]")
+    while True:
+        out = _ALLOC("char[]", cap)
+        links = _ALLOC("char[]", cap // 4)
+        n = lib.htmltext_page(id(root), _NODE_OFFSET, out, cap, links, cap // 4, counts)
+        if n != -2:
+            break
+        if cap >= 1 << 28:  # a page that renders beyond 256 MB: _Renderer's
+            return None
+        cap *= 4
+    if n < 0:
+        return None
+    title_bytes = counts[3]  # the title first (-1: the page has none), then the links
+    skip = max(title_bytes, 0)
+    try:
+        text = ffi.unpack(out, n).decode("utf-8")
+        title = None if title_bytes < 0 else ffi.unpack(links, title_bytes).decode("utf-8")
+        parts = ffi.unpack(links + skip, counts[2] - skip).decode("utf-8").split("\0") if counts[2] > skip else []
+    except UnicodeDecodeError:
+        return None
+    attachments = []
+    for i in range(0, len(parts) - 1, 2):
+        href = parts[i].strip()
+        if _ATTACHMENT.search(href):
+            attachments.append((href, parts[i + 1]))
+    return HtmlText(text=text, title=title or None, attachments=attachments, images=counts[0], tables=counts[1])
+
+
 def html_to_text(text: str) -> HtmlText:
     """Render a decoded HTML page as text; tables as pipe rows."""
     text = _XML_DECL.sub("", text, count=1)
@@ -231,6 +322,9 @@ def html_to_text(text: str) -> HtmlText:
         return HtmlText(text=text, title=None)
     if root is None:  # what lxml.html.document_fromstring refuses as "Document is empty"
         return HtmlText(text=text, title=None)
+    compiled = _page_compiled(root, len(text))  # the rest of this function, in C (when built)
+    if compiled is not None:
+        return compiled
     title_el = next(root.iterdescendants("title"), None)  # what root.find(".//title") walks, at once
     title = _squash(_text_content(title_el)) if title_el is not None else None
     body = next(root.iterdescendants("body"), None)  # root.find(".//body")
