@@ -36,6 +36,16 @@ def _artifacts(keys: list[str], flow_run_id=None):
 
 
 def test_etl_year_publishes_and_explains_each_report(prefect_harness, xxgk_env, monkeypatch):
+    # One samples server for the three runs: the entry flow's own server takes a fixed port when it is
+    # free and any port otherwise, and a re-run under another port would see other URLs (new versions).
+    from testkit.serve import serve_samples
+
+    with serve_samples(port=0) as base:
+        monkeypatch.setenv("XXGK_SAMPLES_BASE", base)
+        _publishes_and_explains_each_report(monkeypatch)
+
+
+def _publishes_and_explains_each_report(monkeypatch):
     state = deployments.etl_year(year=2024, return_state=True)
     result = state.result()
 
