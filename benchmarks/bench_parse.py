@@ -14,7 +14,9 @@ reported beside it as ``parse_slowest_text_kind``.
 The PDF figure is measured with PDFium's per-character calls made by the compiled helper
 (transforms/_pdfcalls.c) when it is built (``pdf_native``), and again, side by side in the
 same run, with the calls made from Python (``pdf_python_calls_reports_per_s_core``, the
-figure of a machine without a C compiler).
+figure of a machine without a C compiler). The HTML figure likewise: the page's text rendered by
+the compiled helper (transforms/_htmltext.c) when it is built (``html_native``), and again with
+Python's renderer (``html_python_reports_per_s_core``).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import time
 from pathlib import Path
 
 from testkit.synth import LAYOUTS, make_report, render_text
+from transforms import html as html_text
 from transforms import pdfobjects
 from transforms.parse import parse_report
 
@@ -108,11 +111,24 @@ def main(argv: list[str] | None = None) -> dict:
           f"{'from C (transforms/_pdfcalls.so)' if native else 'from Python (no compiled helper)'}"
           + (f"; from Python: {python_calls['per_s_core']}" if python_calls else ""))
     html = results.get("generated HTML")
+    html_native = html_text.use_compiled_renderer(True)
+    html_python = None
+    if html and html_native:  # the same pages rendered to text by Python, in this run
+        html_text.use_compiled_renderer(False)
+        try:
+            html_python = _rate(kinds["generated HTML"])
+        finally:
+            html_text.use_compiled_renderer(True)
+    print(f"HTML: {html and html['per_s_core']} reports/s per core, the page's text rendered "
+          f"{'in C (transforms/_htmltext.so)' if html_native else 'by Python (no compiled helper)'}"
+          + (f"; by Python: {html_python['per_s_core']}" if html_python else ""))
     summary = {"parse_reports_per_s_core": results[MIX]["per_s_core"],
                "pdf_reports_per_s_core": pdf["per_s_core"] if pdf else None,
                "pdf_native": native,
                "pdf_python_calls_reports_per_s_core": (python_calls or pdf or {}).get("per_s_core"),
                "html_reports_per_s_core": html["per_s_core"] if html else None,
+               "html_native": html_native,
+               "html_python_reports_per_s_core": (html_python or html or {}).get("per_s_core"),
                "parse_slowest_text_kind": min(text_rates), "by_kind": results}
     print(f"page text, corpus mix: {summary['parse_reports_per_s_core']} reports/s per core (target >= 500); "
           f"slowest layout: {summary['parse_slowest_text_kind']}")
