@@ -70,3 +70,40 @@ def test_chunked_validation_equals_one_pass(warehouse, tmp_path, monkeypatch):
     assert parts.passed == whole.passed and parts.reports == whole.reports
     assert decision_parts == decision
     assert sorted(reports_parts["report_id"]) == sorted(reports["report_id"])
+
+
+def _gx_preloaded() -> bool:
+    from flows import validator
+
+    return validator.GX_PRELOADED
+
+
+def test_validators_started_together_are_copies_of_one_gx_start_up(warehouse):
+    """Two workers started at once are forked from the validators' fork server, which imported GX and built
+    its context once (flows/validator_preload.py); their check rows are this process's."""
+    import os
+
+    from expectations.validate import validate
+    from flows.steps.validating import check_part
+    from flows.validator import _SERVER, ValidatorPool
+    from warehouse.load import staging_tables
+
+    con, docs = warehouse
+    frames = staging_tables(con, report_ids=[d.report_id for d in docs if d.year == 2024])
+    pool = ValidatorPool(2)
+    try:
+        parts = [pool.submit(frames), pool.submit(frames)]  # one each: a worker with nothing pending first
+        parts = [p.result(timeout=600) for p in parts]
+        parents = [ex.submit(os.getppid).result(timeout=60) for ex, _ in pool._workers]
+        preloaded = [ex.submit(_gx_preloaded).result(timeout=60) for ex, _ in pool._workers]
+        processes = [p for ex, _ in pool._workers for p in ex._processes.values()]
+    finally:
+        pool.close()
+    assert parents == [_SERVER._forkserver_pid] * 2 and os.getpid() not in parents
+    assert preloaded == [True, True]  # GX started in the server, before it forked them
+    assert all(p.exitcode == 0 for p in processes)
+    mine = check_part(validate(frames))
+    for part in parts:
+        assert part.passed == mine.passed and part.reports == mine.reports
+        assert part.rows.reset_index(drop=True).equals(mine.rows.reset_index(drop=True))
+        assert part.table.equals(mine.table)
