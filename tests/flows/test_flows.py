@@ -232,3 +232,29 @@ def test_a_parse_chunk_is_cached_by_prefect_under_its_documents(prefect_harness,
     assert calls == [[it["sha256"] for it in chunk], ["f" * 64]]
     assert not any(v["cached"] for v in first.values()) and set(again) == set(first)
     assert all(v["cached"] for v in again.values()) and not changed["f" * 64]["cached"]
+
+
+def test_the_report_table_is_posted_aside_and_again_when_that_failed(monkeypatch):
+    import threading
+
+    from flows.outcomes import RunSummary
+
+    posts, failures = [], [1]
+
+    def post(summary):
+        posts.append(threading.current_thread().name)
+        if failures:
+            failures.pop()
+            raise ConnectionError("stand-in: the API did not answer")
+
+    monkeypatch.setattr(etl, "create_report_table", post)
+    summary = RunSummary(year=2024)
+    table = etl.ReportTable()
+    table.start(summary)
+    table.start(summary)  # once only
+    table.finish(summary)
+    assert posts == ["xxgk-report-table", threading.current_thread().name]
+
+    posts.clear()
+    etl.ReportTable().finish(summary)  # never started (the run stopped before the Data Docs): posted now
+    assert posts == [threading.current_thread().name]
