@@ -258,3 +258,17 @@ def test_the_report_table_is_posted_aside_and_again_when_that_failed(monkeypatch
     posts.clear()
     etl.ReportTable().finish(summary)  # never started (the run stopped before the Data Docs): posted now
     assert posts == [threading.current_thread().name]
+
+
+def test_the_flows_module_is_imported_with_the_collector_off_and_left_as_it_was():
+    import gc
+
+    from flows.commands.common import import_etl
+
+    assert gc.isenabled()
+    assert import_etl() is etl and gc.isenabled()
+    gc.disable()
+    try:
+        assert import_etl() is etl and not gc.isenabled()
+    finally:
+        gc.enable()
