@@ -120,9 +120,10 @@ def parse_task(items: list[dict[str, Any]], settings: Settings) -> dict[str, dic
 
 
 def _submit_parse(chunk: list[dict[str, Any]], settings: Settings):
-    """quote(): the chunk's documents are plain dicts, never futures; Prefect would walk each of them twice
-    (resolving inputs, recording task inputs), ~1 CPU-s at 10,000 reports. The task and its cache key
-    still see the list itself."""
+    """On the thread runner, quote(): the chunk's documents are plain dicts, never futures; Prefect would walk
+    each of them twice (resolving inputs, recording task inputs), ~1 CPU-s at 10,000 reports. The task and
+    its cache key still see the list itself. (Not on Dask: prefect-dask hands the task the quote itself;
+    there the chunks are small and walked on the workers.)"""
     return parse_task.submit(quote(chunk), settings)
 
 
@@ -139,7 +140,7 @@ def _collect(futures) -> dict[str, dict]:
 @flow(name="parse-documents")
 def parse_on_dask(chunks: list[list[dict[str, Any]]], settings: Settings) -> dict[str, dict]:
     """The parse chunks on a Dask cluster (task_runner = "dask"): parsing is CPU-bound."""
-    return _collect([_submit_parse(chunk, settings) for chunk in chunks])
+    return _collect([parse_task.submit(chunk, settings) for chunk in chunks])
 
 
 def parse_chunks(chunks: list[list[dict[str, Any]]], settings: Settings) -> dict[str, dict]:
