@@ -237,6 +237,7 @@ def test_a_parse_chunk_is_cached_by_prefect_under_its_documents(prefect_harness,
 def test_the_report_table_is_posted_aside_and_again_when_that_failed(monkeypatch):
     import threading
 
+    from flows import runartifacts
     from flows.outcomes import RunSummary
 
     posts, failures = [], [1]
@@ -247,16 +248,16 @@ def test_the_report_table_is_posted_aside_and_again_when_that_failed(monkeypatch
             failures.pop()
             raise ConnectionError("stand-in: the API did not answer")
 
-    monkeypatch.setattr(etl, "create_report_table", post)
+    monkeypatch.setattr(runartifacts, "create_report_table", post)
     summary = RunSummary(year=2024)
-    table = etl.ReportTable()
+    table = runartifacts.ReportTable()
     table.start(summary)
     table.start(summary)  # once only
     table.finish(summary)
     assert posts == ["xxgk-report-table", threading.current_thread().name]
 
     posts.clear()
-    etl.ReportTable().finish(summary)  # never started (the run stopped before the Data Docs): posted now
+    runartifacts.ReportTable().finish(summary)  # never started (the run stopped before the Data Docs): posted now
     assert posts == [threading.current_thread().name]
 
 
