@@ -43,8 +43,9 @@ def main(argv: list[str] | None = None) -> int:
         seconds = time.perf_counter() - t0
         counts, published, unchanged = summary.counts, summary.published, summary.unchanged_since
     else:
-        from flows.etl import etl_year
+        from flows.commands.common import import_etl
 
+        etl_year = import_etl().etl_year  # as `xxgk run --prefect` imports it
         t0 = time.perf_counter()
         result = etl_year(year=args.year, sources=args.registry)
         seconds = time.perf_counter() - t0

@@ -11,7 +11,7 @@ so no task per report):
 * ``load`` / ``validate`` / ``publish``: the warehouse writes, inside the global concurrency
   limit ``xxgk-warehouse-writer`` (limit 1), so only one run writes at a time.
 
-Every run leaves three artifacts: a table of per-report outcomes, a markdown summary with
+Every run leaves three artifacts (flows/runartifacts.py): a table of per-report outcomes, a markdown summary with
 the counts and the marts path, and a link to the Data Docs.
 """
 
@@ -25,18 +25,18 @@ import inspect
 import os
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
+from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.concurrency.sync import concurrency
 from prefect.utilities.annotations import quote
 
 from flows import plan
 from flows.outcomes import NothingPublished, ReportRows, RunSummary
+from flows.runartifacts import ReportTable, publish_artifacts
 from flows.settings import Settings, load_settings
 from flows.steps import parsing
 from flows.steps.loading import writer_lock
@@ -116,6 +116,14 @@ def parse_task(items: list[dict[str, Any]], settings: Settings) -> dict[str, dic
     return parsing.parse_batch(items, settings, progress=get_run_logger().info)
 
 
+def _submit_parse(chunk: list[dict[str, Any]], settings: Settings):
+    """On the thread runner, quote(): the chunk's documents are plain dicts, never futures; Prefect would walk
+    each of them twice (resolving inputs, recording task inputs), ~1 CPU-s at 10,000 reports. The task and
+    its cache key still see the list itself. (Not on Dask: prefect-dask hands the task the quote itself;
+    there the chunks are small and walked on the workers.)"""
+    return parse_task.submit(quote(chunk), settings)
+
+
 def _collect(futures) -> dict[str, dict]:
     parsed: dict[str, dict] = {}
     for future in futures:
@@ -143,7 +151,7 @@ def parse_chunks(chunks: list[list[dict[str, Any]]], settings: Settings) -> dict
     for i, chunk in enumerate(chunks):
         if i >= PARSE_IN_FLIGHT:
             futures[i - PARSE_IN_FLIGHT].wait()
-        futures.append(parse_task.submit(chunk, settings))
+        futures.append(_submit_parse(chunk, settings))
     return _collect(futures)
 
 
@@ -168,45 +176,6 @@ def ensure_writer_limit() -> None:
                 client.read_global_concurrency_limit_by_name(WRITER_LIMIT)
 
 
-def _artifact_year_key(kind: str, year: int) -> str:
-    return f"xxgk-{kind}-{year}"  # artifact keys: lowercase letters, digits and dashes
-
-
-def publish_artifacts(summary: RunSummary) -> None:
-    markdown = summary.markdown()
-    if summary.unchanged_since:
-        # The outcomes are the recorded run's (flows/runrecord.py), whose table is the latest of its key:
-        # posting 10,000 identical rows again was a sixth of an unchanged re-run.
-        markdown += (f"\n\nThe per-report table (`{_artifact_year_key('reports', summary.year)}`) is the one of "
-                     f"the run of {summary.unchanged_since}.")
-    else:
-        rows = [r.row() for r in summary.reports] or [{"agency": "", "outcome": "no registry row for this year"}]
-        create_table_artifact(
-            table=rows,
-            key=_artifact_year_key("reports", summary.year),
-            description=f"Per-report outcomes of {summary.year}: fetch, parse, gate, publish, with reasons",
-        )
-    create_markdown_artifact(
-        markdown=markdown,
-        key=_artifact_year_key("summary", summary.year),
-        description=f"xxgk run summary for {summary.year}",
-    )
-    target = summary.data_docs_path or summary.marts_path
-    if target:
-        link = target if "://" in target else "file://" + str(Path(target).resolve())
-        create_link_artifact(
-            link=link,
-            link_text="Data Docs" if summary.data_docs_path else "marts.duckdb (no Data Docs built)",
-            key=_artifact_year_key("data-docs", summary.year),
-            description=f"Validation results (Great Expectations Data Docs) of {summary.year}",
-        )
-    else:
-        create_markdown_artifact(
-            markdown=f"No Data Docs for {summary.year}: nothing was validated.",
-            key=_artifact_year_key("data-docs", summary.year),
-        )
-
-
 @flow(name="etl-year", log_prints=True)
 def etl_year(year: int | None = None, sources: str | None = None, home: str | None = None,
              config: str | None = None, full_run: bool | None = None,
@@ -227,17 +196,18 @@ def etl_year(year: int | None = None, sources: str | None = None, home: str | No
     settings = load_settings(config=config, home=home, sources=sources, full_run=full_run, samples_base=samples_base)
     logger = get_run_logger()
     summary = RunSummary(year=year)
+    table = ReportTable()
     t0 = time.monotonic()
 
     try:
-        _run(plan.YearRun(year=year, settings=settings, summary=summary))
+        _run(plan.YearRun(year=year, settings=settings, summary=summary), table)
     except BaseException as e:
         summary.gate_reason = f"run failed: {type(e).__name__}: {e}"
         raise
     finally:
         summary.seconds = time.monotonic() - t0
         try:
-            publish_artifacts(summary)  # also for a failed run: the UI shows how far it got
+            publish_artifacts(summary, table)  # also for a failed run: the UI shows how far it got
         except Exception as e:  # noqa: BLE001 - never hide the run's own outcome behind an artifact error
             logger.warning("could not create the run's artifacts: %s", e)
     logger.info("%s", summary.counts)
@@ -300,7 +270,9 @@ def parse_step(run: plan.YearRun, progress) -> plan.YearRun:
     return run
 
 
-def _call(step: plan.Step, run: plan.YearRun, progress) -> plan.YearRun:
+def _call(step: plan.Step, run: plan.YearRun, progress, table: ReportTable | None = None) -> plan.YearRun:
+    if step is plan.data_docs and table is not None:
+        table.start(run.summary)  # the outcomes are final: published (or not) and quarantined
     if step is plan.discover and not run.settings.listings:
         return run
     if step is plan.parse:
@@ -316,9 +288,12 @@ def _writer(run: plan.YearRun) -> Iterator[None]:
         yield
 
 
-def _run(run: plan.YearRun) -> plan.YearRun:
+def _run(run: plan.YearRun, table: ReportTable | None = None) -> plan.YearRun:
     """The plan of flows/plan.py, each step a task (flows/plan.py runs the same plan directly)."""
-    return plan.run_plan(run, get_run_logger().info, call=_call, writer=_writer)
+    def call(step: plan.Step, run: plan.YearRun, progress) -> plan.YearRun:
+        return _call(step, run, progress, table)
+
+    return plan.run_plan(run, get_run_logger().info, call=call, writer=_writer)
 
 
 def resolve_years(years: list[int] | None = None, start: int | None = None, end: int | None = None) -> list[int]:

@@ -14,6 +14,7 @@ from flows.commands.common import (
     EXIT_OK,
     CliError,
     err,
+    import_etl,
     one_line,
     progress_printer,
     settings_from,
@@ -96,8 +97,9 @@ def _run_year_prefect(year: int, settings: Any):
     # A busy machine needs more than the default 20 s to start the temporary server.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # no telemetry (and no error without internet)
-    from flows.etl import etl_year
     from flows.outcomes import NothingPublished, RunSummary
+
+    etl_year = import_etl().etl_year
 
     # The flow reads its settings itself: the ones given on the command line go in as parameters.
     state = etl_year(year=year, sources=settings.sources, home=str(settings.home),

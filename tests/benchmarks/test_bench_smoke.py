@@ -149,3 +149,13 @@ def test_measure_counts_the_cpu_of_processes_nobody_waited_for(tmp_path):
     assert got["cpu_whole_tree"] is True
     assert got["cpu_process_s"] < 0.4  # the parent exits at once and never waits
     assert got["cpu_s"] >= 0.55  # the orphan's 0.6 s, counted
+
+
+def test_the_benchmarks_prefect_runs_log_at_prefects_default_level(monkeypatch, tmp_path):
+    # The measured flow runs send their INFO lines to the server, as a user's do: no quieter level set
+    # by the benchmark, and none leaking in from the shell.
+    from benchmarks.prefect_server import prefect_env
+
+    monkeypatch.setenv("PREFECT_LOGGING_LEVEL", "ERROR")
+    env = prefect_env(tmp_path, "http://127.0.0.1:1/api")
+    assert "PREFECT_LOGGING_LEVEL" not in env and env["PREFECT_API_URL"] == "http://127.0.0.1:1/api"

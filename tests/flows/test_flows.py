@@ -212,3 +212,74 @@ def test_parse_tasks_are_few_on_threads_and_small_on_dask():
     assert etl.chunk_size(10_000, threads) == 1250  # 8 tasks of bookkeeping, not 50
     assert -(-10_001 // etl.chunk_size(10_001, threads)) == etl.PARSE_TASKS
     assert etl.chunk_size(10_000, dask) == etl.PARSE_CHUNK  # the cluster's parallel work
+
+
+def test_a_parse_chunk_is_cached_by_prefect_under_its_documents(prefect_harness, xxgk_env, monkeypatch):
+    # The chunk goes to the task quoted (Prefect does not walk its 1,250 dicts): the task and its cache
+    # key still get the list itself, so a chunk parsed before comes back Cached, another one does not.
+    from prefect import flow
+
+    from flows.settings import load_settings
+    from flows.steps import parsing
+
+    calls = []
+
+    def parse_batch(items, settings, progress=None):
+        calls.append([it["sha256"] for it in items])
+        return {it["sha256"]: {"ok": True, "error": None, "cached": False} for it in items}
+
+    monkeypatch.setattr(parsing, "parse_batch", parse_batch)
+    chunk = [{"sha256": f"{i:064x}", "agency": "甲市", "year": 2024, "content_type": "text/html"} for i in range(3)]
+    other = [dict(chunk[0], sha256="f" * 64)]
+
+    @flow
+    def twice() -> list:
+        settings = load_settings()
+        return [etl.parse_chunks([chunk], settings), etl.parse_chunks([chunk], settings),
+                etl.parse_chunks([other], settings)]
+
+    first, again, changed = twice()
+    assert calls == [[it["sha256"] for it in chunk], ["f" * 64]]
+    assert not any(v["cached"] for v in first.values()) and set(again) == set(first)
+    assert all(v["cached"] for v in again.values()) and not changed["f" * 64]["cached"]
+
+
+def test_the_report_table_is_posted_aside_and_again_when_that_failed(monkeypatch):
+    import threading
+
+    from flows import runartifacts
+    from flows.outcomes import RunSummary
+
+    posts, failures = [], [1]
+
+    def post(summary):
+        posts.append(threading.current_thread().name)
+        if failures:
+            failures.pop()
+            raise ConnectionError("stand-in: the API did not answer")
+
+    monkeypatch.setattr(runartifacts, "create_report_table", post)
+    summary = RunSummary(year=2024)
+    table = runartifacts.ReportTable()
+    table.start(summary)
+    table.start(summary)  # once only
+    table.finish(summary)
+    assert posts == ["xxgk-report-table", threading.current_thread().name]
+
+    posts.clear()
+    runartifacts.ReportTable().finish(summary)  # never started (the run stopped before the Data Docs): posted now
+    assert posts == [threading.current_thread().name]
+
+
+def test_the_flows_module_is_imported_with_the_collector_off_and_left_as_it_was():
+    import gc
+
+    from flows.commands.common import import_etl
+
+    assert gc.isenabled()
+    assert import_etl() is etl and gc.isenabled()
+    gc.disable()
+    try:
+        assert import_etl() is etl and not gc.isenabled()
+    finally:
+        gc.enable()
