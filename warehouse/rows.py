@@ -1,9 +1,9 @@
 """The staging rows of one parsed report: its cells, tables, findings, narrative and stored JSON.
 
-Built where the report is parsed: a parse worker (flows/steps/parsing.py) writes them beside the
-report's parsed-cache entry as a compressed Arrow stream (``write_rows``), so that the one warehouse writer
-only appends them (``warehouse.load.load_documents``) instead of flattening 200 cells per report
-in Python; the loader builds them itself (``content_rows``) for a report that has none. No DuckDB
+Built where the report is parsed: a parse worker (flows/steps/parsing.py) stores them in the
+report's parsed-cache entry, after its JSON, as a compressed Arrow stream (``rows_bytes``), so that
+the one warehouse writer only appends them (``warehouse.load.load_documents``) instead of
+flattening 200 cells per report in Python; the loader builds them itself (``content_rows``) for a report that has none. No DuckDB
 or pandas here: a parse worker does not import them.
 """
 
@@ -14,7 +14,6 @@ import math
 import struct
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.ipc as ipc
@@ -144,43 +143,42 @@ def json_plain(obj) -> bool:
     return True
 
 
-_MAGIC = b"xxgk-rows/1\n"  # then the Arrow stream's length (8 bytes, little-endian) and the stream, LZ4-compressed
+_MAGIC = b"xxgk-rows/2\n"  # then the Arrow stream's length (8 bytes, little-endian) and the stream, LZ4-compressed
+_CODEC = pa.Codec("lz4")
 
 
-def rows_bytes(rows: Rows, token: str) -> bytes:
-    """The file of a report's rows (an Arrow stream, compressed: 6 KB for 200 cells); ``token`` ties
-    it to its parsed-cache entry."""
-    meta = {"xxgk.token": token, "xxgk.small": json.dumps(rows.small, ensure_ascii=False), "xxgk.payload": rows.payload,
-            "xxgk.head": json.dumps(rows.head, ensure_ascii=False)}
+def rows_bytes(rows: Rows) -> bytes:
+    """A report's rows as bytes (an Arrow stream, compressed: 6 KB for 200 cells; the small kinds, the
+    head and the payload in its metadata), which the parse stores with the report's parsed-cache entry
+    (flows/steps/parsing.py ``write_cache``)."""
+    meta = {"xxgk.meta": json.dumps({"small": rows.small, "head": rows.head}, ensure_ascii=False),
+            "xxgk.payload": rows.payload}
     sink = pa.BufferOutputStream()
     with ipc.new_stream(sink, CELL_SCHEMA.with_metadata(meta)) as writer:
-        writer.write_table(rows.cells.replace_schema_metadata(meta))
+        writer.write_table(rows.cells)
     stream = sink.getvalue()
-    return _MAGIC + struct.pack("<Q", stream.size) + pa.Codec("lz4").compress(stream, asbytes=True)
+    return _MAGIC + struct.pack("<Q", stream.size) + _CODEC.compress(stream, asbytes=True)
 
 
-def read_rows(path: Path, token: str | None) -> Rows | None:
-    """The rows written for the parsed-cache entry whose token is ``token``; None when there are none
-    (an older entry, one rewritten since, a damaged file): the loader then builds them."""
-    if not token:
-        return None
+def read_rows(data: bytes | memoryview) -> Rows | None:
+    """The rows of ``rows_bytes``; None when they are not that (a damaged or older part): the loader
+    then builds them from the report."""
     try:
-        data = Path(path).read_bytes()
-        if not data.startswith(_MAGIC):
+        if bytes(data[:len(_MAGIC)]) != _MAGIC:
             return None
         (size,) = struct.unpack_from("<Q", data, len(_MAGIC))
-        stream = pa.Codec("lz4").decompress(data[len(_MAGIC) + 8:], decompressed_size=size)
+        stream = _CODEC.decompress(data[len(_MAGIC) + 8:], decompressed_size=size)
         table = ipc.open_stream(stream).read_all()
         meta = table.schema.metadata or {}
-        if meta.get(b"xxgk.token", b"").decode() != token or table.schema.remove_metadata() != CELL_SCHEMA:
+        if not table.schema.equals(CELL_SCHEMA):  # metadata aside
             return None
-        small = json.loads(meta[b"xxgk.small"])
+        got = json.loads(meta[b"xxgk.meta"])
+        small, head = got["small"], got["head"]
         if set(small) != set(SMALL_KINDS) or any(tuple(small[k]) != KINDS[k] for k in SMALL_KINDS):
             return None
-        head = json.loads(meta[b"xxgk.head"])
         if not isinstance(head, dict) or tuple(head) != HEAD_KEYS:
             return None
         return Rows(cells=table.replace_schema_metadata(None), small=small, payload=meta[b"xxgk.payload"].decode(),
                     head=head)
-    except (OSError, ValueError, KeyError, struct.error, pa.ArrowException):
+    except (OSError, ValueError, KeyError, TypeError, struct.error, pa.ArrowException):
         return None

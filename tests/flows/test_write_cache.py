@@ -13,7 +13,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flows.steps.parsing import parse_one, rows_path, write_cache
+from flows.steps.parsing import entry_parts, parse_one, write_cache
 from warehouse.rows import content_rows, json_plain, read_rows, rows_bytes
 
 SEED = Path(__file__).resolve().parents[1] / "fixtures" / "seeds"
@@ -48,14 +48,15 @@ def _result() -> dict:
 def _written(tmp_path: Path, result: dict, name: str) -> tuple[str, bytes]:
     path = tmp_path / f"{name}.json"
     write_cache(path, result)
-    text = path.read_text(encoding="utf-8")
-    token = json.loads(text)["rows_token"]
+    head, tail = entry_parts(path.read_bytes())
+    assert tail is not None
+    text = bytes(head).decode("utf-8")
     entry = json.loads(text)
-    rows = read_rows(rows_path(path), token)
+    rows = read_rows(tail)
     assert rows is not None
     want = content_rows(entry["report"], entry.get("narrative"))  # what the entry's JSON gives
-    assert rows_bytes(rows, token) == rows_bytes(want, token)
-    return text.replace(token, "T"), rows_bytes(rows, "T")
+    assert rows_bytes(rows) == rows_bytes(want)
+    return text, rows_bytes(rows)
 
 
 def test_the_rows_are_those_of_the_entry_as_its_json_reads(tmp_path):
@@ -72,8 +73,18 @@ def test_the_rows_are_those_of_the_entry_as_its_json_reads(tmp_path):
     assert not json_plain(odd)
     path = tmp_path / "odd.json"
     write_cache(path, odd)
-    entry = json.loads(path.read_text(encoding="utf-8"))
-    assert "rows_token" not in entry  # the JSON makes the Decimal cell "7", not a number: no rows
+    head, tail = entry_parts(path.read_bytes())
+    entry = json.loads(bytes(head))
+    assert tail is None  # the JSON makes the Decimal cell "7", not a number: no rows
     assert entry["report"][table][item][measure] == "7" and entry["report"]["extra"] == {"3": "x"}
     text, rows = _written(tmp_path, plain, "plain")
     assert json.loads(text)["report"] == plain["report"]
+
+
+def test_a_nul_in_the_report_does_not_end_its_json(tmp_path):
+    """The rows follow the entry's first NUL byte: a NUL in the report is an escape in its JSON."""
+    result = _result()
+    result["report"]["findings"] = [*result["report"].get("findings", []),
+                                    {"code": "x", "severity": "info", "message": "a\x00b", "where": "document"}]
+    text, rows = _written(tmp_path, result, "nul")
+    assert json.loads(text) == result and read_rows(rows) is not None
