@@ -145,6 +145,7 @@ def json_plain(obj) -> bool:
 
 _MAGIC = b"xxgk-rows/2\n"  # then the Arrow stream's length (8 bytes, little-endian) and the stream, LZ4-compressed
 _CODEC = pa.Codec("lz4")
+_WRITE_OPTIONS = ipc.IpcWriteOptions()  # the defaults; given, so that no writer reads them from os.environ again
 
 
 def rows_bytes(rows: Rows) -> bytes:
@@ -154,7 +155,7 @@ def rows_bytes(rows: Rows) -> bytes:
     meta = {"xxgk.meta": json.dumps({"small": rows.small, "head": rows.head}, ensure_ascii=False),
             "xxgk.payload": rows.payload}
     sink = pa.BufferOutputStream()
-    with ipc.new_stream(sink, CELL_SCHEMA.with_metadata(meta)) as writer:
+    with ipc.new_stream(sink, CELL_SCHEMA.with_metadata(meta), options=_WRITE_OPTIONS) as writer:
         writer.write_table(rows.cells)
     stream = sink.getvalue()
     return _MAGIC + struct.pack("<Q", stream.size) + _CODEC.compress(stream, asbytes=True)

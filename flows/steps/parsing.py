@@ -240,12 +240,13 @@ def parse_file(path: str, agency: str | None, year: int | None, content_type: st
 
     with open(path, "rb") as f:
         data = f.read()
-    if sha256_hex(data) != Path(path).name:  # a damaged body is never parsed (and so never published)
-        raise DamagedObject(f"raw object {Path(path).name} is damaged")
-    return write_cache(Path(cache_file), parse_one(data, agency, year, content_type))
+    name = os.path.basename(path)
+    if sha256_hex(data) != name:  # a damaged body is never parsed (and so never published)
+        raise DamagedObject(f"raw object {name} is damaged")
+    return write_cache(cache_file, parse_one(data, agency, year, content_type))
 
 
-def write_cache(path: Path, result: dict[str, Any]) -> dict[str, Any]:
+def write_cache(path: str | Path, result: dict[str, Any]) -> dict[str, Any]:
     """Write a parse result to the parsed cache, with the staging rows of its report (warehouse/rows.py)
     in the same file after its JSON (``entry_parts``), so that the load only appends them; returns the
     slim result. One file, written whole or not at all: the rows are those of the entry they sit
