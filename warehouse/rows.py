@@ -85,8 +85,9 @@ def _values(cells: list[tuple], who: str) -> pa.Array:
     return pa.array(out, pa.float64())
 
 
-def content_rows(report: dict, narrative: dict | None, who: str = "") -> Rows:
-    """The rows of a report; raises ValueError on a cell that is not a number."""
+def content_rows(report: dict, narrative: dict | None, who: str = "", stored: str | None = None) -> Rows:
+    """The rows of a report; raises ValueError on a cell that is not a number. ``stored``: its
+    ``payload``, when the caller has it already."""
     tpl = report.get("templates") or {}
     statuses = table_status(report)
     cells = cell_tuples(report)
@@ -106,7 +107,7 @@ def content_rows(report: dict, narrative: dict | None, who: str = "") -> Rows:
     columns["value"] = values
     table = pa.table({n: columns[n] if n == "value" else pa.array(columns[n], CELL_SCHEMA.field(n).type)
                       for n in CELL_COLUMNS}, schema=CELL_SCHEMA)
-    return Rows(cells=table, small=small, payload=payload(report), head={k: report.get(k) for k in HEAD_KEYS})
+    return Rows(cells=table, small=small, payload=payload(report) if stored is None else stored, head={k: report.get(k) for k in HEAD_KEYS})
 
 
 _JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
@@ -148,12 +149,16 @@ _CODEC = pa.Codec("lz4")
 _WRITE_OPTIONS = ipc.IpcWriteOptions()  # the defaults; given, so that no writer reads them from os.environ again
 
 
-def rows_bytes(rows: Rows) -> bytes:
-    """A report's rows as bytes (an Arrow stream, compressed: 6 KB for 200 cells; the small kinds, the
-    head and the payload in its metadata), which the parse stores with the report's parsed-cache entry
-    (flows/steps/parsing.py ``write_cache``)."""
-    meta = {"xxgk.meta": json.dumps({"small": rows.small, "head": rows.head}, ensure_ascii=False),
-            "xxgk.payload": rows.payload}
+def rows_bytes(rows: Rows, payload_at: tuple[int, int] | None = None) -> bytes:
+    """A report's rows as bytes (an Arrow stream, compressed: 1.5 KB for 200 cells; the small kinds and
+    the head in its metadata), which the parse stores with the report's parsed-cache entry
+    (flows/steps/parsing.py ``write_cache``). The payload goes with them, unless ``payload_at`` says
+    where it is in the entry's JSON (byte offsets): then it is read from there (``read_rows``)."""
+    meta = {"xxgk.meta": json.dumps({"small": rows.small, "head": rows.head}, ensure_ascii=False)}
+    if payload_at is None:
+        meta["xxgk.payload"] = rows.payload
+    else:
+        meta["xxgk.payload_at"] = f"{payload_at[0]} {payload_at[1]}"
     sink = pa.BufferOutputStream()
     with ipc.new_stream(sink, CELL_SCHEMA.with_metadata(meta), options=_WRITE_OPTIONS) as writer:
         writer.write_table(rows.cells)
@@ -161,9 +166,9 @@ def rows_bytes(rows: Rows) -> bytes:
     return _MAGIC + struct.pack("<Q", stream.size) + _CODEC.compress(stream, asbytes=True)
 
 
-def read_rows(data: bytes | memoryview) -> Rows | None:
-    """The rows of ``rows_bytes``; None when they are not that (a damaged or older part): the loader
-    then builds them from the report."""
+def read_rows(data: bytes | memoryview, entry: bytes | memoryview = b"") -> Rows | None:
+    """The rows of ``rows_bytes``, stored after the JSON ``entry``; None when they are not that (a
+    damaged or older part): the loader then builds them from the report."""
     try:
         if bytes(data[:len(_MAGIC)]) != _MAGIC:
             return None
@@ -179,7 +184,14 @@ def read_rows(data: bytes | memoryview) -> Rows | None:
             return None
         if not isinstance(head, dict) or tuple(head) != HEAD_KEYS:
             return None
-        return Rows(cells=table.replace_schema_metadata(None), small=small, payload=meta[b"xxgk.payload"].decode(),
-                    head=head)
+        if b"xxgk.payload_at" in meta:
+            start, end = map(int, meta[b"xxgk.payload_at"].split())
+            stored = bytes(entry[start:end])
+            if not (0 <= start < end <= len(entry) and stored[:1] == b"{" and stored[-1:] == b"}"):
+                return None
+            text = stored.decode("utf-8")
+        else:
+            text = meta[b"xxgk.payload"].decode("utf-8")
+        return Rows(cells=table.replace_schema_metadata(None), small=small, payload=text, head=head)
     except (OSError, ValueError, KeyError, TypeError, struct.error, pa.ArrowException):
         return None

@@ -256,17 +256,26 @@ def write_cache(path: str | Path, result: dict[str, Any]) -> dict[str, Any]:
     itself when its JSON reads back the same, ``json_plain``). A report whose rows cannot be built
     (a cell that is not a number) gets none: the load builds them itself and stops on it with its
     reason, as before."""
-    from warehouse.rows import content_rows, json_plain, rows_bytes
+    from warehouse.rows import content_rows, json_plain, payload, rows_bytes
 
-    text = json.dumps(result, ensure_ascii=False, default=str)
-    entry = result if json_plain(result) else json.loads(text)  # the same either way: json_plain
+    stored = payload_at = None
+    if json_plain(result) and next(iter(result), None) == "report":
+        # The entry's JSON holds the report as the warehouse stores it (``payload``: keys sorted), so
+        # that it is dumped once and stored once; the rows say where it is.
+        stored = payload(result["report"])
+        rest = json.dumps({k: v for k, v in result.items() if k != "report"}, ensure_ascii=False)
+        head, body = b'{"report": ', stored.encode("utf-8")
+        data = b"".join((head, body, b", " + rest[1:].encode("utf-8") if len(rest) > 2 else b"}"))
+        payload_at, entry = (len(head), len(head) + len(body)), result
+    else:
+        data = json.dumps(result, ensure_ascii=False, default=str).encode("utf-8")
+        entry = json.loads(data)  # what a reader of the entry gets (json_plain: the result itself)
     try:
-        rows = content_rows(entry["report"], entry.get("narrative"))
+        rows = content_rows(entry["report"], entry.get("narrative"), stored=stored)
     except (ValueError, TypeError, AttributeError, KeyError):
         rows = None
-    data = text.encode("utf-8")
     if rows is not None:
-        data = b"".join((data, ROWS_MARK, rows_bytes(rows)))
+        data = b"".join((data, ROWS_MARK, rows_bytes(rows, payload_at)))
     atomic_write(path, data, fsync=False)
     return slim({**result, "ok": True, "cached": False})
 
@@ -295,8 +304,8 @@ def stored_rows(settings: Settings, key: str):
             data = f.read()
     except OSError:
         return None
-    _entry, rows = entry_parts(data)
-    return read_rows(rows) if rows is not None else None
+    entry, rows = entry_parts(data)
+    return read_rows(rows, entry) if rows is not None else None
 
 
 def _read_cache(settings: Settings, key: str) -> dict[str, Any] | None:
