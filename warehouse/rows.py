@@ -85,6 +85,23 @@ def _values(cells: list[tuple], who: str) -> pa.Array:
     return pa.array(out, pa.float64())
 
 
+_CELL_STRUCT = pa.struct(list(CELL_SCHEMA))
+_PLAIN_VALUES = {int, float, type(None)}
+
+
+def _cells_at_once(cells: list[tuple]) -> pa.Table | None:
+    """The cells' table in one conversion (half the CPU of a column at a time), for the common report:
+    values None, int or float only, of a finite sum (what ``_values`` converts at once too). None when
+    that does not apply or Arrow refuses anything: the column-at-a-time way then decides, with its errors."""
+    values = [c[3] for c in cells]
+    if not set(map(type, values)) <= _PLAIN_VALUES or not math.isfinite(sum([v for v in values if v is not None])):
+        return None
+    try:
+        return pa.Table.from_struct_array(pa.array(cells, _CELL_STRUCT))
+    except (pa.ArrowException, OverflowError, ValueError, TypeError):
+        return None
+
+
 def content_rows(report: dict, narrative: dict | None, who: str = "", stored: str | None = None) -> Rows:
     """The rows of a report; raises ValueError on a cell that is not a number. ``stored``: its
     ``payload``, when the caller has it already."""
@@ -102,11 +119,14 @@ def content_rows(report: dict, narrative: dict | None, who: str = "", stored: st
         "narrative": {"key": [str(k) for k in narrative],
                       "value": [None if v is None else int(v) for v in narrative.values()]},
     }
-    values = _values(cells, who)
-    columns = dict(zip(CELL_COLUMNS, zip(*cells, strict=True), strict=True)) if cells else dict.fromkeys(CELL_COLUMNS, ())
-    columns["value"] = values
-    table = pa.table({n: columns[n] if n == "value" else pa.array(columns[n], CELL_SCHEMA.field(n).type)
-                      for n in CELL_COLUMNS}, schema=CELL_SCHEMA)
+    table = _cells_at_once(cells)
+    if table is None:
+        values = _values(cells, who)
+        columns = dict(zip(CELL_COLUMNS, zip(*cells, strict=True), strict=True)) if cells \
+            else dict.fromkeys(CELL_COLUMNS, ())
+        columns["value"] = values
+        table = pa.table({n: columns[n] if n == "value" else pa.array(columns[n], CELL_SCHEMA.field(n).type)
+                          for n in CELL_COLUMNS}, schema=CELL_SCHEMA)
     return Rows(cells=table, small=small, payload=payload(report) if stored is None else stored, head={k: report.get(k) for k in HEAD_KEYS})
 
 
