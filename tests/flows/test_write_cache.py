@@ -105,3 +105,27 @@ def test_a_nul_in_the_report_does_not_end_its_json(tmp_path):
                                     {"code": "x", "severity": "info", "message": "a\x00b", "where": "document"}]
     text, rows = _written(tmp_path, result, "nul")
     assert json.loads(text) == result and read_rows(rows, text.encode()) is not None
+
+
+def test_an_older_entry_loads_and_its_rows_are_built(tmp_path):
+    """An entry of an earlier version (JSON only, its rows in a file beside it tied by a token) is a
+    cache hit as before; the load takes no rows from it and builds them from its report."""
+    from flows.settings import load_settings
+    from flows.steps.parsing import cache_path, parse_cached, stored_rows
+
+    settings = load_settings(env={}, home=tmp_path / "home")
+    key = "ab" * 32
+    path = cache_path(settings, key)
+    path.parent.mkdir(parents=True)
+    result = _result()
+    path.write_text(json.dumps({**result, "rows_token": "0" * 32}, ensure_ascii=False), encoding="utf-8")
+    path.with_suffix(".rows.arrow").write_bytes(b"xxgk-rows/1\n" + bytes(100))
+    assert stored_rows(settings, key) is None
+    hit = parse_cached(None, settings, key, {})
+    assert hit["ok"] and hit["cached"] and hit["report"] == result["report"]
+    built = content_rows(hit["report"], hit.get("narrative"))
+    write_cache(tmp_path / "new.json", result)
+    head, tail = entry_parts((tmp_path / "new.json").read_bytes())
+    rows = read_rows(tail, head)
+    assert (built.small, built.head, built.payload) == (rows.small, rows.head, rows.payload)
+    assert built.cells.equals(rows.cells)  # the older entry keeps the parser's key order: the same cells, in order
