@@ -1,9 +1,9 @@
 """The staging rows of one parsed report: its cells, tables, findings, narrative and stored JSON.
 
-Built where the report is parsed: a parse worker (flows/steps/parsing.py) writes them beside the
-report's parsed-cache entry as a compressed Arrow stream (``write_rows``), so that the one warehouse writer
-only appends them (``warehouse.load.load_documents``) instead of flattening 200 cells per report
-in Python; the loader builds them itself (``content_rows``) for a report that has none. No DuckDB
+Built where the report is parsed: a parse worker (flows/steps/parsing.py) stores them in the
+report's parsed-cache entry, after its JSON, as a compressed Arrow stream (``rows_bytes``), so that
+the one warehouse writer only appends them (``warehouse.load.load_documents``) instead of
+flattening 200 cells per report in Python; the loader builds them itself (``content_rows``) for a report that has none. No DuckDB
 or pandas here: a parse worker does not import them.
 """
 
@@ -14,7 +14,6 @@ import math
 import struct
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.ipc as ipc
@@ -86,8 +85,26 @@ def _values(cells: list[tuple], who: str) -> pa.Array:
     return pa.array(out, pa.float64())
 
 
-def content_rows(report: dict, narrative: dict | None, who: str = "") -> Rows:
-    """The rows of a report; raises ValueError on a cell that is not a number."""
+_CELL_STRUCT = pa.struct(list(CELL_SCHEMA))
+_PLAIN_VALUES = {int, float, type(None)}
+
+
+def _cells_at_once(cells: list[tuple]) -> pa.Table | None:
+    """The cells' table in one conversion (half the CPU of a column at a time), for the common report:
+    values None, int or float only, of a finite sum (what ``_values`` converts at once too). None when
+    that does not apply or Arrow refuses anything: the column-at-a-time way then decides, with its errors."""
+    values = [c[3] for c in cells]
+    if not set(map(type, values)) <= _PLAIN_VALUES or not math.isfinite(sum([v for v in values if v is not None])):
+        return None
+    try:
+        return pa.Table.from_struct_array(pa.array(cells, _CELL_STRUCT))
+    except (pa.ArrowException, OverflowError, ValueError, TypeError):
+        return None
+
+
+def content_rows(report: dict, narrative: dict | None, who: str = "", stored: str | None = None) -> Rows:
+    """The rows of a report; raises ValueError on a cell that is not a number. ``stored``: its
+    ``payload``, when the caller has it already."""
     tpl = report.get("templates") or {}
     statuses = table_status(report)
     cells = cell_tuples(report)
@@ -102,12 +119,15 @@ def content_rows(report: dict, narrative: dict | None, who: str = "") -> Rows:
         "narrative": {"key": [str(k) for k in narrative],
                       "value": [None if v is None else int(v) for v in narrative.values()]},
     }
-    values = _values(cells, who)
-    columns = dict(zip(CELL_COLUMNS, zip(*cells, strict=True), strict=True)) if cells else dict.fromkeys(CELL_COLUMNS, ())
-    columns["value"] = values
-    table = pa.table({n: columns[n] if n == "value" else pa.array(columns[n], CELL_SCHEMA.field(n).type)
-                      for n in CELL_COLUMNS}, schema=CELL_SCHEMA)
-    return Rows(cells=table, small=small, payload=payload(report), head={k: report.get(k) for k in HEAD_KEYS})
+    table = _cells_at_once(cells)
+    if table is None:
+        values = _values(cells, who)
+        columns = dict(zip(CELL_COLUMNS, zip(*cells, strict=True), strict=True)) if cells \
+            else dict.fromkeys(CELL_COLUMNS, ())
+        columns["value"] = values
+        table = pa.table({n: columns[n] if n == "value" else pa.array(columns[n], CELL_SCHEMA.field(n).type)
+                          for n in CELL_COLUMNS}, schema=CELL_SCHEMA)
+    return Rows(cells=table, small=small, payload=payload(report) if stored is None else stored, head={k: report.get(k) for k in HEAD_KEYS})
 
 
 _JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
@@ -144,43 +164,54 @@ def json_plain(obj) -> bool:
     return True
 
 
-_MAGIC = b"xxgk-rows/1\n"  # then the Arrow stream's length (8 bytes, little-endian) and the stream, LZ4-compressed
+_MAGIC = b"xxgk-rows/2\n"  # then the Arrow stream's length (8 bytes, little-endian) and the stream, LZ4-compressed
+_CODEC = pa.Codec("lz4")
+_WRITE_OPTIONS = ipc.IpcWriteOptions()  # the defaults; given, so that no writer reads them from os.environ again
 
 
-def rows_bytes(rows: Rows, token: str) -> bytes:
-    """The file of a report's rows (an Arrow stream, compressed: 6 KB for 200 cells); ``token`` ties
-    it to its parsed-cache entry."""
-    meta = {"xxgk.token": token, "xxgk.small": json.dumps(rows.small, ensure_ascii=False), "xxgk.payload": rows.payload,
-            "xxgk.head": json.dumps(rows.head, ensure_ascii=False)}
+def rows_bytes(rows: Rows, payload_at: tuple[int, int] | None = None) -> bytes:
+    """A report's rows as bytes (an Arrow stream, compressed: 1.5 KB for 200 cells; the small kinds and
+    the head in its metadata), which the parse stores with the report's parsed-cache entry
+    (flows/steps/parsing.py ``write_cache``). The payload goes with them, unless ``payload_at`` says
+    where it is in the entry's JSON (byte offsets): then it is read from there (``read_rows``)."""
+    meta = {"xxgk.meta": json.dumps({"small": rows.small, "head": rows.head}, ensure_ascii=False)}
+    if payload_at is None:
+        meta["xxgk.payload"] = rows.payload
+    else:
+        meta["xxgk.payload_at"] = f"{payload_at[0]} {payload_at[1]}"
     sink = pa.BufferOutputStream()
-    with ipc.new_stream(sink, CELL_SCHEMA.with_metadata(meta)) as writer:
-        writer.write_table(rows.cells.replace_schema_metadata(meta))
+    with ipc.new_stream(sink, CELL_SCHEMA.with_metadata(meta), options=_WRITE_OPTIONS) as writer:
+        writer.write_table(rows.cells)
     stream = sink.getvalue()
-    return _MAGIC + struct.pack("<Q", stream.size) + pa.Codec("lz4").compress(stream, asbytes=True)
+    return _MAGIC + struct.pack("<Q", stream.size) + _CODEC.compress(stream, asbytes=True)
 
 
-def read_rows(path: Path, token: str | None) -> Rows | None:
-    """The rows written for the parsed-cache entry whose token is ``token``; None when there are none
-    (an older entry, one rewritten since, a damaged file): the loader then builds them."""
-    if not token:
-        return None
+def read_rows(data: bytes | memoryview, entry: bytes | memoryview = b"") -> Rows | None:
+    """The rows of ``rows_bytes``, stored after the JSON ``entry``; None when they are not that (a
+    damaged or older part): the loader then builds them from the report."""
     try:
-        data = Path(path).read_bytes()
-        if not data.startswith(_MAGIC):
+        if bytes(data[:len(_MAGIC)]) != _MAGIC:
             return None
         (size,) = struct.unpack_from("<Q", data, len(_MAGIC))
-        stream = pa.Codec("lz4").decompress(data[len(_MAGIC) + 8:], decompressed_size=size)
+        stream = _CODEC.decompress(data[len(_MAGIC) + 8:], decompressed_size=size)
         table = ipc.open_stream(stream).read_all()
         meta = table.schema.metadata or {}
-        if meta.get(b"xxgk.token", b"").decode() != token or table.schema.remove_metadata() != CELL_SCHEMA:
+        if not table.schema.equals(CELL_SCHEMA):  # metadata aside
             return None
-        small = json.loads(meta[b"xxgk.small"])
+        got = json.loads(meta[b"xxgk.meta"])
+        small, head = got["small"], got["head"]
         if set(small) != set(SMALL_KINDS) or any(tuple(small[k]) != KINDS[k] for k in SMALL_KINDS):
             return None
-        head = json.loads(meta[b"xxgk.head"])
         if not isinstance(head, dict) or tuple(head) != HEAD_KEYS:
             return None
-        return Rows(cells=table.replace_schema_metadata(None), small=small, payload=meta[b"xxgk.payload"].decode(),
-                    head=head)
-    except (OSError, ValueError, KeyError, struct.error, pa.ArrowException):
+        if b"xxgk.payload_at" in meta:
+            start, end = map(int, meta[b"xxgk.payload_at"].split())
+            stored = bytes(entry[start:end])
+            if not (0 <= start < end <= len(entry) and stored[:1] == b"{" and stored[-1:] == b"}"):
+                return None
+            text = stored.decode("utf-8")
+        else:
+            text = meta[b"xxgk.payload"].decode("utf-8")
+        return Rows(cells=table.replace_schema_metadata(None), small=small, payload=text, head=head)
+    except (OSError, ValueError, KeyError, TypeError, struct.error, pa.ArrowException):
         return None

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 from pathlib import Path
 from typing import Any
 
@@ -241,69 +240,83 @@ def parse_file(path: str, agency: str | None, year: int | None, content_type: st
 
     with open(path, "rb") as f:
         data = f.read()
-    if sha256_hex(data) != Path(path).name:  # a damaged body is never parsed (and so never published)
-        raise DamagedObject(f"raw object {Path(path).name} is damaged")
-    return write_cache(Path(cache_file), parse_one(data, agency, year, content_type))
+    name = os.path.basename(path)
+    if sha256_hex(data) != name:  # a damaged body is never parsed (and so never published)
+        raise DamagedObject(f"raw object {name} is damaged")
+    return write_cache(cache_file, parse_one(data, agency, year, content_type))
 
 
-def write_cache(path: Path, result: dict[str, Any]) -> dict[str, Any]:
-    """Write a parse result to the parsed cache, and beside it the staging rows of its report (an
-    Arrow file, warehouse/rows.py), so that the load only appends them; returns the slim result.
+def write_cache(path: str | Path, result: dict[str, Any]) -> dict[str, Any]:
+    """Write a parse result to the parsed cache, with the staging rows of its report (warehouse/rows.py)
+    in the same file after its JSON (``entry_parts``), so that the load only appends them; returns the
+    slim result. One file, written whole or not at all: the rows are those of the entry they sit
+    with, and an entry rewritten as plain JSON (e.g. by an OCR reading) has none.
 
     The rows are built from the entry as its JSON reads, which is what the load reads (the result
-    itself when its JSON reads back the same, ``json_plain``); a token in
-    both ties them together (an entry rewritten without rows, e.g. by an OCR reading, has none). A
-    report whose rows cannot be built (a cell that is not a number) gets none: the load builds them
-    itself and stops on it with its reason, as before."""
-    import uuid
+    itself when its JSON reads back the same, ``json_plain``). A report whose rows cannot be built
+    (a cell that is not a number) gets none: the load builds them itself and stops on it with its
+    reason, as before."""
+    from warehouse.rows import content_rows, json_plain, payload, rows_bytes
 
-    from warehouse.rows import content_rows, json_plain, rows_bytes
-
-    text = json.dumps(result, ensure_ascii=False, default=str)
-    entry = result if json_plain(result) else json.loads(text)  # the same either way: json_plain
+    stored = payload_at = None
+    if json_plain(result) and next(iter(result), None) == "report":
+        # The entry's JSON holds the report as the warehouse stores it (``payload``: keys sorted), so
+        # that it is dumped once and stored once; the rows say where it is.
+        stored = payload(result["report"])
+        rest = json.dumps({k: v for k, v in result.items() if k != "report"}, ensure_ascii=False)
+        head, body = b'{"report": ', stored.encode("utf-8")
+        data = b"".join((head, body, b", " + rest[1:].encode("utf-8") if len(rest) > 2 else b"}"))
+        payload_at, entry = (len(head), len(head) + len(body)), result
+    else:
+        data = json.dumps(result, ensure_ascii=False, default=str).encode("utf-8")
+        entry = json.loads(data)  # what a reader of the entry gets (json_plain: the result itself)
     try:
-        rows = content_rows(entry["report"], entry.get("narrative"))
+        rows = content_rows(entry["report"], entry.get("narrative"), stored=stored)
     except (ValueError, TypeError, AttributeError, KeyError):
         rows = None
     if rows is not None:
-        token = uuid.uuid4().hex
-        atomic_write(rows_path(path), rows_bytes(rows, token), fsync=False)
-        text = text[:-1] + f', "rows_token": "{token}"}}'  # the entry's JSON object, one key added
-    atomic_write(path, text, fsync=False)
+        data = b"".join((data, ROWS_MARK, rows_bytes(rows, payload_at)))
+    atomic_write(path, data, fsync=False)
     return slim({**result, "ok": True, "cached": False})
 
 
-def rows_path(cache_file: Path) -> Path:
-    """The Arrow file of the staging rows beside a parsed-cache entry."""
-    return cache_file.with_suffix(".rows.arrow")
+# Between a parsed-cache entry's JSON and its staging rows. JSON text never holds a NUL byte (json.dumps
+# writes a control character as an escape), so the first one ends the JSON.
+ROWS_MARK = b"\0"
 
 
-_TOKEN_TAIL = re.compile(rb', "rows_token": "([0-9a-f]{32})"}$')
+def entry_parts(data: bytes) -> tuple[bytes | memoryview, memoryview | None]:
+    """A parsed-cache file's JSON and the staging rows stored after it (None: an entry without)."""
+    cut = data.find(ROWS_MARK)
+    if cut < 0:
+        return data, None
+    view = memoryview(data)
+    return view[:cut], view[cut + len(ROWS_MARK):]
 
 
 def stored_rows(settings: Settings, key: str):
     """The staging rows the parse wrote with the parsed-cache entry of ``key`` (warehouse.rows.Rows), or
-    None. Read without the entry's report: its token is the entry's last key (``write_cache``)."""
+    None (an entry without, an older or damaged one: the load builds them from the report)."""
     from warehouse.rows import read_rows
 
-    path = cache_path(settings, key)
     try:
-        with open(path, "rb") as f:
-            f.seek(max(0, f.seek(0, 2) - 64))
-            tail = f.read()
+        with open(cache_file(str(settings.parsed_dir), key), "rb") as f:
+            data = f.read()
     except OSError:
         return None
-    m = _TOKEN_TAIL.search(tail)
-    return read_rows(rows_path(path), m.group(1).decode()) if m else None
+    entry, rows = entry_parts(data)
+    return read_rows(rows, entry) if rows is not None else None
 
 
 def _read_cache(settings: Settings, key: str) -> dict[str, Any] | None:
-    path = cache_path(settings, key)
-    if not path.is_file():
-        return None
     try:
-        return {**json.loads(path.read_text(encoding="utf-8")), "ok": True, "cached": True}
-    except (OSError, ValueError):
+        with open(cache_file(str(settings.parsed_dir), key), "rb") as f:
+            data = f.read()
+    except OSError:
+        return None  # none (or unreadable): parsed again
+    try:
+        return {**json.loads(bytes(entry_parts(data)[0])), "ok": True, "cached": True}
+    except ValueError:
         return None  # a damaged cache entry is parsed again
 
 

@@ -13,8 +13,8 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flows.steps.parsing import parse_one, rows_path, write_cache
-from warehouse.rows import content_rows, json_plain, read_rows, rows_bytes
+from flows.steps.parsing import entry_parts, parse_one, write_cache
+from warehouse.rows import content_rows, json_plain, payload, read_rows
 
 SEED = Path(__file__).resolve().parents[1] / "fixtures" / "seeds"
 
@@ -48,14 +48,18 @@ def _result() -> dict:
 def _written(tmp_path: Path, result: dict, name: str) -> tuple[str, bytes]:
     path = tmp_path / f"{name}.json"
     write_cache(path, result)
-    text = path.read_text(encoding="utf-8")
-    token = json.loads(text)["rows_token"]
+    head, tail = entry_parts(path.read_bytes())
+    assert tail is not None
+    text = bytes(head).decode("utf-8")
     entry = json.loads(text)
-    rows = read_rows(rows_path(path), token)
+    rows = read_rows(tail, head)
     assert rows is not None
     want = content_rows(entry["report"], entry.get("narrative"))  # what the entry's JSON gives
-    assert rows_bytes(rows, token) == rows_bytes(want, token)
-    return text.replace(token, "T"), rows_bytes(rows, "T")
+    # the same rows; the cells in the parser's order, which the JSON's report (keys sorted, as stored in
+    # stg_document.report_json) does not keep
+    assert (rows.small, rows.head, rows.payload) == (want.small, want.head, want.payload)
+    assert sorted(rows.cells.to_pylist(), key=repr) == sorted(want.cells.to_pylist(), key=repr)
+    return text, bytes(tail)
 
 
 def test_the_rows_are_those_of_the_entry_as_its_json_reads(tmp_path):
@@ -72,8 +76,56 @@ def test_the_rows_are_those_of_the_entry_as_its_json_reads(tmp_path):
     assert not json_plain(odd)
     path = tmp_path / "odd.json"
     write_cache(path, odd)
-    entry = json.loads(path.read_text(encoding="utf-8"))
-    assert "rows_token" not in entry  # the JSON makes the Decimal cell "7", not a number: no rows
+    head, tail = entry_parts(path.read_bytes())
+    entry = json.loads(bytes(head))
+    assert tail is None  # the JSON makes the Decimal cell "7", not a number: no rows
     assert entry["report"][table][item][measure] == "7" and entry["report"]["extra"] == {"3": "x"}
     text, rows = _written(tmp_path, plain, "plain")
-    assert json.loads(text)["report"] == plain["report"]
+    assert json.loads(text) == plain
+
+
+def test_the_payload_is_stored_once_in_the_entrys_json(tmp_path):
+    plain = _result()
+    write_cache(tmp_path / "a.json", plain)
+    head, tail = entry_parts((tmp_path / "a.json").read_bytes())
+    rows = read_rows(tail, head)
+    assert rows is not None and rows.payload == payload(plain["report"])
+    assert bytes(head).startswith(b'{"report": ' + rows.payload.encode())  # the report's JSON is the payload
+    assert read_rows(tail, b"") is None and read_rows(tail, bytes(head)[:len(head) // 2]) is None  # not its JSON
+    last = {"attachments": plain["attachments"], **plain}  # the report not first: the payload goes with the rows
+    write_cache(tmp_path / "b.json", last)
+    head, tail = entry_parts((tmp_path / "b.json").read_bytes())
+    assert json.loads(bytes(head)) == last and read_rows(tail).payload == rows.payload
+
+
+def test_a_nul_in_the_report_does_not_end_its_json(tmp_path):
+    """The rows follow the entry's first NUL byte: a NUL in the report is an escape in its JSON."""
+    result = _result()
+    result["report"]["findings"] = [*result["report"].get("findings", []),
+                                    {"code": "x", "severity": "info", "message": "a\x00b", "where": "document"}]
+    text, rows = _written(tmp_path, result, "nul")
+    assert json.loads(text) == result and read_rows(rows, text.encode()) is not None
+
+
+def test_an_older_entry_loads_and_its_rows_are_built(tmp_path):
+    """An entry of an earlier version (JSON only, its rows in a file beside it tied by a token) is a
+    cache hit as before; the load takes no rows from it and builds them from its report."""
+    from flows.settings import load_settings
+    from flows.steps.parsing import cache_path, parse_cached, stored_rows
+
+    settings = load_settings(env={}, home=tmp_path / "home")
+    key = "ab" * 32
+    path = cache_path(settings, key)
+    path.parent.mkdir(parents=True)
+    result = _result()
+    path.write_text(json.dumps({**result, "rows_token": "0" * 32}, ensure_ascii=False), encoding="utf-8")
+    path.with_suffix(".rows.arrow").write_bytes(b"xxgk-rows/1\n" + bytes(100))
+    assert stored_rows(settings, key) is None
+    hit = parse_cached(None, settings, key, {})
+    assert hit["ok"] and hit["cached"] and hit["report"] == result["report"]
+    built = content_rows(hit["report"], hit.get("narrative"))
+    write_cache(tmp_path / "new.json", result)
+    head, tail = entry_parts((tmp_path / "new.json").read_bytes())
+    rows = read_rows(tail, head)
+    assert (built.small, built.head, built.payload) == (rows.small, rows.head, rows.payload)
+    assert built.cells.equals(rows.cells)  # the older entry keeps the parser's key order: the same cells, in order
