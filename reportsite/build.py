@@ -100,8 +100,9 @@ def _agency_chunks(con, shard: int = 0, shards: int = 1):
         chunk = {"ids": ids[start:start + AGENCY_CHUNK]}
         chosen = "agency_id IN (SELECT unnest($ids))"
         yield (_rows(con, f"SELECT * FROM dim_agency WHERE {chosen} ORDER BY agency_id", chunk),
-               *(_group(_rows(con, f"SELECT * FROM {t} WHERE {chosen} ORDER BY agency_id, year", chunk), "agency_id")
-                 for t in ("mart_agency_year", "mart_quality", "dim_report")))
+               *(_group(_rows(con, f"SELECT agency_id, {', '.join(cols)} FROM {t} WHERE {chosen} "
+                                   "ORDER BY agency_id, year", chunk), "agency_id")
+                 for t, cols in AGENCY_PAGE_COLUMNS.items()))
 
 
 def _check_words(names: str | None) -> list[str]:
@@ -129,6 +130,16 @@ def _figures_table(rows: list[dict[str, Any]], first: tuple[str, str] = ("year",
                    + "".join(f'<td class="n">{_n(r.get(c), p)}</td>' for c, _t, p in FIGURE_COLUMNS) + "</tr>"
                    for r in rows)
     return f"<table><tr>{head}</tr>{body}</table>"
+
+
+# The columns an agency page shows, read alone (the marts' other columns, e.g. the previous year's
+# figures and the fetch times, cost their conversion to Python for nothing).
+AGENCY_PAGE_COLUMNS = {
+    "mart_agency_year": ("year", *dict.fromkeys([c for c, _t, _p in FIGURE_COLUMNS] + ["cases_corrected"])),
+    "mart_quality": ("year", "status", "checks_passed", "checks_warned", "checks_failed", "failed_checks",
+                     "warned_checks", "reasons"),
+    "dim_report": ("year", "source_url", "content_sha256"),
+}
 
 
 def _trend_charts(rows: list[dict[str, Any]]) -> str:
