@@ -204,7 +204,7 @@ def build_site(home: Path, raw_dir: Path | None = None, shards: int = 1, run_sha
 
 
 def _build_site(con, home: Path, raw_dir: Path | None, shards: int, run_shards, min_agencies: int) -> Path:
-    data = _load(con)
+    agencies = con.execute("SELECT count(*) FROM dim_agency").fetchall()[0][0]
     final = home / SITE_DIR
     tmp = home / f".{SITE_DIR}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     (tmp / "agency").mkdir(parents=True)
@@ -212,7 +212,7 @@ def _build_site(con, home: Path, raw_dir: Path | None, shards: int, run_shards, 
     raw = Path(raw_dir) if raw_dir else Layout(home).raw
     raw_rel = os.path.relpath(raw / "objects", tmp / "agency") if (raw / "objects").is_dir() else None
     try:
-        if shards > 1 and run_shards is not None and len(data["agencies"]) >= min_agencies:
+        if shards > 1 and run_shards is not None and agencies >= min_agencies:
             import threading
 
             jobs = [(str(home), str(tmp), raw_rel, k, shards) for k in range(shards)]
@@ -229,6 +229,7 @@ def _build_site(con, home: Path, raw_dir: Path | None, shards: int, run_shards, 
         else:
             writer = None
             _write_agency_pages(con, tmp, raw_rel)
+        data = _load(con)  # after the agency pages' writers started: they read the marts themselves
         figures = _group(data["figures"], "agency_id")
         regions: dict[tuple, list[dict]] = defaultdict(list)
         for a in data["agencies"]:
@@ -244,7 +245,7 @@ def _build_site(con, home: Path, raw_dir: Path | None, shards: int, run_shards, 
             writer.join()
             if failed:
                 raise failed[0]
-            missing = len(data["agencies"]) - sum(1 for _ in (tmp / "agency").iterdir())
+            missing = agencies - sum(1 for _ in (tmp / "agency").iterdir())
             if missing:
                 raise RuntimeError(f"the site's agency pages were not all written ({missing} missing)")
         old = home / f".{SITE_DIR}.old-{uuid.uuid4().hex[:8]}"

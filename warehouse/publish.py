@@ -137,6 +137,37 @@ def write_parquet(cur: duckdb.DuckDBPyConnection, table: str, path: Path) -> Non
             writer.write_table(pa.Table.from_batches(group).cast(schema))
 
 
+def copy_and_export(cur: duckdb.DuckDBPyConnection, parquet: dict[str, Path]) -> None:
+    """The built tables copied into the attached ``pub`` (sql/marts/copy_to_pub.sql, one statement
+    per table, in the order of TABLES), and each published table written as Parquet as soon as it
+    is copied, by a second thread on its own connection: the Parquet writer (one core) runs while
+    DuckDB builds the next tables, not after them all."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    statements = cur.extract_statements(db.sql_text("marts", "copy_to_pub.sql"))
+    if [s.query.split("pub.", 1)[-1].split(None, 1)[0] for s in statements] != list(TABLES):
+        raise RuntimeError("warehouse SQL marts/copy_to_pub.sql must create each of TABLES, in their order")
+    reader = cur.cursor()  # the same database (and its attached pub), its own transactions
+    try:
+        with ThreadPoolExecutor(1, thread_name_prefix="xxgk-parquet") as writer:
+            written = []
+            try:
+                for statement, table in zip(statements, TABLES, strict=True):
+                    try:
+                        cur.execute(statement)
+                    except duckdb.Error as exc:
+                        raise RuntimeError(f"warehouse SQL marts/copy_to_pub.sql failed: {exc}") from exc
+                    written.append(writer.submit(write_parquet, reader, table, parquet[table]))
+            except BaseException:
+                for future in written:
+                    future.cancel()  # none is left to start when a copy failed
+                raise
+            for future in written:
+                future.result()  # from the published tables, as published; raises what a writer raised
+    finally:
+        reader.close()
+
+
 def publish(con: duckdb.DuckDBPyConnection, home: Path, quarantined: set[str] | None = None) -> PublishSummary:
     """Build and atomically publish marts.duckdb and marts/*.parquet under ``home``."""
     t0 = time.monotonic()
@@ -155,12 +186,10 @@ def publish(con: duckdb.DuckDBPyConnection, home: Path, quarantined: set[str] | 
             with marts_built(cur, quarantined):
                 cur.execute(f"ATTACH $path AS pub (STORAGE_VERSION '{STORAGE_VERSION}')", {"path": str(tmp_db)})
                 try:
-                    db.run_sql(cur, "marts", "copy_to_pub.sql")
+                    copy_and_export(cur, tmp_parquet)
                     comment_tables(cur, "pub")
                     for t in TABLES:  # identifiers from the constant list above, never user input
                         rows[t] = cur.execute(f"SELECT count(*) FROM pub.{t}").fetchall()[0][0]
-                    for t, path in tmp_parquet.items():  # from the published tables, as published
-                        write_parquet(cur, t, path)
                     cur.execute("CHECKPOINT pub")
                 finally:
                     cur.execute("DETACH pub")
