@@ -15,7 +15,7 @@ import shutil
 import tempfile
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,6 +39,8 @@ TABLES = (
     "mart_region_year",
     "mart_quality",
 )
+# What sql/marts/copy_to_early.sql copies for the report site (it reads no fact).
+SITE_TABLES = ("dim_agency", "dim_report", "mart_agency_year", "mart_region_year", "mart_quality")
 STORAGE_VERSION = "v1.0.0"  # opened by DuckDB 1.x drivers (DBeaver, Metabase, duckdb-engine)
 DB_NAME = MARTS_DB
 PARQUET_DIR = MARTS_PARQUET
@@ -168,8 +170,16 @@ def copy_and_export(cur: duckdb.DuckDBPyConnection, parquet: dict[str, Path]) ->
         reader.close()
 
 
-def publish(con: duckdb.DuckDBPyConnection, home: Path, quarantined: set[str] | None = None) -> PublishSummary:
-    """Build and atomically publish marts.duckdb and marts/*.parquet under ``home``."""
+def publish(con: duckdb.DuckDBPyConnection, home: Path, quarantined: set[str] | None = None,
+            alongside: Callable[[Path], Callable[[bool], None]] | None = None) -> PublishSummary:
+    """Build and atomically publish marts.duckdb and marts/*.parquet under ``home``.
+
+    ``alongside(path)``, when given, is called as soon as the dimensions and marts are built, with
+    a file that holds them as they are published (sql/marts/copy_to_early.sql: the same rows, from
+    the same tables, not the facts), for work that reads them while the facts are copied (the
+    report site). It returns ``done(published)``, called once the new files are in place (True) or
+    when the publish failed (False): what it made from the file must not be shown before.
+    """
     t0 = time.monotonic()
     home = Path(home)
     home.mkdir(parents=True, exist_ok=True)
@@ -179,11 +189,21 @@ def publish(con: duckdb.DuckDBPyConnection, home: Path, quarantined: set[str] | 
     tag = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
     tmp_db = home / f".{DB_NAME}.tmp-{tag}"
     wal = tmp_db.with_name(tmp_db.name + ".wal")
+    early = tmp_db.with_name(tmp_db.name + ".early")
     tmp_parquet = {t: parquet_dir / f".{t}.parquet.tmp-{tag}" for t in TABLES}
     rows: dict[str, int] = {}
+    done: Callable[[bool], None] | None = None
+    published = False
     with db.session(con) as cur:  # its own temp tables, dropped with it
         try:
             with marts_built(cur, quarantined):
+                if alongside is not None:
+                    cur.execute("ATTACH $path AS early", {"path": str(early)})
+                    try:
+                        db.run_sql(cur, "marts", "copy_to_early.sql")
+                    finally:
+                        cur.execute("DETACH early")
+                    done = alongside(early)
                 cur.execute(f"ATTACH $path AS pub (STORAGE_VERSION '{STORAGE_VERSION}')", {"path": str(tmp_db)})
                 try:
                     copy_and_export(cur, tmp_parquet)
@@ -204,8 +224,11 @@ def publish(con: duckdb.DuckDBPyConnection, home: Path, quarantined: set[str] | 
                 os.replace(path, parquet_dir / f"{t}.parquet")
             _fsync_dir(home)
             _fsync_dir(parquet_dir)
+            published = True
         finally:
-            for p in [tmp_db, wal, *tmp_parquet.values()]:
+            if done is not None:
+                done(published)
+            for p in [tmp_db, wal, *tmp_parquet.values(), early, early.with_name(early.name + ".wal")]:
                 with contextlib.suppress(FileNotFoundError):
                     p.unlink()
         statuses = {rid: (st, why) for rid, st, why in db.query(cur, "marts", "scope_rows.sql")}
