@@ -100,8 +100,9 @@ def _agency_chunks(con, shard: int = 0, shards: int = 1):
         chunk = {"ids": ids[start:start + AGENCY_CHUNK]}
         chosen = "agency_id IN (SELECT unnest($ids))"
         yield (_rows(con, f"SELECT * FROM dim_agency WHERE {chosen} ORDER BY agency_id", chunk),
-               *(_group(_rows(con, f"SELECT * FROM {t} WHERE {chosen} ORDER BY agency_id, year", chunk), "agency_id")
-                 for t in ("mart_agency_year", "mart_quality", "dim_report")))
+               *(_group(_rows(con, f"SELECT agency_id, {', '.join(cols)} FROM {t} WHERE {chosen} "
+                                   "ORDER BY agency_id, year", chunk), "agency_id")
+                 for t, cols in AGENCY_PAGE_COLUMNS.items()))
 
 
 def _check_words(names: str | None) -> list[str]:
@@ -129,6 +130,16 @@ def _figures_table(rows: list[dict[str, Any]], first: tuple[str, str] = ("year",
                    + "".join(f'<td class="n">{_n(r.get(c), p)}</td>' for c, _t, p in FIGURE_COLUMNS) + "</tr>"
                    for r in rows)
     return f"<table><tr>{head}</tr>{body}</table>"
+
+
+# The columns an agency page shows, read alone (the marts' other columns, e.g. the previous year's
+# figures and the fetch times, cost their conversion to Python for nothing).
+AGENCY_PAGE_COLUMNS = {
+    "mart_agency_year": ("year", *dict.fromkeys([c for c, _t, _p in FIGURE_COLUMNS] + ["cases_corrected"])),
+    "mart_quality": ("year", "status", "checks_passed", "checks_warned", "checks_failed", "failed_checks",
+                     "warned_checks", "reasons"),
+    "dim_report": ("year", "source_url", "content_sha256"),
+}
 
 
 def _trend_charts(rows: list[dict[str, Any]]) -> str:
@@ -188,69 +199,94 @@ def build_site(home: Path, raw_dir: Path | None = None, shards: int = 1, run_sha
     processes, while this process writes the region pages and the index (from ``min_agencies`` on).
     """
     home = Path(home)
-    with contextlib.closing(open_marts(Layout(home).marts)) as con:
-        return _build_site(con, home, raw_dir, shards, run_shards, min_agencies)
+    tmp = render_site(Layout(home).marts, home, raw_dir, shards, run_shards, min_agencies)
+    return swap_in(home, tmp)
 
 
-def _build_site(con, home: Path, raw_dir: Path | None, shards: int, run_shards, min_agencies: int) -> Path:
-    data = _load(con)
-    final = home / SITE_DIR
+def render_site(marts: Path, home: Path, raw_dir: Path | None = None, shards: int = 1, run_shards=None,
+                min_agencies: int = 0) -> Path:
+    """The pages of ``home``'s site, from ``marts`` (a file with the published dimensions and marts),
+    written to a new folder beside ``home/site/`` (returned); ``swap_in`` makes it the site,
+    ``discard`` removes it."""
+    home = Path(home)
     tmp = home / f".{SITE_DIR}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    (tmp / "agency").mkdir(parents=True)
-    (tmp / "region").mkdir()
-    raw = Path(raw_dir) if raw_dir else Layout(home).raw
-    raw_rel = os.path.relpath(raw / "objects", tmp / "agency") if (raw / "objects").is_dir() else None
     try:
-        if shards > 1 and run_shards is not None and len(data["agencies"]) >= min_agencies:
-            import threading
+        with contextlib.closing(open_marts(marts)) as con:
+            _render(con, str(marts), home, tmp, raw_dir, shards, run_shards, min_agencies)
+    except BaseException:
+        discard(tmp)
+        raise
+    return tmp
 
-            jobs = [(str(home), str(tmp), raw_rel, k, shards) for k in range(shards)]
-            failed: list[BaseException] = []
 
-            def agency_pages() -> None:
-                try:
-                    run_shards(jobs)
-                except BaseException as e:  # noqa: BLE001 - raised below, in this thread
-                    failed.append(e)
-
-            writer = threading.Thread(target=agency_pages, name="xxgk-site", daemon=True)
-            writer.start()
-        else:
-            writer = None
-            _write_agency_pages(con, tmp, raw_rel)
-        figures = _group(data["figures"], "agency_id")
-        regions: dict[tuple, list[dict]] = defaultdict(list)
-        for a in data["agencies"]:
-            regions[(a["province"], a["city"])].append(a)
-        region_rows = _group(data["regions"], "province", "city")
-        for (prov, city), members in regions.items():
-            (tmp / "region" / f"{_id(prov, city)}.html").write_text(
-                _page(_region_label(prov, city), _region_body(members, region_rows.get((prov, city), []), figures),
-                      "../"), encoding="utf-8")
-        (tmp / "index.html").write_text(_page("政府信息公开工作年度报告数据", _index_body(data["years"], regions), ""),
-                                        encoding="utf-8")
-        if writer is not None:
-            writer.join()
-            if failed:
-                raise failed[0]
-            missing = len(data["agencies"]) - sum(1 for _ in (tmp / "agency").iterdir())
-            if missing:
-                raise RuntimeError(f"the site's agency pages were not all written ({missing} missing)")
-        old = home / f".{SITE_DIR}.old-{uuid.uuid4().hex[:8]}"
+def swap_in(home: Path, tmp: Path) -> Path:
+    """The rendered folder ``tmp`` made ``home/site/`` with a rename; the old site removed."""
+    final = Path(home) / SITE_DIR
+    old = Path(home) / f".{SITE_DIR}.old-{uuid.uuid4().hex[:8]}"
+    try:
         if final.exists():
             os.replace(final, old)
         os.replace(tmp, final)
         shutil.rmtree(old, ignore_errors=True)
     finally:
-        with contextlib.suppress(FileNotFoundError):
-            shutil.rmtree(tmp)
+        discard(tmp)
     return final / "index.html"
 
 
-def write_agency_pages(home: str, tmp: str, raw_rel: str | None, shard: int, shards: int) -> int:
-    """One part of the agency pages of ``build_site`` (every ``shards``-th agency), from the marts
-    (a worker reads them itself, a chunk of agencies at a time)."""
-    con = open_marts(Layout(Path(home)).marts)
+def discard(tmp: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        shutil.rmtree(tmp)
+
+
+def _render(con, marts: str, home: Path, tmp: Path, raw_dir: Path | None, shards: int, run_shards,
+            min_agencies: int) -> None:
+    agencies = con.execute("SELECT count(*) FROM dim_agency").fetchall()[0][0]
+    (tmp / "agency").mkdir(parents=True)
+    (tmp / "region").mkdir()
+    raw = Path(raw_dir) if raw_dir else Layout(home).raw
+    raw_rel = os.path.relpath(raw / "objects", tmp / "agency") if (raw / "objects").is_dir() else None
+    if shards > 1 and run_shards is not None and agencies >= min_agencies:
+        import threading
+
+        jobs = [(marts, str(tmp), raw_rel, k, shards) for k in range(shards)]
+        failed: list[BaseException] = []
+
+        def agency_pages() -> None:
+            try:
+                run_shards(jobs)
+            except BaseException as e:  # noqa: BLE001 - raised below, in this thread
+                failed.append(e)
+
+        writer = threading.Thread(target=agency_pages, name="xxgk-site", daemon=True)
+        writer.start()
+    else:
+        writer = None
+        _write_agency_pages(con, tmp, raw_rel)
+    data = _load(con)  # after the agency pages' writers started: they read the marts themselves
+    figures = _group(data["figures"], "agency_id")
+    regions: dict[tuple, list[dict]] = defaultdict(list)
+    for a in data["agencies"]:
+        regions[(a["province"], a["city"])].append(a)
+    region_rows = _group(data["regions"], "province", "city")
+    for (prov, city), members in regions.items():
+        (tmp / "region" / f"{_id(prov, city)}.html").write_text(
+            _page(_region_label(prov, city), _region_body(members, region_rows.get((prov, city), []), figures),
+                  "../"), encoding="utf-8")
+    (tmp / "index.html").write_text(_page("政府信息公开工作年度报告数据", _index_body(data["years"], regions), ""),
+                                    encoding="utf-8")
+    if writer is not None:
+        writer.join()
+        if failed:
+            raise failed[0]
+        missing = agencies - sum(1 for _ in (tmp / "agency").iterdir())
+        if missing:
+            raise RuntimeError(f"the site's agency pages were not all written ({missing} missing)")
+
+
+def write_agency_pages(marts: str, tmp: str, raw_rel: str | None, shard: int, shards: int) -> int:
+    """One part of the agency pages of ``render_site`` (every ``shards``-th agency), from the marts
+    file (a worker reads it itself, a chunk of agencies at a time)."""
+    con = open_marts(Path(marts))
     try:
         return _write_agency_pages(con, Path(tmp), raw_rel, shard, shards)
     finally:

@@ -15,7 +15,7 @@ import shutil
 import tempfile
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,6 +39,8 @@ TABLES = (
     "mart_region_year",
     "mart_quality",
 )
+# What sql/marts/copy_to_early.sql copies for the report site (it reads no fact).
+SITE_TABLES = ("dim_agency", "dim_report", "mart_agency_year", "mart_region_year", "mart_quality")
 STORAGE_VERSION = "v1.0.0"  # opened by DuckDB 1.x drivers (DBeaver, Metabase, duckdb-engine)
 DB_NAME = MARTS_DB
 PARQUET_DIR = MARTS_PARQUET
@@ -137,8 +139,47 @@ def write_parquet(cur: duckdb.DuckDBPyConnection, table: str, path: Path) -> Non
             writer.write_table(pa.Table.from_batches(group).cast(schema))
 
 
-def publish(con: duckdb.DuckDBPyConnection, home: Path, quarantined: set[str] | None = None) -> PublishSummary:
-    """Build and atomically publish marts.duckdb and marts/*.parquet under ``home``."""
+def copy_and_export(cur: duckdb.DuckDBPyConnection, parquet: dict[str, Path]) -> None:
+    """The built tables copied into the attached ``pub`` (sql/marts/copy_to_pub.sql, one statement
+    per table, in the order of TABLES), and each published table written as Parquet as soon as it
+    is copied, by a second thread on its own connection: the Parquet writer (one core) runs while
+    DuckDB builds the next tables, not after them all."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    statements = cur.extract_statements(db.sql_text("marts", "copy_to_pub.sql"))
+    if [s.query.split("pub.", 1)[-1].split(None, 1)[0] for s in statements] != list(TABLES):
+        raise RuntimeError("warehouse SQL marts/copy_to_pub.sql must create each of TABLES, in their order")
+    reader = cur.cursor()  # the same database (and its attached pub), its own transactions
+    try:
+        with ThreadPoolExecutor(1, thread_name_prefix="xxgk-parquet") as writer:
+            written = []
+            try:
+                for statement, table in zip(statements, TABLES, strict=True):
+                    try:
+                        cur.execute(statement)
+                    except duckdb.Error as exc:
+                        raise RuntimeError(f"warehouse SQL marts/copy_to_pub.sql failed: {exc}") from exc
+                    written.append(writer.submit(write_parquet, reader, table, parquet[table]))
+            except BaseException:
+                for future in written:
+                    future.cancel()  # none is left to start when a copy failed
+                raise
+            for future in written:
+                future.result()  # from the published tables, as published; raises what a writer raised
+    finally:
+        reader.close()
+
+
+def publish(con: duckdb.DuckDBPyConnection, home: Path, quarantined: set[str] | None = None,
+            alongside: Callable[[Path], Callable[[bool], None]] | None = None) -> PublishSummary:
+    """Build and atomically publish marts.duckdb and marts/*.parquet under ``home``.
+
+    ``alongside(path)``, when given, is called as soon as the dimensions and marts are built, with
+    a file that holds them as they are published (sql/marts/copy_to_early.sql: the same rows, from
+    the same tables, not the facts), for work that reads them while the facts are copied (the
+    report site). It returns ``done(published)``, called once the new files are in place (True) or
+    when the publish failed (False): what it made from the file must not be shown before.
+    """
     t0 = time.monotonic()
     home = Path(home)
     home.mkdir(parents=True, exist_ok=True)
@@ -148,19 +189,27 @@ def publish(con: duckdb.DuckDBPyConnection, home: Path, quarantined: set[str] | 
     tag = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
     tmp_db = home / f".{DB_NAME}.tmp-{tag}"
     wal = tmp_db.with_name(tmp_db.name + ".wal")
+    early = tmp_db.with_name(tmp_db.name + ".early")
     tmp_parquet = {t: parquet_dir / f".{t}.parquet.tmp-{tag}" for t in TABLES}
     rows: dict[str, int] = {}
+    done: Callable[[bool], None] | None = None
+    published = False
     with db.session(con) as cur:  # its own temp tables, dropped with it
         try:
             with marts_built(cur, quarantined):
+                if alongside is not None:
+                    cur.execute("ATTACH $path AS early", {"path": str(early)})
+                    try:
+                        db.run_sql(cur, "marts", "copy_to_early.sql")
+                    finally:
+                        cur.execute("DETACH early")
+                    done = alongside(early)
                 cur.execute(f"ATTACH $path AS pub (STORAGE_VERSION '{STORAGE_VERSION}')", {"path": str(tmp_db)})
                 try:
-                    db.run_sql(cur, "marts", "copy_to_pub.sql")
+                    copy_and_export(cur, tmp_parquet)
                     comment_tables(cur, "pub")
                     for t in TABLES:  # identifiers from the constant list above, never user input
                         rows[t] = cur.execute(f"SELECT count(*) FROM pub.{t}").fetchall()[0][0]
-                    for t, path in tmp_parquet.items():  # from the published tables, as published
-                        write_parquet(cur, t, path)
                     cur.execute("CHECKPOINT pub")
                 finally:
                     cur.execute("DETACH pub")
@@ -175,8 +224,11 @@ def publish(con: duckdb.DuckDBPyConnection, home: Path, quarantined: set[str] | 
                 os.replace(path, parquet_dir / f"{t}.parquet")
             _fsync_dir(home)
             _fsync_dir(parquet_dir)
+            published = True
         finally:
-            for p in [tmp_db, wal, *tmp_parquet.values()]:
+            if done is not None:
+                done(published)
+            for p in [tmp_db, wal, *tmp_parquet.values(), early, early.with_name(early.name + ".wal")]:
                 with contextlib.suppress(FileNotFoundError):
                     p.unlink()
         statuses = {rid: (st, why) for rid, st, why in db.query(cur, "marts", "scope_rows.sql")}

@@ -10,7 +10,7 @@ from flows.settings import Settings
 
 
 def publish_batch(con, settings: Settings, quarantined: dict[str, list[str]]) -> dict[str, tuple[str, str]]:
-    """Publish the marts; returns report_id → (status, reasons) as published.
+    """Publish the marts and the report site; returns report_id → (status, reasons) as published.
 
     The warehouse may hold back more than the gate named (a failed error-severity check),
     so the outcomes are read back from what was actually published.
@@ -19,23 +19,48 @@ def publish_batch(con, settings: Settings, quarantined: dict[str, list[str]]) ->
     from warehouse.publish import publish
 
     release_memory()  # what validation freed, before the marts are built (the run's peak is one process's)
-    summary = publish(con, settings.home, set(quarantined))
+    summary = publish(con, settings.home, set(quarantined), alongside=lambda marts: report_site(settings, marts))
     release_memory()
-    build_report_site(settings)
     return {rid: (status, why or "") for rid, (status, why) in summary.statuses.items()}
 
 
-def build_report_site(settings: Settings) -> None:
-    """The report site ($XXGK_HOME/site/) from the new marts. The publish stands when it fails:
-    the site is a view of the marts, and `xxgk site` rebuilds it."""
+def report_site(settings: Settings, marts: Path):
+    """The report site ($XXGK_HOME/site/) rendered from ``marts`` (the dimensions and marts of the
+    publish under way, as it publishes them) while the publish copies the facts; returns
+    ``done(published)``: the new site replaces the old one only once the publish is in place, and
+    is dropped when it failed. The publish stands when the site fails: the site is a view of the
+    marts, and `xxgk site` rebuilds it."""
     import logging
+    import threading
 
-    from reportsite.build import build_site
+    from reportsite.build import discard, render_site, swap_in
 
-    try:
-        build_site(settings.home, settings.raw_dir, **_site_workers(settings))
-    except Exception as e:  # noqa: BLE001 - never fail a publish that is already done
-        logging.getLogger("xxgk").warning("the report site was not rebuilt: %s: %s", type(e).__name__, e)
+    log = logging.getLogger("xxgk")
+    rendered: dict[str, Any] = {}
+
+    def render() -> None:
+        try:
+            rendered["site"] = render_site(marts, settings.home, settings.raw_dir, **_site_workers(settings))
+        except Exception as e:  # noqa: BLE001 - never fail a publish for its site
+            rendered["error"] = e
+
+    renderer = threading.Thread(target=render, name="xxgk-site-render", daemon=True)
+    renderer.start()
+
+    def done(published: bool) -> None:
+        renderer.join()
+        site, error = rendered.get("site"), rendered.get("error")
+        if error is None and published:
+            try:
+                swap_in(settings.home, site)
+            except Exception as e:  # noqa: BLE001 - the publish is already done
+                error = e
+        elif site is not None:
+            discard(site)
+        if error is not None:
+            log.warning("the report site was not rebuilt: %s: %s", type(error).__name__, error)
+
+    return done
 
 
 SITE_SHARD_MIN = 1000  # agencies below which the site is written by this process alone

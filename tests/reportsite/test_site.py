@@ -108,3 +108,21 @@ def test_every_check_has_chinese_words_on_the_site():
     from transforms import formatspec as fs
 
     assert set(fs.CHECK_WORDS_ZH) == set(fs.INVARIANTS_BY_ID) | set(fs.OTHER_CHECKS)
+
+
+def test_a_rendered_site_shows_only_when_swapped_in(demo_home, tmp_path):
+    import shutil
+
+    from reportsite.build import discard, render_site, swap_in
+
+    home = tmp_path / "home"
+    shutil.copytree(demo_home, home, ignore=shutil.ignore_patterns("*.wal"))
+    whole = {p.relative_to(home / "site"): p.read_bytes() for p in site_pages(home)}
+    (home / "site" / "agency" / "stale.html").write_text("old", encoding="utf-8")
+    tmp = render_site(home / "marts.duckdb", home)
+    assert (home / "site" / "agency" / "stale.html").exists()  # the old site until the swap
+    discard(tmp)  # a publish that failed: its site never shows
+    assert not tmp.exists() and (home / "site" / "agency" / "stale.html").exists()
+    swap_in(home, render_site(home / "marts.duckdb", home))
+    assert {p.relative_to(home / "site"): p.read_bytes() for p in site_pages(home)} == whole
+    assert not [p for p in home.iterdir() if p.name.startswith(".site")]

@@ -181,3 +181,43 @@ def test_publish_of_an_empty_warehouse_has_every_table(con, tmp_path):
     counts = table_counts(s.path)
     assert counts.pop("dim_code") == len(describe.code_rows())  # the codes do not depend on the data
     assert counts == dict.fromkeys(set(publish.TABLES) - {"dim_code"}, 0)
+
+
+def published_rows(path: Path, tables) -> dict[str, list[tuple]]:
+    with duckdb.connect(str(path), read_only=True) as r:
+        return {t: r.execute(f"SELECT * FROM {t} ORDER BY rowid").fetchall() for t in tables}
+
+
+def test_alongside_reads_the_marts_as_published_and_hears_the_outcome(con, tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    load_and_check(con, corpus().values())
+    seen: dict = {}
+
+    def alongside(early: Path):
+        seen["early"] = published_rows(early, publish.SITE_TABLES)  # while the facts are still to copy
+        seen["published before"] = (home / "marts.duckdb").exists()
+
+        def done(published: bool) -> None:
+            seen["published"] = published
+            seen["in place"] = (home / "marts.duckdb").exists()
+        return done
+
+    s = publish.publish(con, home, alongside=alongside)
+    assert seen["published"] is True and seen["in place"] and not seen["published before"]
+    assert seen["early"] == published_rows(s.path, publish.SITE_TABLES)  # the same rows, in the same order
+    assert seen["early"]["dim_report"] and seen["early"]["mart_quality"]
+    assert sorted(p.name for p in home.iterdir()) == ["marts", "marts.duckdb"]  # the early file is gone
+
+    # A publish that fails after the early file was handed over: told so, nothing left behind.
+    before = (home / "marts.duckdb").read_bytes()
+    seen.clear()
+
+    def broken_parquet(*_a):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(publish, "write_parquet", broken_parquet)
+    with pytest.raises(OSError, match="disk full"):
+        publish.publish(con, home, alongside=alongside)
+    assert seen["published"] is False and "early" in seen
+    assert (home / "marts.duckdb").read_bytes() == before
+    assert sorted(p.name for p in home.iterdir()) == ["marts", "marts.duckdb"]
