@@ -4,15 +4,11 @@ to Python), and built wherever CI runs."""
 
 from __future__ import annotations
 
-import os
 import random
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
-import lxml
 import pytest
+from compiled import use_built
 
 from testkit.render import render_html
 from testkit.synth import make_report
@@ -25,20 +21,7 @@ PAGES = sorted([*(ROOT / "tests" / "fixtures").rglob("*.htm*"), *(ROOT / "source
 
 @pytest.fixture
 def helper(monkeypatch, tmp_path):
-    """The built helper, or one compiled here when the tree has none and a compiler is there."""
-    if not html.LOADED:
-        assert not os.environ.get("CI"), "CI: transforms/_htmltext.so missing or not loadable"
-        cc = shutil.which("cc") or shutil.which("gcc")
-        if cc is None:
-            pytest.skip("no C compiler: _Renderer is all there is to test")
-        built = tmp_path / "_htmltext.so"
-        subprocess.run([cc, "-O2", "-shared", "-fPIC", *(f"-I{p}" for p in lxml.get_include()), "-o", str(built),
-                        str(ROOT / "transforms" / "_htmltext.c")], check=True)
-        monkeypatch.setattr(html, "_TEXT_LIBRARY", built)
-        monkeypatch.delenv("XXGK_HTML_NATIVE", raising=False)
-    assert html.use_compiled_renderer(True)
-    yield
-    html.use_compiled_renderer(True)
+    yield from use_built("htmltext", monkeypatch, tmp_path)
 
 
 def _both(text: str, rendered: list[bool] | None = None):
@@ -129,25 +112,3 @@ def test_edges_and_tag_soups_render_the_same(helper):
         text = "".join(rng.choice(SOUP) for _ in range(rng.randrange(3, 60)))
         a, b = _both(text)
         assert a == b, text
-
-
-def test_the_helper_is_built_where_ci_runs():
-    """CI has a compiler and builds the helper with the venv (make): a missing one fails here
-    rather than quietly testing _Renderer only. Elsewhere the helper is optional."""
-    assert html.LOADED or not os.environ.get("CI"), "CI: transforms/_htmltext.so missing or not loadable"
-
-
-def test_the_python_renderer_is_forced_by_the_environment():
-    code = "from transforms import html; print(html.LOADED, html._TEXT_LIB is None)"
-    env = {**os.environ, "XXGK_HTML_NATIVE": "0", "PYTHONPATH": str(ROOT)}
-    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["False", "True"]
-
-
-def test_a_missing_or_foreign_library_falls_back(monkeypatch, tmp_path):
-    monkeypatch.setattr(html, "_TEXT_LIBRARY", tmp_path / "absent.so")
-    assert html._load_text_library() is None
-    foreign = tmp_path / "foreign.so"
-    foreign.write_bytes(b"not a shared library")
-    monkeypatch.setattr(html, "_TEXT_LIBRARY", foreign)
-    assert html._load_text_library() is None

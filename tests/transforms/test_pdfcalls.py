@@ -4,15 +4,12 @@ objects and parse output as the Python calls, and built wherever CI runs."""
 from __future__ import annotations
 
 import io
-import os
 import pickle
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pypdfium2 as pdfium
 import pytest
+from compiled import use_built
 from reportlab.pdfgen import canvas
 
 from transforms import pdfobjects as po
@@ -24,20 +21,7 @@ PDFS = sorted([*(ROOT / "tests" / "fixtures").rglob("*.pdf"), *(ROOT / "sources"
 
 @pytest.fixture
 def helper(monkeypatch, tmp_path):
-    """The built helper, or one compiled here when the tree has none and a compiler is there."""
-    if not po.LOADED:
-        assert not os.environ.get("CI"), "CI: transforms/_pdfcalls.so missing or not loadable"
-        cc = shutil.which("cc") or shutil.which("gcc")
-        if cc is None:
-            pytest.skip("no C compiler: the Python calls are all there is to test")
-        built = tmp_path / "_pdfcalls.so"
-        subprocess.run([cc, "-O2", "-shared", "-fPIC", "-o", str(built), str(ROOT / "transforms" / "_pdfcalls.c")],
-                       check=True)
-        monkeypatch.setattr(po, "_CALLS_LIBRARY", built)
-        monkeypatch.delenv("XXGK_PDF_NATIVE", raising=False)
-    assert po.use_compiled_calls(True)
-    yield
-    po.use_compiled_calls(True)
+    yield from use_built("pdfcalls", monkeypatch, tmp_path)
 
 
 def _generated() -> list[tuple[str, bytes]]:
@@ -99,25 +83,3 @@ def test_the_helper_gives_the_python_calls_values_to_the_bit(helper):
         assert not po.use_compiled_calls(False)
         assert _objects(data) == native, name
         assert _parsed(data) == native_parse, name
-
-
-def test_the_helper_is_built_where_ci_runs():
-    """CI has a compiler and builds the helper with the venv (make): a missing one fails here
-    rather than quietly testing the Python calls only. Elsewhere the helper is optional."""
-    assert po.LOADED or not os.environ.get("CI"), "CI: transforms/_pdfcalls.so missing or not loadable"
-
-
-def test_the_python_calls_are_forced_by_the_environment():
-    code = "from transforms import pdfobjects as po; print(po.LOADED, po._CALLS is None)"
-    env = {**os.environ, "XXGK_PDF_NATIVE": "0", "PYTHONPATH": str(ROOT)}
-    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["False", "True"]
-
-
-def test_a_missing_or_foreign_library_falls_back(monkeypatch, tmp_path):
-    monkeypatch.setattr(po, "_CALLS_LIBRARY", tmp_path / "absent.so")
-    assert po._load_calls() is None
-    foreign = tmp_path / "foreign.so"
-    foreign.write_bytes(b"not a shared library")
-    monkeypatch.setattr(po, "_CALLS_LIBRARY", foreign)
-    assert po._load_calls() is None
