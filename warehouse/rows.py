@@ -68,33 +68,42 @@ def cell_number(value, cell: CellRecord, who: str) -> float | None:
     return out
 
 
+_PLAIN_VALUES = {int, float, type(None)}
+
+
+def _plain_numbers(values: list) -> bool:
+    """None, ints and floats only, of a finite sum: what Arrow may convert at once (a sum that is not
+    finite may hide a NaN or an infinity, or only overflow: the cell-by-cell way then decides)."""
+    if not set(map(type, values)) <= _PLAIN_VALUES:
+        return False
+    try:
+        return math.isfinite(sum([v for v in values if v is not None]))
+    except OverflowError:  # an int beyond a float's range
+        return False
+
+
 def _values(cells: list[tuple], who: str) -> pa.Array:
     """The value column: ``cell_number`` of every cell (a ValueError naming the first bad one). The
-    common report (None, ints and finite floats only) converts in Arrow at once; Arrow refuses an int
-    a float cannot hold exactly, and a sum that is not finite may hide a NaN or an infinity (or only
-    overflow): those take the cell-by-cell way, as does any other type."""
+    common report (``_plain_numbers``) converts in Arrow at once; Arrow refuses an int a float cannot
+    hold exactly: that, like any other type, takes the cell-by-cell way."""
     values = [c[3] for c in cells]
-    if set(map(type, values)) <= {int, float, type(None)}:
+    if _plain_numbers(values):
         try:
-            column = pa.array(values, pa.float64())
+            return pa.array(values, pa.float64())
         except (pa.ArrowInvalid, OverflowError):
-            column = None
-        if column is not None and math.isfinite(sum([v for v in values if v is not None])):
-            return column
+            pass
     out = [None if v is None else cell_number(v, CellRecord(*c), who) for v, c in zip(values, cells, strict=True)]
     return pa.array(out, pa.float64())
 
 
 _CELL_STRUCT = pa.struct(list(CELL_SCHEMA))
-_PLAIN_VALUES = {int, float, type(None)}
 
 
 def _cells_at_once(cells: list[tuple]) -> pa.Table | None:
-    """The cells' table in one conversion (half the CPU of a column at a time), for the common report:
-    values None, int or float only, of a finite sum (what ``_values`` converts at once too). None when
+    """The cells' table in one conversion (half the CPU of a column at a time), for the common report
+    (``_plain_numbers``, as ``_values`` converts at once). None when
     that does not apply or Arrow refuses anything: the column-at-a-time way then decides, with its errors."""
-    values = [c[3] for c in cells]
-    if not set(map(type, values)) <= _PLAIN_VALUES or not math.isfinite(sum([v for v in values if v is not None])):
+    if not _plain_numbers([c[3] for c in cells]):
         return None
     try:
         return pa.Table.from_struct_array(pa.array(cells, _CELL_STRUCT))
