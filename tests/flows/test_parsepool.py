@@ -108,3 +108,45 @@ def test_several_documents_per_task_keep_the_rules_of_each():
         assert {i: r for i, r in got.items() if i != 3} == {i: (f"d{i}", None) for i in range(400) if i != 3}
     finally:
         pool.close()
+
+
+def test_jobs_off_a_queue_share_tasks_and_workers_leave_pandas_out():
+    """Jobs that come one after another on a queue go in tasks of several (one round trip each, not one a job); a
+    lone job still goes within MAX_WAIT. A worker builds Arrow arrays from lists without importing pandas."""
+    import queue
+    import threading
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    import pp_jobs as j
+
+    from flows import parsepool
+
+    wait_s = parsepool.MAX_WAIT
+    pool = ParsePool(workers=2, timeout=20.0)
+    jobs: queue.Queue = queue.Queue()
+    results: dict = {}
+    runner = threading.Thread(target=pool.run, args=(j.echo, jobs, lambda i, r, e: results.__setitem__(i, (r, e))))
+    try:
+        runner.start()
+        jobs.put((0,))
+        deadline = time.monotonic() + 20
+        while 0 not in results and time.monotonic() < deadline:  # alone on the queue: not held for long
+            time.sleep(0.01)
+        assert results == {0: (0, None)}
+        tasks = pool._tokens
+        parsepool.MAX_WAIT = 1.0  # (a loaded machine may pause the loop below longer than the 20 ms)
+        for i in range(1, 41):  # one at a time, as fetched bodies come: the workers are idle for each
+            jobs.put((i,))
+            time.sleep(0.002)
+        while len(results) < 41 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert pool._tokens - tasks < 20  # tasks of several jobs (shared by the free workers), not one each
+        jobs.put(None)
+        runner.join(timeout=30)
+        assert not runner.is_alive()
+        assert results == {i: (i, None) for i in range(41)}
+        assert _run(pool, j.pandas_after_arrow, [("a",), ("b",)]) == {0: (False, None), 1: (False, None)}
+    finally:
+        jobs.put(None)
+        pool.close()
+        parsepool.MAX_WAIT = wait_s
