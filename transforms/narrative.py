@@ -23,10 +23,12 @@ _PATTERNS = fs.NARRATIVE_PHRASES
 _COMPILED = {k: (re.compile(p), need, avoid) for k, (p, need, avoid) in _PATTERNS.items()}
 
 
+# "842 件", "8 42件" from PDF layouts: drop spaces around digits only (never across lines).
+_DIGIT_SPACES = re.compile(r"(?<=\d)[ \t\u00a0]+(?=[\d件])")
+
+
 def _normalise(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text)
-    # "842 件", "8 42件" from PDF layouts: drop spaces around digits only.
-    return re.sub(r"(?<=\d)[ \t\u00a0]+(?=[\d件])", "", text)
+    return _DIGIT_SPACES.sub("", unicodedata.normalize("NFKC", text))
 
 
 def extract(text: str | None) -> dict[str, int]:
@@ -34,9 +36,15 @@ def extract(text: str | None) -> dict[str, int]:
     if not text:
         return {}
     found: dict[str, set[int]] = {}
-    for line in _normalise(text).splitlines():
-        if "|" in line:
+    # Every phrase ends in "N件": only a line with 件 (once NFKC-normalised; dropping spaces adds none)
+    # can state a figure, so the others are neither cleaned nor searched (most of a report's lines).
+    text = unicodedata.normalize("NFKC", text)
+    if "件" not in text:
+        return {}
+    for line in text.splitlines():
+        if "件" not in line or "|" in line:
             continue
+        line = _DIGIT_SPACES.sub("", line)
         for key, (rx, need, avoid) in _COMPILED.items():
             for m in rx.finditer(line):
                 span = m.group(0)

@@ -18,7 +18,8 @@ from decimal import Decimal
 import pyarrow as pa
 import pyarrow.ipc as ipc
 
-from transforms.records import CellRecord, cell_tuples, table_status
+from transforms import formatspec as fs
+from transforms.records import TEXT, CellRecord, cell_markers, cell_tuples, ocr_tables, table_status
 
 # The columns of each kind of row, after the loader's (batch_pos, report_id) (warehouse/load.py adds those).
 SCHEMAS = {
@@ -111,12 +112,53 @@ def _cells_at_once(cells: list[tuple]) -> pa.Table | None:
         return None
 
 
+_SHAPES: dict[tuple, tuple[pa.Array, ...]] = {}  # a report's shape -> its cells' name, marker and provenance columns
+_MAX_SHAPES = 64  # (a template's full tables and the few that lack one: a handful in a run)
+
+
+def _cells_by_shape(report: dict) -> pa.Table | None:
+    """The cells' table of the common report (no cell marked by a finding, none read by OCR, the values
+    ``_plain_numbers``), as ``cell_tuples`` and ``_cells_at_once`` give it, without a tuple a cell: the
+    table, item and measure columns depend only on the report's shape (its items and their measures,
+    those of a template), so they are built once a shape; only the values are converted. None
+    otherwise: the tuples' way decides."""
+    shape: list[tuple] = []
+    values: list = []
+    for table in fs.TABLES:
+        body = report.get(table)
+        if not isinstance(body, dict):
+            continue
+        for item, measures in body.items():
+            if not isinstance(measures, dict):
+                continue
+            shape.append((table, item, tuple(measures)))
+            values += measures.values()
+    if not _plain_numbers(values) or cell_markers(report) or ocr_tables(report):
+        return None
+    key = tuple(shape)
+    names = _SHAPES.get(key)
+    if names is None:
+        paths = [(table, item, measure) for table, item, measures in shape for measure in measures]
+        columns = list(zip(*paths, strict=True)) if paths else [(), (), ()]
+        names = tuple(pa.array(col, pa.string()) for col in columns) + (
+            pa.nulls(len(paths), pa.string()), pa.array([TEXT] * len(paths), pa.string()))
+        if len(_SHAPES) >= _MAX_SHAPES:
+            _SHAPES.clear()
+        _SHAPES[key] = names
+    try:
+        value = pa.array(values, pa.float64())
+    except (pa.ArrowInvalid, OverflowError):
+        return None
+    return pa.Table.from_arrays([names[0], names[1], names[2], value, names[3], names[4]], schema=CELL_SCHEMA)
+
+
 def content_rows(report: dict, narrative: dict | None, who: str = "", stored: str | None = None) -> Rows:
     """The rows of a report; raises ValueError on a cell that is not a number. ``stored``: its
     ``payload``, when the caller has it already."""
     tpl = report.get("templates") or {}
     statuses = table_status(report)
-    cells = cell_tuples(report)
+    table = _cells_by_shape(report)
+    cells = cell_tuples(report) if table is None else []
     findings = list(report.get("findings") or ())
     narrative = narrative or {}
     small = {
@@ -128,7 +170,8 @@ def content_rows(report: dict, narrative: dict | None, who: str = "", stored: st
         "narrative": {"key": [str(k) for k in narrative],
                       "value": [None if v is None else int(v) for v in narrative.values()]},
     }
-    table = _cells_at_once(cells)
+    if table is None:
+        table = _cells_at_once(cells)
     if table is None:
         values = _values(cells, who)
         columns = dict(zip(CELL_COLUMNS, zip(*cells, strict=True), strict=True)) if cells \

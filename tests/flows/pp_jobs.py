@@ -32,3 +32,13 @@ def unpicklable_on(x, bad):
     import threading
 
     return threading.Lock() if bad else x
+
+
+def pandas_after_arrow(x):
+    """Whether the worker has pandas after building an Arrow array from a list (as the staging rows do)."""
+    import sys
+
+    import pyarrow as pa
+
+    pa.array([(x, 1.0)], pa.struct([("k", pa.string()), ("v", pa.float64())]))
+    return "pandas" in sys.modules

@@ -40,25 +40,35 @@ def test_results_errors_timeouts_and_dead_workers_are_told_apart():
         pool.close()
 
 
-def test_jobs_that_arrive_while_others_run():
-    """A queue of jobs (parse while fetching): each is run as it arrives, a timeout still applies,
-    and the run ends at the queue's None."""
+def _run_off_a_queue(pool, fn):
+    """``pool.run`` of ``fn`` over a queue, in a thread (started): the queue, the results as they come, the thread."""
     import queue
     import threading
 
+    jobs: queue.Queue = queue.Queue()
+    results: dict = {}
+    runner = threading.Thread(target=pool.run, args=(fn, jobs, lambda i, r, e: results.__setitem__(i, (r, e))))
+    runner.start()
+    return jobs, results, runner
+
+
+def _wait_for(results: dict, n: int) -> None:
+    deadline = time.monotonic() + 20
+    while len(results) < n and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def test_jobs_that_arrive_while_others_run():
+    """A queue of jobs (parse while fetching): each is run as it arrives, a timeout still applies,
+    and the run ends at the queue's None."""
     sys.path.insert(0, str(Path(__file__).parent))
     import pp_jobs as j
 
     pool = ParsePool(workers=2, timeout=2.0)
-    jobs: queue.Queue = queue.Queue()
-    results: dict = {}
-    runner = threading.Thread(target=pool.run, args=(j.sleep_then, jobs, lambda i, r, e: results.__setitem__(i, (r, e))))
+    jobs, results, runner = _run_off_a_queue(pool, j.sleep_then)
     try:
-        runner.start()
         jobs.put(("first", 0))
-        deadline = time.monotonic() + 20
-        while 0 not in results and time.monotonic() < deadline:  # done before the next one is even offered
-            time.sleep(0.02)
+        _wait_for(results, 1)  # done before the next one is even offered
         assert results == {0: ("first", None)}
         jobs.put(("slow", 60))
         jobs.put(("second", 0.1))
@@ -108,3 +118,36 @@ def test_several_documents_per_task_keep_the_rules_of_each():
         assert {i: r for i, r in got.items() if i != 3} == {i: (f"d{i}", None) for i in range(400) if i != 3}
     finally:
         pool.close()
+
+
+def test_jobs_off_a_queue_share_tasks_and_workers_leave_pandas_out():
+    """Jobs that come one after another on a queue go in tasks of several (one round trip each, not one a job); a
+    lone job still goes within MAX_WAIT. A worker builds Arrow arrays from lists without importing pandas."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    import pp_jobs as j
+
+    from flows import parsepool
+
+    wait_s = parsepool.MAX_WAIT
+    pool = ParsePool(workers=2, timeout=20.0)
+    jobs, results, runner = _run_off_a_queue(pool, j.echo)
+    try:
+        jobs.put((0,))
+        _wait_for(results, 1)  # alone on the queue: not held for long
+        assert results == {0: (0, None)}
+        tasks = pool._tokens
+        parsepool.MAX_WAIT = 1.0  # (a loaded machine may pause the loop below longer than the 20 ms)
+        for i in range(1, 41):  # one at a time, as fetched bodies come: the workers are idle for each
+            jobs.put((i,))
+            time.sleep(0.002)
+        _wait_for(results, 41)
+        assert pool._tokens - tasks < 20  # tasks of several jobs (shared by the free workers), not one each
+        jobs.put(None)
+        runner.join(timeout=30)
+        assert not runner.is_alive()
+        assert results == {i: (i, None) for i in range(41)}
+        assert _run(pool, j.pandas_after_arrow, [("a",), ("b",)]) == {0: (False, None), 1: (False, None)}
+    finally:
+        jobs.put(None)
+        pool.close()
+        parsepool.MAX_WAIT = wait_s

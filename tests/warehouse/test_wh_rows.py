@@ -120,3 +120,25 @@ def test_cells_as_tuples_are_the_cell_records():
     provenance = {c.path: c.provenance for c in iter_cells(marked)}
     assert provenance[where] == "derived" and set(provenance.values()) == {"derived", "text"}
     assert {c.provenance for c in iter_cells(ocr) if c.table == where.split(".")[0]} == {"ocr"}
+
+
+def test_the_cells_of_a_common_report_built_by_shape_are_those_of_its_tuples_to_the_byte():
+    """The common report's cells (no marker, no OCR, plain numbers) are built from its shape's columns,
+    which a run builds once a shape: the same table and the same stored bytes as from its cell tuples."""
+    from transforms.records import cell_tuples
+    from warehouse import rows
+
+    doc = next(iter(corpus().values()))
+    plain, where = _one_cell(doc, 5)
+    with_blank, _ = _one_cell(doc, None)
+    lacking = {**plain, "review_litigation": None}
+    marked = {**plain, "findings": [*plain.get("findings", []), {"code": "cell_derived", "where": where}]}
+    ocr = {**plain, "findings": [*plain.get("findings", []), {"code": "table_from_image", "where": where.split(".")[0]}]}
+    for report, by_shape in ((plain, True), (with_blank, True), (lacking, True), (plain, True), (marked, False),
+                             (ocr, False)):
+        assert (rows._cells_by_shape(report) is not None) is by_shape
+        got = content_rows(report, {"received": 3}, stored="{}")
+        want = dataclasses.replace(got, cells=rows._cells_at_once(cell_tuples(report)))
+        assert got.cells.equals(want.cells) and got.cells.schema == want.cells.schema
+        assert rows_bytes(got) == rows_bytes(want) and rows_bytes(got, (1, 3)) == rows_bytes(want, (1, 3))
+    assert len(rows._SHAPES) >= 2  # the full tables and those lacking one
