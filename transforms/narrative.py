@@ -23,12 +23,12 @@ _PATTERNS = fs.NARRATIVE_PHRASES
 _COMPILED = {k: (re.compile(p), need, avoid) for k, (p, need, avoid) in _PATTERNS.items()}
 
 
+# Every phrase ends in "N件", so only a line holding 件 can state a figure (None: some phrase does not,
+# and every line is searched).
+_ANCHOR: str | None = "件" if all(p.endswith("件") for p, _need, _avoid in _PATTERNS.values()) else None
+
 # "842 件", "8 42件" from PDF layouts: drop spaces around digits only (never across lines).
 _DIGIT_SPACES = re.compile(r"(?<=\d)[ \t\u00a0]+(?=[\d件])")
-
-
-def _normalise(text: str) -> str:
-    return _DIGIT_SPACES.sub("", unicodedata.normalize("NFKC", text))
 
 
 def extract(text: str | None) -> dict[str, int]:
@@ -36,13 +36,14 @@ def extract(text: str | None) -> dict[str, int]:
     if not text:
         return {}
     found: dict[str, set[int]] = {}
-    # Every phrase ends in "N件": only a line with 件 (once NFKC-normalised; dropping spaces adds none)
-    # can state a figure, so the others are neither cleaned nor searched (most of a report's lines).
+    # Only a line with the phrases' last character (once NFKC-normalised; dropping spaces adds none) can
+    # state a figure: the others are neither cleaned nor searched (most of a report's lines).
     text = unicodedata.normalize("NFKC", text)
-    if "件" not in text:
+    anchor = _ANCHOR or ""
+    if anchor not in text:
         return {}
     for line in text.splitlines():
-        if "件" not in line or "|" in line:
+        if anchor not in line or "|" in line:
             continue
         line = _DIGIT_SPACES.sub("", line)
         for key, (rx, need, avoid) in _COMPILED.items():
