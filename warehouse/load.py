@@ -14,6 +14,7 @@ them with ``INSERT ... SELECT`` inside one transaction (all or nothing).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
@@ -24,7 +25,6 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from transforms import formatspec as fs
 from warehouse import db
@@ -86,6 +86,7 @@ def report_id(agency: str, year: int, content_sha256: str) -> str:
     return _hash16(agency, int(year), content_sha256)
 
 
+@functools.lru_cache(maxsize=4096)  # a run's parents are few, asked for once per report
 def agency_id(name: str) -> str:
     """Agencies are identified by their registry name (the same name in every year)."""
     return _hash16(name)
@@ -112,7 +113,9 @@ _DOC_SCHEMA = pa.schema([
 _PAYLOAD_SCHEMA = pa.schema([("batch_pos", pa.int64()), ("report_json", pa.string())])
 _KEYS = [("batch_pos", pa.int64()), ("report_id", pa.string())]
 _ROW_SCHEMAS = {kind: pa.schema([*_KEYS, *schema]) for kind, schema in SCHEMAS.items()}  # warehouse/rows.py's
-_CELL_SCHEMA = _ROW_SCHEMAS["cell"]
+# The cells carry their document's batch_pos only: load_3_insert.sql takes the report_id from the
+# batch (a string column of ~200 values a report, built here for nothing).
+_CELL_SCHEMA = pa.schema([_KEYS[0], *SCHEMAS["cell"]])
 
 
 def _validate(doc: Document, pos: int) -> None:
@@ -134,14 +137,14 @@ def _table(cols: dict[str, list], schema: pa.Schema) -> pa.Table:
     return pa.table({n: pa.array(cols[n], schema.field(n).type) for n in schema.names}, schema=schema)
 
 
-def _document_table(docs: Sequence[Document]) -> pa.Table:
+def _document_table(docs: Sequence[Document], ids: Sequence[str]) -> pa.Table:
     cols = _columns(_DOC_SCHEMA)
     for pos, doc in enumerate(docs):
         _validate(doc, pos)
         rep = doc.report
         tpl = rep.get("templates") or {}
         row = {
-            "batch_pos": pos, "report_id": doc.report_id, "agency_id": doc.agency_id, "agency": doc.agency,
+            "batch_pos": pos, "report_id": ids[pos], "agency_id": doc.agency_id, "agency": doc.agency,
             "year": doc.year, "source_url": doc.source_url, "content_sha256": doc.content_sha256,
             "fetched_at": _utc_naive(doc.fetched_at), "province": doc.province, "city": doc.city,
             "county": doc.county, "level": doc.level, "parent": doc.parent,
@@ -158,16 +161,15 @@ def _document_table(docs: Sequence[Document]) -> pa.Table:
     return _table(cols, _DOC_SCHEMA)
 
 
-def _content_tables(docs: Sequence[Document], positions: Iterable[int]) -> dict[str, pa.Table]:
+def _content_tables(docs: Sequence[Document], ids: Sequence[str], positions: Iterable[int]) -> dict[str, pa.Table]:
     """Payload, table status, cells, findings and narrative of the documents that need storing."""
     pay = _columns(_PAYLOAD_SCHEMA)
     small = {kind: _columns(_ROW_SCHEMAS[kind]) for kind in SMALL_KINDS}
     cells: list[pa.Table] = []
     cell_pos: list[int] = []
-    cell_ids: list[str] = []
     for pos in positions:
         doc = docs[pos]
-        rid = doc.report_id
+        rid = ids[pos]
         rows = doc.rows if doc.rows is not None else \
             content_rows(doc.report, doc.narrative, f"{doc.agency} {doc.year} ({rid})")
         pay["batch_pos"].append(pos)
@@ -181,23 +183,20 @@ def _content_tables(docs: Sequence[Document], positions: Iterable[int]) -> dict[
                 cols[c].extend(values)
         cells.append(rows.cells)
         cell_pos.append(pos)
-        cell_ids.append(rid)
     return {
         "in_payload": _table(pay, _PAYLOAD_SCHEMA),
         **{f"in_{kind}": _table(small[kind], _ROW_SCHEMAS[kind]) for kind in SMALL_KINDS},
-        "in_cell": _cell_table(cells, cell_pos, cell_ids),
+        "in_cell": _cell_table(cells, cell_pos),
     }
 
 
-def _cell_table(cells: list[pa.Table], positions: list[int], ids: list[str]) -> pa.Table:
-    """The documents' cell tables as one, each row with its document's batch_pos and report_id."""
+def _cell_table(cells: list[pa.Table], positions: list[int]) -> pa.Table:
+    """The documents' cell tables as one, each row with its document's batch_pos."""
     if not cells:
         return _table(_columns(_CELL_SCHEMA), _CELL_SCHEMA)
     counts = [t.num_rows for t in cells]
-    which = pa.array(np.repeat(np.arange(len(cells)), counts))
     body = pa.concat_tables(cells)
-    columns = {"batch_pos": pc.take(pa.array(positions, pa.int64()), which),
-               "report_id": pc.take(pa.array(ids, pa.string()), which),
+    columns = {"batch_pos": pa.array(np.repeat(np.array(positions, np.int64), counts)),
                **{n: body.column(n) for n in body.column_names}}
     return pa.table({n: columns[n] for n in _CELL_SCHEMA.names}, schema=_CELL_SCHEMA)
 
@@ -211,7 +210,8 @@ def load_documents(con: duckdb.DuckDBPyConnection, docs: Iterable[Document]) -> 
     docs = list(docs)
     if not docs:
         return LoadSummary()
-    documents = _document_table(docs)
+    ids = [d.report_id for d in docs]  # hashed once a document
+    documents = _document_table(docs, ids)
     with db.session(con) as cur, db.transaction(cur):
         cur.register("in_document", documents)
         db.run_sql(cur, "staging", _LOAD_STEPS[0])
@@ -219,7 +219,7 @@ def load_documents(con: duckdb.DuckDBPyConnection, docs: Iterable[Document]) -> 
         updated = int(counts[3])
         # Only documents that are new or changed are flattened (a reload costs little).
         todo = [r[0] for r in db.query(cur, "staging", "load_todo.sql")]
-        for name, table in _content_tables(docs, todo).items():
+        for name, table in _content_tables(docs, ids, todo).items():
             cur.register(name, table)
         for step in _LOAD_STEPS[1:]:
             if step == _REPLACE and not updated:

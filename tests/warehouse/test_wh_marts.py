@@ -144,6 +144,19 @@ def test_facts_are_values_as_printed(published):
     assert not any(isinstance(v, float) and math.isnan(v) for v in f.values() if v is not None)
 
 
+def test_facts_are_published_in_report_and_code_order(published):
+    """The facts' rows as stored in the file (and so in the Parquet files and for a reader without
+    ORDER BY) come sorted by report_id and their code's strings, as CONTRACT.md's readers see them."""
+    _docs, summary = published
+    keys = {"fact_active_disclosure": ("item", "measure"), "fact_application": ("row_code", "applicant"),
+            "fact_review_litigation": ("proceeding", "outcome"), "fact_check": ("check_id",)}
+    for table, code in keys.items():
+        got = [tuple(r.values()) for r in rows(summary.path, f"SELECT report_id, {', '.join(code)} FROM {table} "
+                                                             "ORDER BY rowid")]
+        assert len({r[0] for r in got}) == 4, table  # the four published reports
+        assert got == sorted(got), table
+
+
 def test_bi_doc_example_queries_run_and_answer(published):
     """Every SQL example of docs/BI.md runs on the published file; two are checked by hand."""
     _, summary = published

@@ -23,7 +23,7 @@ FROM in_table AS t JOIN load_batch AS b ON b.batch_pos = t.batch_pos
 WHERE b.action IN ('new', 'updated');
 
 INSERT INTO stg_cell (report_id, table_name, item, measure, value, marker, provenance)
-SELECT c.report_id, c.table_name, c.item, c.measure, c.value, c.marker, c.provenance
+SELECT b.report_id, c.table_name, c.item, c.measure, c.value, c.marker, c.provenance  -- in_cell has no report_id
 FROM in_cell AS c JOIN load_batch AS b ON b.batch_pos = c.batch_pos
 WHERE b.action IN ('new', 'updated');
 
