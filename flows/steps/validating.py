@@ -125,8 +125,8 @@ def validator_count(reports: int) -> int:
     chunks. Two validators are a fork server (GX's start-up, ~1.7 CPU-s) and two copies of it, each paying for
     its own pages and its first chunk's memory: ~1.3 CPU-s more than one validator that starts GX itself
     (10,000 reports: 7.3 CPU-s in one validator, 8.6 in two and their server). One validator validates while
-    the flow reads the next chunk and stores the last one's checks; a second shortens the step only when a
-    core is idle, and the pipeline keeps both busy."""
+    the flow reads the next chunk and stores the last one's checks; a second shortens the step by validating
+    side by side (the flow mostly waits meanwhile), worth its CPU when there are many chunks to share."""
     from flows import validator
 
     chunks = -(-reports // VALIDATE_CHUNK)
