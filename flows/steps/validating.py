@@ -117,12 +117,20 @@ def prestart_validation(reports: int) -> None:
     validator.prestart(validator_count(reports))
 
 
+SINGLE_VALIDATOR_CHUNKS = 4  # full chunks one validator takes alone
+
+
 def validator_count(reports: int) -> int:
-    """One validator; a second (at most one per core) for a run of several full chunks: each costs
-    GX's start-up, ~3.5 CPU-s, which a few thousand reports do not win back."""
+    """One validator; a second (at most one per core) for a run of more than ``SINGLE_VALIDATOR_CHUNKS`` full
+    chunks. Two validators are a fork server (GX's start-up, ~1.7 CPU-s) and two copies of it, each paying for
+    its own pages and its first chunk's memory: ~1.3 CPU-s more than one validator that starts GX itself
+    (10,000 reports: 7.3 CPU-s in one validator, 8.6 in two and their server). One validator validates while
+    the flow reads the next chunk and stores the last one's checks; a second shortens the step by validating
+    side by side (the flow mostly waits meanwhile), worth its CPU when there are many chunks to share."""
     from flows import validator
 
-    return max(1, min(validator.default_workers(), reports // (2 * VALIDATE_CHUNK)))
+    chunks = -(-reports // VALIDATE_CHUNK)
+    return 1 if chunks <= SINGLE_VALIDATOR_CHUNKS else max(1, min(validator.default_workers(), 2))
 
 
 def validate_batch(con, report_ids: list[str], settings: Settings, year: int | None = None,

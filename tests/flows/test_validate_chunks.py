@@ -107,3 +107,13 @@ def test_validators_started_together_are_copies_of_one_gx_start_up(warehouse):
         assert part.passed == mine.passed and part.reports == mine.reports
         assert part.rows.reset_index(drop=True).equals(mine.rows.reset_index(drop=True))
         assert part.table.equals(mine.table)
+
+
+def test_one_validator_takes_a_few_chunks_alone():
+    """A second validator (a fork server and two copies of GX's start-up) only for a run of more than
+    SINGLE_VALIDATOR_CHUNKS full chunks."""
+    from flows import validator
+    from flows.steps.validating import SINGLE_VALIDATOR_CHUNKS, VALIDATE_CHUNK, validator_count
+
+    assert validator_count(1) == validator_count(SINGLE_VALIDATOR_CHUNKS * VALIDATE_CHUNK) == 1
+    assert validator_count(SINGLE_VALIDATOR_CHUNKS * VALIDATE_CHUNK + 1) == min(2, validator.default_workers())
