@@ -189,10 +189,10 @@ class ReportRows(Sequence):
 
     @property
     def rows(self) -> list[dict[str, Any]]:
-        if self._rows is None:
-            self._rows = [o.row() for o in self._outcomes]
-            self._outcomes = []
-        return self._rows
+        rows = self._rows
+        if rows is None:
+            rows = self._rows = [o.row() for o in self._outcomes]
+        return rows
 
     def __getitem__(self, i):
         return self.rows[i]
