@@ -35,7 +35,7 @@ from prefect.concurrency.sync import concurrency
 from prefect.utilities.annotations import quote
 
 from flows import plan
-from flows.outcomes import NothingPublished, ReportRows, RunSummary
+from flows.outcomes import NothingPublished, RunSummary
 from flows.runartifacts import ReportTable, publish_artifacts
 from flows.settings import Settings, load_settings
 from flows.steps import parsing
@@ -217,9 +217,28 @@ def etl_year(year: int | None = None, sources: str | None = None, home: str | No
         why = f"nothing published for {year}: {summary.not_published}"
         logger.error("%s", why)
         return Failed(message=why, data=NothingPublished(why, summary.to_dict()))
-    result = summary.to_dict()
-    result["reports"] = ReportRows(result["reports"])
-    return result
+    return summary.to_dict(rows=False)
+
+
+_PLAIN_JSON = (str, int, float, bool, type(None))
+
+
+def _plain_parameters(flow_object):
+    """The flow's parameters as the API gets them: FastAPI's ``jsonable_encoder`` (Prefect's way, whose import
+    of FastAPI was ~0.1 CPU-s of an unchanged re-run) only for values that are not plain JSON already; it
+    returns those as they are."""
+    encode = flow_object.serialize_parameters
+
+    def serialize_parameters(parameters: dict[str, Any]) -> dict[str, Any]:
+        if all(type(v) in _PLAIN_JSON for v in parameters.values()):
+            return dict(parameters)
+        return encode(parameters)
+
+    flow_object.serialize_parameters = serialize_parameters
+    return flow_object
+
+
+_plain_parameters(etl_year)
 
 
 # Prefect's options for the plan's steps that run as tasks; the others run in the flow itself.
@@ -359,6 +378,9 @@ def backfill(
         return Failed(message=f"backfill: year(s) {', '.join(map(str, failed))} failed or published nothing",
                       data=BackfillFailed(out))
     return out
+
+
+_plain_parameters(backfill)
 
 
 class BackfillFailed(Exception):

@@ -139,7 +139,7 @@ def fetch(run: YearRun, progress: Progress) -> YearRun:
     drop_early_results(settings)
     early = start_early_parse(settings) if first else None  # new bodies are parsed while the others are fetched
     if not first:
-        read_record_ahead(settings, year)  # the check after the fetch, prepared while the requests are out
+        read_record_ahead(settings, year, sources)  # the check after the fetch, prepared while the requests are out
     on_fetched = (lambda s, sha, ctype: early.offer(sha, s.agency, int(s.year), ctype)) if early else None
     run.outcomes = fetch_batch(sources, settings, loopback=base is not None, progress=_say(year, progress),
                                on_fetched=on_fetched)

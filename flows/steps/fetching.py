@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -103,6 +104,7 @@ def body_store(settings: Settings):
     return store
 
 
+PROGRESS_GAP_S = 1.0  # seconds between two progress lines of a fetch in this process, at least
 FETCH_SPLIT_MIN = 2000  # sources below which one process fetches (starting others costs more)
 
 
@@ -131,9 +133,13 @@ def fetch_batch(sources: list, settings: Settings, loopback: bool = False,
             results = _fetch_in_processes(sources, parts, settings, loopback, progress, on_fetched)
         else:
             every = max(25, len(sources) // 20)  # a progress line is a log record sent to Prefect's API
+            last_line = [time.monotonic()]
 
             def fetched(done: int, total: int) -> None:
-                if done % every == 0 or done == total:
+                # Every 5 %, at most one line a second: the 304s of a re-run are settled all at once, and
+                # twenty lines in the same millisecond told nothing the last one does not.
+                if done == total or (done % every == 0 and time.monotonic() - last_line[0] >= PROGRESS_GAP_S):
+                    last_line[0] = time.monotonic()
                     progress(f"fetched {done}/{total}")
 
             with make_fetcher(settings, loopback=loopback) as fetcher:

@@ -80,11 +80,11 @@ def record_exists(settings: Settings, year: int) -> bool:
     return runrecord.record_path(settings.home, year).is_file()
 
 
-def read_record_ahead(settings: Settings, year: int) -> None:
+def read_record_ahead(settings: Settings, year: int, sources: list | None = None) -> None:
     """What the check for an unchanged run needs besides the fetch's outcomes (the run record parsed, the
-    code's fingerprint, the parser version), made in a thread while the fetch's conditional requests are
-    out: the run's own thread only waits for them then. The check uses the record only if its bytes are
-    still the same (flows/runrecord.py)."""
+    code's fingerprint, the parser version, the registry rows' part of the run's fingerprint), made in a
+    thread while the fetch's conditional requests are out: the run's own thread only waits for them then.
+    The check uses the record only if its bytes are still the same (flows/runrecord.py)."""
     from flows import runrecord
 
     def work() -> None:
@@ -92,6 +92,8 @@ def read_record_ahead(settings: Settings, year: int) -> None:
             runrecord.read_ahead(settings.home, year)
             runrecord.code_fingerprint()
             parser_version()
+            if sources:
+                runrecord.prepare_fingerprint(sources)
         except Exception:  # noqa: BLE001, S110 - only a head start: the check itself does it again and reports
             pass
 
