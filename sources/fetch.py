@@ -38,9 +38,10 @@ import requests
 import urllib3.exceptions as u3
 from requests.cookies import extract_cookies_to_jar
 
+from sources.plainget import NET_ERRORS, PlainResponse, as_requests_response, plain_headers, plain_target
 from sources.rawstore import RawStore, sha256_hex
 from sources.registry import Source
-from sources.revalidate import Revalidator, revalidate_many
+from sources.revalidate import NotSent, Revalidator, revalidate_many
 from transforms import decode as dec
 from transforms.pdfimages import PICTURE_MAGIC
 
@@ -406,6 +407,9 @@ class Fetcher:
             }
         )
         self._revalidator = Revalidator(self.session.headers, self.timeout, self.session.verify)
+        # A plain GET goes out on a keep-alive http.client connection (sources/plainget.py); off:
+        # every request the full way (tests compare the two).
+        self.plain_gets = True
 
     def close(self) -> None:
         self._stop.set()
@@ -415,6 +419,31 @@ class Fetcher:
         """No further request starts; waits end now (Ctrl-C, SIGTERM)."""
         self._stop.set()
 
+    def _request(self, url: str, headers: dict) -> requests.Response | PlainResponse:
+        """One GET, no redirects followed, body not read yet: a plain one on a keep-alive
+        connection of this thread (sources/plainget.py), any other the full way (``_send``)."""
+        if not headers and self.plain_gets and self._fast_ok(url):
+            target = plain_target(url)
+            if target is not None:
+                try:
+                    resp, conn = self._revalidator.get(url, target)
+                except NotSent:
+                    return self._send(url, headers)
+                fields = plain_headers(resp)
+                if fields is not None:
+                    return PlainResponse(resp, fields, conn, self._release)
+                # Another answer: what the full way would have made of it, not asked again.
+                self._revalidator.discard(conn)  # its socket closes with the response
+                prep = self._prepare(url, headers)
+                return self._took_cookies(prep, as_requests_response(resp, prep, self.session.get_adapter(url)))
+        return self._send(url, headers)
+
+    def _release(self, conn, reusable: bool) -> None:
+        if reusable:
+            self._revalidator.keep(conn)
+        else:
+            self._revalidator.discard(conn)
+
     def _send(self, url: str, headers: dict) -> requests.Response:
         """One GET through the session's adapter, no redirects followed, body not read yet.
 
@@ -422,6 +451,13 @@ class Fetcher:
         of the CPU of a conditional request. The session's headers, cookies (both ways),
         credentials in the URL, proxies and certificate settings still apply.
         """
+        prep = self._prepare(url, headers)
+        resp = self.session.get_adapter(url).send(
+            prep, stream=True, timeout=self.timeout, verify=self.session.verify, proxies=self._proxies_for(url)
+        )
+        return self._took_cookies(prep, resp)
+
+    def _prepare(self, url: str, headers: dict) -> requests.PreparedRequest:
         prep = requests.PreparedRequest()
         if self.session.cookies:
             prep.prepare(method="GET", url=url, headers={**self.session.headers, **headers}, cookies=self.session.cookies)
@@ -432,9 +468,9 @@ class Fetcher:
             prep.prepare_body(None, None)
             prep.prepare_auth(None, url)
             prep.prepare_hooks(None)
-        resp = self.session.get_adapter(url).send(
-            prep, stream=True, timeout=self.timeout, verify=self.session.verify, proxies=self._proxies_for(url)
-        )
+        return prep
+
+    def _took_cookies(self, prep: requests.PreparedRequest, resp: requests.Response) -> requests.Response:
         if "Set-Cookie" in resp.headers or "Set-Cookie2" in resp.headers:  # what the jar would take
             extract_cookies_to_jar(self.session.cookies, prep, resp.raw)
         return resp
@@ -745,8 +781,8 @@ class Fetcher:
                 self._may_start(gate, requests_made, current)
                 requests_made += 1
                 try:
-                    resp = self._send(current, headers)
-                except requests.RequestException as e:
+                    resp = self._request(current, headers)
+                except NET_ERRORS as e:
                     code = classify_exception(e)
                     if code == TIMEOUT:
                         gate.timed_out(self.host_fail_after, urlsplit(current).netloc.lower())
@@ -810,7 +846,7 @@ class Fetcher:
                 finally:
                     resp.close()
 
-    def _read_body(self, resp: requests.Response, requests_made: int, url: str) -> bytes:
+    def _read_body(self, resp: requests.Response | PlainResponse, requests_made: int, url: str) -> bytes:
         declared = resp.headers.get("Content-Length")
         length: int | None = None
         if declared and declared.strip().isdigit():
@@ -846,7 +882,7 @@ class Fetcher:
                         resp.status_code,
                     )
                 chunks.append(chunk)
-        except requests.RequestException as e:
+        except NET_ERRORS as e:
             code = classify_exception(e)
             raise self._fail(
                 code, f"after {got} bytes: {str(e)[:300]}", requests_made, url, resp.status_code
