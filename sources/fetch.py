@@ -280,8 +280,14 @@ def classify_body(body: bytes, content_type: str | None) -> tuple[dec.Decoded | 
     bad = text.count("\ufffd")
     if bad > max(8, len(text) // 100):
         return decoded, DECODE_ERROR, f"{bad} undecodable characters as {decoded.encoding}"
-    visible = _TAGS.sub(" ", _SCRIPTS.sub(" ", text)) if decoded.kind == dec.HTML else text
-    cjk = _cjk_count(visible)
+    if decoded.kind != dec.HTML:
+        visible = text
+        cjk = _cjk_count(visible)
+    elif _VISIBLE_CJK_ENOUGH.match(without_scripts := _SCRIPTS.sub(" ", text)):
+        visible, cjk = "", _CJK_ENOUGH  # enough read past the tags: the page's text is not needed
+    else:
+        visible = _TAGS.sub(" ", without_scripts)
+        cjk = _cjk_count(visible)
     # Many sites answer a missing page, a crawler or a visitor without a session with status
     # 200 and a short "页面不存在", captcha or login page.
     if cjk < _CJK_ENOUGH:  # a long page is not one of them: not searched for their words
@@ -296,6 +302,10 @@ def classify_body(body: bytes, content_type: str | None) -> tuple[dec.Decoded | 
 _CJK = re.compile("[\u4e00-\u9fff]")
 _CJK_ENOUGH = 300  # classify_body only asks whether a page has none, or fewer than this many
 _CJK_AT_LEAST = re.compile(f"(?:[^\u4e00-\u9fff]*[\u4e00-\u9fff]){{{_CJK_ENOUGH}}}")
+# The same count outside tags, read left to right past each tag as _TAGS.sub takes it out (a "<"
+# up to the next ">"); it stops at a "<" no ">" closes, and the page's text is then made.
+_VISIBLE_CJK_ENOUGH = re.compile(
+    f"(?:[^<\u4e00-\u9fff]*(?:<[^>]*>[^<\u4e00-\u9fff]*)*[\u4e00-\u9fff]){{{_CJK_ENOUGH}}}")
 
 
 def _cjk_count(text: str) -> int:
