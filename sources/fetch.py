@@ -38,10 +38,10 @@ import requests
 import urllib3.exceptions as u3
 from requests.cookies import extract_cookies_to_jar
 
-from sources.plainget import NET_ERRORS, PlainResponse, as_requests_response, plain_headers, plain_target
+from sources.plainget import NET_ERRORS, NotSent, PlainGets, PlainResponse, as_requests_response, plain_target
 from sources.rawstore import RawStore, sha256_hex
 from sources.registry import Source
-from sources.revalidate import NotSent, Revalidator, revalidate_many
+from sources.revalidate import Revalidator, revalidate_many
 from transforms import decode as dec
 from transforms.pdfimages import PICTURE_MAGIC
 
@@ -417,9 +417,10 @@ class Fetcher:
             }
         )
         self._revalidator = Revalidator(self.session.headers, self.timeout, self.session.verify)
-        # A plain GET goes out on a keep-alive http.client connection (sources/plainget.py); off:
+        # A plain GET goes out on a keep-alive socket of the thread (sources/plainget.py); off:
         # every request the full way (tests compare the two).
         self.plain_gets = True
+        self._plain = PlainGets(self.session.headers, self.timeout, self._revalidator.ssl_context)
 
     def close(self) -> None:
         self._stop.set()
@@ -432,27 +433,18 @@ class Fetcher:
     def _request(self, url: str, headers: dict) -> requests.Response | PlainResponse:
         """One GET, no redirects followed, body not read yet: a plain one on a keep-alive
         connection of this thread (sources/plainget.py), any other the full way (``_send``)."""
-        if not headers and self.plain_gets and self._fast_ok(url):
-            target = plain_target(url)
-            if target is not None:
-                try:
-                    resp, conn = self._revalidator.get(url, target)
-                except NotSent:
-                    return self._send(url, headers)
-                fields = plain_headers(resp)
-                if fields is not None:
-                    return PlainResponse(resp, fields, conn, self._release)
-                # Another answer: what the full way would have made of it, not asked again.
-                self._revalidator.discard(conn)  # its socket closes with the response
-                prep = self._prepare(url, headers)
-                return self._took_cookies(prep, as_requests_response(resp, prep, self.session.get_adapter(url)))
+        if not headers and self.plain_gets and (plain := plain_target(url)) is not None and self._fast_ok(url) \
+                and self._plain.usable(*plain[:3]):
+            try:
+                got = self._plain.get(*plain)
+            except NotSent:
+                return self._send(url, headers)
+            if isinstance(got, PlainResponse):
+                return got
+            # Another answer: what the full way would have made of it, not asked again.
+            prep = self._prepare(url, headers)
+            return self._took_cookies(prep, as_requests_response(got, prep, self.session.get_adapter(url)))
         return self._send(url, headers)
-
-    def _release(self, conn, reusable: bool) -> None:
-        if reusable:
-            self._revalidator.keep(conn)
-        else:
-            self._revalidator.discard(conn)
 
     def _send(self, url: str, headers: dict) -> requests.Response:
         """One GET through the session's adapter, no redirects followed, body not read yet.

@@ -15,26 +15,12 @@ import asyncio
 import collections
 import http.client
 import re
-import select
 import socket
 import ssl
 import threading
 import time
 from typing import Any
 from urllib.parse import urlsplit
-
-
-class NotSent(Exception):
-    """No request went out (``Revalidator.get``): the caller asks the full way."""
-
-
-def _dropped(conn: http.client.HTTPConnection) -> bool:
-    """An idle keep-alive connection the server closed (or sent something on unasked)."""
-    if conn.sock is None:
-        return True
-    poll = select.poll()
-    poll.register(conn.sock, select.POLLIN)
-    return bool(poll.poll(0))
 
 
 class Revalidator:
@@ -85,48 +71,6 @@ class Revalidator:
             if isinstance(e, TimeoutError):
                 self._slow_hosts.add(parts.netloc.lower())
             return False, sent
-
-    def get(self, url: str, target: str) -> tuple[http.client.HTTPResponse, http.client.HTTPConnection]:
-        """A GET of ``target`` (the path and query requests would send) on the calling thread's
-        keep-alive connection to the URL's origin: (the response with its head read, the connection).
-
-        Raises NotSent when no request went out (no connection could be made: the origin is not
-        asked this way again, the full way connects and says why). After the request went out,
-        what the socket or http.client raise is raised: one request made. The caller gives the
-        connection back (``keep``) once the body is read, or ``discard``s it."""
-        parts = urlsplit(url)
-        key = (parts.scheme, parts.netloc.lower())
-        conn = self._conns().pop(key, None)
-        if conn is not None and _dropped(conn):  # as urllib3 does before reusing a connection
-            conn.close()
-            conn = None
-        if conn is None:
-            try:
-                conn = self._connect(parts)
-            except (OSError, http.client.HTTPException, ValueError) as e:
-                self._slow_hosts.add(key[1])
-                raise NotSent(f"{type(e).__name__}: {e}") from e
-        conn.key = key  # type: ignore[attr-defined]
-        try:
-            conn.request("GET", target, headers=self.headers)
-            return conn.getresponse(), conn
-        except BaseException:
-            conn.close()
-            raise
-
-    def keep(self, conn: http.client.HTTPConnection) -> None:
-        """``conn``'s response was read to its end: the next GET of this thread to its origin reuses it."""
-        old = self._conns().get(conn.key)  # type: ignore[attr-defined]
-        if old is not None and old is not conn:
-            old.close()
-        self._conns()[conn.key] = conn  # type: ignore[attr-defined]
-
-    @staticmethod
-    def discard(conn: http.client.HTTPConnection) -> None:
-        """Not reused: its socket closes now, or when the response still reading from it is closed."""
-        sock, conn.sock = conn.sock, None
-        if sock is not None:
-            sock.close()
 
     def ssl_context(self) -> ssl.SSLContext:
         if self._ssl is None:
