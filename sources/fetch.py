@@ -425,6 +425,7 @@ class Fetcher:
     def close(self) -> None:
         self._stop.set()
         self.session.close()
+        self._plain.close()
 
     def stop(self) -> None:
         """No further request starts; waits end now (Ctrl-C, SIGTERM)."""
@@ -558,6 +559,12 @@ class Fetcher:
         errors: list[BaseException] = []
 
         def work() -> None:
+            try:
+                fetch_each()
+            finally:
+                self._plain.close_thread()
+
+        def fetch_each() -> None:
             nonlocal done
             while not self._stop.is_set():
                 try:

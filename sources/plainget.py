@@ -93,6 +93,8 @@ class PlainGets:
         self._local = threading.local()
         self._given_up: set[tuple[str, str, int | None]] = set()
         self._common = _header_lines(headers)
+        self._every: list[dict] = []  # each thread's idle sockets, for close()
+        self._lock = threading.Lock()
 
     def usable(self, scheme: str, host: str, port: int | None) -> bool:
         return self._common is not None and (scheme, host, port) not in self._given_up
@@ -152,7 +154,25 @@ class PlainGets:
         socks = getattr(self._local, "socks", None)
         if socks is None:
             socks = self._local.socks = {}
+            with self._lock:
+                self._every.append(socks)
         return socks
+
+    def close(self) -> None:
+        """Close the idle sockets of every thread."""
+        with self._lock:
+            every, self._every = self._every, []
+        for socks in every:
+            _close_all(socks)
+
+    def close_thread(self) -> None:
+        """Close the calling thread's idle sockets (it asks nothing more)."""
+        socks = getattr(self._local, "socks", None)
+        if socks is not None:
+            del self._local.socks
+            with self._lock:
+                self._every = [s for s in self._every if s is not socks]
+            _close_all(socks)
 
     def _connect(self, scheme: str, host: str, port: int | None) -> socket.socket:
         sock = socket.create_connection((host, port or (443 if scheme == "https" else 80)), timeout=self.timeout[0])
@@ -167,12 +187,19 @@ class PlainGets:
         return sock
 
 
+def _close_all(socks: dict) -> None:
+    for key in list(socks):
+        sock = socks.pop(key, None)
+        if sock is not None:
+            sock.close()
+
+
 def _header_lines(headers: dict[str, str]) -> str | None:
     """The session's header fields as http.client sends them, or None when it would refuse one
     (every request then goes the full way, which says why)."""
     lines = []
     for name, value in headers.items():
-        if name.lower() == "host" or not re.fullmatch(r"[^:\s][^:\r\n]*", name) or re.search(r"[\r\n]", value):
+        if name.lower() == "host" or not name.isascii() or not re.fullmatch(r"[^:\s][^:\r\n]*", name) or re.search(r"[\r\n]", value):
             return None
         lines.append(f"{name}: {value}\r\n")
     text = "".join(lines)

@@ -66,8 +66,10 @@ def run_both(routes: dict, tmp_path, fast, paths=None, **kw) -> dict:
                 outs = f.fetch_many([src(srv.url(p)) for p in (paths or routes)], store)
             rows = [{k: v for k, v in r.items() if k not in ("fetched_at", "detail", "url", "final_url")}
                     for r in store.rows()]
+            asked = [(h.path, [(k, v.replace(str(srv.port), "PORT")) for k, v in h.headers.items()])
+                     for h in srv.hits]
             got[plain] = ([outcome_key(o) for o in outs], len(srv.hits), len(sent), rows,
-                          [store.get(o.sha256) if o.sha256 else None for o in outs], f)
+                          [store.get(o.sha256) if o.sha256 else None for o in outs], f, asked)
         finally:
             srv.close()
     return got
@@ -78,6 +80,7 @@ def same_both_ways(got: dict) -> None:
     strip = [k[:5] + k[6:] for k in fast_way[0]], [k[:5] + k[6:] for k in full_way[0]]  # URLs differ by port
     assert strip[0] == strip[1]
     assert fast_way[1] == full_way[1], "the server was asked as often"
+    assert fast_way[6] == full_way[6], "the same requests (paths, header fields in order)"
     assert fast_way[3] == full_way[3], "the same manifest rows"
     assert fast_way[4] == full_way[4], "the same bodies"
     assert dict(fast_way[5].session.cookies) == dict(full_way[5].session.cookies), "the same cookies kept"
@@ -159,6 +162,8 @@ PLAIN_200 = {
     "more_than_the_length": response(200, REPORT_HTML, HTML) + b"HTTP/1.1 200 OK\r\n\r\nextra",
     "lf_only_head": response(200, REPORT_HTML, HTML).replace(b"\r\n", b"\n"),
     "status_with_leading_zero": response(200, REPORT_HTML, HTML).replace(b" 200 ", b" 0200 ", 1),
+    "content_type_spaces_and_latin1": response(200, REPORT_HTML).replace(
+        b"\r\n\r\n", b"\r\nContent-Type:   text/html; charset=utf-8 \xe9 \t\r\n\r\n", 1),
     "field_without_space": response(200, REPORT_HTML, {"Content-Type": "text/html;charset=utf-8"}).replace(
         b"Content-Type: ", b"Content-Type:\t ", 1),
 }
