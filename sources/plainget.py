@@ -74,7 +74,7 @@ class Headers(dict):
     ``Response.headers`` gives them); any case is taken."""
 
     def get(self, name: str, default=None):  # type: ignore[override]
-        return dict.get(self, name.lower(), default)
+        return dict.get(self, name if name.islower() else name.lower(), default)
 
     def __getitem__(self, name: str) -> str:
         return dict.__getitem__(self, name.lower())
@@ -239,8 +239,9 @@ def _plain_head(head: bytes) -> tuple[Headers, str, bool] | None:
             return None
         key, value = m.group(1).lower(), m.group(2)
         fields[key] = f"{dict.__getitem__(fields, key)}, {value}" if dict.__contains__(fields, key) else value
-    get = fields.get
-    if "set-cookie" in fields or "set-cookie2" in fields or get("content-encoding", "").lower() not in _PLAIN_CODINGS:
+    get = fields.get  # names in lower case from here on
+    if get("set-cookie") is not None or get("set-cookie2") is not None \
+            or get("content-encoding", "").lower() not in _PLAIN_CODINGS:
         return None
     length, coding = get("content-length"), get("transfer-encoding")
     if coding is not None and (coding.lower() != "chunked" or length is not None):
