@@ -38,6 +38,7 @@ import requests
 import urllib3.exceptions as u3
 from requests.cookies import extract_cookies_to_jar
 
+from sources.plainget import NET_ERRORS, NotSent, PlainGets, PlainResponse, as_requests_response, plain_target
 from sources.rawstore import RawStore, sha256_hex
 from sources.registry import Source
 from sources.revalidate import Revalidator, revalidate_many
@@ -279,8 +280,14 @@ def classify_body(body: bytes, content_type: str | None) -> tuple[dec.Decoded | 
     bad = text.count("\ufffd")
     if bad > max(8, len(text) // 100):
         return decoded, DECODE_ERROR, f"{bad} undecodable characters as {decoded.encoding}"
-    visible = _TAGS.sub(" ", _SCRIPTS.sub(" ", text)) if decoded.kind == dec.HTML else text
-    cjk = _cjk_count(visible)
+    if decoded.kind != dec.HTML:
+        visible = text
+        cjk = _cjk_count(visible)
+    elif _VISIBLE_CJK_ENOUGH.match(without_scripts := _SCRIPTS.sub(" ", text)):
+        visible, cjk = "", _CJK_ENOUGH  # enough read past the tags: the page's text is not needed
+    else:
+        visible = _TAGS.sub(" ", without_scripts)
+        cjk = _cjk_count(visible)
     # Many sites answer a missing page, a crawler or a visitor without a session with status
     # 200 and a short "页面不存在", captcha or login page.
     if cjk < _CJK_ENOUGH:  # a long page is not one of them: not searched for their words
@@ -295,6 +302,10 @@ def classify_body(body: bytes, content_type: str | None) -> tuple[dec.Decoded | 
 _CJK = re.compile("[\u4e00-\u9fff]")
 _CJK_ENOUGH = 300  # classify_body only asks whether a page has none, or fewer than this many
 _CJK_AT_LEAST = re.compile(f"(?:[^\u4e00-\u9fff]*[\u4e00-\u9fff]){{{_CJK_ENOUGH}}}")
+# The same count outside tags, read left to right past each tag as _TAGS.sub takes it out (a "<"
+# up to the next ">"); it stops at a "<" no ">" closes, and the page's text is then made.
+_VISIBLE_CJK_ENOUGH = re.compile(
+    f"(?:[^<\u4e00-\u9fff]*(?:<[^>]*>[^<\u4e00-\u9fff]*)*[\u4e00-\u9fff]){{{_CJK_ENOUGH}}}")
 
 
 def _cjk_count(text: str) -> int:
@@ -406,14 +417,35 @@ class Fetcher:
             }
         )
         self._revalidator = Revalidator(self.session.headers, self.timeout, self.session.verify)
+        # A plain GET goes out on a keep-alive socket of the thread (sources/plainget.py); off:
+        # every request the full way (tests compare the two).
+        self.plain_gets = True
+        self._plain = PlainGets(self.session.headers, self.timeout, self._revalidator.ssl_context)
 
     def close(self) -> None:
         self._stop.set()
         self.session.close()
+        self._plain.close()
 
     def stop(self) -> None:
         """No further request starts; waits end now (Ctrl-C, SIGTERM)."""
         self._stop.set()
+
+    def _request(self, url: str, headers: dict) -> requests.Response | PlainResponse:
+        """One GET, no redirects followed, body not read yet: a plain one on a keep-alive
+        connection of this thread (sources/plainget.py), any other the full way (``_send``)."""
+        if not headers and self.plain_gets and (plain := plain_target(url)) is not None and self._fast_ok(url) \
+                and self._plain.usable(*plain[:3]):
+            try:
+                got = self._plain.get(*plain)
+            except NotSent:
+                return self._send(url, headers)
+            if isinstance(got, PlainResponse):
+                return got
+            # Another answer: what the full way would have made of it, not asked again.
+            prep = self._prepare(url, headers)
+            return self._took_cookies(prep, as_requests_response(got, prep, self.session.get_adapter(url)))
+        return self._send(url, headers)
 
     def _send(self, url: str, headers: dict) -> requests.Response:
         """One GET through the session's adapter, no redirects followed, body not read yet.
@@ -422,6 +454,13 @@ class Fetcher:
         of the CPU of a conditional request. The session's headers, cookies (both ways),
         credentials in the URL, proxies and certificate settings still apply.
         """
+        prep = self._prepare(url, headers)
+        resp = self.session.get_adapter(url).send(
+            prep, stream=True, timeout=self.timeout, verify=self.session.verify, proxies=self._proxies_for(url)
+        )
+        return self._took_cookies(prep, resp)
+
+    def _prepare(self, url: str, headers: dict) -> requests.PreparedRequest:
         prep = requests.PreparedRequest()
         if self.session.cookies:
             prep.prepare(method="GET", url=url, headers={**self.session.headers, **headers}, cookies=self.session.cookies)
@@ -432,9 +471,9 @@ class Fetcher:
             prep.prepare_body(None, None)
             prep.prepare_auth(None, url)
             prep.prepare_hooks(None)
-        resp = self.session.get_adapter(url).send(
-            prep, stream=True, timeout=self.timeout, verify=self.session.verify, proxies=self._proxies_for(url)
-        )
+        return prep
+
+    def _took_cookies(self, prep: requests.PreparedRequest, resp: requests.Response) -> requests.Response:
         if "Set-Cookie" in resp.headers or "Set-Cookie2" in resp.headers:  # what the jar would take
             extract_cookies_to_jar(self.session.cookies, prep, resp.raw)
         return resp
@@ -520,6 +559,12 @@ class Fetcher:
         errors: list[BaseException] = []
 
         def work() -> None:
+            try:
+                fetch_each()
+            finally:
+                self._plain.close_thread()
+
+        def fetch_each() -> None:
             nonlocal done
             while not self._stop.is_set():
                 try:
@@ -745,8 +790,8 @@ class Fetcher:
                 self._may_start(gate, requests_made, current)
                 requests_made += 1
                 try:
-                    resp = self._send(current, headers)
-                except requests.RequestException as e:
+                    resp = self._request(current, headers)
+                except NET_ERRORS as e:
                     code = classify_exception(e)
                     if code == TIMEOUT:
                         gate.timed_out(self.host_fail_after, urlsplit(current).netloc.lower())
@@ -810,7 +855,7 @@ class Fetcher:
                 finally:
                     resp.close()
 
-    def _read_body(self, resp: requests.Response, requests_made: int, url: str) -> bytes:
+    def _read_body(self, resp: requests.Response | PlainResponse, requests_made: int, url: str) -> bytes:
         declared = resp.headers.get("Content-Length")
         length: int | None = None
         if declared and declared.strip().isdigit():
@@ -846,7 +891,7 @@ class Fetcher:
                         resp.status_code,
                     )
                 chunks.append(chunk)
-        except requests.RequestException as e:
+        except NET_ERRORS as e:
             code = classify_exception(e)
             raise self._fail(
                 code, f"after {got} bytes: {str(e)[:300]}", requests_made, url, resp.status_code

@@ -125,8 +125,8 @@ class RawStore:
 
         The body is on disk when this returns, or, inside ``batch()``, at the batch's next flush."""
         digest = sha256_hex(data)
-        target = self.path_of(digest)
-        if target.is_file():
+        target = self.file_of(digest)
+        if os.path.isfile(target):
             if self.verify(digest):
                 return digest, False
             with self._lock:
@@ -136,9 +136,9 @@ class RawStore:
         if deferred:
             with self._lock:
                 if self._unsynced is not None:
-                    self._unsynced.append(str(target))
+                    self._unsynced.append(target)
                     return digest, True
-            make_durable(self.objects, [str(target)])  # its batch ended (in another thread) meanwhile
+            make_durable(self.objects, [target])  # its batch ended (in another thread) meanwhile
         return digest, True
 
     FLUSH_S = 0.25  # inside a batch: how often bodies are put on disk and their manifest rows written
@@ -203,7 +203,7 @@ class RawStore:
 
     def verify(self, sha256: str) -> bool:
         """Whether the object exists and its bytes hash to its name; a damaged one is moved aside."""
-        path = self.path_of(sha256)
+        path = self.file_of(sha256)
         h = hashlib.sha256()
         try:
             with open(path, "rb") as f:

@@ -116,7 +116,7 @@ def fetch_batch(sources: list, settings: Settings, loopback: bool = False,
     parses it meanwhile: flows/steps/parsing.py ``EarlyParse``).
 
     A batch of many new bodies is spread over ``fetch_processes`` processes (flows/fetchsplit.py):
-    a fetcher spends about 1 ms of CPU per download under one GIL. The conditional requests of a
+    a fetcher spends about half a ms of CPU per download under one GIL. The conditional requests of a
     re-run cost a few dozen µs each (sources/revalidate.py ``revalidate_many``): they stay in one
     process, which spares starting others.
     """
