@@ -896,6 +896,11 @@ class Fetcher:
             raise self._fail(
                 code, f"after {got} bytes: {str(e)[:300]}", requests_made, url, resp.status_code
             ) from None
+        except ValueError as e:  # http.client under urllib3, on a chunk size it cannot read (e.g. negative)
+            raise self._fail(
+                TRUNCATED, f"after {got} bytes, a malformed chunk: {str(e)[:300]}", requests_made, url,
+                resp.status_code,
+            ) from None
         body = b"".join(chunks)
         encoded = (resp.headers.get("Content-Encoding") or "identity").strip().lower()
         # With a content coding, Content-Length counts the compressed bytes; urllib3 checks those.

@@ -314,12 +314,26 @@ def test_a_plain_target_is_what_requests_sends(url):
 
 
 def test_a_negative_chunk_size_is_a_truncated_body(tmp_path, fast, store):
-    # The full way stops the whole fetch here (http.client raises ValueError under urllib3's read).
     srv = RawServer()
     try:
         srv.add("/p", chunked(REPORT_HTML).replace(b"\r\n\r\n", b"\r\n\r\n-5\r\n", 1))
         with fast(retries=0) as f:
             [out] = f.fetch_many([src(srv.url("/p"))], store)
         assert (out.status, out.error, out.attempts) == ("failed", "truncated", 1)
+    finally:
+        srv.close()
+
+
+def test_a_negative_chunk_size_on_the_full_way_fails_that_report_only(tmp_path, fast, store):
+    # http.client raises ValueError under urllib3's read: once it stopped the whole fetch.
+    srv = RawServer()
+    try:
+        srv.add("/p", chunked(REPORT_HTML).replace(b"\r\n\r\n", b"\r\n\r\n-5\r\n", 1))
+        srv.add("/q", response(200, REPORT_HTML, HTML))
+        with fast(retries=0) as f:
+            f.session.cookies.set("seen", "1")  # a cookie to send: every request goes the full way
+            bad, good = f.fetch_many([src(srv.url("/p")), src(srv.url("/q"))], store)
+        assert (bad.status, bad.error, bad.attempts) == ("failed", "truncated", 1)
+        assert good.status == FETCHED
     finally:
         srv.close()
