@@ -54,6 +54,7 @@ from flows.steps.validating import (
     gate_allows_publish,
     prestart_validation,
     quarantine_reasons,
+    starts_validation_early,
     validate_batch,
 )
 
@@ -203,6 +204,8 @@ def choose(run: YearRun, progress: Progress) -> YearRun:
 def load(run: YearRun, progress: Progress) -> YearRun:
     forget_run(run.settings, run.year)  # from here on the year's last run record no longer holds
     progress(f"{run.year}: loading")
+    if run.outcomes:
+        prestart_validation(len(run.outcomes))  # started already by a short run's fetch (cheap then)
     with warehouse(run.settings) as con:
         run.report_ids = load_batch(con, run.outcomes, run.parsed, run.settings, progress=_say(run.year, progress))
     run.parsed = {}
@@ -262,9 +265,11 @@ WRITE_FROM = PLAN.index(load)
 
 
 def prepare_writes(reports: int) -> None:
-    """A run that will load, validate and publish: GX's start-up (validator processes) and the writing
-    steps' imports start now, while the run fetches and parses."""
-    prestart_validation(reports)
+    """A run that will load, validate and publish: the writing steps' imports start now, while the run
+    fetches and parses, and GX's start-up (validator processes) too for a short run (a long one starts
+    it with the load: ``load``)."""
+    if starts_validation_early(reports):
+        prestart_validation(reports)
     import_in_background()
 
 

@@ -109,11 +109,13 @@ def test_validators_started_together_are_copies_of_one_gx_start_up(warehouse):
         assert part.table.equals(mine.table)
 
 
-def test_one_validator_takes_a_few_chunks_alone():
-    """A second validator (a fork server and two copies of GX's start-up) only for a run of more than
-    SINGLE_VALIDATOR_CHUNKS full chunks."""
+def test_a_second_validator_only_for_several_full_chunks_and_gx_starts_with_the_load_then():
+    """A second validator (a fork server and two copies of GX's start-up) only for a run of two full chunks
+    per validator; GX's start-up begins with the fetch only for a run of one validator."""
     from flows import validator
-    from flows.steps.validating import SINGLE_VALIDATOR_CHUNKS, VALIDATE_CHUNK, validator_count
+    from flows.steps.validating import VALIDATE_CHUNK, starts_validation_early, validator_count
 
-    assert validator_count(1) == validator_count(SINGLE_VALIDATOR_CHUNKS * VALIDATE_CHUNK) == 1
-    assert validator_count(SINGLE_VALIDATOR_CHUNKS * VALIDATE_CHUNK + 1) == min(2, validator.default_workers())
+    assert validator_count(1) == validator_count(2 * VALIDATE_CHUNK - 1) == 1
+    assert starts_validation_early(1) and starts_validation_early(2 * VALIDATE_CHUNK - 1)
+    assert validator_count(4 * VALIDATE_CHUNK) == min(2, validator.default_workers())
+    assert starts_validation_early(4 * VALIDATE_CHUNK) == (validator.default_workers() == 1)
