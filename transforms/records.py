@@ -67,28 +67,34 @@ def iter_cells(report: dict) -> Iterator[CellRecord]:
         yield CellRecord(*cell)
 
 
+def table_items(report: dict) -> Iterator[tuple[str, str, dict]]:
+    """(table, item, its measures) of every item of the tables the report holds, in the format's order:
+    what its cells are made of."""
+    for table in fs.TABLES:
+        body = report.get(table)
+        if not isinstance(body, dict):
+            continue
+        for item, measures in body.items():
+            if isinstance(measures, dict):
+                yield table, item, measures
+
+
 def cell_tuples(report: dict) -> list[tuple]:
     """``iter_cells`` as plain tuples (table, item, measure, value, marker, provenance), in its
     order: what the staging rows are built from, ~200 a report, without a record each."""
     markers = cell_markers(report)
     ocr = ocr_tables(report)
     out: list[tuple] = []
-    for table in fs.TABLES:
-        body = report.get(table)
-        if not isinstance(body, dict):
-            continue
-        for item, measures in body.items():
-            if not isinstance(measures, dict):
-                continue
-            if table in ocr:
-                out += [(table, item, measure, value, markers.get(f"{table}.{item}.{measure}"), OCR)
-                        for measure, value in measures.items()]
-            elif markers:
-                for measure, value in measures.items():
-                    marker = markers.get(f"{table}.{item}.{measure}")
-                    out.append((table, item, measure, value, marker, DERIVED if marker == "derived" else TEXT))
-            else:
-                out += [(table, item, measure, value, None, TEXT) for measure, value in measures.items()]
+    for table, item, measures in table_items(report):
+        if table in ocr:
+            out += [(table, item, measure, value, markers.get(f"{table}.{item}.{measure}"), OCR)
+                    for measure, value in measures.items()]
+        elif markers:
+            for measure, value in measures.items():
+                marker = markers.get(f"{table}.{item}.{measure}")
+                out.append((table, item, measure, value, marker, DERIVED if marker == "derived" else TEXT))
+        else:
+            out += [(table, item, measure, value, None, TEXT) for measure, value in measures.items()]
     return out
 
 

@@ -18,8 +18,15 @@ from decimal import Decimal
 import pyarrow as pa
 import pyarrow.ipc as ipc
 
-from transforms import formatspec as fs
-from transforms.records import TEXT, CellRecord, cell_markers, cell_tuples, ocr_tables, table_status
+from transforms.records import (
+    TEXT,
+    CellRecord,
+    cell_markers,
+    cell_tuples,
+    ocr_tables,
+    table_items,
+    table_status,
+)
 
 # The columns of each kind of row, after the loader's (batch_pos, report_id) (warehouse/load.py adds those).
 SCHEMAS = {
@@ -124,15 +131,9 @@ def _cells_by_shape(report: dict) -> pa.Table | None:
     otherwise: the tuples' way decides."""
     shape: list[tuple] = []
     values: list = []
-    for table in fs.TABLES:
-        body = report.get(table)
-        if not isinstance(body, dict):
-            continue
-        for item, measures in body.items():
-            if not isinstance(measures, dict):
-                continue
-            shape.append((table, item, tuple(measures)))
-            values += measures.values()
+    for table, item, measures in table_items(report):
+        shape.append((table, item, tuple(measures)))
+        values += measures.values()
     if not _plain_numbers(values) or cell_markers(report) or ocr_tables(report):
         return None
     key = tuple(shape)
