@@ -167,9 +167,10 @@ class _Family:
     columns: dict  # column -> (value, known, na) arrays
 
     @functools.cached_property
-    def id_text(self) -> _Text:
-        """``report_ids`` as the report_id column of the family's check rows (one for every rule)."""
-        return _Text(np.arange(len(self.report_ids)), list(self.report_ids))
+    def id_column(self):
+        """``report_ids`` as the report_id column of the family's check rows: converted once, not once
+        per rule (a third of the time of building a rule's rows)."""
+        return pd.Series(self.report_ids).array
 
     def frame(self) -> pd.DataFrame:
         data = {col: v for col, (v, _, _) in self.columns.items()}
@@ -210,94 +211,7 @@ def _side_text(rule: sx.Rule, side: int, values: dict[str, float]) -> str:
     return " ".join(parts)
 
 
-@dataclass
-class _Text:
-    """A text column as positions into its distinct strings: a rule's statement, a report's id or a status,
-    repeated over thousands of rows, is converted to Arrow once, not once a row (converting every row's
-    string was a third of a chunk's validation)."""
-
-    codes: np.ndarray
-    values: list
-
-    @staticmethod
-    def of(array) -> _Text:
-        codes, uniques = pd.factorize(np.asarray(array, dtype=object), use_na_sentinel=False)
-        return _Text(codes, list(uniques))
-
-    def take(self, keep: np.ndarray) -> _Text:
-        return _Text(self.codes[keep], self.values)
-
-    def array(self) -> np.ndarray:
-        values = np.empty(len(self.values), dtype=object)
-        values[:] = self.values
-        return values[self.codes]
-
-
-_NUMBERS = ("expected", "actual")
-_STATUSES = [PASS, FAIL, SKIPPED_BLANK, SKIPPED_MISSING]  # a _Text's codes 0-3 (never appended to)
-
-
-def _block(n: int, **columns) -> dict:
-    """Check rows of ``COLUMNS`` as columns of ``n``: a number column an array (a scalar is repeated), a text
-    column a ``_Text``, an array of strings or one string for every row. The rows of every rule are joined
-    once (``_frame``), not a pandas frame per rule."""
-    out = {c: (np.full(n, v, dtype=float) if c in _NUMBERS and not isinstance(v, np.ndarray) else v)
-           for c, v in columns.items()}
-    out["rows"] = n
-    return out
-
-
-def _take(block: dict, keep: np.ndarray | None) -> dict:
-    if keep is None:
-        return block
-    out = {c: (v if isinstance(v, str) else v.take(keep) if isinstance(v, _Text) else v[keep])
-           for c, v in block.items() if c != "rows"}
-    out["rows"] = int(np.count_nonzero(keep)) if keep.dtype == bool else len(keep)
-    return out
-
-
-def _column(block: dict, c: str) -> np.ndarray:
-    """One column of a block as an array of its rows."""
-    v = block[c]
-    if isinstance(v, _Text):
-        return v.array()
-    return np.full(block["rows"], v, dtype=object) if isinstance(v, str) else v
-
-
-def _frame(blocks: list[dict]) -> pd.DataFrame:
-    """The check rows of ``blocks`` as one frame of ``COLUMNS`` (a text column: its distinct strings taken by
-    position, the same column as converting every row's string)."""
-    import pyarrow as pa
-
-    blocks = [b for b in blocks if b["rows"]]
-    if not blocks:
-        return pd.DataFrame(columns=COLUMNS).astype({"expected": float, "actual": float})
-    columns = {}
-    for c in COLUMNS:
-        if c in _NUMBERS:
-            columns[c] = pa.array(np.concatenate([b[c] for b in blocks]), pa.float64())
-            continue
-        position: dict = {}
-        known: dict[int, tuple] = {}  # id of a _Text's strings -> (them, their positions in the column's)
-        codes = []
-        for b in blocks:
-            v = b[c]
-            if isinstance(v, str):
-                codes.append(np.full(b["rows"], position.setdefault(v, len(position)), dtype=np.int64))
-                continue
-            if not isinstance(v, _Text):
-                v = _Text.of(v)
-            seen = known.get(id(v.values))
-            if seen is None:  # the strings are kept with their positions: their id is not reused meanwhile
-                seen = known[id(v.values)] = (v.values, np.array(
-                    [position.setdefault(x, len(position)) for x in v.values], dtype=np.int64))
-            codes.append(seen[1][v.codes])
-        strings = pa.array(list(position), pa.string(), from_pandas=True)
-        columns[c] = strings.take(pa.array(np.concatenate(codes)))
-    return pa.table(columns).to_pandas()
-
-
-def _sum_rule_rows(rule: sx.Rule, fam: _Family, failed: np.ndarray, keep: np.ndarray | None = None) -> dict:
+def _sum_rule_rows(rule: sx.Rule, fam: _Family, failed: np.ndarray, keep: np.ndarray | None = None) -> pd.DataFrame:
     paths = list(dict.fromkeys(rule.paths))
     vals = np.column_stack([fam.columns[p][0] for p in paths]) if paths else np.zeros((len(fam.report_ids), 0))
     known = np.column_stack([fam.columns[p][1] for p in paths])
@@ -308,38 +222,40 @@ def _sum_rule_rows(rule: sx.Rule, fam: _Family, failed: np.ndarray, keep: np.nda
     if rule.check_id == "H7":  # a count against its expected value: GX alone decides
         any_missing[:] = False
         any_blank[:] = False
-    status = _Text(np.where(any_missing, 3, np.where(any_blank, 2, np.where(failed, 1, 0))), _STATUSES)
+    status = np.where(any_missing, SKIPPED_MISSING,
+                      np.where(any_blank, SKIPPED_BLANK, np.where(failed, FAIL, PASS)))
     col = {p: i for i, p in enumerate(paths)}
     sides = evaluator.side_sums(rule.check, lambda column: vals[:, col[column]])
-    checked = status.codes <= 1  # pass or fail
+    checked = (status == PASS) | (status == FAIL)
     expected = np.where(checked, sides[0], np.nan)
     actual = np.where(checked, sides[1], np.nan)
 
     statement = rule.statement()
-    detail = _Text(np.zeros(len(fam.report_ids), dtype=np.int64), [statement])
+    detail = np.full(len(fam.report_ids), statement, dtype=object)
     for i in np.flatnonzero(~checked | failed | any_na):
-        detail.codes[i] = len(detail.values)
-        if status.codes[i] == 3:
-            detail.values.append(f"{statement}: not checked, not in the report: " + ", ".join(
-                p for p, m in zip(paths, missing[i], strict=True) if m))
+        if status[i] == SKIPPED_MISSING:
+            detail[i] = f"{statement}: not checked, not in the report: " + ", ".join(
+                p for p, m in zip(paths, missing[i], strict=True) if m)
             continue
-        if status.codes[i] == 2:
-            detail.values.append(f"{statement}: not checked, blank or unreadable: " + ", ".join(
-                p for p, b in zip(paths, blank[i], strict=True) if b))
+        if status[i] == SKIPPED_BLANK:
+            detail[i] = f"{statement}: not checked, blank or unreadable: " + ", ".join(
+                p for p, b in zip(paths, blank[i], strict=True) if b)
             continue
         row = {p: vals[i, j] for p, j in col.items()}
-        op = _NEGATED[rule.op] if status.codes[i] == 1 else rule.op
+        op = _NEGATED[rule.op] if status[i] == FAIL else rule.op
         text = f"{statement}: {_side_text(rule, 0, row)} {op} {_side_text(rule, 1, row)}"
         if any_na[i]:
             text += " (not-applicable cells counted as 0: " + ", ".join(
                 p for p, n in zip(paths, na[i], strict=True) if n) + ")"
-        detail.values.append(text)
-    return _take(_block(len(fam.report_ids), report_id=fam.id_text, check_id=rule.check_id, scope=rule.scope,
-                        severity=rule.severity, status=status, expected=expected, actual=actual,
-                        detail=detail), keep)
+        detail[i] = text
+    out = pd.DataFrame({
+        "report_id": fam.id_column, "check_id": rule.check_id, "scope": rule.scope,
+        "severity": rule.severity, "status": status, "expected": expected, "actual": actual, "detail": detail,
+    })
+    return out if keep is None else out[keep]
 
 
-def _domain_rows(fam: _Family, domain_groups: list[tuple[sx.Group, np.ndarray]], table: str) -> dict:
+def _domain_rows(fam: _Family, domain_groups: list[tuple[sx.Group, np.ndarray]], table: str) -> pd.DataFrame:
     from expectations.custom import in_domain
 
     n = len(fam.report_ids)
@@ -362,15 +278,17 @@ def _domain_rows(fam: _Family, domain_groups: list[tuple[sx.Group, np.ndarray]],
             if p != sx.ZERO:
                 present |= fam.columns[p][1]
     detail[~present] = f"not checked: {table} is not in the report"
-    return _block(n, report_id=fam.id_text, check_id="H5", scope=f"table={table}",
-                  severity=domain_groups[0][0].severity,
-                  status=_Text(np.where(failed, 1, np.where(present, 0, 3)), _STATUSES),
-                  expected=np.nan, actual=np.nan, detail=detail)
+    return pd.DataFrame({
+        "report_id": fam.id_column, "check_id": "H5", "scope": f"table={table}",
+        "severity": domain_groups[0][0].severity,
+        "status": np.where(failed, FAIL, np.where(present, PASS, SKIPPED_MISSING)),
+        "expected": np.nan, "actual": np.nan, "detail": detail,
+    })
 
 
 def _validate_family(fam: _Family, table: str | None = None, keep_for: dict | None = None,
-                     gx_results: list | None = None) -> list[dict]:
-    """Run the family's suite once; one block of check rows (``_block``) per rule."""
+                     gx_results: list | None = None) -> list[pd.DataFrame]:
+    """Run the family's suite once; one frame of check rows per rule."""
     if len(fam.report_ids) == 0:
         return []
     from expectations.custom import evaluate_rules
@@ -463,11 +381,11 @@ def _known(wide: _Wide, rows: np.ndarray, valid: np.ndarray, paths: list[str]) -
     return wide.known[np.where(valid, rows, 0)][:, cols] & valid[:, None]
 
 
-def _h7_details(block: dict, missing_lists: dict, ids: np.ndarray) -> dict:
+def _h7_details(frame: pd.DataFrame, missing_lists: dict, ids: np.ndarray) -> pd.DataFrame:
     pos = {rid: i for i, rid in enumerate(ids)}
     details = []
-    for rid, scope, status, exp, act in zip(*(_column(block, c) for c in COLUMNS[:1] + COLUMNS[2:3] + COLUMNS[4:7]),
-                                            strict=True):
+    for rid, scope, status, exp, act in zip(frame["report_id"], frame["scope"], frame["status"],
+                                            frame["expected"], frame["actual"], strict=True):
         table = scope.removeprefix("table=")
         miss = missing_lists[table].get(pos[rid], [])
         if status == PASS:
@@ -477,10 +395,12 @@ def _h7_details(block: dict, missing_lists: dict, ids: np.ndarray) -> dict:
         else:
             shown = ", ".join(miss[:8]) + (f" (+{len(miss) - 8} more)" if len(miss) > 8 else "")
             details.append(f"{table}: {_fmt(act)} of {_fmt(exp)} cells present; missing: {shown}")
-    return {**block, "detail": _Text.of(details)}
+    frame = frame.copy()
+    frame["detail"] = details
+    return frame
 
 
-def _missing_table_rows(reports: pd.DataFrame) -> list[dict]:
+def _missing_table_rows(reports: pd.DataFrame) -> list[pd.DataFrame]:
     """The checks of a table 1/2 the report does not have: skipped_missing, one row per check id."""
     out = []
     for table, col in _TEMPLATE_COLUMN.items():
@@ -489,9 +409,11 @@ def _missing_table_rows(reports: pd.DataFrame) -> list[dict]:
             continue
         for cid, sev in [(inv.id, inv.severity) for inv in fs.INVARIANTS
                          if inv.table == table and not inv.cross_year] + [("H5", fs.OTHER_CHECKS["H5"][0])]:
-            out.append(_block(len(ids), report_id=ids, check_id=cid, scope=f"table={table}", severity=sev,
-                              status=SKIPPED_MISSING, expected=np.nan, actual=np.nan,
-                              detail=f"not checked: {table} is not in the report"))
+            out.append(pd.DataFrame({
+                "report_id": ids, "check_id": cid, "scope": f"table={table}", "severity": sev,
+                "status": SKIPPED_MISSING, "expected": np.nan, "actual": np.nan,
+                "detail": f"not checked: {table} is not in the report",
+            }))
     return out
 
 
@@ -521,15 +443,9 @@ def validate(frames: FramesLike, prev_frames: FramesLike | None = None, *,
             reports["report_id"])]], ignore_index=True)
     if reports.empty:
         return pd.DataFrame(columns=COLUMNS)
-    return _frame(_blocks(frames, reports, all_reports, all_cells, gx_results))
-
-
-def _blocks(frames: FramesLike, reports: pd.DataFrame, all_reports: pd.DataFrame, all_cells: pd.DataFrame,
-            gx_results: list | None) -> list[dict]:
-    """The check rows of ``validate`` as blocks of columns (``_block``), in the order of its frame."""
     wide = _Wide(all_cells, pd.Index(_dedupe_ids(list(all_reports["report_id"]))))
     rules = sx.rules()
-    out: list[dict] = []
+    out: list[pd.DataFrame] = []
 
     # Tables 1 and 2, per template; table 3 for every report (absent cells -> skipped_missing).
     s2_keep_levels = reports["level"].isin(sx.NO_RULEMAKING_LEVELS) if "level" in reports else None
@@ -574,11 +490,15 @@ def _blocks(frames: FramesLike, reports: pd.DataFrame, all_reports: pd.DataFrame
 
     out += _narrative_rows(wide, reports, frames.narrative, gx_results)
     out += _hierarchy_rows(wide, reports, gx_results)
-    return out
+    result = pd.concat([f for f in out if len(f)], ignore_index=True) if out else pd.DataFrame(columns=COLUMNS)
+    result = result[COLUMNS]
+    result["expected"] = result["expected"].astype(float)
+    result["actual"] = result["actual"].astype(float)
+    return result
 
 
 def _narrative_rows(wide: _Wide, reports: pd.DataFrame, narrative: pd.DataFrame | None,
-                    gx_results: list | None = None) -> list[dict]:
+                    gx_results: list | None = None) -> list[pd.DataFrame]:
     if narrative is None or narrative.empty:
         return []
     rules = sx.rules()["narrative"]
@@ -598,14 +518,14 @@ def _narrative_rows(wide: _Wide, reports: pd.DataFrame, narrative: pd.DataFrame 
         cols[sx.NARRATIVE + key] = (v, stated[key], np.zeros(len(ids), dtype=bool))
     fam = _Family("narrative", ids, cols)
     out = []
-    for block in _validate_family(fam, gx_results=gx_results):
+    for frame in _validate_family(fam, gx_results=gx_results):
         # a row only for the figures the narrative states
-        stated_key = _column(block, "scope")[0].removeprefix("figure=")
-        out.append(_take(block, stated[stated_key]))
+        stated_key = frame["scope"].iloc[0].removeprefix("figure=")
+        out.append(frame[stated[stated_key]])
     return out
 
 
-def _hierarchy_rows(wide: _Wide, reports: pd.DataFrame, gx_results: list | None = None) -> list[dict]:
+def _hierarchy_rows(wide: _Wide, reports: pd.DataFrame, gx_results: list | None = None) -> list[pd.DataFrame]:
     if "parent" not in reports:
         return []
     cur = reports[reports["is_current"].fillna(True).astype(bool)]
