@@ -5,10 +5,11 @@
 1. The corpus (benchmarks.corpus, reused when already generated with the same parameters)
    is served by its own process on loopback (benchmarks.serve_corpus).
 2. A Prefect server is started once (benchmarks.prefect_server), as a deployment has one.
-3. In this order, each in a fresh process on a fresh data folder: the bare loop
-   (benchmarks.bare_loop), the pipeline's first run (benchmarks.run_pipeline: ``etl_year``
-   with the fetch politeness relaxed for loopback), and the pipeline again with nothing
-   changed (same data folder: 304 answers, parse cache hits, loads that change nothing).
+3. Three rounds (``ROUNDS``) of, in this order, each in a fresh process on a fresh data folder:
+   the bare loop (benchmarks.bare_loop), the pipeline's first run (benchmarks.run_pipeline:
+   ``etl_year`` with the fetch politeness relaxed for loopback), and the pipeline again with
+   nothing changed (same data folder: 304 answers, parse cache hits, loads that change
+   nothing). Each ratio is the median of the three rounds' ratios; every round is reported.
 4. The published marts are queried read-only (benchmarks.bench_marts).
 
 Every process is measured from outside: wall time, CPU time (user + system) and peak RSS
@@ -136,7 +137,19 @@ def source_fingerprint() -> str:
     return h.hexdigest()[:16]
 
 
-def run(n: int, out: str | Path, seed: int = 0, year: int = 2024, keep: bool = False, progress=print) -> dict:
+ROUNDS = 3  # rounds of (bare loop, first run, re-run): one run of each varies by +-5 % on this machine
+
+
+def _median(values: list[float]) -> float:
+    v = sorted(values)
+    return v[len(v) // 2] if len(v) % 2 else (v[len(v) // 2 - 1] + v[len(v) // 2]) / 2
+
+
+def run(n: int, out: str | Path, seed: int = 0, year: int = 2024, keep: bool = False, progress=print,
+        rounds: int = ROUNDS) -> dict:
+    """``rounds`` rounds, each the bare loop, the pipeline's first run and its unchanged re-run back to back
+    (fresh data folders each round); each ratio is the median of the rounds' own ratios (the two runs of a
+    ratio are measured next to each other), every round's figures are kept in ``rounds``."""
     out = Path(out).resolve()
     corpus_dir = out / "corpus"
     work = out / "e2e"
@@ -147,45 +160,70 @@ def run(n: int, out: str | Path, seed: int = 0, year: int = 2024, keep: bool = F
     info = corpus.generate(n, corpus_dir, seed=seed, year=year)
     code_at_start = source_fingerprint()
     results: dict = {"reports": n, "corpus": {"counts": info.counts, "bytes": info.bytes, "seed": seed}}
+    measured: list[dict] = []
     with serve_in_process(corpus_dir) as base, prefect_server(work / "prefect") as api:
         registry = corpus.registry_for(corpus_dir, base, work / "registry.csv")
         env = prefect_env(work / "prefect", api)
         for var in [v for v in env if v.startswith("XXGK_")]:
             del env[var]  # only what run_pipeline sets: no setting leaks in from the shell
-
-        progress("bare loop: fetch, parse, load")
-        bare = measure(["benchmarks.bare_loop", "--registry", str(registry), "--home", str(work / "bare"),
-                        "--year", str(year)], env, "bare loop")
-        progress(f"  {bare['wall_s']} s")
-        pipe_args = ["benchmarks.run_pipeline", "--registry", str(registry), "--home", str(work / "pipeline"),
-                     "--year", str(year)]
-        progress("pipeline (etl_year), first run")
-        first = measure(pipe_args, env, "pipeline")
-        progress(f"  {first['wall_s']} s")
-        progress("pipeline (etl_year), unchanged re-run")
-        rerun = measure(pipe_args, env, "pipeline re-run")
-        progress(f"  {rerun['wall_s']} s")
+        for r in range(1, rounds + 1):
+            last = r == rounds
+            home = work / "pipeline" if last else work / f"pipeline-{r}"
+            progress(f"round {r}/{rounds}: bare loop: fetch, parse, load")
+            bare = measure(["benchmarks.bare_loop", "--registry", str(registry), "--home", str(work / "bare"),
+                            "--year", str(year)], env, "bare loop")
+            shutil.rmtree(work / "bare", ignore_errors=True)
+            progress(f"  {bare['wall_s']} s")
+            pipe_args = ["benchmarks.run_pipeline", "--registry", str(registry), "--home", str(home),
+                         "--year", str(year)]
+            progress(f"round {r}/{rounds}: pipeline (etl_year), first run")
+            first = measure(pipe_args, env, "pipeline")
+            progress(f"  {first['wall_s']} s")
+            progress(f"round {r}/{rounds}: pipeline (etl_year), unchanged re-run")
+            rerun = measure(pipe_args, env, "pipeline re-run")
+            progress(f"  {rerun['wall_s']} s")
+            measured.append({"bare": bare, "pipeline_first": first, "pipeline_rerun": rerun})
+            if not last:
+                shutil.rmtree(home, ignore_errors=True)
     marts = bench_marts.run(work / "pipeline" / "marts.duckdb")
     # "Nothing changed" must hold for the re-run to mean anything: a parser change between
     # the two runs (another parser version) makes it a full re-parse.
-    rc = rerun["detail"].get("counts") or {}
-    unchanged = rc.get("fetched") == 0 and rc.get("parse_cached") == rc.get("parsed") and \
-        source_fingerprint() == code_at_start
+    unchanged = all((m["pipeline_rerun"]["detail"].get("counts") or {}).get("fetched") == 0 and
+                    (m["pipeline_rerun"]["detail"].get("counts") or {}).get("parse_cached") ==
+                    (m["pipeline_rerun"]["detail"].get("counts") or {}).get("parsed") for m in measured) \
+        and source_fingerprint() == code_at_start
     if not unchanged:
-        progress(f"WARNING: the re-run was not a run with nothing changed ({rc}); its ratio is not valid")
+        progress("WARNING: a re-run was not a run with nothing changed; its ratio is not valid")
+
+    def ratio(a: str, b: str, key: str) -> float:
+        return round(_median([m[a][key] / m[b][key] for m in measured]), 3)
+
+    per_round = [{
+        "bare_s": m["bare"]["wall_s"], "first_s": m["pipeline_first"]["wall_s"],
+        "rerun_s": m["pipeline_rerun"]["wall_s"],
+        "pipeline_over_bare": round(m["pipeline_first"]["wall_s"] / m["bare"]["wall_s"], 3),
+        "rerun_over_first": round(m["pipeline_rerun"]["wall_s"] / m["pipeline_first"]["wall_s"], 3),
+        "bare_cpu_s": m["bare"]["cpu_s"], "first_cpu_s": m["pipeline_first"]["cpu_s"],
+        "rerun_cpu_s": m["pipeline_rerun"]["cpu_s"],
+    } for m in measured]
+    # The round whose first run is the median one stands for all in "runs" (its details).
+    middle = sorted(measured, key=lambda m: m["pipeline_first"]["wall_s"])[len(measured) // 2]
     results.update({
-        "bare_parse_processes": bare["detail"].get("parse_processes"),
+        "bare_parse_processes": middle["bare"]["detail"].get("parse_processes"),
         "pipeline_parse_processes": pipeline_parse_processes(env),
-        "pipeline_over_bare": round(first["wall_s"] / bare["wall_s"], 3),
-        "pipeline_over_bare_cpu": round(first["cpu_s"] / bare["cpu_s"], 3),
-        "pipeline_over_bare_inner": round(first["inner_s"] / bare["inner_s"], 3),
-        "rerun_over_first": round(rerun["wall_s"] / first["wall_s"], 3),
-        "rerun_over_first_cpu": round(rerun["cpu_s"] / first["cpu_s"], 3),
+        "pipeline_over_bare": ratio("pipeline_first", "bare", "wall_s"),
+        "pipeline_over_bare_cpu": ratio("pipeline_first", "bare", "cpu_s"),
+        "pipeline_over_bare_inner": ratio("pipeline_first", "bare", "inner_s"),
+        "rerun_over_first": ratio("pipeline_rerun", "pipeline_first", "wall_s"),
+        "rerun_over_first_cpu": ratio("pipeline_rerun", "pipeline_first", "cpu_s"),
         "rerun_unchanged": unchanged,
-        "rerun_took_last_run_outcomes": bool(rerun["detail"].get("unchanged_since")),
-        "peak_rss_mb": max(first["peak_rss_mb"], rerun["peak_rss_mb"]),
+        "rerun_took_last_run_outcomes": all(bool(m["pipeline_rerun"]["detail"].get("unchanged_since"))
+                                            for m in measured),
+        "peak_rss_mb": max(max(m["pipeline_first"]["peak_rss_mb"], m["pipeline_rerun"]["peak_rss_mb"])
+                           for m in measured),
         "mart_query_ms": marts["mart_query_ms"],
-        "runs": {"bare": bare, "pipeline_first": first, "pipeline_rerun": rerun},
+        "rounds": per_round,
+        "runs": middle,
         "marts": marts,
     })
     if not keep:
@@ -198,8 +236,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--n", type=int, default=int(os.environ.get("XXGK_BENCH_N", "10000")))
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "out"))
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--rounds", type=int, default=ROUNDS, help=f"rounds of the three runs (default {ROUNDS})")
     args = ap.parse_args(argv)
-    res = run(args.n, args.out, args.seed, progress=lambda m: print(m, file=sys.stderr, flush=True))
+    res = run(args.n, args.out, args.seed, progress=lambda m: print(m, file=sys.stderr, flush=True),
+              rounds=args.rounds)
     print(json.dumps(res, ensure_ascii=False, indent=1))
     return 0
 

@@ -60,8 +60,18 @@ def render(res: dict) -> str:
              ("unchanged re-run / first run, CPU time of each whole process tree", res.get("rerun_over_first_cpu")),
              ("parsing, slowest single layout (reports/s per core)", res.get("parse", {}).get("parse_slowest_text_kind"))]
     lines += [f"| {name} | {v} | | |" for name, v in extra if v is not None]
+    rounds = res.get("rounds") or []
+    if rounds:
+        lines += ["", f"The {len(rounds)} rounds (each: bare loop, first run, re-run, back to back; the ratios above are "
+                      "the medians of the rounds' own ratios):", "",
+                  "| round | bare loop s | first run s | re-run s | pipeline / bare | re-run / first |",
+                  "|---|---|---|---|---|---|"]
+        lines += [f"| {i} | {r['bare_s']:.1f} | {r['first_s']:.1f} | {r['rerun_s']:.2f} | {r['pipeline_over_bare']} "
+                  f"| {r['rerun_over_first']} |" for i, r in enumerate(rounds, 1)]
     runs = res.get("runs") or {}
     if runs:
+        if rounds:
+            lines += ["", "The round with the median first run:"]
         lines += ["", "| process | wall s | CPU s (the process and all it started) | run s (imports excluded) | peak RSS MB |", "|---|---|---|---|---|"]
         lines += [_run_row(name, runs[key]) for key, name in (
             ("bare", "bare loop"), ("pipeline_first", "pipeline, first run"),
