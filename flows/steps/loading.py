@@ -102,11 +102,10 @@ def load_batch(con, outcomes: list[ReportOutcome], parsed: dict[str, dict], sett
             if n + 1 < len(starts):
                 nxt = starts[n + 1]
                 ahead.append(reader.submit(documents, outcomes[nxt : nxt + LOAD_CHUNK], parsed, settings))
-            if docs:
-                load_documents(con, [d for _o, d in docs])
-            for o, d in docs:
-                o.report_id = d.report_id
-                ids.append(d.report_id)
+            chunk_ids = load_documents(con, [d for _o, d in docs]).report_ids if docs else []
+            for (o, _d), rid in zip(docs, chunk_ids, strict=True):
+                o.report_id = rid
+                ids.append(rid)
             if len(outcomes) > LOAD_CHUNK:
                 progress(f"loaded {min(start + LOAD_CHUNK, len(outcomes))}/{len(outcomes)}")
     return ids
