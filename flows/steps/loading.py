@@ -56,8 +56,8 @@ def warehouse(settings: Settings):
 
 # What the writing steps import (DuckDB, pandas, pyarrow: ~1 s), imported by a thread while the run
 # fetches and parses, when it waits on the network and the parse workers anyway.
-WRITING_MODULES = ("duckdb", "pandas", "pyarrow", "warehouse.db", "warehouse.load", "warehouse.checks",
-                   "warehouse.publish", "expectations.gate", "reportsite.build")
+WRITING_MODULES = ("duckdb", "pandas", "pyarrow", "pyarrow.parquet", "warehouse.db", "warehouse.load",
+                   "warehouse.checks", "warehouse.publish", "expectations.gate", "reportsite.build")
 
 
 def import_in_background() -> None:
