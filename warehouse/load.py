@@ -64,6 +64,7 @@ class LoadSummary:
     unchanged: int = 0  # already loaded as they are (including repeats within the batch)
     revised: int = 0  # new versions of a report the agency already had for that year
     updated: int = 0  # known documents re-parsed or re-labelled: staging rows replaced
+    report_ids: tuple[str, ...] = ()  # of the documents, in their order (each hashed once)
 
     @property
     def total(self) -> int:
@@ -229,7 +230,8 @@ def load_documents(con: duckdb.DuckDBPyConnection, docs: Iterable[Document]) -> 
         cur.execute("DROP TABLE IF EXISTS load_current")
     inserted, unchanged, revised, _updated = (int(x) for x in counts)
     repeats = len(docs) - (inserted + unchanged + revised + updated)  # same document twice in the batch
-    return LoadSummary(inserted=inserted, unchanged=unchanged + repeats, revised=revised, updated=_updated)
+    return LoadSummary(inserted=inserted, unchanged=unchanged + repeats, revised=revised, updated=_updated,
+                       report_ids=tuple(ids))
 
 
 def staging_frames(con: duckdb.DuckDBPyConnection, report_ids: Iterable[str] | None = None) -> Frames:

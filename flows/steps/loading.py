@@ -56,8 +56,8 @@ def warehouse(settings: Settings):
 
 # What the writing steps import (DuckDB, pandas, pyarrow: ~1 s), imported by a thread while the run
 # fetches and parses, when it waits on the network and the parse workers anyway.
-WRITING_MODULES = ("duckdb", "pandas", "pyarrow", "warehouse.db", "warehouse.load", "warehouse.checks",
-                   "warehouse.publish", "expectations.gate", "reportsite.build")
+WRITING_MODULES = ("duckdb", "pandas", "pyarrow", "pyarrow.parquet", "warehouse.db", "warehouse.load",
+                   "warehouse.checks", "warehouse.publish", "expectations.gate", "reportsite.build")
 
 
 def import_in_background() -> None:
@@ -102,11 +102,10 @@ def load_batch(con, outcomes: list[ReportOutcome], parsed: dict[str, dict], sett
             if n + 1 < len(starts):
                 nxt = starts[n + 1]
                 ahead.append(reader.submit(documents, outcomes[nxt : nxt + LOAD_CHUNK], parsed, settings))
-            if docs:
-                load_documents(con, [d for _o, d in docs])
-            for o, d in docs:
-                o.report_id = d.report_id
-                ids.append(d.report_id)
+            chunk_ids = load_documents(con, [d for _o, d in docs]).report_ids if docs else []
+            for (o, _d), rid in zip(docs, chunk_ids, strict=True):
+                o.report_id = rid
+                ids.append(rid)
             if len(outcomes) > LOAD_CHUNK:
                 progress(f"loaded {min(start + LOAD_CHUNK, len(outcomes))}/{len(outcomes)}")
     return ids

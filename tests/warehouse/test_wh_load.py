@@ -64,6 +64,7 @@ def test_reload_changes_nothing(con):
     before = snapshot(con)
     again = load.load_documents(con, docs + docs[:2])  # also a repeat inside the batch
     assert (again.inserted, again.unchanged, again.revised, again.updated) == (0, 7, 0, 0)
+    assert again.report_ids == tuple(d.report_id for d in docs + docs[:2])  # one a document, in its order
     after = snapshot(con)
     for t in STAGING_TABLES:
         pd.testing.assert_frame_equal(before[t], after[t], obj=t)

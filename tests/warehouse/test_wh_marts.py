@@ -157,6 +157,29 @@ def test_facts_are_published_in_report_and_code_order(published):
         assert got == sorted(got), table
 
 
+def test_check_rows_are_published_in_report_check_and_scope_order(con, tmp_path):
+    """fact_check is sorted by positions (report, then check_id and scope among their distinct
+    pairs): the same order as sorting the three strings, NULL scopes last as ORDER BY puts them."""
+    docs = corpus()
+    load.load_documents(con, docs.values())
+    checks.store_checks(con, checks_frame(list(docs.values())))
+    rid = docs["A23"].report_id
+    con.execute("INSERT INTO chk_result (report_id, check_id, scope, severity, status, detail, checked_at) "
+                "SELECT $r, c, s, 'warning', 'pass', 'added', now()::TIMESTAMP "
+                "FROM (VALUES ('S9', NULL), ('S9', 'b'), ('S9', 'a'), ('S9', ''), ('A0', NULL)) AS t(c, s)", {"r": rid})
+    summary = publish.publish(con, tmp_path / "home")
+    want = con.execute("SELECT c.report_id, c.check_id, CASE WHEN coalesce(c.scope, '') = '' THEN c.detail "
+                       "ELSE '[' || c.scope || '] ' || coalesce(c.detail, '') END FROM chk_result AS c "
+                       "WHERE list_contains($ids, c.report_id) ORDER BY c.report_id, c.check_id, c.scope",
+                       {"ids": [r for r, (st, _w) in summary.statuses.items() if st == "published"]}).fetchall()
+    got = [tuple(r.values()) for r in rows(summary.path, "SELECT report_id, check_id, detail FROM fact_check "
+                                                         "ORDER BY rowid")]
+    assert got == want
+    # scope '' < 'a' < 'b' < NULL
+    assert [r[2] for r in got if r[:2] == (rid, "S9")] == ["added", "[a] added", "[b] added", "added"]
+    assert got.index((rid, "A0", "added")) < got.index((rid, "S9", "added"))
+
+
 def test_bi_doc_example_queries_run_and_answer(published):
     """Every SQL example of docs/BI.md runs on the published file; two are checked by hand."""
     _, summary = published
