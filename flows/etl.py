@@ -18,11 +18,13 @@ the counts and the marts path, and a link to the Data Docs.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import datetime as dt
 import gc
 import hashlib
 import inspect
 import os
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -300,19 +302,52 @@ def _call(step: plan.Step, run: plan.YearRun, progress, table: ReportTable | Non
     return wrapped(quote(run)) if wrapped is not None else step(run, progress)
 
 
+class WriterLimitAhead:
+    """``ensure_writer_limit`` in a thread, started when a run parses (it will write; the flow waits for the
+    parse meanwhile), so that the writing steps do not wait for its API calls. ``wait`` (before the writer
+    takes the limit) joins it, and looks the limit up again itself when the thread did not get it: an
+    error then surfaces there, as before."""
+
+    def __init__(self) -> None:
+        self._thread: threading.Thread | None = None
+        self._ensured = False
+
+    def start(self) -> None:
+        if self._thread is None:
+            context = contextvars.copy_context()  # the flow run's settings and client context
+            self._thread = threading.Thread(target=context.run, args=(self._ensure,), daemon=True,
+                                            name="xxgk-writer-limit")
+            self._thread.start()
+
+    def _ensure(self) -> None:
+        with contextlib.suppress(Exception):  # looked up again by wait(), where its error is raised
+            ensure_writer_limit()
+            self._ensured = True
+
+    def wait(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+        if not self._ensured:
+            ensure_writer_limit()
+
+
 @contextlib.contextmanager
-def _writer(run: plan.YearRun) -> Iterator[None]:
-    ensure_writer_limit()
+def _writer(run: plan.YearRun, limit: WriterLimitAhead | None = None) -> Iterator[None]:
+    (limit or WriterLimitAhead()).wait()
     with concurrency(WRITER_LIMIT, occupy=1), writer_lock(run.settings):
         yield
 
 
 def _run(run: plan.YearRun, table: ReportTable | None = None) -> plan.YearRun:
     """The plan of flows/plan.py, each step a task (flows/plan.py runs the same plan directly)."""
+    limit = WriterLimitAhead()
+
     def call(step: plan.Step, run: plan.YearRun, progress) -> plan.YearRun:
+        if step is plan.parse:
+            limit.start()
         return _call(step, run, progress, table)
 
-    return plan.run_plan(run, get_run_logger().info, call=call, writer=_writer)
+    return plan.run_plan(run, get_run_logger().info, call=call, writer=lambda run: _writer(run, limit))
 
 
 def resolve_years(years: list[int] | None = None, start: int | None = None, end: int | None = None) -> list[int]:
