@@ -18,13 +18,11 @@ the counts and the marts path, and a link to the Data Docs.
 from __future__ import annotations
 
 import contextlib
-import contextvars
 import datetime as dt
 import gc
 import hashlib
 import inspect
 import os
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -43,6 +41,7 @@ from flows.settings import Settings, load_settings
 from flows.steps import parsing
 from flows.steps.loading import writer_lock
 from flows.steps.parsing import drop_early_results
+from flows.writerlimit import WRITER_LIMIT, WriterLimitAhead, ensure_writer_limit  # noqa: F401 - etl's names
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # no usage statistics from the worker's flow runs
 # What the imports made (Prefect's ~1M objects) lives as long as the process: out of the cyclic
@@ -78,7 +77,6 @@ def _heartbeats_not_joined() -> bool:
 
 HEARTBEATS_NOT_JOINED = _heartbeats_not_joined()
 
-WRITER_LIMIT = "xxgk-warehouse-writer"
 PARSE_CHUNK = 200  # documents per parse task at least: a batch large enough to amortise the task overhead
 # Parse tasks of a run on the default (thread) runner at most: its documents were parsed while it fetched
 # (flows/steps/parsing.py EarlyParse), so a chunk task is Prefect's bookkeeping (states, cache lookup,
@@ -155,27 +153,6 @@ def parse_chunks(chunks: list[list[dict[str, Any]]], settings: Settings) -> dict
             futures[i - PARSE_IN_FLIGHT].wait()
         futures.append(_submit_parse(chunk, settings))
     return _collect(futures)
-
-
-def ensure_writer_limit() -> None:
-    """Create the global concurrency limit on first use.
-
-    Without it ``concurrency()`` would not block anything (it only warns), so a fresh
-    server would allow two writers; creating it (limit 1) keeps the guarantee. An
-    existing limit is left as the operator set it.
-    """
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
-    from prefect.exceptions import ObjectNotFound
-
-    with get_client(sync_client=True) as client:
-        try:
-            client.read_global_concurrency_limit_by_name(WRITER_LIMIT)
-        except ObjectNotFound:
-            try:
-                client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=WRITER_LIMIT, limit=1))
-            except Exception:  # noqa: BLE001 - another run created it in between
-                client.read_global_concurrency_limit_by_name(WRITER_LIMIT)
 
 
 @flow(name="etl-year", log_prints=True)
@@ -300,35 +277,6 @@ def _call(step: plan.Step, run: plan.YearRun, progress, table: ReportTable | Non
         return parse_step(run, progress)
     wrapped = STEP_TASKS.get(step.__name__)
     return wrapped(quote(run)) if wrapped is not None else step(run, progress)
-
-
-class WriterLimitAhead:
-    """``ensure_writer_limit`` in a thread, started when a run parses (it will write; the flow waits for the
-    parse meanwhile), so that the writing steps do not wait for its API calls. ``wait`` (before the writer
-    takes the limit) joins it, and looks the limit up again itself when the thread did not get it: an
-    error then surfaces there, as before."""
-
-    def __init__(self) -> None:
-        self._thread: threading.Thread | None = None
-        self._ensured = False
-
-    def start(self) -> None:
-        if self._thread is None:
-            context = contextvars.copy_context()  # the flow run's settings and client context
-            self._thread = threading.Thread(target=context.run, args=(self._ensure,), daemon=True,
-                                            name="xxgk-writer-limit")
-            self._thread.start()
-
-    def _ensure(self) -> None:
-        with contextlib.suppress(Exception):  # looked up again by wait(), where its error is raised
-            ensure_writer_limit()
-            self._ensured = True
-
-    def wait(self) -> None:
-        if self._thread is not None:
-            self._thread.join()
-        if not self._ensured:
-            ensure_writer_limit()
 
 
 @contextlib.contextmanager

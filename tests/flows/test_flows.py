@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import threading
 from pathlib import Path
 
 import duckdb
@@ -177,38 +176,6 @@ def test_warehouse_writes_wait_for_the_global_concurrency_limit(prefect_harness,
         assert not (xxgk_env / "warehouse.duckdb").exists(), "the warehouse was written while the slot was held"
     run.join(timeout=180)
     assert result["counts"]["parsed"] == 1 and (xxgk_env / "warehouse.duckdb").exists()
-
-
-def test_the_writer_limit_is_created_ahead_while_the_run_parses(prefect_harness):
-    from prefect.client.orchestration import get_client
-
-    with get_client(sync_client=True) as client:
-        with contextlib.suppress(Exception):  # absent on a fresh server
-            client.delete_global_concurrency_limit_by_name(etl.WRITER_LIMIT)
-        ahead = etl.WriterLimitAhead()
-        ahead.start()
-        ahead.start()  # once only
-        ahead.wait()
-        assert client.read_global_concurrency_limit_by_name(etl.WRITER_LIMIT).limit == 1
-
-
-def test_a_writer_limit_not_created_ahead_is_created_by_the_writer_with_its_error(monkeypatch):
-    calls = []
-
-    def failing():
-        calls.append(threading.current_thread().name)
-        raise ConnectionError("no Prefect API")
-
-    monkeypatch.setattr(etl, "ensure_writer_limit", failing)
-    ahead = etl.WriterLimitAhead()
-    ahead.start()
-    with pytest.raises(ConnectionError, match="no Prefect API"):
-        ahead.wait()
-    assert calls == ["xxgk-writer-limit", threading.current_thread().name]
-    calls.clear()
-    with pytest.raises(ConnectionError):
-        etl.WriterLimitAhead().wait()  # never started (no parse step ran): looked up by the writer itself
-    assert calls == [threading.current_thread().name]
 
 
 def test_a_sync_flow_run_does_not_wait_for_its_heartbeat_thread(monkeypatch):
