@@ -41,7 +41,7 @@ from flows.settings import Settings, load_settings
 from flows.steps import parsing
 from flows.steps.loading import writer_lock
 from flows.steps.parsing import drop_early_results
-from flows.writerlimit import WRITER_LIMIT, WriterLimitAhead, ensure_writer_limit  # noqa: F401 - etl's names
+from flows.writerlimit import WRITER_LIMIT, WriterLimitAhead
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # no usage statistics from the worker's flow runs
 # What the imports made (Prefect's ~1M objects) lives as long as the process: out of the cyclic
