@@ -44,8 +44,9 @@ def main(argv: list[str] | None = None) -> int:
         counts, published, unchanged = summary.counts, summary.published, summary.unchanged_since
     else:
         from flows.commands.common import import_etl
+        from flows.settings import load_settings
 
-        etl_year = import_etl().etl_year  # as `xxgk run --prefect` imports it
+        etl_year = import_etl(args.year, load_settings()).etl_year  # as `xxgk run --prefect` imports it
         t0 = time.perf_counter()
         result = etl_year(year=args.year, sources=args.registry)
         seconds = time.perf_counter() - t0

@@ -41,6 +41,7 @@ from flows.settings import Settings, load_settings
 from flows.steps import parsing
 from flows.steps.loading import writer_lock
 from flows.steps.parsing import drop_early_results
+from flows.writerlimit import WRITER_LIMIT, WriterLimitAhead
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # no usage statistics from the worker's flow runs
 # What the imports made (Prefect's ~1M objects) lives as long as the process: out of the cyclic
@@ -76,7 +77,6 @@ def _heartbeats_not_joined() -> bool:
 
 HEARTBEATS_NOT_JOINED = _heartbeats_not_joined()
 
-WRITER_LIMIT = "xxgk-warehouse-writer"
 PARSE_CHUNK = 200  # documents per parse task at least: a batch large enough to amortise the task overhead
 # Parse tasks of a run on the default (thread) runner at most: its documents were parsed while it fetched
 # (flows/steps/parsing.py EarlyParse), so a chunk task is Prefect's bookkeeping (states, cache lookup,
@@ -153,27 +153,6 @@ def parse_chunks(chunks: list[list[dict[str, Any]]], settings: Settings) -> dict
             futures[i - PARSE_IN_FLIGHT].wait()
         futures.append(_submit_parse(chunk, settings))
     return _collect(futures)
-
-
-def ensure_writer_limit() -> None:
-    """Create the global concurrency limit on first use.
-
-    Without it ``concurrency()`` would not block anything (it only warns), so a fresh
-    server would allow two writers; creating it (limit 1) keeps the guarantee. An
-    existing limit is left as the operator set it.
-    """
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
-    from prefect.exceptions import ObjectNotFound
-
-    with get_client(sync_client=True) as client:
-        try:
-            client.read_global_concurrency_limit_by_name(WRITER_LIMIT)
-        except ObjectNotFound:
-            try:
-                client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=WRITER_LIMIT, limit=1))
-            except Exception:  # noqa: BLE001 - another run created it in between
-                client.read_global_concurrency_limit_by_name(WRITER_LIMIT)
 
 
 @flow(name="etl-year", log_prints=True)
@@ -301,18 +280,22 @@ def _call(step: plan.Step, run: plan.YearRun, progress, table: ReportTable | Non
 
 
 @contextlib.contextmanager
-def _writer(run: plan.YearRun) -> Iterator[None]:
-    ensure_writer_limit()
+def _writer(run: plan.YearRun, limit: WriterLimitAhead | None = None) -> Iterator[None]:
+    (limit or WriterLimitAhead()).wait()
     with concurrency(WRITER_LIMIT, occupy=1), writer_lock(run.settings):
         yield
 
 
 def _run(run: plan.YearRun, table: ReportTable | None = None) -> plan.YearRun:
     """The plan of flows/plan.py, each step a task (flows/plan.py runs the same plan directly)."""
+    limit = WriterLimitAhead()
+
     def call(step: plan.Step, run: plan.YearRun, progress) -> plan.YearRun:
+        if step is plan.parse:
+            limit.start()
         return _call(step, run, progress, table)
 
-    return plan.run_plan(run, get_run_logger().info, call=call, writer=_writer)
+    return plan.run_plan(run, get_run_logger().info, call=call, writer=lambda run: _writer(run, limit))
 
 
 def resolve_years(years: list[int] | None = None, start: int | None = None, end: int | None = None) -> list[int]:

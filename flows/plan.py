@@ -273,6 +273,25 @@ def prepare_writes(reports: int) -> None:
     import_in_background()
 
 
+def start_parse_server(year: int, settings: Settings) -> bool:
+    """Start the parse workers' fork server now, for a run that will parse what it fetches (a first run or
+    --full, as ``fetch`` decides; not on Dask or without workers): the fetch's processes and the parse pool
+    fork from it, and its imports (the parser, the fetcher: ~0.5 CPU-s) then overlap the caller's, e.g.
+    Prefect's import and the flow run's start (flows/commands/common.py ``import_etl``). The fetch would start
+    it anyway; an unchanged re-run does not need it and starts nothing. True when it was started."""
+    if settings.parse_timeout == 0 or settings.task_runner == "dask":
+        return False
+    if not settings.full_run and record_exists(settings, year):
+        return False
+    from multiprocessing import forkserver
+
+    from flows.parsepool import forkserver_context
+
+    forkserver_context()  # its preload, set before the server starts
+    forkserver.ensure_running()
+    return True
+
+
 def _say(year: int, progress: Progress) -> Progress:
     return lambda m: progress(f"{year}: {m}")
 

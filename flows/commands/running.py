@@ -99,7 +99,7 @@ def _run_year_prefect(year: int, settings: Any):
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # no telemetry (and no error without internet)
     from flows.outcomes import NothingPublished, RunSummary
 
-    etl_year = import_etl().etl_year
+    etl_year = import_etl(year, settings).etl_year  # the parse workers' server starting meanwhile
 
     # The flow reads its settings itself: the ones given on the command line go in as parameters.
     state = etl_year(year=year, sources=settings.sources, home=str(settings.home),

@@ -55,3 +55,43 @@ def test_parsed_while_fetching_counts_as_parsed_in_this_run(tmp_path, monkeypatc
     parsing.drop_early_results(settings)
     assert parsing.early_results(settings) == {}
     assert parsing.parse_batch(items[:1], settings)[keys[0]]["cached"] is True  # a later run: from the cache
+
+
+_START_IN_A_FRESH_PROCESS = """
+import json, sys
+from multiprocessing import forkserver
+from flows.plan import start_parse_server
+from flows.settings import load_settings
+home, full, timeout = sys.argv[1], sys.argv[2] == "1", float(sys.argv[3])
+settings = load_settings(env={}, home=home).with_overrides(full_run=full, parse_timeout=timeout)
+started = start_parse_server(2024, settings)
+pid = forkserver._forkserver._forkserver_pid
+cmdline = open(f"/proc/{pid}/cmdline", "rb").read().decode() if pid else ""
+print(json.dumps({"started": started, "server": pid is not None, "preload": cmdline}))
+"""
+
+
+def _start_parse_server(home: Path, full: bool = False, timeout: float = 120.0) -> dict:
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", _START_IN_A_FRESH_PROCESS, str(home), "1" if full else "0",
+                          str(timeout)], capture_output=True, text=True, check=True, timeout=120)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_the_parse_workers_server_starts_before_a_run_that_parses_and_not_before_an_unchanged_one(tmp_path):
+    from flows import runrecord
+    from flows.parsepool import PRELOAD
+
+    home = tmp_path / "home"
+    first = _start_parse_server(home)
+    assert first["started"] and first["server"]
+    assert all(m in first["preload"] for m in PRELOAD), "started with the parse pool's preload"
+
+    record = runrecord.record_path(home, 2024)  # a last complete run: likely unchanged, nothing to start
+    record.parent.mkdir(parents=True, exist_ok=True)
+    record.write_text("{}")
+    assert _start_parse_server(home) == {"started": False, "server": False, "preload": ""}
+    assert _start_parse_server(home, full=True)["started"], "--full parses again"
+    assert not _start_parse_server(home, full=True, timeout=0)["server"], "no workers: parsed in the process"

@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows import etl
+from flows import etl, writerlimit
 from flows.commands import deployments
 from flows.outcomes import NothingPublished
 from flows.steps.fetching import load_sources
@@ -161,10 +161,10 @@ def test_warehouse_writes_wait_for_the_global_concurrency_limit(prefect_harness,
 
     from prefect.concurrency.sync import concurrency
 
-    etl.ensure_writer_limit()
+    writerlimit.ensure_writer_limit()
     result: dict = {}
     run = threading.Thread(target=lambda: result.update(deployments.etl_year(year=2023)), daemon=True)
-    with concurrency(etl.WRITER_LIMIT, occupy=1):  # another writer holds the only slot
+    with concurrency(writerlimit.WRITER_LIMIT, occupy=1):  # another writer holds the only slot
         run.start()
         manifest = xxgk_env / "raw" / "manifest.jsonl"
         deadline = time.monotonic() + 120
