@@ -39,6 +39,7 @@ from flows.outcomes import NothingPublished, RunSummary
 from flows.runartifacts import ReportTable, publish_artifacts
 from flows.settings import Settings, load_settings
 from flows.steps import parsing
+from flows.steps.fetching import open_ahead
 from flows.steps.loading import writer_lock
 from flows.steps.parsing import drop_early_results
 
@@ -194,6 +195,7 @@ def etl_year(year: int | None = None, sources: str | None = None, home: str | No
     year = int(year) if year is not None else previous_year()
     # home, config and full_run: the command line's (`xxgk run --prefect`); a deployment leaves them to XXGK_*.
     settings = load_settings(config=config, home=home, sources=sources, full_run=full_run, samples_base=samples_base)
+    open_ahead(settings)  # the raw store read while Prefect starts the first task
     logger = get_run_logger()
     summary = RunSummary(year=year)
     table = ReportTable()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -86,6 +87,7 @@ def raw_store(settings: Settings):
 
 
 _BODY_STORES: dict[Path, Any] = {}
+_BODY_STORES_LOCK = threading.Lock()  # one RawStore per folder, also while open_ahead's thread opens it
 
 
 def body_store(settings: Settings):
@@ -98,10 +100,31 @@ def body_store(settings: Settings):
     answers with the body, which is stored as any other.
     """
     root = Path(settings.raw_dir).resolve()
-    store = _BODY_STORES.get(root)
-    if store is None:
-        store = _BODY_STORES[root] = raw_store(settings)
+    with _BODY_STORES_LOCK:
+        store = _BODY_STORES.get(root)
+        if store is None:
+            store = _BODY_STORES[root] = raw_store(settings)
     return store
+
+
+def open_ahead(settings: Settings) -> threading.Thread:
+    """The fetch step's first CPU work, started in a thread: the raw store opened (``body_store``: its whole
+    manifest read) and the fetcher's module imported (requests). A Prefect flow calls it as it starts: the
+    engine then waits on its server while it starts the fetch task (~0.06 s), and this fills the wait. The
+    fetch step takes the same store (``body_store`` waits for one being opened). Only a head start: an error
+    here is met again, and reported, where the step does the same."""
+
+    def work() -> None:
+        try:
+            body_store(settings)
+            if not settings.offline:
+                import sources.fetch  # noqa: F401
+        except Exception:  # noqa: BLE001, S110 - the fetch step opens and imports them itself, and reports
+            pass
+
+    thread = threading.Thread(target=work, name="xxgk-open-ahead", daemon=True)
+    thread.start()
+    return thread
 
 
 PROGRESS_GAP_S = 1.0  # seconds between two progress lines of a fetch in this process, at least
