@@ -100,6 +100,19 @@ class Revalidator:
 # --------------------------------------------------------------------------- many at once
 
 _PLAIN_TARGET = re.compile(r"[!-~]+")  # printable ASCII, no space: sent as it is
+# The commonest URL: scheme, host[:port], a path (and query) of printable ASCII without "#". urlsplit would give
+# the same scheme, netloc and target (path + "?" + query; a URL ending with "?", whose empty query urlsplit drops,
+# goes through urlsplit); a tenth of this module's CPU for 10,000 conditional requests went to urlsplit.
+_PLAIN_URL = re.compile(r"(https?)://([A-Za-z0-9.\-]+(?::[0-9]+)?)(/[!-\"$-~]*)?")
+
+
+def _scheme_netloc_target(url: str) -> tuple[str, str, str]:
+    """(scheme, netloc, request target) of ``url``, as ``urlsplit`` gives them."""
+    m = _PLAIN_URL.fullmatch(url)
+    if m is None or url.endswith("?"):
+        parts = urlsplit(url)
+        return parts.scheme, parts.netloc, (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return m[1], m[2], m[3] or "/"
 
 
 def revalidate_many(jobs: list[tuple[int, str, dict[str, str]]], headers: dict[str, str], timeout: tuple[float, float],
@@ -159,17 +172,17 @@ async def _revalidate(jobs, headers, timeout, verify, max_per_host, min_delay, s
     hosts: dict[tuple[str, str], _Host] = {}
     common = "".join(f"{k}: {v}\r\n" for k, v in headers.items() if k.lower() != "host")
     for key, url, validators in jobs:
-        parts = urlsplit(url)
-        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        scheme, netloc, target = _scheme_netloc_target(url)
         values = "".join(validators.values())
         if not _PLAIN_TARGET.fullmatch(target) or "\r" in values or "\n" in values or not values.isascii():
             continue  # the full way quotes and checks what this would send as it is
-        hk = (parts.scheme, parts.netloc.lower())
+        hk = (scheme, netloc.lower())
         host = hosts.get(hk)
         if host is None:
+            parts = urlsplit(url)
             port = parts.port or (443 if parts.scheme == "https" else 80)
             host = hosts[hk] = _Host(parts.scheme, parts.netloc, parts.hostname or "", port)
-        req = (f"GET {target} HTTP/1.1\r\nHost: {parts.netloc}\r\n{common}"
+        req = (f"GET {target} HTTP/1.1\r\nHost: {netloc}\r\n{common}"
                + "".join(f"{k}: {v}\r\n" for k, v in validators.items()) + "\r\n").encode("ascii")
         host.queue.append((key, req))
     ssl_ctx = None

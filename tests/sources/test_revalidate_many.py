@@ -130,3 +130,41 @@ def test_a_server_that_closes_after_each_answer(site, store, fast):
     first, again, hits, _ = _rerun(s, fast(max_per_host=4), store)
     assert [(o.status, o.attempts) for o in again] == [(NOT_MODIFIED, 1)] * 10
     assert len(hits) == 10 and s.server.connections >= 10  # one answer per connection, no request asked twice
+
+
+_URL_PARTS = ["http", "https", "HTTP", "://", "h", "Host.example", "127.0.0.1", ":8080", ":", ":x", "@", "u:p@",
+              "[::1]", "/", "/a", "/报告.html", "%20", "?", "??", "?q=1", "&", "#", "#f", ";p", " ", "\t", "\n", "\r",
+              "\x00", "-", ".", "~", '"', "'", "\\", "//"]
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8080/pages/00/00001.html", "https://www.gov.cn/a/b.htm?x=1&y=2",
+                                 "http://h", "http://h/a?", "http://h/a??", "http://h/a#f", "http://h/?", "http://h?q"])
+def test_a_urls_scheme_host_and_target_are_urlsplits(url):
+    _check_split(url)
+
+
+def _check_split(url: str) -> None:
+    from urllib.parse import urlsplit
+
+    from sources.revalidate import _scheme_netloc_target
+
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return  # urlsplit refuses it; the fast path only takes plain URLs, which it never refuses
+    assert _scheme_netloc_target(url) == (parts.scheme, parts.netloc,
+                                          (parts.path or "/") + (f"?{parts.query}" if parts.query else ""))
+
+
+def test_any_url_splits_as_urlsplit_splits_it():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    pieces = st.lists(st.sampled_from(_URL_PARTS), max_size=6).map("".join)
+
+    @settings(max_examples=3000, deadline=None)
+    @given(st.sampled_from(["http://", "https://", "HTTP://", "http:/", "ftp://", ""]), pieces, pieces)
+    def check(scheme, host, rest):
+        _check_split(scheme + host + rest)
+
+    check()
