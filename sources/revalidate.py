@@ -19,6 +19,7 @@ import socket
 import ssl
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -118,6 +119,7 @@ def _scheme_netloc_target(url: str) -> tuple[str, str, str]:
 def revalidate_many(jobs: list[tuple[int, str, dict[str, str]]], headers: dict[str, str], timeout: tuple[float, float],
                     verify: bool | str, max_per_host: int, min_delay: float, stop: threading.Event | None = None,
                     deadline: float | None = None, max_connections: int = 16, connections_per_host: int = 2,
+                    meanwhile: Callable[[], None] | None = None,
                     ) -> tuple[dict[int, dict[str, str]], dict[int, int], dict[str, float]]:
     """Conditional GETs ``(key, url, validators)`` for many URLs at once, from one thread.
 
@@ -128,6 +130,9 @@ def revalidate_many(jobs: list[tuple[int, str, dict[str, str]]], headers: dict[s
     Only a plain 304 is taken. Any other answer, and every key of a host that fails (refused,
     reset twice, silent for the read timeout, 429 or 5xx, three other answers), is left to the
     caller, which asks it the full way and records what becomes of it.
+
+    ``meanwhile()``, if given, runs in the calling thread while the requests are out (their thread mostly
+    waits on the hosts): work of the caller's that does not depend on the answers.
 
     Returns (headers of the 304 by key: ETag and Last-Modified; requests made by key; the time,
     ``time.monotonic()``, of the last request started per host ``netloc``).
@@ -147,7 +152,11 @@ def revalidate_many(jobs: list[tuple[int, str, dict[str, str]]], headers: dict[s
     # A thread of its own: the caller may be inside a running event loop (a Prefect task).
     t = threading.Thread(target=run, name="xxgk-revalidate", daemon=True)
     t.start()
-    t.join()
+    try:
+        if meanwhile is not None:
+            meanwhile()
+    finally:
+        t.join()
     if "error" in box:
         raise box["error"]
     return box["out"]

@@ -132,11 +132,13 @@ FETCH_SPLIT_MIN = 2000  # sources below which one process fetches (starting othe
 
 
 def fetch_batch(sources: list, settings: Settings, loopback: bool = False,
-                progress: Progress = quiet, on_fetched: Callable | None = None) -> list[ReportOutcome]:
+                progress: Progress = quiet, on_fetched: Callable | None = None,
+                meanwhile: Callable[[], None] | None = None) -> list[ReportOutcome]:
     """Fetch every source politely into the raw store; one outcome per source.
 
     ``on_fetched(source, sha256, content_type)`` is called as each new body is stored (the run
-    parses it meanwhile: flows/steps/parsing.py ``EarlyParse``).
+    parses it meanwhile: flows/steps/parsing.py ``EarlyParse``). ``meanwhile()`` is called while the
+    conditional requests of the stored versions are out (``Fetcher.fetch_many``), if any are asked.
 
     A batch of many new bodies is spread over ``fetch_processes`` processes (flows/fetchsplit.py):
     a fetcher spends about half a ms of CPU per download under one GIL. The conditional requests of a
@@ -153,7 +155,7 @@ def fetch_batch(sources: list, settings: Settings, loopback: bool = False,
         parts = split_for_processes([s.host for s in sources], n, max(1, settings.max_per_host),
                                     0.0 if loopback else settings.min_delay) if downloads >= FETCH_SPLIT_MIN else []
         if len(parts) > 1:
-            results = _fetch_in_processes(sources, parts, settings, loopback, progress, on_fetched)
+            results = _fetch_in_processes(sources, parts, settings, loopback, progress, on_fetched, meanwhile)
         else:
             every = max(25, len(sources) // 20)  # a progress line is a log record sent to Prefect's API
             last_line = [time.monotonic()]
@@ -167,7 +169,7 @@ def fetch_batch(sources: list, settings: Settings, loopback: bool = False,
 
             with make_fetcher(settings, loopback=loopback) as fetcher:
                 results = fetcher.fetch_many(sources, store, progress=fetched, waiting=progress,
-                                             on_result=_new_body_hook(sources, on_fetched))
+                                             on_result=_new_body_hook(sources, on_fetched), meanwhile=meanwhile)
     outcomes = []
     for src, res in zip(sources, results, strict=True):
         status = str(getattr(res, "status", "failed"))
@@ -204,7 +206,7 @@ def _new_body_hook(sources: list, on_fetched: Callable | None):
 
 
 def _fetch_in_processes(sources: list, parts: list, settings: Settings, loopback: bool, progress: Progress,
-                        on_fetched: Callable | None = None) -> list:
+                        on_fetched: Callable | None = None, meanwhile: Callable[[], None] | None = None) -> list:
     import queue
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
@@ -232,6 +234,8 @@ def _fetch_in_processes(sources: list, parts: list, settings: Settings, loopback
                                part.max_per_host, k if bodies is not None else None): part
                    for k, part in enumerate(parts)}
         pending = set(futures)
+        if meanwhile is not None:
+            meanwhile()
         while pending:
             finished, pending = wait(pending, timeout=0.05 if bodies is not None else None,
                                      return_when=FIRST_COMPLETED)

@@ -168,3 +168,21 @@ def test_any_url_splits_as_urlsplit_splits_it():
         _check_split(scheme + host + rest)
 
     check()
+
+
+def test_the_callers_work_runs_while_the_conditional_requests_are_out(site, store, fast):
+    s = site(30, delay=0.03)  # ~0.45 s of answers, 2 at a time
+    fetcher = fast(max_per_host=2)
+    calls = []
+    first = fetcher.fetch_many(s.sources(), store, meanwhile=lambda: calls.append("first"))
+    assert calls == [] and all(o.status == FETCHED for o in first)  # nothing stored: nothing asked at once
+
+    def work():
+        calls.append(len(s.server.hits))  # the requests went out before: the server is answering them
+        time.sleep(0.05)
+
+    t0 = time.monotonic()
+    again = fetcher.fetch_many(s.sources(), store, meanwhile=work)
+    assert len(calls) == 1 and calls[0] < 60  # called once, before the last answer
+    assert [(o.status, o.attempts) for o in again] == [(NOT_MODIFIED, 1)] * 30
+    assert len(s.since(t0)) == 30
