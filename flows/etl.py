@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import gc
 import hashlib
 import inspect
@@ -135,10 +136,17 @@ def _collect(futures) -> dict[str, dict]:
     return parsed
 
 
-@flow(name="parse-documents")
-def parse_on_dask(chunks: list[list[dict[str, Any]]], settings: Settings) -> dict[str, dict]:
-    """The parse chunks on a Dask cluster (task_runner = "dask"): parsing is CPU-bound."""
-    return _collect([parse_task.submit(chunk, settings) for chunk in chunks])
+@functools.cache
+def parse_on_dask():
+    """The ``parse-documents`` subflow, made when first used: only the Dask runner uses it, and making a flow
+    (its parameters' schema, Settings's among them) was ~0.01 s of every process that imports this module."""
+
+    @flow(name="parse-documents")
+    def parse_documents(chunks: list[list[dict[str, Any]]], settings: Settings) -> dict[str, dict]:
+        """The parse chunks on a Dask cluster (task_runner = "dask"): parsing is CPU-bound."""
+        return _collect([parse_task.submit(chunk, settings) for chunk in chunks])
+
+    return parse_documents
 
 
 def parse_chunks(chunks: list[list[dict[str, Any]]], settings: Settings) -> dict[str, dict]:
@@ -146,7 +154,7 @@ def parse_chunks(chunks: list[list[dict[str, Any]]], settings: Settings) -> dict
         from prefect_dask import DaskTaskRunner
 
         runner = DaskTaskRunner(address=settings.dask_address) if settings.dask_address else DaskTaskRunner()
-        return parse_on_dask.with_options(task_runner=runner)(chunks, settings)
+        return parse_on_dask().with_options(task_runner=runner)(chunks, settings)
     # Threads share one GIL: more than PARSE_IN_FLIGHT chunks at once only add memory (PDFs).
     futures = []
     for i, chunk in enumerate(chunks):
