@@ -137,15 +137,11 @@ def _collect(futures) -> dict[str, dict]:
 
 
 @functools.cache
-def parse_on_dask():
-    """The ``parse-documents`` subflow, made when first used: only the Dask runner uses it, and making a flow
-    (its parameters' schema, Settings's among them) was ~0.01 s of every process that imports this module."""
-
+def parse_on_dask():  # made when first used (only the Dask runner does): a flow's parameter schema costs ~0.01 s
     @flow(name="parse-documents")
     def parse_documents(chunks: list[list[dict[str, Any]]], settings: Settings) -> dict[str, dict]:
         """The parse chunks on a Dask cluster (task_runner = "dask"): parsing is CPU-bound."""
         return _collect([parse_task.submit(chunk, settings) for chunk in chunks])
-
     return parse_documents
 
 
