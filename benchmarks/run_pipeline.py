@@ -7,7 +7,9 @@ else Prefect's temporary server). ``--plain``: ``flows.plan.run_year``, the same
 steps without Prefect. The fetcher's politeness is relaxed for the loopback server
 (``XXGK_MAX_PER_HOST=8``, ``XXGK_MIN_DELAY=0``) unless the environment sets them.
 Prints one JSON line: the seconds of the run (imports excluded, reported apart) and the
-counts of the run summary.
+counts of the run summary. The process then ends as `xxgk run` does (flows/commands/common.py
+``end_at_once_when_done``): after every exit handler (Prefect's log and event workers drained), without the
+interpreter's teardown.
 """
 
 from __future__ import annotations
@@ -23,6 +25,10 @@ LOOPBACK_POLITENESS = {"XXGK_MAX_PER_HOST": "8", "XXGK_MIN_DELAY": "0"}
 
 def main(argv: list[str] | None = None) -> int:
     t_start = time.perf_counter()
+    from flows.commands.common import done, end_at_once_when_done
+
+    if argv is None:  # the process, as `xxgk run` (flows/cli.py main), not a test calling main()
+        end_at_once_when_done()
     ap = argparse.ArgumentParser(prog="python -m benchmarks.run_pipeline")
     ap.add_argument("--registry", required=True)
     ap.add_argument("--home", required=True)
@@ -53,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
         counts, published, unchanged = result["counts"], result["published"], result.get("unchanged_since")
     print(json.dumps({"seconds": round(seconds, 3), "imports_s": round(t0 - t_start, 3), "counts": counts,
                       "published": published, "unchanged_since": unchanged}), flush=True)
+    if argv is None:
+        done(0)
     return 0
 
 

@@ -15,7 +15,6 @@ Exit status (every command):
 from __future__ import annotations
 
 import argparse
-import atexit
 import importlib
 import json
 import os
@@ -31,8 +30,9 @@ from flows.commands.common import (  # noqa: F401 - the exit codes, as `xxgk --h
     EXIT_USAGE,
     RUN_EXITS,
     CliError,
+    done,
+    end_at_once_when_done,
     err,
-    exit_now,
     one_line,
 )
 
@@ -250,25 +250,13 @@ def _silence_shutdown() -> None:
 
 
 PIPELINE_COMMANDS = ("run", "backfill", "rebuild", "demo")
-_EXIT_STATUS: dict[str, int] = {}  # the `xxgk` process's status, once main() has returned it
-
-
-def _end_at_once() -> None:
-    """The `xxgk` process's last exit handler (registered before the command's imports register theirs,
-    so it runs after all of them: workers stopped, logs flushed): once the command has returned its
-    status, the interpreter's own teardown of the modules it imported (pandas, DuckDB, pyarrow: ~0.15
-    CPU-s) is skipped. Every file the run wrote is closed by then; nothing is skipped after an error
-    that escaped main()."""
-    status = _EXIT_STATUS.get("status")
-    if status is not None:
-        exit_now(status)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)  # exits 2 with a usage line on bad arguments
-    if argv is None and args.command in PIPELINE_COMMANDS and not args.prefect:  # the `xxgk` process, not tests
-        atexit.register(_end_at_once)
+    if argv is None and args.command in PIPELINE_COMMANDS:  # the `xxgk` process, not tests
+        end_at_once_when_done()
     _validator_head_start(args)
     status = None
     try:
@@ -276,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
         return status
     finally:
         if argv is None and isinstance(status, int):
-            _EXIT_STATUS["status"] = status
+            done(status)
         if argv is None and "flows.validator" in sys.modules:
             from flows import validator
 

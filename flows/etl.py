@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import gc
 import hashlib
 import inspect
@@ -39,6 +40,7 @@ from flows.outcomes import NothingPublished, RunSummary
 from flows.runartifacts import ReportTable, publish_artifacts
 from flows.settings import Settings, load_settings
 from flows.steps import parsing
+from flows.steps.fetching import open_ahead
 from flows.steps.loading import writer_lock
 from flows.steps.parsing import drop_early_results
 from flows.writerlimit import WRITER_LIMIT, WriterLimitAhead
@@ -134,10 +136,13 @@ def _collect(futures) -> dict[str, dict]:
     return parsed
 
 
-@flow(name="parse-documents")
-def parse_on_dask(chunks: list[list[dict[str, Any]]], settings: Settings) -> dict[str, dict]:
-    """The parse chunks on a Dask cluster (task_runner = "dask"): parsing is CPU-bound."""
-    return _collect([parse_task.submit(chunk, settings) for chunk in chunks])
+@functools.cache
+def parse_on_dask():  # made when first used (only the Dask runner does): a flow's parameter schema costs ~0.01 s
+    @flow(name="parse-documents")
+    def parse_documents(chunks: list[list[dict[str, Any]]], settings: Settings) -> dict[str, dict]:
+        """The parse chunks on a Dask cluster (task_runner = "dask"): parsing is CPU-bound."""
+        return _collect([parse_task.submit(chunk, settings) for chunk in chunks])
+    return parse_documents
 
 
 def parse_chunks(chunks: list[list[dict[str, Any]]], settings: Settings) -> dict[str, dict]:
@@ -145,7 +150,7 @@ def parse_chunks(chunks: list[list[dict[str, Any]]], settings: Settings) -> dict
         from prefect_dask import DaskTaskRunner
 
         runner = DaskTaskRunner(address=settings.dask_address) if settings.dask_address else DaskTaskRunner()
-        return parse_on_dask.with_options(task_runner=runner)(chunks, settings)
+        return parse_on_dask().with_options(task_runner=runner)(chunks, settings)
     # Threads share one GIL: more than PARSE_IN_FLIGHT chunks at once only add memory (PDFs).
     futures = []
     for i, chunk in enumerate(chunks):
@@ -173,6 +178,7 @@ def etl_year(year: int | None = None, sources: str | None = None, home: str | No
     year = int(year) if year is not None else previous_year()
     # home, config and full_run: the command line's (`xxgk run --prefect`); a deployment leaves them to XXGK_*.
     settings = load_settings(config=config, home=home, sources=sources, full_run=full_run, samples_base=samples_base)
+    open_ahead(settings)  # the raw store read while Prefect starts the first task
     logger = get_run_logger()
     summary = RunSummary(year=year)
     table = ReportTable()

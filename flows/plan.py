@@ -43,7 +43,7 @@ from flows.steps.publishing import build_data_docs, mark_published, note_kept_ve
 from flows.steps.record import (
     apply_record,
     forget_run,
-    read_record_ahead,
+    record_ahead,
     record_exists,
     record_run,
     run_fingerprint,
@@ -139,11 +139,10 @@ def fetch(run: YearRun, progress: Progress) -> YearRun:
     progress(f"{year}: fetching {len(sources)} report(s)")
     drop_early_results(settings)
     early = start_early_parse(settings) if first else None  # new bodies are parsed while the others are fetched
-    if not first:
-        read_record_ahead(settings, year, sources)  # the check after the fetch, prepared while the requests are out
+    ahead = None if first else record_ahead(settings, year, sources)  # the check after the fetch, prepared
     on_fetched = (lambda s, sha, ctype: early.offer(sha, s.agency, int(s.year), ctype)) if early else None
     run.outcomes = fetch_batch(sources, settings, loopback=base is not None, progress=_say(year, progress),
-                               on_fetched=on_fetched)
+                               on_fetched=on_fetched, meanwhile=ahead)  # while the conditional requests are out
     run.summary.notes += verify_bodies(run.outcomes, settings, loopback=base is not None,
                                        progress=_say(year, progress))
     run.summary.reports = run.outcomes

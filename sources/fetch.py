@@ -514,10 +514,13 @@ class Fetcher:
         progress: Callable[[int, int], None] | None = None,
         waiting: Callable[[str], None] | None = None,
         on_result: Callable[[int, FetchOutcome], None] | None = None,
+        meanwhile: Callable[[], None] | None = None,
     ) -> list[FetchOutcome]:
         """Fetch every source once; outcomes in the order of ``sources``.
 
         ``on_result(index, outcome)`` is called (in a fetch thread) as each source is done.
+        ``meanwhile()`` is called (in the calling thread, which it must not fail) while the stored versions'
+        conditional requests are out, if any are asked (``revalidate_many``).
 
         ``waiting`` gets a line every ``heartbeat_s`` while requests are outstanding. The
         workers are daemon threads: an interrupt (KeyboardInterrupt in the calling thread)
@@ -526,9 +529,9 @@ class Fetcher:
         The bodies are on disk when it returns (one flush for all of them: ``RawStore.batch``).
         """
         with store.batch():
-            return self._fetch_many(sources, store, progress, waiting, on_result)
+            return self._fetch_many(sources, store, progress, waiting, on_result, meanwhile)
 
-    def _fetch_many(self, sources: Iterable[Source], store: RawStore, progress, waiting, on_result
+    def _fetch_many(self, sources: Iterable[Source], store: RawStore, progress, waiting, on_result, meanwhile=None
                     ) -> list[FetchOutcome]:
         sources = list(sources)
         total = len(sources)
@@ -538,7 +541,7 @@ class Fetcher:
         if self.deadline_s is not None:
             self._deadline = time.monotonic() + self.deadline_s
         # The commonest case of a re-run first: every stored version revalidated at once.
-        rest = self._revalidate_stored(sources, store, results)
+        rest = self._revalidate_stored(sources, store, results, meanwhile)
         done = total - len(rest)
         if on_result is not None or progress:
             for n, i in enumerate(i for i in range(total) if i not in rest):
@@ -641,7 +644,8 @@ class Fetcher:
             prev = None
         return prev
 
-    def _revalidate_stored(self, sources: list[Source], store: RawStore, results: list) -> dict[int, tuple]:
+    def _revalidate_stored(self, sources: list[Source], store: RawStore, results: list, meanwhile=None
+                           ) -> dict[int, tuple]:
         """Every source with a stored version and validators, asked at once (revalidate_many); the
         plain 304s become outcomes in ``results``. Returns the other sources by index, each with its
         stored version and the requests already made for it (the full way asks them again)."""
@@ -660,7 +664,7 @@ class Fetcher:
         fetched_at = _now_iso()
         fresh, asked, last_start = revalidate_many(
             jobs, self._revalidator.headers, self.timeout, self.session.verify, self.max_per_host,
-            self.min_delay_s, self._stop, self._deadline, max_connections=2 * self.workers)
+            self.min_delay_s, self._stop, self._deadline, max_connections=2 * self.workers, meanwhile=meanwhile)
         for host, started in last_start.items():  # the full way keeps the spacing from the last start
             self._gate_of(host).defer(started + self.min_delay_s - time.monotonic())
         for i, got in fresh.items():
@@ -1067,8 +1071,8 @@ class StoreFetcher:
                             url=row.get("final_url") or source.url, bytes=row.get("bytes"),
                             detail="offline: the raw store's last body")
 
-    def fetch_many(self, sources: Iterable[Source], store: RawStore, progress=None, waiting=None, on_result=None
-                   ) -> list[FetchOutcome]:
+    def fetch_many(self, sources: Iterable[Source], store: RawStore, progress=None, waiting=None, on_result=None,
+                   meanwhile=None) -> list[FetchOutcome]:
         return [self.fetch_one(s, store) for s in sources]
 
     def fetch_url(self, url: str) -> Page:

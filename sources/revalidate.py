@@ -19,6 +19,7 @@ import socket
 import ssl
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -100,11 +101,25 @@ class Revalidator:
 # --------------------------------------------------------------------------- many at once
 
 _PLAIN_TARGET = re.compile(r"[!-~]+")  # printable ASCII, no space: sent as it is
+# The commonest URL: scheme, host[:port], a path (and query) of printable ASCII without "#". urlsplit would give
+# the same scheme, netloc and target (path + "?" + query; a URL ending with "?", whose empty query urlsplit drops,
+# goes through urlsplit); a tenth of this module's CPU for 10,000 conditional requests went to urlsplit.
+_PLAIN_URL = re.compile(r"(https?)://([A-Za-z0-9.\-]+(?::[0-9]+)?)(/[!-\"$-~]*)?")
+
+
+def _scheme_netloc_target(url: str) -> tuple[str, str, str]:
+    """(scheme, netloc, request target) of ``url``, as ``urlsplit`` gives them."""
+    m = _PLAIN_URL.fullmatch(url)
+    if m is None or url.endswith("?"):
+        parts = urlsplit(url)
+        return parts.scheme, parts.netloc, (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return m[1], m[2], m[3] or "/"
 
 
 def revalidate_many(jobs: list[tuple[int, str, dict[str, str]]], headers: dict[str, str], timeout: tuple[float, float],
                     verify: bool | str, max_per_host: int, min_delay: float, stop: threading.Event | None = None,
                     deadline: float | None = None, max_connections: int = 16, connections_per_host: int = 2,
+                    meanwhile: Callable[[], None] | None = None,
                     ) -> tuple[dict[int, dict[str, str]], dict[int, int], dict[str, float]]:
     """Conditional GETs ``(key, url, validators)`` for many URLs at once, from one thread.
 
@@ -115,6 +130,9 @@ def revalidate_many(jobs: list[tuple[int, str, dict[str, str]]], headers: dict[s
     Only a plain 304 is taken. Any other answer, and every key of a host that fails (refused,
     reset twice, silent for the read timeout, 429 or 5xx, three other answers), is left to the
     caller, which asks it the full way and records what becomes of it.
+
+    ``meanwhile()``, if given, runs in the calling thread while the requests are out (their thread mostly
+    waits on the hosts): work of the caller's that does not depend on the answers.
 
     Returns (headers of the 304 by key: ETag and Last-Modified; requests made by key; the time,
     ``time.monotonic()``, of the last request started per host ``netloc``).
@@ -134,7 +152,11 @@ def revalidate_many(jobs: list[tuple[int, str, dict[str, str]]], headers: dict[s
     # A thread of its own: the caller may be inside a running event loop (a Prefect task).
     t = threading.Thread(target=run, name="xxgk-revalidate", daemon=True)
     t.start()
-    t.join()
+    try:
+        if meanwhile is not None:
+            meanwhile()
+    finally:
+        t.join()
     if "error" in box:
         raise box["error"]
     return box["out"]
@@ -159,17 +181,17 @@ async def _revalidate(jobs, headers, timeout, verify, max_per_host, min_delay, s
     hosts: dict[tuple[str, str], _Host] = {}
     common = "".join(f"{k}: {v}\r\n" for k, v in headers.items() if k.lower() != "host")
     for key, url, validators in jobs:
-        parts = urlsplit(url)
-        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        scheme, netloc, target = _scheme_netloc_target(url)
         values = "".join(validators.values())
         if not _PLAIN_TARGET.fullmatch(target) or "\r" in values or "\n" in values or not values.isascii():
             continue  # the full way quotes and checks what this would send as it is
-        hk = (parts.scheme, parts.netloc.lower())
+        hk = (scheme, netloc.lower())
         host = hosts.get(hk)
         if host is None:
+            parts = urlsplit(url)
             port = parts.port or (443 if parts.scheme == "https" else 80)
             host = hosts[hk] = _Host(parts.scheme, parts.netloc, parts.hostname or "", port)
-        req = (f"GET {target} HTTP/1.1\r\nHost: {parts.netloc}\r\n{common}"
+        req = (f"GET {target} HTTP/1.1\r\nHost: {netloc}\r\n{common}"
                + "".join(f"{k}: {v}\r\n" for k, v in validators.items()) + "\r\n").encode("ascii")
         host.queue.append((key, req))
     ssl_ctx = None

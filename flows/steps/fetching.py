@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -86,6 +87,7 @@ def raw_store(settings: Settings):
 
 
 _BODY_STORES: dict[Path, Any] = {}
+_BODY_STORES_LOCK = threading.Lock()  # one RawStore per folder, also while open_ahead's thread opens it
 
 
 def body_store(settings: Settings):
@@ -98,10 +100,31 @@ def body_store(settings: Settings):
     answers with the body, which is stored as any other.
     """
     root = Path(settings.raw_dir).resolve()
-    store = _BODY_STORES.get(root)
-    if store is None:
-        store = _BODY_STORES[root] = raw_store(settings)
+    with _BODY_STORES_LOCK:
+        store = _BODY_STORES.get(root)
+        if store is None:
+            store = _BODY_STORES[root] = raw_store(settings)
     return store
+
+
+def open_ahead(settings: Settings) -> threading.Thread:
+    """The fetch step's first CPU work, started in a thread: the raw store opened (``body_store``: its whole
+    manifest read) and the fetcher's module imported (requests). A Prefect flow calls it as it starts: the
+    engine then waits on its server while it starts the fetch task (~0.06 s), and this fills the wait. The
+    fetch step takes the same store (``body_store`` waits for one being opened). Only a head start: an error
+    here is met again, and reported, where the step does the same."""
+
+    def work() -> None:
+        try:
+            body_store(settings)
+            if not settings.offline:
+                import sources.fetch  # noqa: F401
+        except Exception:  # noqa: BLE001, S110 - the fetch step opens and imports them itself, and reports
+            pass
+
+    thread = threading.Thread(target=work, name="xxgk-open-ahead", daemon=True)
+    thread.start()
+    return thread
 
 
 PROGRESS_GAP_S = 1.0  # seconds between two progress lines of a fetch in this process, at least
@@ -109,11 +132,13 @@ FETCH_SPLIT_MIN = 2000  # sources below which one process fetches (starting othe
 
 
 def fetch_batch(sources: list, settings: Settings, loopback: bool = False,
-                progress: Progress = quiet, on_fetched: Callable | None = None) -> list[ReportOutcome]:
+                progress: Progress = quiet, on_fetched: Callable | None = None,
+                meanwhile: Callable[[], None] | None = None) -> list[ReportOutcome]:
     """Fetch every source politely into the raw store; one outcome per source.
 
     ``on_fetched(source, sha256, content_type)`` is called as each new body is stored (the run
-    parses it meanwhile: flows/steps/parsing.py ``EarlyParse``).
+    parses it meanwhile: flows/steps/parsing.py ``EarlyParse``). ``meanwhile()`` is called while the
+    conditional requests of the stored versions are out (``Fetcher.fetch_many``), if any are asked.
 
     A batch of many new bodies is spread over ``fetch_processes`` processes (flows/fetchsplit.py):
     a fetcher spends about half a ms of CPU per download under one GIL. The conditional requests of a
@@ -130,7 +155,7 @@ def fetch_batch(sources: list, settings: Settings, loopback: bool = False,
         parts = split_for_processes([s.host for s in sources], n, max(1, settings.max_per_host),
                                     0.0 if loopback else settings.min_delay) if downloads >= FETCH_SPLIT_MIN else []
         if len(parts) > 1:
-            results = _fetch_in_processes(sources, parts, settings, loopback, progress, on_fetched)
+            results = _fetch_in_processes(sources, parts, settings, loopback, progress, on_fetched, meanwhile)
         else:
             every = max(25, len(sources) // 20)  # a progress line is a log record sent to Prefect's API
             last_line = [time.monotonic()]
@@ -144,7 +169,7 @@ def fetch_batch(sources: list, settings: Settings, loopback: bool = False,
 
             with make_fetcher(settings, loopback=loopback) as fetcher:
                 results = fetcher.fetch_many(sources, store, progress=fetched, waiting=progress,
-                                             on_result=_new_body_hook(sources, on_fetched))
+                                             on_result=_new_body_hook(sources, on_fetched), meanwhile=meanwhile)
     outcomes = []
     for src, res in zip(sources, results, strict=True):
         status = str(getattr(res, "status", "failed"))
@@ -181,7 +206,7 @@ def _new_body_hook(sources: list, on_fetched: Callable | None):
 
 
 def _fetch_in_processes(sources: list, parts: list, settings: Settings, loopback: bool, progress: Progress,
-                        on_fetched: Callable | None = None) -> list:
+                        on_fetched: Callable | None = None, meanwhile: Callable[[], None] | None = None) -> list:
     import queue
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
@@ -209,6 +234,8 @@ def _fetch_in_processes(sources: list, parts: list, settings: Settings, loopback
                                part.max_per_host, k if bodies is not None else None): part
                    for k, part in enumerate(parts)}
         pending = set(futures)
+        if meanwhile is not None:
+            meanwhile()
         while pending:
             finished, pending = wait(pending, timeout=0.05 if bodies is not None else None,
                                      return_when=FIRST_COMPLETED)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import threading
+from collections.abc import Callable
 
 from flows.outcomes import FETCH_FAILED, Progress, ReportOutcome, RunSummary, quiet
 from flows.settings import Settings
@@ -80,11 +80,12 @@ def record_exists(settings: Settings, year: int) -> bool:
     return runrecord.record_path(settings.home, year).is_file()
 
 
-def read_record_ahead(settings: Settings, year: int, sources: list | None = None) -> None:
+def record_ahead(settings: Settings, year: int, sources: list | None = None) -> Callable[[], None]:
     """What the check for an unchanged run needs besides the fetch's outcomes (the run record parsed, the
-    code's fingerprint, the parser version, the registry rows' part of the run's fingerprint), made in a
-    thread while the fetch's conditional requests are out: the run's own thread only waits for them then.
-    The check uses the record only if its bytes are still the same (flows/runrecord.py)."""
+    code's fingerprint, the parser version, the registry rows' part of the run's fingerprint), as work for
+    the fetch to do while its conditional requests are out (``fetch_batch(meanwhile=...)``): the run's thread
+    then mostly waits on the sites. The check uses the record only if its bytes are still the same
+    (flows/runrecord.py). Never fails: only a head start, the check does it again and reports."""
     from flows import runrecord
 
     def work() -> None:
@@ -97,7 +98,7 @@ def read_record_ahead(settings: Settings, year: int, sources: list | None = None
         except Exception:  # noqa: BLE001, S110 - only a head start: the check itself does it again and reports
             pass
 
-    threading.Thread(target=work, name="xxgk-read-ahead", daemon=True).start()
+    return work
 
 
 def forget_run(settings: Settings, year: int) -> None:

@@ -57,3 +57,38 @@ def test_plain_parameters_go_to_the_api_as_fastapi_encodes_them():
     assert etl_year.serialize_parameters(plain) == {k: jsonable_encoder(v) for k, v in plain.items()}
     listed = {"years": [2023, 2024], "start": None, "end": None}
     assert backfill.serialize_parameters(listed) == {k: jsonable_encoder(v) for k, v in listed.items()}
+
+
+def test_the_raw_store_opened_ahead_is_the_one_the_run_reads(tmp_path, monkeypatch):
+    """open_ahead's thread and the fetch step ask for the store at once: one manifest read, one store, with
+    every row of the manifest."""
+    from flows.settings import load_settings
+    from flows.steps import fetching
+    from sources.rawstore import RawStore
+
+    settings = load_settings(home=str(tmp_path / "home"))
+    store = RawStore(settings.raw_dir)
+    sha, _ = store.put(b"<html>report</html>")
+    store.record({"url": "http://127.0.0.1:1/a.html", "status": "fetched", "sha256": sha, "etag": '"e1"'})
+    opened = []
+    inside, slow_open = threading.Event(), threading.Event()
+
+    def raw_store(s):
+        opened.append(threading.current_thread().name)
+        inside.set()
+        slow_open.wait(5)  # the thread is still reading the manifest when the step asks
+        return RawStore(s.raw_dir)
+
+    monkeypatch.setattr(fetching, "_BODY_STORES", {})
+    monkeypatch.setattr(fetching, "raw_store", raw_store)
+    ahead = fetching.open_ahead(settings)
+    assert inside.wait(10)
+    got = []
+    step = threading.Thread(target=lambda: got.append(fetching.body_store(settings)))
+    step.start()
+    slow_open.set()
+    ahead.join(10)
+    step.join(10)
+    assert opened == ["xxgk-open-ahead"]
+    assert got[0] is fetching.body_store(settings)
+    assert got[0].latest("http://127.0.0.1:1/a.html")["etag"] == '"e1"'

@@ -130,3 +130,59 @@ def test_a_server_that_closes_after_each_answer(site, store, fast):
     first, again, hits, _ = _rerun(s, fast(max_per_host=4), store)
     assert [(o.status, o.attempts) for o in again] == [(NOT_MODIFIED, 1)] * 10
     assert len(hits) == 10 and s.server.connections >= 10  # one answer per connection, no request asked twice
+
+
+_URL_PARTS = ["http", "https", "HTTP", "://", "h", "Host.example", "127.0.0.1", ":8080", ":", ":x", "@", "u:p@",
+              "[::1]", "/", "/a", "/报告.html", "%20", "?", "??", "?q=1", "&", "#", "#f", ";p", " ", "\t", "\n", "\r",
+              "\x00", "-", ".", "~", '"', "'", "\\", "//"]
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8080/pages/00/00001.html", "https://www.gov.cn/a/b.htm?x=1&y=2",
+                                 "http://h", "http://h/a?", "http://h/a??", "http://h/a#f", "http://h/?", "http://h?q"])
+def test_a_urls_scheme_host_and_target_are_urlsplits(url):
+    _check_split(url)
+
+
+def _check_split(url: str) -> None:
+    from urllib.parse import urlsplit
+
+    from sources.revalidate import _scheme_netloc_target
+
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return  # urlsplit refuses it; the fast path only takes plain URLs, which it never refuses
+    assert _scheme_netloc_target(url) == (parts.scheme, parts.netloc,
+                                          (parts.path or "/") + (f"?{parts.query}" if parts.query else ""))
+
+
+def test_any_url_splits_as_urlsplit_splits_it():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    pieces = st.lists(st.sampled_from(_URL_PARTS), max_size=6).map("".join)
+
+    @settings(max_examples=3000, deadline=None)
+    @given(st.sampled_from(["http://", "https://", "HTTP://", "http:/", "ftp://", ""]), pieces, pieces)
+    def check(scheme, host, rest):
+        _check_split(scheme + host + rest)
+
+    check()
+
+
+def test_the_callers_work_runs_while_the_conditional_requests_are_out(site, store, fast):
+    s = site(30, delay=0.03)  # ~0.45 s of answers, 2 at a time
+    fetcher = fast(max_per_host=2)
+    calls = []
+    first = fetcher.fetch_many(s.sources(), store, meanwhile=lambda: calls.append("first"))
+    assert calls == [] and all(o.status == FETCHED for o in first)  # nothing stored: nothing asked at once
+
+    def work():
+        calls.append(len(s.server.hits))  # the requests went out before: the server is answering them
+        time.sleep(0.05)
+
+    t0 = time.monotonic()
+    again = fetcher.fetch_many(s.sources(), store, meanwhile=work)
+    assert len(calls) == 1 and calls[0] < 60  # called once, before the last answer
+    assert [(o.status, o.attempts) for o in again] == [(NOT_MODIFIED, 1)] * 30
+    assert len(s.since(t0)) == 30
