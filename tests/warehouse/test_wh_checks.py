@@ -5,7 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from warehouse.checks import CHECK_COLUMNS, check_table
+from warehouse import db
+from warehouse.checks import _CHECK_SCHEMA, CHECK_COLUMNS, check_table, store_check_table
 
 
 def _rows() -> dict[str, np.ndarray]:
@@ -18,12 +19,22 @@ def _rows() -> dict[str, np.ndarray]:
     return {c: out[c] for c in CHECK_COLUMNS}
 
 
-def test_arrays_and_frame_give_the_same_table():
+def test_arrays_and_frame_give_the_same_table_and_stored_rows(tmp_path):
     rows = _rows()
-    from_arrays = check_table(rows)
-    assert from_arrays.equals(check_table(pd.DataFrame(rows)))
+    from_arrays, from_frame = check_table(rows), check_table(pd.DataFrame(rows))
+    assert from_frame.schema == _CHECK_SCHEMA
+    assert from_arrays.column("detail").type.value_type == "string"  # repeated strings: a dictionary
+    assert from_arrays.cast(_CHECK_SCHEMA).equals(from_frame)
     assert from_arrays.column("scope").to_pylist() == ["column=total", "table=x", None]
     assert from_arrays.column("detail").to_pylist()[2] is None
+    stored = []
+    for i, table in enumerate((from_arrays, from_frame)):
+        con = db.connect(tmp_path / f"w{i}.duckdb")
+        db.init_schema(con)
+        assert store_check_table(con, table) == 3
+        stored.append(con.execute("SELECT * EXCLUDE (checked_at) FROM chk_result ORDER BY ALL").fetchall())
+        con.close()
+    assert stored[0] == stored[1] and len(stored[0]) == 3
 
 
 @pytest.mark.parametrize("column, value, message", [
