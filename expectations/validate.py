@@ -11,7 +11,6 @@ those rows), a not-applicable cell counts as 0 and the detail says so.
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import threading
@@ -27,6 +26,8 @@ from transforms import formatspec as fs
 from transforms.evaluator import FAIL, PASS, SKIPPED_BLANK, SKIPPED_MISSING
 
 COLUMNS = ["report_id", "check_id", "scope", "severity", "status", "expected", "actual", "detail"]
+NUMBERS = ("expected", "actual")
+_STATUS = np.array([PASS, FAIL, SKIPPED_BLANK, SKIPPED_MISSING], dtype=object)  # by code 0-3
 _NEGATED = {"==": "!=", "<=": ">", ">=": "<", "<": ">="}
 _PREV = "prev:"
 _TEMPLATE_COLUMN = {fs.ACTIVE_DISCLOSURE: "template_active_disclosure", fs.APPLICATIONS: "template_applications"}
@@ -166,12 +167,6 @@ class _Family:
     report_ids: np.ndarray
     columns: dict  # column -> (value, known, na) arrays
 
-    @functools.cached_property
-    def id_column(self):
-        """``report_ids`` as the report_id column of the family's check rows: converted once, not once
-        per rule (a third of the time of building a rule's rows)."""
-        return pd.Series(self.report_ids).array
-
     def frame(self) -> pd.DataFrame:
         data = {col: v for col, (v, _, _) in self.columns.items()}
         data[sx.ZERO] = np.zeros(len(self.report_ids))
@@ -194,6 +189,25 @@ def _family_columns(wide: _Wide, rules, self_rows: np.ndarray, prev_rows: np.nda
 # --------------------------------------------------------------------------- results
 
 
+def _rows(n: int, **columns) -> dict[str, np.ndarray]:
+    """Check rows (``COLUMNS``) as ``n`` rows of arrays, a scalar repeated: a rule's rows stay numpy arrays of
+    Python strings, joined once (``validate_columns``); a pandas frame a rule converted every row's strings to
+    Arrow, and the validator then took the rows that are no passes out again (~0.2 CPU-s of a chunk's ~1)."""
+    out = {}
+    for c in COLUMNS:
+        v = columns[c]
+        out[c] = v if isinstance(v, np.ndarray) else np.full(n, v, dtype=float if c in NUMBERS else object)
+    return out
+
+
+def _take(rows: dict[str, np.ndarray], keep: np.ndarray | None) -> dict[str, np.ndarray]:
+    return rows if keep is None else {c: v[keep] for c, v in rows.items()}
+
+
+def _count(rows: dict[str, np.ndarray]) -> int:
+    return len(rows["report_id"])
+
+
 def _fmt(v: float) -> str:
     if v != v:  # NaN
         return "?"
@@ -211,7 +225,7 @@ def _side_text(rule: sx.Rule, side: int, values: dict[str, float]) -> str:
     return " ".join(parts)
 
 
-def _sum_rule_rows(rule: sx.Rule, fam: _Family, failed: np.ndarray, keep: np.ndarray | None = None) -> pd.DataFrame:
+def _sum_rule_rows(rule: sx.Rule, fam: _Family, failed: np.ndarray, keep: np.ndarray | None = None) -> dict:
     paths = list(dict.fromkeys(rule.paths))
     vals = np.column_stack([fam.columns[p][0] for p in paths]) if paths else np.zeros((len(fam.report_ids), 0))
     known = np.column_stack([fam.columns[p][1] for p in paths])
@@ -222,8 +236,7 @@ def _sum_rule_rows(rule: sx.Rule, fam: _Family, failed: np.ndarray, keep: np.nda
     if rule.check_id == "H7":  # a count against its expected value: GX alone decides
         any_missing[:] = False
         any_blank[:] = False
-    status = np.where(any_missing, SKIPPED_MISSING,
-                      np.where(any_blank, SKIPPED_BLANK, np.where(failed, FAIL, PASS)))
+    status = _STATUS[np.where(any_missing, 3, np.where(any_blank, 2, np.where(failed, 1, 0)))]
     col = {p: i for i, p in enumerate(paths)}
     sides = evaluator.side_sums(rule.check, lambda column: vals[:, col[column]])
     checked = (status == PASS) | (status == FAIL)
@@ -248,14 +261,12 @@ def _sum_rule_rows(rule: sx.Rule, fam: _Family, failed: np.ndarray, keep: np.nda
             text += " (not-applicable cells counted as 0: " + ", ".join(
                 p for p, n in zip(paths, na[i], strict=True) if n) + ")"
         detail[i] = text
-    out = pd.DataFrame({
-        "report_id": fam.id_column, "check_id": rule.check_id, "scope": rule.scope,
-        "severity": rule.severity, "status": status, "expected": expected, "actual": actual, "detail": detail,
-    })
-    return out if keep is None else out[keep]
+    out = _rows(len(fam.report_ids), report_id=fam.report_ids, check_id=rule.check_id, scope=rule.scope,
+                severity=rule.severity, status=status, expected=expected, actual=actual, detail=detail)
+    return _take(out, keep)
 
 
-def _domain_rows(fam: _Family, domain_groups: list[tuple[sx.Group, np.ndarray]], table: str) -> pd.DataFrame:
+def _domain_rows(fam: _Family, domain_groups: list[tuple[sx.Group, np.ndarray]], table: str) -> dict:
     from expectations.custom import in_domain
 
     n = len(fam.report_ids)
@@ -278,17 +289,14 @@ def _domain_rows(fam: _Family, domain_groups: list[tuple[sx.Group, np.ndarray]],
             if p != sx.ZERO:
                 present |= fam.columns[p][1]
     detail[~present] = f"not checked: {table} is not in the report"
-    return pd.DataFrame({
-        "report_id": fam.id_column, "check_id": "H5", "scope": f"table={table}",
-        "severity": domain_groups[0][0].severity,
-        "status": np.where(failed, FAIL, np.where(present, PASS, SKIPPED_MISSING)),
-        "expected": np.nan, "actual": np.nan, "detail": detail,
-    })
+    return _rows(n, report_id=fam.report_ids, check_id="H5", scope=f"table={table}",
+                 severity=domain_groups[0][0].severity, status=_STATUS[np.where(failed, 1, np.where(present, 0, 3))],
+                 expected=np.nan, actual=np.nan, detail=detail)
 
 
 def _validate_family(fam: _Family, table: str | None = None, keep_for: dict | None = None,
-                     gx_results: list | None = None) -> list[pd.DataFrame]:
-    """Run the family's suite once; one frame of check rows per rule."""
+                     gx_results: list | None = None) -> list[dict]:
+    """Run the family's suite once; the check rows (``_rows``) of each rule."""
     if len(fam.report_ids) == 0:
         return []
     from expectations.custom import evaluate_rules
@@ -381,11 +389,11 @@ def _known(wide: _Wide, rows: np.ndarray, valid: np.ndarray, paths: list[str]) -
     return wide.known[np.where(valid, rows, 0)][:, cols] & valid[:, None]
 
 
-def _h7_details(frame: pd.DataFrame, missing_lists: dict, ids: np.ndarray) -> pd.DataFrame:
+def _h7_details(rows: dict, missing_lists: dict, ids: np.ndarray) -> dict:
     pos = {rid: i for i, rid in enumerate(ids)}
     details = []
-    for rid, scope, status, exp, act in zip(frame["report_id"], frame["scope"], frame["status"],
-                                            frame["expected"], frame["actual"], strict=True):
+    for rid, scope, status, exp, act in zip(rows["report_id"], rows["scope"], rows["status"],
+                                            rows["expected"], rows["actual"], strict=True):
         table = scope.removeprefix("table=")
         miss = missing_lists[table].get(pos[rid], [])
         if status == PASS:
@@ -395,12 +403,12 @@ def _h7_details(frame: pd.DataFrame, missing_lists: dict, ids: np.ndarray) -> pd
         else:
             shown = ", ".join(miss[:8]) + (f" (+{len(miss) - 8} more)" if len(miss) > 8 else "")
             details.append(f"{table}: {_fmt(act)} of {_fmt(exp)} cells present; missing: {shown}")
-    frame = frame.copy()
-    frame["detail"] = details
-    return frame
+    detail = np.empty(len(details), dtype=object)
+    detail[:] = details
+    return {**rows, "detail": detail}
 
 
-def _missing_table_rows(reports: pd.DataFrame) -> list[pd.DataFrame]:
+def _missing_table_rows(reports: pd.DataFrame) -> list[dict]:
     """The checks of a table 1/2 the report does not have: skipped_missing, one row per check id."""
     out = []
     for table, col in _TEMPLATE_COLUMN.items():
@@ -409,11 +417,9 @@ def _missing_table_rows(reports: pd.DataFrame) -> list[pd.DataFrame]:
             continue
         for cid, sev in [(inv.id, inv.severity) for inv in fs.INVARIANTS
                          if inv.table == table and not inv.cross_year] + [("H5", fs.OTHER_CHECKS["H5"][0])]:
-            out.append(pd.DataFrame({
-                "report_id": ids, "check_id": cid, "scope": f"table={table}", "severity": sev,
-                "status": SKIPPED_MISSING, "expected": np.nan, "actual": np.nan,
-                "detail": f"not checked: {table} is not in the report",
-            }))
+            out.append(_rows(len(ids), report_id=ids, check_id=cid, scope=f"table={table}", severity=sev,
+                             status=SKIPPED_MISSING, expected=np.nan, actual=np.nan,
+                             detail=f"not checked: {table} is not in the report"))
     return out
 
 
@@ -429,6 +435,21 @@ def validate(frames: FramesLike, prev_frames: FramesLike | None = None, *,
     ``gx_results``, when given, receives ``(suite name, ExpectationSuiteValidationResult)``
     per suite run (for ``expectations.datadocs.build_docs``).
     """
+    columns = validate_columns(frames, prev_frames, gx_results=gx_results)
+    return pd.DataFrame(columns=COLUMNS) if columns is None else check_frame(columns)
+
+
+def check_frame(columns: dict[str, np.ndarray], index=None) -> pd.DataFrame:
+    """Check rows given as ``validate_columns`` gives them, as the frame ``validate`` returns (text
+    columns of pandas' ``str``, numbers float)."""
+    return pd.DataFrame({c: (columns[c].astype(float) if c in NUMBERS else pd.array(columns[c], dtype="str"))
+                         for c in COLUMNS}, index=index)
+
+
+def validate_columns(frames: FramesLike, prev_frames: FramesLike | None = None, *,
+                     gx_results: list | None = None) -> dict[str, np.ndarray] | None:
+    """``validate``'s check rows as arrays by column (text: Python strings in object arrays), or None
+    when there is no report."""
     frames, prev_frames = as_pandas(frames), as_pandas(prev_frames)
     reports = frames.reports.reset_index(drop=True)
     if "is_current" not in reports:
@@ -442,10 +463,10 @@ def validate(frames: FramesLike, prev_frames: FramesLike | None = None, *,
         all_cells = pd.concat([frames.cells, prev_frames.cells[~prev_frames.cells["report_id"].isin(
             reports["report_id"])]], ignore_index=True)
     if reports.empty:
-        return pd.DataFrame(columns=COLUMNS)
+        return None
     wide = _Wide(all_cells, pd.Index(_dedupe_ids(list(all_reports["report_id"]))))
     rules = sx.rules()
-    out: list[pd.DataFrame] = []
+    out: list[dict] = []
 
     # Tables 1 and 2, per template; table 3 for every report (absent cells -> skipped_missing).
     s2_keep_levels = reports["level"].isin(sx.NO_RULEMAKING_LEVELS) if "level" in reports else None
@@ -490,15 +511,12 @@ def validate(frames: FramesLike, prev_frames: FramesLike | None = None, *,
 
     out += _narrative_rows(wide, reports, frames.narrative, gx_results)
     out += _hierarchy_rows(wide, reports, gx_results)
-    result = pd.concat([f for f in out if len(f)], ignore_index=True) if out else pd.DataFrame(columns=COLUMNS)
-    result = result[COLUMNS]
-    result["expected"] = result["expected"].astype(float)
-    result["actual"] = result["actual"].astype(float)
-    return result
+    out = [r for r in out if _count(r)]  # H7 gives every report rows
+    return {c: np.concatenate([r[c] for r in out]) for c in COLUMNS}
 
 
 def _narrative_rows(wide: _Wide, reports: pd.DataFrame, narrative: pd.DataFrame | None,
-                    gx_results: list | None = None) -> list[pd.DataFrame]:
+                    gx_results: list | None = None) -> list[dict]:
     if narrative is None or narrative.empty:
         return []
     rules = sx.rules()["narrative"]
@@ -518,14 +536,14 @@ def _narrative_rows(wide: _Wide, reports: pd.DataFrame, narrative: pd.DataFrame 
         cols[sx.NARRATIVE + key] = (v, stated[key], np.zeros(len(ids), dtype=bool))
     fam = _Family("narrative", ids, cols)
     out = []
-    for frame in _validate_family(fam, gx_results=gx_results):
+    for rows in _validate_family(fam, gx_results=gx_results):
         # a row only for the figures the narrative states
-        stated_key = frame["scope"].iloc[0].removeprefix("figure=")
-        out.append(frame[stated[stated_key]])
+        stated_key = rows["scope"][0].removeprefix("figure=")
+        out.append(_take(rows, stated[stated_key]))
     return out
 
 
-def _hierarchy_rows(wide: _Wide, reports: pd.DataFrame, gx_results: list | None = None) -> list[pd.DataFrame]:
+def _hierarchy_rows(wide: _Wide, reports: pd.DataFrame, gx_results: list | None = None) -> list[dict]:
     if "parent" not in reports:
         return []
     cur = reports[reports["is_current"].fillna(True).astype(bool)]

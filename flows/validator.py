@@ -121,10 +121,10 @@ def stop_server() -> None:
 def validate_chunk(frames, prev_frames=None):
     """``expectations.validate.validate`` of one chunk, in a worker, handed back compact
     (flows.steps.validating.CheckPart)."""
-    from expectations.validate import validate
+    from expectations.validate import validate_columns
     from flows.steps.validating import check_part
 
-    return check_part(validate(frames, prev_frames=prev_frames))
+    return check_part(validate_columns(frames, prev_frames=prev_frames))
 
 
 class ValidatorPool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -18,6 +19,10 @@ CHECK_COLUMNS = ("report_id", "check_id", "scope", "severity", "status", "expect
 SEVERITIES = (fs.ERROR, fs.WARNING)
 STATUSES = GATE_STATUSES
 
+# Text columns whose strings repeat over a chunk's ~150,000 rows (a rule's statement is the detail of its passes):
+# a validator hands them over as Arrow dictionaries (~35 MB a chunk of 2,500 reports where plain strings were
+# ~55: pickled, sent and read again by both processes); DuckDB stores the same strings.
+_REPEATED = ("check_id", "scope", "severity", "status", "detail")
 _CHECK_SCHEMA = pa.schema([
     ("report_id", pa.string()), ("check_id", pa.string()), ("scope", pa.string()), ("severity", pa.string()),
     ("status", pa.string()), ("expected", pa.float64()), ("actual", pa.float64()), ("detail", pa.string()),
@@ -32,42 +37,56 @@ def store_checks(con: duckdb.DuckDBPyConnection, checks_df: pd.DataFrame) -> int
     return store_check_table(con, check_table(checks_df))
 
 
-def check_table(checks_df: pd.DataFrame) -> pa.Table:
+def check_table(checks) -> pa.Table:
     """Check rows as store_check_table stores them; raises ValueError naming the first bad column
-    or value. Pure (a validator process makes the table it hands back)."""
-    missing = [c for c in CHECK_COLUMNS if c not in checks_df.columns]
+    or value. Pure (a validator process makes the table it hands back). ``checks``: a frame, or
+    arrays by column (expectations.validate.validate_columns)."""
+    names = checks.columns if isinstance(checks, pd.DataFrame) else checks
+    missing = [c for c in CHECK_COLUMNS if c not in names]
     if missing:
         raise ValueError(f"store_checks: missing columns {missing} (need {list(CHECK_COLUMNS)})")
-    df = checks_df[list(CHECK_COLUMNS)]
-    bad = df["report_id"].isna() | df["check_id"].isna()
+    df = {c: checks[c] for c in CHECK_COLUMNS}
+    bad = np.asarray(pd.isna(df["report_id"]) | pd.isna(df["check_id"]))
     if bad.any():
-        raise ValueError(f"store_checks: row {int(bad.to_numpy().argmax())} has no report_id or check_id")
-    bad = ~df["severity"].isin(SEVERITIES)
-    if bad.any():
-        i = int(bad.to_numpy().argmax())
-        raise ValueError(f"store_checks: row {i} severity {df['severity'].iloc[i]!r} is not one of {SEVERITIES}")
-    bad = ~df["status"].isin(CHECK_STATUSES)
-    if bad.any():
-        i = int(bad.to_numpy().argmax())
-        raise ValueError(f"store_checks: row {i} status {df['status'].iloc[i]!r} is not one of {CHECK_STATUSES}")
+        raise ValueError(f"store_checks: row {int(bad.argmax())} has no report_id or check_id")
+    for col, allowed in (("severity", SEVERITIES), ("status", CHECK_STATUSES)):
+        bad = ~_isin(df[col], allowed)
+        if bad.any():
+            i = int(bad.argmax())
+            raise ValueError(f"store_checks: row {i} {col} {np.asarray(df[col])[i]!r} is not one of {allowed}")
 
     def text(col: str) -> pa.Array:
-        return pa.array(df[col].astype("string"), pa.string(), from_pandas=True)
+        v = df[col]
+        if isinstance(v, np.ndarray) and v.dtype == object:
+            try:  # Python strings (and None/NaN) as they are: converted once, here
+                if col in _REPEATED:
+                    codes, strings = pd.factorize(v)  # NaN/None: code -1, a null
+                    return pa.DictionaryArray.from_arrays(
+                        pa.array(codes, pa.int32(), mask=codes < 0), pa.array(strings, pa.string()))
+                return pa.array(v, pa.string(), from_pandas=True)
+            except (pa.ArrowTypeError, pa.ArrowInvalid):
+                pass
+        return pa.array(pd.Series(v).astype("string"), pa.string(), from_pandas=True)
 
     def number(col: str) -> pa.Array:
-        return pa.array(pd.to_numeric(df[col], errors="raise").astype("float64"), pa.float64(), from_pandas=True)
+        return pa.array(np.asarray(pd.to_numeric(df[col], errors="raise"), dtype="float64"), pa.float64(),
+                        from_pandas=True)
 
-    table = pa.table({
-        "report_id": text("report_id"), "check_id": text("check_id"), "scope": text("scope"),
-        "severity": text("severity"), "status": text("status"), "expected": number("expected"),
-        "actual": number("actual"), "detail": text("detail"),
-    }, schema=_CHECK_SCHEMA)
-    return table
+    return pa.table({c: number(c) if c in ("expected", "actual") else text(c) for c in CHECK_COLUMNS})
+
+
+def _stored_type(t: pa.DataType) -> pa.DataType:
+    return t.value_type if pa.types.is_dictionary(t) else t
+
+
+def _isin(values, allowed) -> np.ndarray:
+    s = values if isinstance(values, pd.Series) else pd.Series(values, dtype=object, copy=False)
+    return s.isin(allowed).to_numpy(dtype=bool)
 
 
 def store_check_table(con: duckdb.DuckDBPyConnection, table: pa.Table) -> int:
     """Store a ``check_table``: the rows of every report in it replace its previous ones."""
-    if table.schema != _CHECK_SCHEMA:
+    if [(f.name, _stored_type(f.type)) for f in table.schema] != [(f.name, f.type) for f in _CHECK_SCHEMA]:
         raise ValueError(f"store_check_table: schema {table.schema} is not {_CHECK_SCHEMA}")
     from warehouse import db
 

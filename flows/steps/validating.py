@@ -92,12 +92,23 @@ class CheckPart:
 
 
 def check_part(part, table: bool = True) -> CheckPart:
-    """``part``: the frame of expectations.validate.validate."""
+    """``part``: the check rows of expectations.validate.validate (a frame) or of validate_columns (arrays by
+    column, as a validator makes them: taken apart as arrays, converted to Arrow and pandas once)."""
+    import numpy as np
+    import pandas as pd
+
+    from expectations.validate import COLUMNS, NUMBERS, check_frame
     from warehouse.checks import check_table
 
+    if part is None:  # no report
+        part = {c: np.empty(0, dtype=float if c in NUMBERS else object) for c in COLUMNS}
+    elif isinstance(part, pd.DataFrame):
+        part = {c: part[c].to_numpy(dtype=float if c in NUMBERS else object) for c in COLUMNS}
     is_pass = part["status"] == PASS
-    passed = {cid: int(n) for cid, n in part.loc[is_pass, "check_id"].value_counts().items()}
-    return CheckPart(check_table(part) if table else None, part[~is_pass], passed, part["report_id"].nunique())
+    passed = {cid: int(n) for cid, n in pd.Series(part["check_id"][is_pass], dtype="str").value_counts().items()}
+    others = np.flatnonzero(~is_pass)
+    rows = check_frame({c: v[others] for c, v in part.items()}, index=others)
+    return CheckPart(check_table(part) if table else None, rows, passed, len(pd.unique(part["report_id"])))
 
 
 def release_memory() -> None:
