@@ -11,7 +11,7 @@ from typing import Any
 from flows.outcomes import FETCH_FAILED, PARSE_FAILED, Progress, ReportOutcome, quiet
 from flows.settings import Settings
 from flows.steps.fetching import body_store, make_fetcher, raw_store
-from sources.files import atomic_write
+from sources.files import atomic_write, write_new
 from sources.rawstore import redact_url
 
 
@@ -249,8 +249,10 @@ def parse_file(path: str, agency: str | None, year: int | None, content_type: st
 def write_cache(path: str | Path, result: dict[str, Any]) -> dict[str, Any]:
     """Write a parse result to the parsed cache, with the staging rows of its report (warehouse/rows.py)
     in the same file after its JSON (``entry_parts``), so that the load only appends them; returns the
-    slim result. One file, written whole or not at all: the rows are those of the entry they sit
-    with, and an entry rewritten as plain JSON (e.g. by an OCR reading) has none.
+    slim result. One file: the rows are those of the entry they sit with, and an entry rewritten as
+    plain JSON (e.g. by an OCR reading) has none. It is written in place (``write_new``), not through a
+    temporary file: a write cut short (a killed worker) leaves a part that readers take for a damaged
+    entry, never for a whole one (``entry_parts``).
 
     The rows are built from the entry as its JSON reads, which is what the load reads (the result
     itself when its JSON reads back the same, ``json_plain``). A report whose rows cannot be built
@@ -276,7 +278,7 @@ def write_cache(path: str | Path, result: dict[str, Any]) -> dict[str, Any]:
         rows = None
     if rows is not None:
         data = b"".join((data, ROWS_MARK, rows_bytes(rows, payload_at)))
-    atomic_write(path, data, fsync=False)
+    write_new(path, data)
     return slim({**result, "ok": True, "cached": False})
 
 
@@ -286,7 +288,12 @@ ROWS_MARK = b"\0"
 
 
 def entry_parts(data: bytes) -> tuple[bytes | memoryview, memoryview | None]:
-    """A parsed-cache file's JSON and the staging rows stored after it (None: an entry without)."""
+    """A parsed-cache file's JSON and the staging rows stored after it (None: an entry without).
+
+    A part of an entry (a write cut short, ``write_cache``) is never read as a whole one: cut in its
+    JSON, the JSON does not parse (a JSON object's proper prefix is not JSON); cut after it, the rows
+    are refused (``warehouse.rows.read_rows``: a cut LZ4 frame does not decompress) and the load builds
+    them from the JSON, which is whole."""
     cut = data.find(ROWS_MARK)
     if cut < 0:
         return data, None
