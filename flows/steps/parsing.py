@@ -127,7 +127,7 @@ def parse_batch(items: list[dict[str, Any]], settings: Settings, progress: Progr
         if error is not None:
             out[key] = {"ok": False, "error": error[:500], "cached": False}
         else:
-            out[key] = result  # slim: the worker wrote the parsed cache (parse_file)
+            out[key] = result  # slim: the worker wrote the parsed cache (write_parsed)
         finished += 1
         if finished % 50 == 0 or finished == len(items):
             progress(f"parsed {finished}/{len(items)}")
@@ -146,7 +146,7 @@ def parse_batch(items: list[dict[str, Any]], settings: Settings, progress: Progr
         pool = shared_pool(settings.parse_workers or default_workers(), settings.parse_timeout)
         jobs = [(str(store.path_of(it["sha256"])), it.get("agency"), it.get("year"), it.get("content_type"),
                  str(cache_path(settings, key))) for key, it in todo]
-        pool.run(parse_file, jobs, done)
+        pool.run(parse_stored, jobs, done, then=write_parsed)
     if items and finished == len(out) and not todo:
         progress(f"parsed {len(items)}/{len(items)} (all from the cache)")
     return out
@@ -173,7 +173,7 @@ class EarlyParse:
         self._offered: set[str] = set()
         self._jobs: queue.Queue = queue.Queue()
         pool = shared_pool(settings.parse_workers or default_workers(), settings.parse_timeout)
-        self._thread = threading.Thread(target=pool.run, args=(parse_file, self._jobs, self._done),
+        self._thread = threading.Thread(target=pool.run, args=(parse_stored, self._jobs, self._done, write_parsed),
                                         name="xxgk-early-parse", daemon=True)
         self._thread.start()
 
@@ -195,7 +195,7 @@ class EarlyParse:
             if "DamagedObject" not in error:  # a damaged body is repaired (verify_bodies) and parsed then
                 self.results[key] = {"ok": False, "error": error[:500], "cached": False}
             return
-        self.results[key] = result  # slim: the worker wrote the parsed cache (parse_file)
+        self.results[key] = result  # slim: the worker wrote the parsed cache (write_parsed)
 
     def finish(self) -> dict[str, dict]:
         self._jobs.put(None)
@@ -236,6 +236,13 @@ def parse_file(path: str, agency: str | None, year: int | None, content_type: st
                cache_file: str) -> dict[str, Any]:
     """``parse_one`` of a raw-store file, in a parse worker (reads the file there, not over a pipe),
     written to the parsed cache there too (``write_cache``); returns the slim result."""
+    return write_parsed(parse_stored(path, agency, year, content_type, cache_file))
+
+
+def parse_stored(path: str, agency: str | None, year: int | None, content_type: str | None,
+                 cache_file: str) -> tuple[str, dict[str, Any]]:
+    """``parse_file``'s first stage: (``cache_file``, ``parse_one`` of the raw-store file at ``path``).
+    The pool runs it on each document of a task, then ``write_parsed`` on each (ParsePool.run's ``then``)."""
     from sources.rawstore import DamagedObject, sha256_hex
 
     with open(path, "rb") as f:
@@ -243,7 +250,12 @@ def parse_file(path: str, agency: str | None, year: int | None, content_type: st
     name = os.path.basename(path)
     if sha256_hex(data) != name:  # a damaged body is never parsed (and so never published)
         raise DamagedObject(f"raw object {name} is damaged")
-    return write_cache(cache_file, parse_one(data, agency, year, content_type))
+    return cache_file, parse_one(data, agency, year, content_type)
+
+
+def write_parsed(parsed: tuple[str, dict[str, Any]]) -> dict[str, Any]:
+    """``parse_file``'s second stage: ``write_cache`` of what ``parse_stored`` gave; the slim result."""
+    return write_cache(*parsed)
 
 
 def write_cache(path: str | Path, result: dict[str, Any]) -> dict[str, Any]:
