@@ -98,7 +98,7 @@ def _run_task(fn: Callable[..., Any], jobs: list[tuple], slot: int, token: int,
               then: Callable[[Any], Any] | None = None) -> list[tuple[bool, Any]]:
     """In a worker: ``fn(*job)`` of each job in turn, (True, result) or (False, error line) each;
     before each one, (token, its index, start time) in the pool's slot ``slot``. ``then``: a second
-    stage, ``then(result)`` of each job's result once every job of the task has had ``fn`` (timed
+    stage, ``then(*result)`` of each job's result once every job of the task has had ``fn`` (timed
     as its job again): one kind of work after another, each with its code and data warm in the
     processor's caches, rather than the two alternating every job."""
     progress = _PROGRESS
@@ -110,7 +110,7 @@ def _run_task(fn: Callable[..., Any], jobs: list[tuple], slot: int, token: int,
         for k, (ok, value) in enumerate(out):
             if ok:
                 _mark(progress, slot, token, k)
-                out[k] = _call(then, (value,))
+                out[k] = _call(then, value)
     return out
 
 
@@ -187,7 +187,7 @@ class ParsePool:
         """Call ``fn(*job)`` for each job in the workers; ``done(index, result, error)`` as each ends.
 
         ``jobs``: a list, or a queue that jobs arrive on while they run (the index is the order of
-        arrival), ended by a ``None``. ``then``: the result is ``then(fn(*job))``, the second stage run
+        arrival), ended by a ``None``. ``then``: the result is ``then(*fn(*job))``, the second stage run
         in the worker after the first of every job of its task (``_run_task``).
         """
         incoming = jobs if isinstance(jobs, queue.Queue) else None

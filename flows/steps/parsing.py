@@ -127,7 +127,7 @@ def parse_batch(items: list[dict[str, Any]], settings: Settings, progress: Progr
         if error is not None:
             out[key] = {"ok": False, "error": error[:500], "cached": False}
         else:
-            out[key] = result  # slim: the worker wrote the parsed cache (write_parsed)
+            out[key] = result  # slim: the worker wrote the parsed cache (write_cache)
         finished += 1
         if finished % 50 == 0 or finished == len(items):
             progress(f"parsed {finished}/{len(items)}")
@@ -146,7 +146,7 @@ def parse_batch(items: list[dict[str, Any]], settings: Settings, progress: Progr
         pool = shared_pool(settings.parse_workers or default_workers(), settings.parse_timeout)
         jobs = [(str(store.path_of(it["sha256"])), it.get("agency"), it.get("year"), it.get("content_type"),
                  str(cache_path(settings, key))) for key, it in todo]
-        pool.run(parse_stored, jobs, done, then=write_parsed)
+        pool.run(parse_stored, jobs, done, then=write_cache)
     if items and finished == len(out) and not todo:
         progress(f"parsed {len(items)}/{len(items)} (all from the cache)")
     return out
@@ -173,7 +173,7 @@ class EarlyParse:
         self._offered: set[str] = set()
         self._jobs: queue.Queue = queue.Queue()
         pool = shared_pool(settings.parse_workers or default_workers(), settings.parse_timeout)
-        self._thread = threading.Thread(target=pool.run, args=(parse_stored, self._jobs, self._done, write_parsed),
+        self._thread = threading.Thread(target=pool.run, args=(parse_stored, self._jobs, self._done, write_cache),
                                         name="xxgk-early-parse", daemon=True)
         self._thread.start()
 
@@ -195,7 +195,7 @@ class EarlyParse:
             if "DamagedObject" not in error:  # a damaged body is repaired (verify_bodies) and parsed then
                 self.results[key] = {"ok": False, "error": error[:500], "cached": False}
             return
-        self.results[key] = result  # slim: the worker wrote the parsed cache (write_parsed)
+        self.results[key] = result  # slim: the worker wrote the parsed cache (write_cache)
 
     def finish(self) -> dict[str, dict]:
         self._jobs.put(None)
@@ -232,17 +232,10 @@ def drop_early_results(settings: Settings) -> None:
         early.finish()
 
 
-def parse_file(path: str, agency: str | None, year: int | None, content_type: str | None,
-               cache_file: str) -> dict[str, Any]:
-    """``parse_one`` of a raw-store file, in a parse worker (reads the file there, not over a pipe),
-    written to the parsed cache there too (``write_cache``); returns the slim result."""
-    return write_parsed(parse_stored(path, agency, year, content_type, cache_file))
-
-
 def parse_stored(path: str, agency: str | None, year: int | None, content_type: str | None,
                  cache_file: str) -> tuple[str, dict[str, Any]]:
-    """``parse_file``'s first stage: (``cache_file``, ``parse_one`` of the raw-store file at ``path``).
-    The pool runs it on each document of a task, then ``write_parsed`` on each (ParsePool.run's ``then``)."""
+    """(``cache_file``, ``parse_one`` of a raw-store file), in a parse worker (it reads the file, not a
+    pipe); the pool then writes it to the parsed cache there too (``write_cache``, ParsePool.run's ``then``)."""
     from sources.rawstore import DamagedObject, sha256_hex
 
     with open(path, "rb") as f:
@@ -253,23 +246,15 @@ def parse_stored(path: str, agency: str | None, year: int | None, content_type: 
     return cache_file, parse_one(data, agency, year, content_type)
 
 
-def write_parsed(parsed: tuple[str, dict[str, Any]]) -> dict[str, Any]:
-    """``parse_file``'s second stage: ``write_cache`` of what ``parse_stored`` gave; the slim result."""
-    return write_cache(*parsed)
-
-
 def write_cache(path: str | Path, result: dict[str, Any]) -> dict[str, Any]:
     """Write a parse result to the parsed cache, with the staging rows of its report (warehouse/rows.py)
     in the same file after its JSON (``entry_parts``), so that the load only appends them; returns the
-    slim result. One file: the rows are those of the entry they sit with, and an entry rewritten as
-    plain JSON (e.g. by an OCR reading) has none. It is written in place (``write_new``), not through a
-    temporary file: a write cut short (a killed worker) leaves a part that readers take for a damaged
-    entry, never for a whole one (``entry_parts``).
-
-    The rows are built from the entry as its JSON reads, which is what the load reads (the result
-    itself when its JSON reads back the same, ``json_plain``). A report whose rows cannot be built
-    (a cell that is not a number) gets none: the load builds them itself and stops on it with its
-    reason, as before."""
+    slim result. One file, written in place (``write_new``: a write cut short is a damaged entry, never
+    a whole one, ``entry_parts``): the rows are those of the entry they sit with, and an entry rewritten
+    as plain JSON (e.g. by an OCR reading) has none. The rows are built from the entry as its JSON reads,
+    which is what the load reads (the result itself when its JSON reads back the same, ``json_plain``).
+    A report whose rows cannot be built (a cell that is not a number) gets none: the load builds them
+    itself and stops on it with its reason, as before."""
     from warehouse.rows import content_rows, json_plain, payload, rows_bytes
 
     stored = payload_at = None
@@ -300,12 +285,8 @@ ROWS_MARK = b"\0"
 
 
 def entry_parts(data: bytes) -> tuple[bytes | memoryview, memoryview | None]:
-    """A parsed-cache file's JSON and the staging rows stored after it (None: an entry without).
-
-    A part of an entry (a write cut short, ``write_cache``) is never read as a whole one: cut in its
-    JSON, the JSON does not parse (a JSON object's proper prefix is not JSON); cut after it, the rows
-    are refused (``warehouse.rows.read_rows``: a cut LZ4 frame does not decompress) and the load builds
-    them from the JSON, which is whole."""
+    """A parsed-cache file's JSON and the staging rows stored after it (None: an entry without). A write cut
+    short is no whole entry: a JSON object's proper prefix does not parse; cut rows, ``read_rows`` refuses."""
     cut = data.find(ROWS_MARK)
     if cut < 0:
         return data, None

@@ -49,9 +49,8 @@ def stamp(x):
     return x, time.monotonic()
 
 
-def second(pair):
+def second(x, first):
     """Second stage: fails on "bad"; else (x, first stage's time, its own)."""
-    x, first = pair
     if x == "bad":
         raise ValueError("bad in the second stage")
     if x == "hang":
