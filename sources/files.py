@@ -52,6 +52,41 @@ def atomic_write(path: str | os.PathLike, data: bytes | str, *, fsync: bool = Tr
     return Path(target)
 
 
+def write_new(path: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` to ``path`` in place: the file created exclusively (its folder made when missing)
+    and written straight into, without ``atomic_write``'s temporary file and rename (a quarter of the
+    CPU: ~16 µs against ~60 for a parsed-cache entry, much more when other processes write to the file
+    system too). Only for files whose readers tell a part from the whole: a process killed half-way
+    leaves a prefix of ``data`` (empty, perhaps), and such a reader takes any proper prefix for a
+    damaged file. Where ``path`` exists already (a damaged file being replaced, or another writer's),
+    the new file replaces it whole (``atomic_write``). A failed write removes its part."""
+    target = os.fspath(path)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(target, flags, 0o600)
+    except FileNotFoundError:
+        os.makedirs(os.path.dirname(target) or ".", exist_ok=True)
+        try:
+            fd = os.open(target, flags, 0o600)
+        except FileExistsError:
+            atomic_write(target, data, fsync=False)
+            return
+    except FileExistsError:
+        atomic_write(target, data, fsync=False)
+        return
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+        finally:
+            os.close(fd)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(target)
+        raise
+
+
 def _libc_syncfs():
     """syncfs(2) from the C library this process runs on (looked up once, when first needed), or None."""
     import ctypes

@@ -11,7 +11,7 @@ from typing import Any
 from flows.outcomes import FETCH_FAILED, PARSE_FAILED, Progress, ReportOutcome, quiet
 from flows.settings import Settings
 from flows.steps.fetching import body_store, make_fetcher, raw_store
-from sources.files import atomic_write
+from sources.files import atomic_write, write_new
 from sources.rawstore import redact_url
 
 
@@ -127,7 +127,7 @@ def parse_batch(items: list[dict[str, Any]], settings: Settings, progress: Progr
         if error is not None:
             out[key] = {"ok": False, "error": error[:500], "cached": False}
         else:
-            out[key] = result  # slim: the worker wrote the parsed cache (parse_file)
+            out[key] = result  # slim: the worker wrote the parsed cache (write_cache)
         finished += 1
         if finished % 50 == 0 or finished == len(items):
             progress(f"parsed {finished}/{len(items)}")
@@ -146,7 +146,7 @@ def parse_batch(items: list[dict[str, Any]], settings: Settings, progress: Progr
         pool = shared_pool(settings.parse_workers or default_workers(), settings.parse_timeout)
         jobs = [(str(store.path_of(it["sha256"])), it.get("agency"), it.get("year"), it.get("content_type"),
                  str(cache_path(settings, key))) for key, it in todo]
-        pool.run(parse_file, jobs, done)
+        pool.run(parse_stored, jobs, done, then=write_cache)
     if items and finished == len(out) and not todo:
         progress(f"parsed {len(items)}/{len(items)} (all from the cache)")
     return out
@@ -173,7 +173,7 @@ class EarlyParse:
         self._offered: set[str] = set()
         self._jobs: queue.Queue = queue.Queue()
         pool = shared_pool(settings.parse_workers or default_workers(), settings.parse_timeout)
-        self._thread = threading.Thread(target=pool.run, args=(parse_file, self._jobs, self._done),
+        self._thread = threading.Thread(target=pool.run, args=(parse_stored, self._jobs, self._done, write_cache),
                                         name="xxgk-early-parse", daemon=True)
         self._thread.start()
 
@@ -195,7 +195,7 @@ class EarlyParse:
             if "DamagedObject" not in error:  # a damaged body is repaired (verify_bodies) and parsed then
                 self.results[key] = {"ok": False, "error": error[:500], "cached": False}
             return
-        self.results[key] = result  # slim: the worker wrote the parsed cache (parse_file)
+        self.results[key] = result  # slim: the worker wrote the parsed cache (write_cache)
 
     def finish(self) -> dict[str, dict]:
         self._jobs.put(None)
@@ -232,10 +232,10 @@ def drop_early_results(settings: Settings) -> None:
         early.finish()
 
 
-def parse_file(path: str, agency: str | None, year: int | None, content_type: str | None,
-               cache_file: str) -> dict[str, Any]:
-    """``parse_one`` of a raw-store file, in a parse worker (reads the file there, not over a pipe),
-    written to the parsed cache there too (``write_cache``); returns the slim result."""
+def parse_stored(path: str, agency: str | None, year: int | None, content_type: str | None,
+                 cache_file: str) -> tuple[str, dict[str, Any]]:
+    """(``cache_file``, ``parse_one`` of a raw-store file), in a parse worker (it reads the file, not a
+    pipe); the pool then writes it to the parsed cache there too (``write_cache``, ParsePool.run's ``then``)."""
     from sources.rawstore import DamagedObject, sha256_hex
 
     with open(path, "rb") as f:
@@ -243,19 +243,18 @@ def parse_file(path: str, agency: str | None, year: int | None, content_type: st
     name = os.path.basename(path)
     if sha256_hex(data) != name:  # a damaged body is never parsed (and so never published)
         raise DamagedObject(f"raw object {name} is damaged")
-    return write_cache(cache_file, parse_one(data, agency, year, content_type))
+    return cache_file, parse_one(data, agency, year, content_type)
 
 
 def write_cache(path: str | Path, result: dict[str, Any]) -> dict[str, Any]:
     """Write a parse result to the parsed cache, with the staging rows of its report (warehouse/rows.py)
     in the same file after its JSON (``entry_parts``), so that the load only appends them; returns the
-    slim result. One file, written whole or not at all: the rows are those of the entry they sit
-    with, and an entry rewritten as plain JSON (e.g. by an OCR reading) has none.
-
-    The rows are built from the entry as its JSON reads, which is what the load reads (the result
-    itself when its JSON reads back the same, ``json_plain``). A report whose rows cannot be built
-    (a cell that is not a number) gets none: the load builds them itself and stops on it with its
-    reason, as before."""
+    slim result. One file, written in place (``write_new``: a write cut short is a damaged entry, never
+    a whole one, ``entry_parts``): the rows are those of the entry they sit with, and an entry rewritten
+    as plain JSON (e.g. by an OCR reading) has none. The rows are built from the entry as its JSON reads,
+    which is what the load reads (the result itself when its JSON reads back the same, ``json_plain``).
+    A report whose rows cannot be built (a cell that is not a number) gets none: the load builds them
+    itself and stops on it with its reason, as before."""
     from warehouse.rows import content_rows, json_plain, payload, rows_bytes
 
     stored = payload_at = None
@@ -276,7 +275,7 @@ def write_cache(path: str | Path, result: dict[str, Any]) -> dict[str, Any]:
         rows = None
     if rows is not None:
         data = b"".join((data, ROWS_MARK, rows_bytes(rows, payload_at)))
-    atomic_write(path, data, fsync=False)
+    write_new(path, data)
     return slim({**result, "ok": True, "cached": False})
 
 
@@ -286,7 +285,8 @@ ROWS_MARK = b"\0"
 
 
 def entry_parts(data: bytes) -> tuple[bytes | memoryview, memoryview | None]:
-    """A parsed-cache file's JSON and the staging rows stored after it (None: an entry without)."""
+    """A parsed-cache file's JSON and the staging rows stored after it (None: an entry without). A write cut
+    short is no whole entry: a JSON object's proper prefix does not parse; cut rows, ``read_rows`` refuses."""
     cut = data.find(ROWS_MARK)
     if cut < 0:
         return data, None

@@ -42,3 +42,17 @@ def pandas_after_arrow(x):
 
     pa.array([(x, 1.0)], pa.struct([("k", pa.string()), ("v", pa.float64())]))
     return "pandas" in sys.modules
+
+
+def stamp(x):
+    """First stage: x and when its first stage ran (monotonic)."""
+    return x, time.monotonic()
+
+
+def second(x, first):
+    """Second stage: fails on "bad"; else (x, first stage's time, its own)."""
+    if x == "bad":
+        raise ValueError("bad in the second stage")
+    if x == "hang":
+        time.sleep(60)
+    return x, first, time.monotonic()

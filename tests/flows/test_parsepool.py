@@ -151,3 +151,27 @@ def test_jobs_off_a_queue_share_tasks_and_workers_leave_pandas_out():
         jobs.put(None)
         pool.close()
         parsepool.MAX_WAIT = wait_s
+
+
+def test_a_second_stage_runs_after_the_first_of_every_job_of_the_task_and_keeps_the_rules():
+    """``then``: each task's jobs have their first stage, then their second; an error or a timeout in the
+    second stage is that document's own."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    import pp_jobs as j
+
+    pool = ParsePool(workers=1, timeout=2.0)
+    try:
+        results: dict = {}
+        pool.run(j.stamp, [(f"d{i}",) for i in range(8)], lambda i, r, e: results.__setitem__(i, (r, e)), then=j.second)
+        assert [r[0][0] for r in map(results.get, range(8))] == [f"d{i}" for i in range(8)]
+        firsts = [r[0][1] for r in results.values()]
+        seconds = [r[0][2] for r in results.values()]
+        assert max(firsts) < min(seconds)  # one task of eight: every first stage before any second
+        results.clear()
+        pool.run(j.stamp, [("a",), ("bad",), ("hang",), ("b",)], lambda i, r, e: results.__setitem__(i, (r, e)),
+                 then=j.second)
+        assert results[0][0][0] == "a" and results[3][0][0] == "b"
+        assert results[1] == (None, "ValueError: bad in the second stage")
+        assert results[2][0] is None and "timeout after 2 s" in results[2][1]
+    finally:
+        pool.close()

@@ -129,3 +129,41 @@ def test_an_older_entry_loads_and_its_rows_are_built(tmp_path):
     rows = read_rows(tail, head)
     assert (built.small, built.head, built.payload) == (rows.small, rows.head, rows.payload)
     assert built.cells.equals(rows.cells)  # the older entry keeps the parser's key order: the same cells, in order
+
+
+def test_an_entry_cut_short_is_never_read_as_a_whole_one(tmp_path):
+    """write_cache writes in place (no temporary file): a worker killed half-way leaves a prefix of the
+    entry. Every prefix is a miss, or (cut after the JSON) the whole entry whose rows the load builds."""
+    from flows.settings import load_settings
+    from flows.steps.parsing import _read_cache, cache_path, stored_rows
+
+    settings = load_settings(env={}, home=tmp_path / "home")
+    key = "cd" * 32
+    path = cache_path(settings, key)
+    result = _result()
+    write_cache(path, result)
+    data = path.read_bytes()
+    whole, rows = _read_cache(settings, key), stored_rows(settings, key)
+    assert whole is not None and rows is not None and whole["report"] == result["report"]
+    json_end = data.index(b"\0")
+    for n in range(len(data)):
+        path.write_bytes(data[:n])
+        hit = _read_cache(settings, key)
+        if n < json_end:
+            assert hit is None, n
+        else:
+            assert hit == whole, n
+        assert stored_rows(settings, key) is None, n
+    path.write_bytes(data)
+    assert stored_rows(settings, key).cells.equals(rows.cells)
+
+
+def test_an_entry_is_written_again_whole_over_a_damaged_one(tmp_path):
+    path = tmp_path / "ab" / "e.json"
+    result = _result()
+    path.parent.mkdir()
+    path.write_bytes(b'{"report": {"agen')  # left by a killed worker
+    write_cache(path, result)
+    head, tail = entry_parts(path.read_bytes())
+    assert json.loads(bytes(head)) == result and read_rows(tail, head) is not None
+    assert [p.name for p in path.parent.iterdir()] == ["e.json"]

@@ -44,3 +44,26 @@ def test_a_folder_that_cannot_be_made_is_an_error(tmp_path):
     (tmp_path / "file").write_bytes(b"")
     with pytest.raises(OSError):
         atomic_write(tmp_path / "file" / "x.json", b"x")
+
+
+def test_write_new_creates_its_folder_and_replaces_an_existing_file_whole(tmp_path):
+    from sources.files import write_new
+
+    target = tmp_path / "a" / "b" / "x.json"
+    write_new(target, b"whole")
+    assert target.read_bytes() == b"whole"
+    write_new(target, b"again, longer")  # there already (a damaged file): replaced through a temporary
+    assert target.read_bytes() == b"again, longer"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["x.json"]
+
+
+def test_write_new_removes_the_part_of_a_failed_write(tmp_path, monkeypatch):
+    from sources.files import write_new
+
+    def no_space(fd, data):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(files.os, "write", no_space)
+    with pytest.raises(OSError):
+        write_new(tmp_path / "x.json", b"x" * 100)
+    assert list(tmp_path.iterdir()) == []
