@@ -114,8 +114,7 @@ def parse_batch(items: list[dict[str, Any]], settings: Settings, progress: Progr
         if key in early:  # parsed by this run while it fetched (EarlyParse)
             out[key] = early[key]
             continue
-        hit = _read_cache(settings, key)
-        if hit is not None:
+        if (hit := _read_cache(settings, key)) is not None:
             out[key] = slim(hit)
         else:
             todo.append((key, it))
@@ -148,7 +147,8 @@ def parse_batch(items: list[dict[str, Any]], settings: Settings, progress: Progr
                  str(cache_path(settings, key))) for key, it in todo]
         pool.run(parse_stored, jobs, done, then=write_cache)
     if items and finished == len(out) and not todo:
-        progress(f"parsed {len(items)}/{len(items)} (all from the cache)")
+        n = sum(key in early for key in out)  # parsed by this run while it fetched; the others: the cache
+        progress(f"parsed {len(items)}/{len(items)} ({n} while fetching, {len(items) - n} from the cache)")
     return out
 
 

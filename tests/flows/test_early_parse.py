@@ -39,8 +39,10 @@ def test_parsed_while_fetching_counts_as_parsed_in_this_run(tmp_path, monkeypatc
         pytest.fail("a document parsed while fetching was parsed again")
 
     monkeypatch.setattr(parsing, "parse_one", not_again)
-    out = parsing.parse_batch(items[:1], settings)
+    said: list[str] = []
+    out = parsing.parse_batch(items[:1], settings, progress=said.append)
     assert out[keys[0]]["ok"] and out[keys[0]]["cached"] is False  # parsed in this run, not from an earlier one
+    assert said == ["parsed 1/1 (1 while fetching, 0 from the cache)"]  # not "all from the cache"
     path = parsing.cache_path(settings, keys[0])
     stored = path.read_bytes()
     entry = json.loads(bytes(parsing.entry_parts(stored)[0]))
@@ -54,7 +56,9 @@ def test_parsed_while_fetching_counts_as_parsed_in_this_run(tmp_path, monkeypatc
     path.write_bytes(stored)
     parsing.drop_early_results(settings)
     assert parsing.early_results(settings) == {}
-    assert parsing.parse_batch(items[:1], settings)[keys[0]]["cached"] is True  # a later run: from the cache
+    said.clear()
+    assert parsing.parse_batch(items[:1], settings, progress=said.append)[keys[0]]["cached"] is True  # a later run
+    assert said == ["parsed 1/1 (0 while fetching, 1 from the cache)"]
 
 
 _START_IN_A_FRESH_PROCESS = """
