@@ -3,14 +3,13 @@ summary with the counts and the marts path, and a link to the Data Docs."""
 
 from __future__ import annotations
 
-import contextvars
 import json
-import threading
 from pathlib import Path
 from typing import Any
 
 from prefect.artifacts import create_link_artifact, create_markdown_artifact
 
+from flows.ahead import Ahead
 from flows.outcomes import RunSummary
 
 
@@ -40,34 +39,15 @@ def create_report_table(summary: RunSummary) -> None:
                       f"Per-report outcomes of {summary.year}: fetch, parse, gate, publish, with reasons")
 
 
-class ReportTable:
+class ReportTable(Ahead):
     """The per-report table artifact, posted from a thread once the outcomes are final (after the publish):
     the server takes ~0.5 s to store 10,000 rows, which the Data Docs and the run record's steps cover.
     ``finish`` waits for it; a table never started (a run that stopped earlier) or whose post failed is
     posted then, as before."""
 
-    def __init__(self) -> None:
-        self._thread: threading.Thread | None = None
-        self._error: BaseException | None = None
+    name = "xxgk-report-table"
 
-    def start(self, summary: RunSummary) -> None:
-        if self._thread is None:
-            context = contextvars.copy_context()  # the flow run's: the table belongs to it
-            self._thread = threading.Thread(target=context.run, args=(self._post, summary), daemon=True,
-                                            name="xxgk-report-table")
-            self._thread.start()
-
-    def _post(self, summary: RunSummary) -> None:
-        try:
-            create_report_table(summary)
-        except Exception as e:  # noqa: BLE001 - posted again by finish()
-            self._error = e
-
-    def finish(self, summary: RunSummary) -> None:
-        if self._thread is not None:
-            self._thread.join()
-            if self._error is None:
-                return
+    def work(self, summary: RunSummary) -> None:
         create_report_table(summary)
 
 

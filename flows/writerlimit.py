@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
-import threading
+from flows.ahead import Ahead
 
 WRITER_LIMIT = "xxgk-warehouse-writer"
 
@@ -30,30 +28,15 @@ def ensure_writer_limit() -> None:
                 client.read_global_concurrency_limit_by_name(WRITER_LIMIT)
 
 
-class WriterLimitAhead:
+class WriterLimitAhead(Ahead):
     """``ensure_writer_limit`` in a thread, started when a run parses (it will write; the flow waits for the
     parse meanwhile), so that the writing steps do not wait for its API calls. ``wait`` (before the writer
     takes the limit) joins it, and looks the limit up again itself when the thread did not get it: an
     error then surfaces there, as before."""
 
-    def __init__(self) -> None:
-        self._thread: threading.Thread | None = None
-        self._ensured = False
+    name = "xxgk-writer-limit"
 
-    def start(self) -> None:
-        if self._thread is None:
-            context = contextvars.copy_context()  # the flow run's settings and client context
-            self._thread = threading.Thread(target=context.run, args=(self._ensure,), daemon=True,
-                                            name="xxgk-writer-limit")
-            self._thread.start()
+    def work(self) -> None:
+        ensure_writer_limit()
 
-    def _ensure(self) -> None:
-        with contextlib.suppress(Exception):  # looked up again by wait(), where its error is raised
-            ensure_writer_limit()
-            self._ensured = True
-
-    def wait(self) -> None:
-        if self._thread is not None:
-            self._thread.join()
-        if not self._ensured:
-            ensure_writer_limit()
+    wait = Ahead.finish
