@@ -286,8 +286,8 @@ def _call(step: plan.Step, run: plan.YearRun, progress, table: ReportTable | Non
 
 
 @contextlib.contextmanager
-def _writer(run: plan.YearRun, limit: WriterLimitAhead | None = None) -> Iterator[None]:
-    (limit or WriterLimitAhead()).wait()
+def _writer(run: plan.YearRun, limit: WriterLimitAhead) -> Iterator[None]:
+    limit.wait()  # looked up ahead while the run parsed, or now
     with concurrency(WRITER_LIMIT, occupy=1), writer_lock(run.settings):
         yield
 
