@@ -36,7 +36,7 @@ $(shell rm -rf $(VENV))
 endif
 endif
 
-.PHONY: demo test lint reliability bench bench-scale accuracy clean help chromium
+.PHONY: demo test lint reliability bench bench-scale accuracy clean help chromium fonts
 
 help:
 	@echo "make demo         run the whole pipeline on the bundled sample reports"
@@ -72,12 +72,22 @@ lint: $(STAMP)
 	$(PY) -m ruff check .
 
 # Chromium (and a Chinese font, so screenshots show the pages' text) from the system's packages.
+# Liberation Serif draws the digits of the scanned pages the OCR tests and benchmark make
+# (tests/transforms/ocrgen.py): Chromium's package brings it, `make bench` asks for it alone.
+LATIN_FONT := /usr/share/fonts/truetype/liberation/LiberationSerif-Regular.ttf
+APT_INSTALL = if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q $(1); \
+	elif command -v sudo >/dev/null; then sudo apt-get update -q && sudo apt-get install -y -q $(1); \
+	else echo "$(2): install the system package(s) $(1)"; exit 1; fi
 chromium:
 ifeq ($(CHROMIUM),)
 	@echo "make test: installing Chromium from the system's packages (apt-get install chromium)"
-	@if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q chromium fonts-wqy-microhei; \
-	elif command -v sudo >/dev/null; then sudo apt-get update -q && sudo apt-get install -y -q chromium fonts-wqy-microhei; \
-	else echo "make test needs Chromium for the report-site tests: install the chromium package"; exit 1; fi
+	@$(call APT_INSTALL,chromium fonts-wqy-microhei fonts-liberation,make test needs Chromium for the report-site tests)
+endif
+
+fonts:
+ifeq ($(wildcard $(LATIN_FONT)),)
+	@echo "make bench: installing the font of the OCR benchmark's pages (apt-get install fonts-liberation)"
+	@$(call APT_INSTALL,fonts-liberation,make bench draws scanned pages with $(LATIN_FONT))
 endif
 
 test: $(STAMP) $(PDFCALLS) $(HTMLTEXT) $(DUCKDB1_STAMP) chromium lint
@@ -95,7 +105,7 @@ accuracy: $(STAMP)
 # PYTHONDONTWRITEBYTECODE is set) has them: every measured process would compile them again otherwise.
 BYTECODE = $(PY) -m compileall -q flows transforms expectations warehouse sources reportsite benchmarks
 
-bench: $(STAMP) $(PDFCALLS) $(HTMLTEXT)
+bench: $(STAMP) $(PDFCALLS) $(HTMLTEXT) fonts
 	$(BYTECODE)
 	$(PY) -m benchmarks.run_all
 
