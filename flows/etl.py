@@ -178,7 +178,7 @@ def etl_year(year: int | None = None, sources: str | None = None, home: str | No
     year = int(year) if year is not None else previous_year()
     # home, config and full_run: the command line's (`xxgk run --prefect`); a deployment leaves them to XXGK_*.
     settings = load_settings(config=config, home=home, sources=sources, full_run=full_run, samples_base=samples_base)
-    open_ahead(settings)  # the raw store read while Prefect starts the first task
+    open_ahead(settings, year)  # the fetch step's first work done while Prefect starts the first task
     logger = get_run_logger()
     summary = RunSummary(year=year)
     table = ReportTable()

@@ -291,6 +291,17 @@ def start_parse_server(year: int, settings: Settings) -> bool:
     return True
 
 
+def start_revalidation(year: int, settings: Settings) -> bool:
+    """Start the fetch of a run that is likely unchanged (a record of the year's last complete run exists, not
+    --full) in a process of its own, before the caller imports Prefect (flows/steps/fetching.py
+    ``start_revalidation``; the fetch step takes its outcomes). True when it was started."""
+    if settings.full_run or not record_exists(settings, year):
+        return False
+    from flows.steps.fetch_ahead import start_revalidation as start
+
+    return start(year, settings)
+
+
 def _say(year: int, progress: Progress) -> Progress:
     return lambda m: progress(f"{year}: {m}")
 

@@ -70,19 +70,26 @@ def _source_fields(o: Any) -> list:
 
 _ENCODE = json.JSONEncoder(ensure_ascii=False, default=str).encode  # json.dumps's, made once, not per row
 _row_heads: dict[int, tuple[Any, str]] = {}  # id(registry row) -> (the row, its fields' JSON without the "]")
+_row_heads_of: list[Any] = [None]  # the list of rows they were made of
 _row_heads_lock = threading.Lock()
+_prepare_lock = threading.Lock()
 
 
 def prepare_fingerprint(sources: list) -> None:
     """The registry rows' part of ``fingerprint``, encoded ahead (a run calls it in a thread while its
-    conditional requests are out): the run's own thread then adds only what each fetch gave."""
-    heads = {}
-    for s in sources:
-        text = _ENCODE([s.agency, s.url, s.province, s.city, s.county, s.level, s.parent])
-        heads[id(s)] = (s, text[:-1])
-    with _row_heads_lock:
-        _row_heads.clear()
-        _row_heads.update(heads)
+    conditional requests are out): the run's own thread then adds only what each fetch gave. Once per list:
+    a second caller waits for the first's."""
+    with _prepare_lock:
+        if _row_heads_of[0] is sources and len(_row_heads) == len(sources):
+            return
+        heads = {}
+        for s in sources:
+            text = _ENCODE([s.agency, s.url, s.province, s.city, s.county, s.level, s.parent])
+            heads[id(s)] = (s, text[:-1])
+        with _row_heads_lock:
+            _row_heads.clear()
+            _row_heads.update(heads)
+            _row_heads_of[0] = sources
 
 
 def _row_line(o: Any, fetched: str | None, failure: str | None) -> str:
@@ -195,7 +202,9 @@ def read_ahead(home: Path, year: int) -> None:
     with _read_ahead_lock:
         try:
             data = path.read_bytes()
-            _read_ahead[path] = (data, json.loads(data))
+            held = _read_ahead.get(path)
+            if held is None or held[0] != data:  # not parsed twice (a flow run's start may have read it)
+                _read_ahead[path] = (data, json.loads(data))
         except (OSError, ValueError):
             _read_ahead.pop(path, None)
 

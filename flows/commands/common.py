@@ -72,16 +72,17 @@ def import_etl(year: int | None = None, settings: Any = None):
 
     With the ``year`` and ``settings`` of the run about to start, the parse workers' fork server starts first
     (flows/plan.py ``start_parse_server``, when the run will parse): its imports run beside Prefect's
-    (~0.8 s) and the flow run's start instead of after them, at the fetch."""
+    (~0.8 s) and the flow run's start instead of after them, at the fetch; for a run likely unchanged, its fetch
+    starts instead (flows/plan.py ``start_revalidation``: the conditional requests beside Prefect's import)."""
     import gc
 
     enabled = gc.isenabled()
     gc.disable()
     try:
         if year is not None and settings is not None:
-            from flows.plan import start_parse_server
+            from flows.plan import start_parse_server, start_revalidation
 
-            start_parse_server(int(year), settings)
+            start_parse_server(int(year), settings) or start_revalidation(int(year), settings)
         from flows import etl
     finally:
         if enabled:

@@ -28,8 +28,8 @@ def needs_sample_server(settings: Settings) -> bool:
     from sources.registry import SAMPLES_PLACEHOLDER
 
     path = registry_path(settings)
-    try:
-        return SAMPLES_PLACEHOLDER in path.read_text(encoding="utf-8", errors="replace")
+    try:  # as bytes: decoding a registry of 10,000 rows to search it took ~25 ms
+        return SAMPLES_PLACEHOLDER.encode("utf-8") in path.read_bytes()
     except OSError:
         return False  # load_registry reports the unreadable file with its own message
 
@@ -54,11 +54,32 @@ def samples_base(settings: Settings) -> str | None:
 
 
 def load_sources(settings: Settings, year: int | None, samples_base: str | None = None) -> list:
-    """Registry rows of ``year`` (all rows when None)."""
+    """Registry rows of ``year`` (all rows when None): the ones ``open_ahead`` loaded, if it did (and the
+    registry file is as it was then)."""
+    key = _sources_key(settings, year, samples_base)
+    with _SOURCES_LOCK:  # held while open_ahead's thread loads them
+        held = _SOURCES_AHEAD.pop(key, None)
+    return held if held is not None else _load_sources(settings, year, samples_base)
+
+
+def _load_sources(settings: Settings, year: int | None, samples_base: str | None) -> list:
     from sources.registry import load_registry
 
     rows = load_registry(registry_path(settings), samples_base=samples_base, cache_dir=settings.layout.cache)
     return [s for s in rows if year is None or int(s.year) == int(year)]
+
+
+_SOURCES_AHEAD: dict[tuple, list] = {}  # rows open_ahead loaded, for the fetch step (taken once)
+_SOURCES_LOCK = threading.Lock()
+
+
+def _sources_key(settings: Settings, year: int | None, samples_base: str | None) -> tuple | None:
+    path = registry_path(settings)
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (str(path), st.st_mtime_ns, st.st_size, year, samples_base, str(settings.layout.cache))
 
 
 def make_fetcher(settings: Settings, loopback: bool = False):
@@ -107,15 +128,29 @@ def body_store(settings: Settings):
     return store
 
 
-def open_ahead(settings: Settings) -> threading.Thread:
+def open_ahead(settings: Settings, year: int | None = None) -> threading.Thread:
     """The fetch step's first CPU work, started in a thread: the raw store opened (``body_store``: its whole
-    manifest read) and the fetcher's module imported (requests). A Prefect flow calls it as it starts: the
-    engine then waits on its server while it starts the fetch task (~0.06 s), and this fills the wait. The
-    fetch step takes the same store (``body_store`` waits for one being opened). Only a head start: an error
-    here is met again, and reported, where the step does the same."""
+    manifest read) and the fetcher's module imported (requests); or, when the fetch of ``year`` is under way
+    in its own process (``start_revalidation``: a likely unchanged re-run), the registry rows loaded and the
+    check after the fetch prepared (flows/steps/record.py ``record_ahead``). A Prefect flow calls it as it
+    starts: the engine then waits on its server while it starts the fetch task (~0.06-0.1 s), and this fills
+    the wait. The fetch step takes the same store and rows (``body_store``, ``load_sources``: they wait for
+    the ones being made). Only a head start: an error here is met again, and reported, where the step does
+    the same."""
+
+    from flows.steps.fetch_ahead import revalidating
 
     def work() -> None:
         try:
+            if year is not None and revalidating():
+                from flows.steps.record import record_ahead
+
+                base = samples_base(settings)
+                key = _sources_key(settings, year, base)
+                with _SOURCES_LOCK:
+                    rows = _SOURCES_AHEAD[key] = _load_sources(settings, year, base)
+                record_ahead(settings, year, rows)()
+                return
             body_store(settings)
             if not settings.offline:
                 import sources.fetch  # noqa: F401
@@ -146,9 +181,13 @@ def fetch_batch(sources: list, settings: Settings, loopback: bool = False,
     process, which spares starting others.
     """
     from flows.fetchsplit import split_for_processes
+    from flows.steps.fetch_ahead import take_revalidation
 
     results = []
-    if sources:
+    ahead = take_revalidation(sources, settings, loopback, progress, meanwhile) if sources else None
+    if ahead is not None:
+        results = ahead
+    elif sources:
         n = settings.fetch_processes or default_fetch_processes()
         store = body_store(settings)  # the one the run then reads bodies from (one manifest read, not two)
         downloads = len(sources) if settings.full_run else sum(1 for s in sources if not store.known(s.url))
@@ -157,37 +196,49 @@ def fetch_batch(sources: list, settings: Settings, loopback: bool = False,
         if len(parts) > 1:
             results = _fetch_in_processes(sources, parts, settings, loopback, progress, on_fetched, meanwhile)
         else:
-            every = max(25, len(sources) // 20)  # a progress line is a log record sent to Prefect's API
-            last_line = [time.monotonic()]
-
-            def fetched(done: int, total: int) -> None:
-                # Every 5 %, at most one line a second: the 304s of a re-run are settled all at once, and
-                # twenty lines in the same millisecond told nothing the last one does not.
-                if done == total or (done % every == 0 and time.monotonic() - last_line[0] >= PROGRESS_GAP_S):
-                    last_line[0] = time.monotonic()
-                    progress(f"fetched {done}/{total}")
-
             with make_fetcher(settings, loopback=loopback) as fetcher:
-                results = fetcher.fetch_many(sources, store, progress=fetched, waiting=progress,
-                                             on_result=_new_body_hook(sources, on_fetched), meanwhile=meanwhile)
-    outcomes = []
-    for src, res in zip(sources, results, strict=True):
-        status = str(getattr(res, "status", "failed"))
-        o = ReportOutcome(agency=src.agency, year=int(src.year), url=src.url, fetch=status, source=src)
-        o.content_sha256 = getattr(res, "sha256", None) or getattr(res, "content_sha256", None)
-        o.content_type = getattr(res, "content_type", None)
-        o.fetched_at = getattr(res, "fetched_at", None)
-        if getattr(res, "repaired", False):
-            o.reasons.append(f"raw store: {o.agency} {o.year}: damaged body {o.content_sha256[:12]} repaired "
-                             f"from {redact_url(o.url)}")
-        if status == "failed" or not o.content_sha256:
-            o.fetch = "failed"
-            o.outcome = FETCH_FAILED
-            reason = getattr(res, "error", None) or "no content"
-            detail = getattr(res, "detail", None)
-            o.reasons.append(f"fetch: {reason}" + (f" ({detail})" if detail else ""))
-        outcomes.append(o)
-    return outcomes
+                results = fetcher.fetch_many(sources, store, progress=_fetch_progress(len(sources), progress),
+                                             waiting=progress, on_result=_new_body_hook(sources, on_fetched),
+                                             meanwhile=meanwhile)
+    if ahead is None:
+        results = [_fetched(res) for res in results]
+    return [_outcome(src, *row) for src, row in zip(sources, results, strict=True)]
+
+
+def _fetched(res) -> tuple:
+    """What a fetch outcome (sources/fetch.py ``FetchOutcome``, or an offline one) tells the run, as
+    ``_outcome`` takes it."""
+    return (str(getattr(res, "status", "failed")), getattr(res, "sha256", None) or getattr(res, "content_sha256", None),
+            getattr(res, "content_type", None), getattr(res, "fetched_at", None), getattr(res, "error", None),
+            getattr(res, "repaired", False), getattr(res, "detail", None))
+
+
+def _outcome(src, status: str, sha: str | None, ctype: str | None, fetched_at: str | None, error: str | None,
+             repaired: bool, detail: str | None) -> ReportOutcome:
+    o = ReportOutcome(agency=src.agency, year=int(src.year), url=src.url, fetch=status, content_sha256=sha,
+                      content_type=ctype, fetched_at=fetched_at, source=src)
+    if repaired:
+        o.reasons.append(f"raw store: {o.agency} {o.year}: damaged body {sha[:12]} repaired from {redact_url(o.url)}")
+    if status == "failed" or not sha:
+        o.fetch = "failed"
+        o.outcome = FETCH_FAILED
+        o.reasons.append(f"fetch: {error or 'no content'}" + (f" ({detail})" if detail else ""))
+    return o
+
+
+def _fetch_progress(total: int, progress: Progress) -> Callable[[int, int], None]:
+    """``Fetcher.fetch_many``'s ``progress``: a line every 5 %, at most one a second (a line is a log record
+    sent to Prefect's API; the 304s of a re-run are settled all at once, and twenty lines in the same
+    millisecond told nothing the last one does not)."""
+    every = max(25, total // 20)
+    last_line = [time.monotonic()]
+
+    def fetched(done: int, total: int) -> None:
+        if done == total or (done % every == 0 and time.monotonic() - last_line[0] >= PROGRESS_GAP_S):
+            last_line[0] = time.monotonic()
+            progress(f"fetched {done}/{total}")
+
+    return fetched
 
 
 def default_fetch_processes() -> int:

@@ -365,15 +365,15 @@ def verify_bodies(outcomes: list[ReportOutcome], settings: Settings, loopback: b
     """
     notes = [r for o in outcomes for r in o.reasons if r.startswith("raw store:")]  # repaired by the fetch
     version = parser_version()
-    store = body_store(settings)
     parsed = str(settings.parsed_dir)
 
     def cached(o: ReportOutcome) -> bool:  # cache_path(...).is_file() without pathlib (most of this on a re-run)
         key = parse_cache_key(o.content_sha256, o.agency, o.year, version)
         return os.path.isfile(cache_file(parsed, key))
 
-    damaged = [o for o in outcomes if o.outcome != FETCH_FAILED and o.content_sha256
-               and not cached(o) and not store.verify(o.content_sha256)]
+    unparsed = [o for o in outcomes if o.outcome != FETCH_FAILED and o.content_sha256 and not cached(o)]
+    store = body_store(settings) if unparsed else None  # an unchanged re-run reads no body: nor the manifest
+    damaged = [o for o in unparsed if not store.verify(o.content_sha256)]
     if not damaged:
         return notes
     fresh = raw_store(settings)
