@@ -357,8 +357,10 @@ def apply_parsed(outcomes: list[ReportOutcome], parsed: dict[str, dict]) -> None
 
 def verify_bodies(outcomes: list[ReportOutcome], settings: Settings, loopback: bool = False,
                   progress: Progress = quiet) -> list[str]:
-    """Check the stored bodies about to be parsed against their SHA-256; fetch a damaged one
-    again, unconditionally. Returns one line per damaged body saying what became of it.
+    """Check the stored bodies about to be parsed against their SHA-256 (those kept from before and without a
+    parsed-cache entry: a body this run downloaded was hashed as it was stored, and the parse checks it again
+    as it reads it); fetch a damaged one again, unconditionally. Returns one line per damaged body saying what
+    became of it.
 
     Repaired when the site gives the same bytes; when it gives others, those are the report
     now; when it gives nothing, the report fails with the reason (never parsed from bad bytes).
@@ -371,7 +373,8 @@ def verify_bodies(outcomes: list[ReportOutcome], settings: Settings, loopback: b
         key = parse_cache_key(o.content_sha256, o.agency, o.year, version)
         return os.path.isfile(cache_file(parsed, key))
 
-    unparsed = [o for o in outcomes if o.outcome != FETCH_FAILED and o.content_sha256 and not cached(o)]
+    unparsed = [o for o in outcomes if o.outcome != FETCH_FAILED and o.content_sha256 and o.fetch != "fetched"
+                and not cached(o)]
     store = body_store(settings) if unparsed else None  # an unchanged re-run reads no body: nor the manifest
     damaged = [o for o in unparsed if not store.verify(o.content_sha256)]
     if not damaged:
