@@ -357,14 +357,11 @@ def apply_parsed(outcomes: list[ReportOutcome], parsed: dict[str, dict]) -> None
 
 def verify_bodies(outcomes: list[ReportOutcome], settings: Settings, loopback: bool = False,
                   progress: Progress = quiet) -> list[str]:
-    """Check the stored bodies about to be parsed against their SHA-256 (those kept from before and without a
-    parsed-cache entry: a body this run downloaded was hashed as it was stored, and the parse checks it again
-    as it reads it); fetch a damaged one again, unconditionally. Returns one line per damaged body saying what
-    became of it.
-
-    Repaired when the site gives the same bytes; when it gives others, those are the report
-    now; when it gives nothing, the report fails with the reason (never parsed from bad bytes).
-    """
+    """Check the stored bodies about to be parsed against their SHA-256 (kept from before, no parsed entry: a body
+    this run downloaded was hashed as it was stored, and the parse checks it as it reads it); fetch a damaged one
+    again, unconditionally. Returns one line per damaged body saying what became of it: repaired when the site
+    gives the same bytes; when it gives others, those are the report now; when it gives nothing, the report
+    fails with the reason (never parsed from bad bytes)."""
     notes = [r for o in outcomes for r in o.reasons if r.startswith("raw store:")]  # repaired by the fetch
     version = parser_version()
     parsed = str(settings.parsed_dir)
