@@ -293,7 +293,7 @@ def start_parse_server(year: int, settings: Settings) -> bool:
 
 def start_revalidation(year: int, settings: Settings) -> bool:
     """Start the fetch of a run that is likely unchanged (a record of the year's last complete run exists, not
-    --full) in a process of its own, before the caller imports Prefect (flows/steps/fetching.py
+    --full) in a process of its own, before the caller imports Prefect (flows/steps/fetch_ahead.py
     ``start_revalidation``; the fetch step takes its outcomes). True when it was started."""
     if settings.full_run or not record_exists(settings, year):
         return False

@@ -18,8 +18,8 @@ from flows.outcomes import Progress, quiet
 from flows.settings import Settings
 from flows.steps.fetching import (
     FETCH_SPLIT_MIN,
-    _fetch_progress,
-    _fetched,
+    fetch_progress,
+    fetched_row,
     load_sources,
     make_fetcher,
     raw_store,
@@ -79,9 +79,9 @@ def _revalidate_ahead(conn, year: int, settings: Settings, base: str | None) -> 
             return
         with make_fetcher(settings, loopback=base is not None) as fetcher:
             results = fetcher.fetch_many(sources, store,
-                                         progress=_fetch_progress(len(sources), lambda m: conn.send(("line", m))),
+                                         progress=fetch_progress(len(sources), lambda m: conn.send(("line", m))),
                                          waiting=lambda m: conn.send(("line", m)))
-        conn.send(("done", [s.url for s in sources], [_fetched(r) for r in results]))
+        conn.send(("done", [s.url for s in sources], [fetched_row(r) for r in results]))
     except BaseException:  # noqa: BLE001 - only a head start: the fetch step fetches and reports
         with contextlib.suppress(Exception):
             conn.send(None)
@@ -91,7 +91,7 @@ def _revalidate_ahead(conn, year: int, settings: Settings, base: str | None) -> 
 
 def take_revalidation(sources: list, settings: Settings, loopback: bool, progress: Progress = quiet,
                       meanwhile: Callable[[], None] | None = None) -> list[tuple] | None:
-    """What the fetch ``start_revalidation`` started gave (``_fetched`` rows), when it fetched these
+    """What the fetch ``start_revalidation`` started gave (``fetched_row`` rows), when it fetched these
     ``sources`` with these settings (its progress lines relayed meanwhile, ``meanwhile()`` called while it
     works); else None. Taken once: a retried fetch step fetches itself."""
     ahead = dict(_REVALIDATION)

@@ -58,7 +58,7 @@ def load_sources(settings: Settings, year: int | None, samples_base: str | None 
     registry file is as it was then)."""
     key = _sources_key(settings, year, samples_base)
     with _SOURCES_LOCK:  # held while open_ahead's thread loads them
-        held = _SOURCES_AHEAD.pop(key, None)
+        held = _SOURCES_AHEAD.pop(key, None) if key is not None else None
     return held if held is not None else _load_sources(settings, year, samples_base)
 
 
@@ -147,9 +147,10 @@ def open_ahead(settings: Settings, year: int | None = None) -> threading.Thread:
 
                 base = samples_base(settings)
                 key = _sources_key(settings, year, base)
-                with _SOURCES_LOCK:
-                    rows = _SOURCES_AHEAD[key] = _load_sources(settings, year, base)
-                record_ahead(settings, year, rows)()
+                if key is not None:  # else the step meets the unreadable registry itself
+                    with _SOURCES_LOCK:
+                        rows = _SOURCES_AHEAD[key] = _load_sources(settings, year, base)
+                    record_ahead(settings, year, rows)()
                 return
             body_store(settings)
             if not settings.offline:
@@ -197,15 +198,15 @@ def fetch_batch(sources: list, settings: Settings, loopback: bool = False,
             results = _fetch_in_processes(sources, parts, settings, loopback, progress, on_fetched, meanwhile)
         else:
             with make_fetcher(settings, loopback=loopback) as fetcher:
-                results = fetcher.fetch_many(sources, store, progress=_fetch_progress(len(sources), progress),
+                results = fetcher.fetch_many(sources, store, progress=fetch_progress(len(sources), progress),
                                              waiting=progress, on_result=_new_body_hook(sources, on_fetched),
                                              meanwhile=meanwhile)
     if ahead is None:
-        results = [_fetched(res) for res in results]
+        results = [fetched_row(res) for res in results]
     return [_outcome(src, *row) for src, row in zip(sources, results, strict=True)]
 
 
-def _fetched(res) -> tuple:
+def fetched_row(res) -> tuple:
     """What a fetch outcome (sources/fetch.py ``FetchOutcome``, or an offline one) tells the run, as
     ``_outcome`` takes it."""
     return (str(getattr(res, "status", "failed")), getattr(res, "sha256", None) or getattr(res, "content_sha256", None),
@@ -226,7 +227,7 @@ def _outcome(src, status: str, sha: str | None, ctype: str | None, fetched_at: s
     return o
 
 
-def _fetch_progress(total: int, progress: Progress) -> Callable[[int, int], None]:
+def fetch_progress(total: int, progress: Progress) -> Callable[[int, int], None]:
     """``Fetcher.fetch_many``'s ``progress``: a line every 5 %, at most one a second (a line is a log record
     sent to Prefect's API; the 304s of a re-run are settled all at once, and twenty lines in the same
     millisecond told nothing the last one does not)."""
