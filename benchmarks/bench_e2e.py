@@ -157,7 +157,7 @@ def run(n: int, out: str | Path, seed: int = 0, year: int = 2024, keep: bool = F
         shutil.rmtree(work)
     work.mkdir(parents=True)
     progress(f"corpus: {n} reports in {corpus_dir}")
-    info = corpus.generate(n, corpus_dir, seed=seed, year=year)
+    info = corpus.generate_apart(n, corpus_dir, seed=seed, year=year)  # this process stays small
     code_at_start = source_fingerprint()
     results: dict = {"reports": n, "corpus": {"counts": info.counts, "bytes": info.bytes, "seed": seed}}
     measured: list[dict] = []

@@ -159,3 +159,11 @@ def test_the_benchmarks_prefect_runs_log_at_prefects_default_level(monkeypatch, 
     monkeypatch.setenv("PREFECT_LOGGING_LEVEL", "ERROR")
     env = prefect_env(tmp_path, "http://127.0.0.1:1/api")
     assert "PREFECT_LOGGING_LEVEL" not in env and env["PREFECT_API_URL"] == "http://127.0.0.1:1/api"
+
+
+def test_the_corpus_made_apart_is_the_corpus_made_here(tmp_path):
+    """generate_apart: the same corpus from a process of its own (so the benchmark's process stays small)."""
+    here = corpus.generate(25, tmp_path / "here", seed=7)
+    apart = corpus.generate_apart(25, tmp_path / "apart", seed=7)
+    assert _digest(tmp_path / "apart") == _digest(tmp_path / "here")
+    assert (apart.n, apart.counts, apart.bytes) == (here.n, here.counts, here.bytes)
