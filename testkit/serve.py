@@ -14,8 +14,9 @@ import hashlib
 import mimetypes
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -48,7 +49,7 @@ class _Entry:
         self.last_modified = email.utils.formatdate(self.mtime, usegmt=True)
 
 
-def _handler_for(root: Path) -> type[BaseHTTPRequestHandler]:
+def _handler_for(root: Path, watch: Callable[[str, Message], None] | None = None) -> type[BaseHTTPRequestHandler]:
     cache: dict[Path, tuple[float, _Entry]] = {}
     lock = threading.Lock()
 
@@ -115,6 +116,8 @@ def _handler_for(root: Path) -> type[BaseHTTPRequestHandler]:
                 self.wfile.write(e.body)
 
         def do_GET(self):  # noqa: N802 - http.server's naming
+            if watch is not None:
+                watch(self.path, self.headers)
             self._send(True)
 
         def do_HEAD(self):  # noqa: N802
@@ -129,15 +132,17 @@ SAMPLES_PORT = 47317
 
 
 @contextmanager
-def serve_samples(root: str | Path | None = None, port: int | None = None) -> Iterator[str]:
+def serve_samples(root: str | Path | None = None, port: int | None = None,
+                  watch: Callable[[str, Message], None] | None = None) -> Iterator[str]:
     """Serve ``root`` (default: the bundled samples) on 127.0.0.1; yields the base URL.
 
     ``port=None`` tries ``SAMPLES_PORT`` and falls back to any free port; ``0`` is any free port.
+    ``watch(path, headers)`` is called for every GET (a test counting what a fetcher asked).
     """
     base_dir = Path(root).resolve() if root else SAMPLES_DIR
     if not base_dir.is_dir():
         raise FileNotFoundError(f"sample directory {base_dir} does not exist")
-    handler = _handler_for(base_dir)
+    handler = _handler_for(base_dir, watch)
     try:
         server = ThreadingHTTPServer(("127.0.0.1", SAMPLES_PORT if port is None else port), handler)
     except OSError:

@@ -1,7 +1,8 @@
 """An unchanged re-run's fetch started ahead, in a process of its own (flows/steps/fetch_ahead.py): the fetch step
 takes what it fetched, or fetches itself when it is not the same fetch; either way the same outcomes.
 
-Against a corpus server of its own process, each scenario in a fresh process (tests/flows/fetch_ahead_scenarios.py).
+Against a loopback server that counts the conditional requests, each scenario in a fresh process
+(tests/flows/fetch_ahead_scenarios.py).
 """
 
 from __future__ import annotations
@@ -11,41 +12,16 @@ import json
 import shutil
 import subprocess
 import sys
-import threading
-from contextlib import contextmanager
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
-from testkit.serve import _handler_for
+from testkit.serve import serve_samples
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "sources" / "samples"
 PAGES = ["liupanshui_2024.html", "qiaokou_2024.html", "nanbin_2024.html"]
 SCENARIOS = Path(__file__).with_name("fetch_ahead_scenarios.py")
-
-
-@contextmanager
-def counting_server(root: Path):
-    """testkit.serve's answers (ETag, 304) over ``root``, counting the conditional requests per path."""
-    asked: collections.Counter = collections.Counter()
-
-    class Handler(_handler_for(root)):
-        def do_GET(self):  # noqa: N802 - http.server's name
-            if self.headers.get("If-None-Match") or self.headers.get("If-Modified-Since"):
-                asked[self.path] += 1
-            super().do_GET()
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", asked
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +32,13 @@ def stored(tmp_path_factory):
     site.mkdir()
     for name in PAGES:
         shutil.copy(SAMPLES / name, site / name)
-    with counting_server(site) as (base, asked):
+    asked: collections.Counter = collections.Counter()
+
+    def count(path, headers) -> None:  # the conditional requests, per page
+        if headers.get("If-None-Match") or headers.get("If-Modified-Since"):
+            asked[path] += 1
+
+    with serve_samples(site, port=0, watch=count) as base:
         registry = tmp / "registry.csv"
         registry.write_text("agency,year,url,province,city,county,level,parent\n" + "".join(
             f"机关{i},2024,{base}/{name},省,,,市,\n" for i, name in enumerate(PAGES)), encoding="utf-8")
