@@ -133,7 +133,7 @@ def fetch(run: YearRun, progress: Progress) -> YearRun:
     if base:
         progress(f"{year}: the bundled sample reports, served on {base}")
     sources = load_sources(settings, year, samples_base=base)
-    first = settings.full_run or not record_exists(settings, year)  # else likely unchanged: nothing to start
+    first = not likely_unchanged(settings, year)  # a likely unchanged re-run starts nothing
     if sources and first:
         prepare_writes(len(sources))  # this run validates: GX starts in its workers while it fetches
     progress(f"{year}: fetching {len(sources)} report(s)")
@@ -272,6 +272,12 @@ def prepare_writes(reports: int) -> None:
     import_in_background()
 
 
+def likely_unchanged(settings: Settings, year: int) -> bool:
+    """A re-run (the year has a record of its last complete run, and not --full): it will likely stop after the
+    fetch. Otherwise the run parses what it fetches, and validates."""
+    return not settings.full_run and record_exists(settings, year)
+
+
 def start_parse_server(year: int, settings: Settings) -> bool:
     """Start the parse workers' fork server now, for a run that will parse what it fetches (a first run or
     --full, as ``fetch`` decides; not on Dask or without workers): the fetch's processes and the parse pool
@@ -280,7 +286,7 @@ def start_parse_server(year: int, settings: Settings) -> bool:
     it anyway; an unchanged re-run does not need it and starts nothing. True when it was started."""
     if settings.parse_timeout == 0 or settings.task_runner == "dask":
         return False
-    if not settings.full_run and record_exists(settings, year):
+    if likely_unchanged(settings, year):
         return False
     from multiprocessing import forkserver
 
@@ -295,7 +301,7 @@ def start_revalidation(year: int, settings: Settings) -> bool:
     """Start the fetch of a run that is likely unchanged (a record of the year's last complete run exists, not
     --full) in a process of its own, before the caller imports Prefect (flows/steps/fetch_ahead.py
     ``start_revalidation``; the fetch step takes its outcomes). True when it was started."""
-    if settings.full_run or not record_exists(settings, year):
+    if not likely_unchanged(settings, year):
         return False
     from flows.steps.fetch_ahead import start_revalidation as start
 
