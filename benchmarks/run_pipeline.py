@@ -23,6 +23,15 @@ import time
 LOOPBACK_POLITENESS = {"XXGK_MAX_PER_HOST": "8", "XXGK_MIN_DELAY": "0"}
 
 
+def set_environment(registry: str, home: str) -> None:
+    """The run's registry and data folder, the loopback politeness (unless set), no GX usage statistics."""
+    os.environ["XXGK_HOME"] = str(home)
+    os.environ["XXGK_SOURCES"] = str(registry)
+    for k, v in LOOPBACK_POLITENESS.items():
+        os.environ.setdefault(k, v)
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+
 def main(argv: list[str] | None = None) -> int:
     t_start = time.perf_counter()
     from flows.commands.common import done, end_at_once_when_done
@@ -35,11 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--year", type=int, required=True)
     ap.add_argument("--plain", action="store_true", help="flows.plan.run_year, without Prefect")
     args = ap.parse_args(argv)
-    os.environ["XXGK_HOME"] = args.home
-    os.environ["XXGK_SOURCES"] = args.registry
-    for k, v in LOOPBACK_POLITENESS.items():
-        os.environ.setdefault(k, v)
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    set_environment(args.registry, args.home)
     if args.plain:
         from flows.plan import run_year
         from flows.settings import load_settings

@@ -32,10 +32,8 @@ def say(message):  # straight to the file: a flow run captures print() (log_prin
     os.write(1, f"{MARK}{time.time():.3f} {' '.join(str(message).split())[:160]}\n".encode())
 
 say("start")
-from benchmarks.run_pipeline import LOOPBACK_POLITENESS
-os.environ.update({"XXGK_HOME": sys.argv[2], "XXGK_SOURCES": sys.argv[1], "GX_ANALYTICS_ENABLED": "false"})
-for key, value in LOOPBACK_POLITENESS.items():
-    os.environ.setdefault(key, value)
+from benchmarks.run_pipeline import set_environment
+set_environment(sys.argv[1], sys.argv[2])
 from flows.settings import load_settings
 year = int(sys.argv[3])
 if sys.argv[4] == "prefect":
