@@ -24,7 +24,6 @@ import hashlib
 import json
 import os
 import resource
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -33,6 +32,7 @@ from pathlib import Path
 
 from benchmarks import bench_marts, corpus
 from benchmarks.prefect_server import prefect_env, prefect_server
+from benchmarks.removal import deferred_removal
 from benchmarks.serve_corpus import serve_in_process
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -151,10 +151,14 @@ def run(n: int, out: str | Path, seed: int = 0, year: int = 2024, keep: bool = F
     (fresh data folders each round); each ratio is the median of the rounds' own ratios (the two runs of a
     ratio are measured next to each other), every round's figures are kept in ``rounds``."""
     out = Path(out).resolve()
+    with deferred_removal(out) as remove:  # nothing is deleted while the runs are measured (benchmarks/removal.py)
+        return _run(n, out, remove, seed, year, keep, progress, rounds)
+
+
+def _run(n: int, out: Path, remove, seed: int, year: int, keep: bool, progress, rounds: int) -> dict:
     corpus_dir = out / "corpus"
     work = out / "e2e"
-    if work.exists():
-        shutil.rmtree(work)
+    remove(work)
     work.mkdir(parents=True)
     progress(f"corpus: {n} reports in {corpus_dir}")
     info = corpus.generate_apart(n, corpus_dir, seed=seed, year=year)  # this process stays small
@@ -172,7 +176,7 @@ def run(n: int, out: str | Path, seed: int = 0, year: int = 2024, keep: bool = F
             progress(f"round {r}/{rounds}: bare loop: fetch, parse, load")
             bare = measure(["benchmarks.bare_loop", "--registry", str(registry), "--home", str(work / "bare"),
                             "--year", str(year)], env, "bare loop")
-            shutil.rmtree(work / "bare", ignore_errors=True)
+            remove(work / "bare")
             progress(f"  {bare['wall_s']} s")
             pipe_args = ["benchmarks.run_pipeline", "--registry", str(registry), "--home", str(home),
                          "--year", str(year)]
@@ -184,7 +188,7 @@ def run(n: int, out: str | Path, seed: int = 0, year: int = 2024, keep: bool = F
             progress(f"  {rerun['wall_s']} s")
             measured.append({"bare": bare, "pipeline_first": first, "pipeline_rerun": rerun})
             if not last:
-                shutil.rmtree(home, ignore_errors=True)
+                remove(home)
     marts = bench_marts.run(work / "pipeline" / "marts.duckdb")
     # "Nothing changed" must hold for the re-run to mean anything: a parser change between
     # the two runs (another parser version) makes it a full re-parse.
@@ -227,7 +231,7 @@ def run(n: int, out: str | Path, seed: int = 0, year: int = 2024, keep: bool = F
         "marts": marts,
     })
     if not keep:
-        shutil.rmtree(work / "bare", ignore_errors=True)
+        remove(work / "bare")
     return results
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 from benchmarks import corpus
 from benchmarks.bench_e2e import measure, pipeline_parse_processes
 from benchmarks.prefect_server import prefect_env, prefect_server
+from benchmarks.removal import deferred_removal
 from benchmarks.serve_corpus import serve_in_process
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,11 +59,12 @@ class LoadSampler:
         return {"mean": round(sum(s) / len(s), 2), "max": round(max(s), 2)}
 
 
-def run_size(n: int, out: Path, seed: int = 0, year: int = 2024, progress=print) -> dict:
+def run_size(n: int, out: Path, seed: int = 0, year: int = 2024, progress=print, remove=None) -> dict:
+    """One first run over ``n`` reports; ``remove``: benchmarks.removal's (deleted now when not given)."""
+    remove = remove or (lambda path: shutil.rmtree(path, ignore_errors=True))
     corpus_dir = out / f"corpus-{n}"
     work = out / f"scale-{n}"
-    if work.exists():
-        shutil.rmtree(work)
+    remove(work)
     work.mkdir(parents=True)
     progress(f"corpus: {n} reports in {corpus_dir}")
     t0 = time.perf_counter()
@@ -78,7 +80,7 @@ def run_size(n: int, out: Path, seed: int = 0, year: int = 2024, progress=print)
             first = measure(["benchmarks.run_pipeline", "--registry", str(registry), "--home",
                              str(work / "pipeline"), "--year", str(year)], env, f"pipeline {n}")
         progress(f"  {first['wall_s']} s")
-    shutil.rmtree(work / "pipeline", ignore_errors=True)
+    remove(work / "pipeline")
     counts = first["detail"].get("counts") or {}
     return {
         "reports": n, "wall_s": first["wall_s"], "per_report_ms": round(first["wall_s"] / n * 1000, 3),
@@ -103,17 +105,18 @@ def main(argv: list[str] | None = None) -> int:
     sizes = sorted(int(s) for s in args.sizes.split(","))
     out = Path(args.out).resolve()
     runs = []
-    for n in sizes:
-        runs.append(run_size(n, out, progress=lambda m: print(m, file=sys.stderr, flush=True)))
-        result = {
-            "runs": runs, "sizes_asked": sizes,
-            "cost_ratio": round(runs[-1]["per_report_ms"] / runs[0]["per_report_ms"], 3) if len(runs) > 1 else None,
-            "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
-            "machine": machine(), "load": {"cpus": os.cpu_count(), "loadavg_at_end": os.getloadavg()},
-            "command": "python -m benchmarks.bench_scale " + " ".join(argv if argv is not None else sys.argv[1:]),
-            "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        }
-        Path(args.write).write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    with deferred_removal(out) as remove:  # nothing deleted while a run is measured (benchmarks/removal.py)
+        for n in sizes:
+            runs.append(run_size(n, out, progress=lambda m: print(m, file=sys.stderr, flush=True), remove=remove))
+            result = {
+                "runs": runs, "sizes_asked": sizes,
+                "cost_ratio": round(runs[-1]["per_report_ms"] / runs[0]["per_report_ms"], 3) if len(runs) > 1 else None,
+                "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
+                "machine": machine(), "load": {"cpus": os.cpu_count(), "loadavg_at_end": os.getloadavg()},
+                "command": "python -m benchmarks.bench_scale " + " ".join(argv if argv is not None else sys.argv[1:]),
+                "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            }
+            Path(args.write).write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print(json.dumps(result, ensure_ascii=False, indent=1))
     return 0
 

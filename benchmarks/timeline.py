@@ -32,6 +32,8 @@ def say(message):  # straight to the file: a flow run captures print() (log_prin
     os.write(1, f"{MARK}{time.time():.3f} {' '.join(str(message).split())[:160]}\n".encode())
 
 say("start")
+from flows.commands.common import done, end_at_once_when_done
+end_at_once_when_done()  # ends as `xxgk run` does: after the exit handlers that stop the process pools
 from benchmarks.run_pipeline import set_environment
 set_environment(sys.argv[1], sys.argv[2])
 from flows.settings import load_settings
@@ -52,7 +54,7 @@ else:
     say("imported")
     run_year(year, load_settings(), progress=say)
 say("end")
-os._exit(0)
+done(0)
 '''
 
 
