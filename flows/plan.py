@@ -55,8 +55,8 @@ from flows.steps.validating import (
     prestart_validation,
     quarantine_reasons,
     starts_validation_early,
-    validate_batch,
 )
+from flows.steps.validation import start_early_validation, validate_batch
 
 
 def rebuild_years(settings: Settings, years: list[int] | None = None, progress: Progress = quiet) -> list[RunSummary]:
@@ -109,6 +109,7 @@ class YearRun:
     checks: Any = None  # RunChecks (flows/steps/validating.py)
     decision: Any = None
     reports_df: Any = None
+    early_validation: Any = None  # the chunks the load handed to the validators (flows/steps/validation.py)
     finished: bool = False  # nothing changed since the last complete run: the remaining steps are skipped
 
 
@@ -203,10 +204,23 @@ def choose(run: YearRun, progress: Progress) -> YearRun:
 def load(run: YearRun, progress: Progress) -> YearRun:
     forget_run(run.settings, run.year)  # from here on the year's last run record no longer holds
     progress(f"{run.year}: loading")
+    if run.early_validation is not None:
+        run.early_validation.validation.abandon()  # a retried load: what its first try handed over is stale
+    run.early_validation = early = None
     if run.outcomes:
         prestart_validation(len(run.outcomes))  # started already by a short run's fetch (cheap then)
-    with warehouse(run.settings) as con:
-        run.report_ids = load_batch(con, run.outcomes, run.parsed, run.settings, progress=_say(run.year, progress))
+        early = start_early_validation(run.outcomes, run.year)  # a long run validates while it loads
+    say = _say(run.year, progress)
+    try:
+        with warehouse(run.settings) as con:
+            run.report_ids = load_batch(con, early.order if early else run.outcomes, run.parsed, run.settings,
+                                        progress=say,
+                                        after_chunk=(lambda count: early.loaded(con, count, say)) if early else None)
+    except BaseException:
+        if early is not None:
+            early.validation.abandon()
+        raise
+    run.early_validation = early
     run.parsed = {}
     progress(f"{run.year}: loaded {len(run.report_ids)} report(s)")
     if not run.report_ids:
@@ -221,7 +235,9 @@ def validate(run: YearRun, progress: Progress) -> YearRun:
     progress(f"{run.year}: validating")
     with warehouse(run.settings) as con:
         run.checks, run.decision, run.reports_df = validate_batch(con, run.report_ids, run.settings, run.year,
-                                                                     progress=_say(run.year, progress))
+                                                                     progress=_say(run.year, progress),
+                                                                     early=run.early_validation)
+    run.early_validation = None
     quarantined = apply_gate(run.outcomes, run.decision)
     allowed, run.summary.gate_reason = gate_allows_publish(run.decision)
     progress(f"{run.year}: gate: {len(quarantined)} quarantined, publish={allowed} {run.summary.gate_reason}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from flows.outcomes import Progress, ReportOutcome, quiet
 from flows.settings import Settings
@@ -80,13 +80,14 @@ LOAD_CHUNK = 1000  # documents per load transaction: bounded memory, few transac
 
 
 def load_batch(con, outcomes: list[ReportOutcome], parsed: dict[str, dict], settings: Settings,
-               progress: Progress = quiet) -> list[str]:
+               progress: Progress = quiet, after_chunk: Callable[[int], None] | None = None) -> list[str]:
     """Load the parsed documents, a chunk at a time; returns their report ids (also set on the outcomes).
 
     Each chunk is one transaction. A run stopped half-way leaves whole chunks loaded; the
     next run finds them unchanged and loads the rest (and no run record is left, so it
     validates and publishes everything). The next chunk's documents are read (parsed cache,
-    staging rows) by a thread while DuckDB stores this one.
+    staging rows) by a thread while DuckDB stores this one. ``after_chunk(n)`` is called after
+    each chunk, with the number of ``outcomes`` loaded so far (flows/steps/validation.py).
     """
     from concurrent.futures import ThreadPoolExecutor
 
@@ -108,4 +109,6 @@ def load_batch(con, outcomes: list[ReportOutcome], parsed: dict[str, dict], sett
                 ids.append(rid)
             if len(outcomes) > LOAD_CHUNK:
                 progress(f"loaded {min(start + LOAD_CHUNK, len(outcomes))}/{len(outcomes)}")
+            if after_chunk is not None:
+                after_chunk(min(start + LOAD_CHUNK, len(outcomes)))
     return ids

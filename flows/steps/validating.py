@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from flows.outcomes import FETCH_FAILED, PARSE_FAILED, PASSED, QUARANTINED, Progress, ReportOutcome, quiet
+from flows.outcomes import FETCH_FAILED, PARSE_FAILED, PASSED, QUARANTINED, ReportOutcome
 from warehouse.statuses import PASS
 
 if TYPE_CHECKING:  # not imported at run time: the validator processes import this module (check_part)
     from expectations.gate import GateDecision
-    from flows.settings import Settings
 
 VALIDATE_CHUNK = 2500  # reports validated at once: the frames of 10,000 took a gigabyte
 VALIDATE_MIN_CHUNK = 1000  # smaller chunks, to keep every validator busy, would cost more than they save
@@ -32,6 +30,12 @@ def validation_chunks(con, report_ids: list[str], size: int = VALIDATE_CHUNK) ->
                            "JOIN arg_chunk_ids a USING (report_id)").fetchall()
     finally:
         con.unregister("arg_chunk_ids")
+    return family_chunks(rows, size)
+
+
+def family_chunks(rows: list[tuple[Any, str, str | None]], size: int) -> list[list[Any]]:
+    """``(key, agency, parent)`` rows in groups of about ``size`` keys, in the rows' order; the rows of an
+    agency and of every agency that names it as its parent (of these rows) always in one group."""
     root: dict[str, str] = {}  # union-find over agency names
 
     def find(a: str) -> str:
@@ -40,19 +44,24 @@ def validation_chunks(con, report_ids: list[str], size: int = VALIDATE_CHUNK) ->
             a = root[a]
         return a
 
-    agencies = {agency for _rid, agency, _parent in rows}
-    for _rid, agency, parent in rows:
+    agencies = {agency for _key, agency, _parent in rows}
+    for _key, agency, parent in rows:
         if parent and parent in agencies:
             root[find(agency)] = find(parent)
-    groups: dict[str, list[str]] = {}
-    for rid, agency, _parent in rows:
-        groups.setdefault(find(agency), []).append(rid)
-    chunks: list[list[str]] = [[]]
+    groups: dict[str, list[Any]] = {}
+    for key, agency, _parent in rows:
+        groups.setdefault(find(agency), []).append(key)
+    chunks: list[list[Any]] = [[]]
     for members in groups.values():
         if chunks[-1] and len(chunks[-1]) + len(members) > size:
             chunks.append([])
         chunks[-1].extend(members)
     return [c for c in chunks if c]
+
+
+def chunk_size(reports: int, workers: int) -> int:
+    """Reports a validator takes at once: ``VALIDATE_CHUNK``, fewer when that keeps every worker busy."""
+    return min(VALIDATE_CHUNK, max(VALIDATE_MIN_CHUNK, -(-reports // max(1, workers))))
 
 
 @dataclass
@@ -143,74 +152,6 @@ def starts_validation_early(reports: int) -> bool:
     otherwise wait for it) rather than with the load (several: the parse of a long run keeps every core
     busy, while DuckDB's load leaves one mostly free: 10,000 reports ran ~2 s faster so)."""
     return validator_count(reports) == 1
-
-
-def validate_batch(con, report_ids: list[str], settings: Settings, year: int | None = None,
-                   progress: Progress = quiet):
-    """GX validation of the staged reports, stored as checks; returns (RunChecks, decision, reports_df).
-
-    Validated ``VALIDATE_CHUNK`` reports at a time (fewer when that keeps every worker of
-    flows/validator.py busy), in the validator processes (the checks of a report depend only on
-    it, its children and its previous year, which go into the same chunk). The current
-    reports of the previous year are passed along as context for the cross-year checks
-    (X1, X2); they are not validated again.
-    """
-    import pandas as pd
-
-    from expectations.gate import decide
-    from flows import validator
-    from warehouse.checks import store_check_table
-    from warehouse.db import memory_limit
-    from warehouse.load import staging_frames, staging_tables
-
-    pool = validator.prestart(validator_count(len(set(report_ids))))
-    checks, report_parts, failures = RunChecks(None), [], {}
-    size = min(VALIDATE_CHUNK, max(VALIDATE_MIN_CHUNK, -(-len(set(report_ids)) // pool.workers)))
-    chunks = validation_chunks(con, report_ids, size)
-    in_flight: list = []  # (future, ids): the workers validate while this reads the next chunk
-    done = 0
-
-    def collect() -> None:
-        nonlocal done
-        fut, ids = in_flight.pop(0)
-        try:
-            part = fut.result()
-        except BrokenProcessPool:
-            validator.discard()
-            raise
-        store_check_table(con, part.table)
-        part.table = None
-        checks.add_part(part)
-        del part
-        release_memory()
-        done += len(ids)
-        if len(chunks) > 1:
-            progress(f"validated {done}/{len(report_ids)}")
-
-    with memory_limit(con, VALIDATE_DUCKDB_MEMORY, settings.warehouse_memory):
-        for ids in chunks:
-            frames = staging_tables(con, report_ids=ids)  # Arrow: the validator makes the pandas frames
-            prev = None
-            if year is not None:
-                prev_ids = previous_year_ids(con, ids, int(year))
-                if prev_ids:
-                    prev = staging_tables(con, report_ids=prev_ids)
-            if len(in_flight) >= pool.workers:
-                collect()
-            in_flight.append((pool.submit(frames, prev), ids))
-            report_parts.append(frames.reports.select(["report_id", "agency", "year"]).to_pandas())  # Data Docs' labels
-            failures.update(parse_failures(frames.findings.to_pandas()))
-            del frames, prev
-        while in_flight:
-            collect()
-    reports_df = pd.concat(report_parts, ignore_index=True) if report_parts else None
-    if checks.rows is None:
-        from expectations.validate import validate
-
-        checks.rows = validate(staging_frames(con, report_ids=[]))  # no report: the empty frame, without GX
-    decision = decide(checks.rows, report_ids, max_fail_share=settings.max_fail_share)  # it reads the fails
-    record_gate(con, report_ids, decision, failures)
-    return checks, decision, reports_df
 
 
 def previous_year_ids(con, report_ids: list[str], year: int) -> list[str]:

@@ -92,6 +92,41 @@ def test_run_year_records_every_outcome_and_publishes(tmp_path, registry, sample
         "六盘水市": "cached", "武汉市硚口区人民政府": "cached", "淮安市人民政府": "failed"}
 
 
+def test_validation_started_by_the_load_publishes_what_the_validate_step_alone_publishes(
+        tmp_path, registry, samples_base, monkeypatch):
+    """Chunks of one report, loads of one report: the load hands chunks to the validators as it goes
+    (flows/steps/validation.py); the published checks and statuses are those of the validate step alone."""
+    from flows.steps import validation
+
+    real_submit = validation.Validation.submit
+
+    def published(home):
+        settings = load_settings(env={}, home=home, sources=str(registry), max_fail_share=1.0, parse_timeout=0,
+                                 samples_base=samples_base)
+        lines: list[str] = []
+        monkeypatch.setattr(validation.Validation, "submit",
+                            lambda self, con, ids, progress=None: (lines.append(f"submit {len(ids)}"),
+                                                                   real_submit(self, con, ids))[1])
+        s = run_year(2024, settings, progress=lines.append)
+        con = duckdb.connect(s.marts_path, read_only=True)
+        try:
+            return lines, [con.execute(f"select * from {t} order by all").fetchall()
+                           for t in ("fact_check", "mart_quality")]
+        finally:
+            con.close()
+
+    monkeypatch.setattr("flows.steps.validating.VALIDATE_CHUNK", 1)
+    monkeypatch.setattr("flows.steps.validating.VALIDATE_MIN_CHUNK", 1)
+    monkeypatch.setattr("flows.steps.loading.LOAD_CHUNK", 1)
+    lines, tables = published(tmp_path / "early")
+    validating = lines.index("2024: validating")
+    assert "submit 1" in lines[:validating], "no chunk was handed over during the load"
+    monkeypatch.setattr("flows.plan.start_early_validation", lambda outcomes, year: None)
+    lines_alone, tables_alone = published(tmp_path / "alone")
+    assert "submit 1" not in lines_alone[:lines_alone.index("2024: validating")]
+    assert tables[0] and tables == tables_alone
+
+
 def test_parse_cache_key_depends_on_content_metadata_and_version():
     k = parse_cache_key("a" * 64, "六盘水市", 2024, "1.0.0")
     assert k == parse_cache_key("a" * 64, "六盘水市", 2024, "1.0.0")

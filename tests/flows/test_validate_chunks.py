@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 import pytest
 
 from flows.settings import load_settings
-from flows.steps.validating import validate_batch, validation_chunks
+from flows.steps.validating import validation_chunks
+from flows.steps.validation import validate_batch
 from testkit.synth import make_report
 from warehouse.db import connect, init_schema
 from warehouse.load import Document, load_documents
@@ -119,3 +120,45 @@ def test_a_second_validator_only_for_several_full_chunks_and_gx_starts_with_the_
     assert starts_validation_early(1) and starts_validation_early(2 * VALIDATE_CHUNK - 1)
     assert validator_count(4 * VALIDATE_CHUNK) == min(2, validator.default_workers())
     assert starts_validation_early(4 * VALIDATE_CHUNK) == (validator.default_workers() == 1)
+
+
+def test_chunks_handed_over_during_the_load_give_the_checks_of_the_validate_step(warehouse, tmp_path, monkeypatch):
+    """A long run's load hands each chunk to a validator once its last report is loaded
+    (flows/steps/validation.py EarlyValidation); the validate step collects them and validates the rest:
+    the same checks, gate and labels as the validate step alone, a family never split."""
+    from types import SimpleNamespace
+
+    from flows.outcomes import ReportOutcome
+    from flows.steps.validation import start_early_validation
+
+    con, docs = warehouse
+    ids = [d.report_id for d in docs if d.year == 2024]
+    settings = load_settings(env={}, home=tmp_path, max_fail_share=1.0)
+    whole, decision, reports = validate_batch(con, ids, settings, 2024)
+
+    monkeypatch.setattr("flows.steps.validating.VALIDATE_CHUNK", 3)
+    monkeypatch.setattr("flows.steps.validating.VALIDATE_MIN_CHUNK", 1)
+    outcomes = [ReportOutcome(agency=d.agency, year=d.year, url=d.source_url, content_sha256=d.content_sha256,
+                              source=SimpleNamespace(parent=d.parent)) for d in docs if d.year == 2024]
+    outcomes.append(ReportOutcome(agency="戊县", year=2024, url="http://127.0.0.1/gone.html"))  # fetch failed
+    early = start_early_validation(outcomes, 2024)
+    assert early is not None and len(early.groups) >= 3
+    assert early.order[-1].agency == "戊县" and sorted(map(id, early.order)) == sorted(map(id, outcomes))
+    family = {CITY, *CHILDREN}
+    assert any({outcomes[i].agency for i in g} >= family for g in early.groups), "a family split across chunks"
+
+    by_key = {d.content_sha256: d.report_id for d in docs}
+    for n, o in enumerate(early.order, 1):  # as load_batch does: report ids set, two outcomes a transaction
+        o.report_id = by_key.get(o.content_sha256)
+        if n % 2 == 0 or n == len(early.order):
+            early.loaded(con, n)
+    handed_over = set(early.validation.submitted)
+    assert handed_over and handed_over < set(ids)  # some chunks before the validate step, not all (one validator)
+
+    got, got_decision, got_reports = validate_batch(con, ids, settings, 2024, early=early)
+    assert _sorted(got.rows).equals(_sorted(whole.rows))
+    assert got.passed == whole.passed and got.reports == whole.reports == len(ids)
+    assert got_decision == decision
+    assert sorted(got_reports["report_id"]) == sorted(reports["report_id"])
+    stored = con.execute("SELECT count(*) FROM fact_check WHERE status = 'pass'").fetchall()[0][0]
+    assert stored == sum(whole.passed.values())
