@@ -83,6 +83,9 @@ def import_etl(year: int | None = None, settings: Any = None):
             from flows.plan import start_parse_server, start_revalidation
 
             start_parse_server(int(year), settings) or start_revalidation(int(year), settings)
+        from flows.prefectimport import defer_unused_modules
+
+        defer_unused_modules()  # the modules of Prefect's a run does not use, left to their first use
         from flows import etl
     finally:
         if enabled:
