@@ -209,7 +209,7 @@ def load(run: YearRun, progress: Progress) -> YearRun:
     run.early_validation = early = None
     if run.outcomes:
         prestart_validation(len(run.outcomes))  # started already by a short run's fetch (cheap then)
-        early = start_early_validation(run.outcomes, run.year)  # a long run validates while it loads
+        early = start_early_validation(run.outcomes, run.year, run.settings.warehouse_memory)  # validated as loaded
     say = _say(run.year, progress)
     try:
         with warehouse(run.settings) as con:

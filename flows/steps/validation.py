@@ -93,8 +93,10 @@ class EarlyValidation:
     transaction with how many of them are loaded. A chunk is handed over when a validator is free; the
     validate step hands over the rest (``validate_batch(early=...)``)."""
 
-    def __init__(self, outcomes: list[ReportOutcome], year: int | None) -> None:
+    def __init__(self, outcomes: list[ReportOutcome], year: int | None, memory: str | None = None) -> None:
         from flows import validator
+
+        self._memory = memory  # the load's DuckDB memory limit (settings.warehouse_memory)
 
         rows = [(i, o.agency, getattr(o.source, "parent", None)) for i, o in enumerate(outcomes)
                 if o.content_sha256 and o.outcome != NOT_CURRENT]
@@ -118,17 +120,28 @@ class EarlyValidation:
 
     def loaded(self, con, count: int, progress: Progress = quiet) -> None:
         v = self.validation
-        v.collect_finished(con, progress)
-        while self._next < len(self.groups) and self._ends[self._next] <= count and v.has_room():
-            ids = list(dict.fromkeys(rid for i in self.groups[self._next] if (rid := self._outcomes[i].report_id)))
-            self._next += 1
-            if ids:
-                v.submit(con, ids, progress)
+        ready = self._next < len(self.groups) and self._ends[self._next] <= count
+        if not ready and not (v.in_flight and v.in_flight[0][0].done()):
+            return
+        from flows.steps.validating import VALIDATE_DUCKDB_MEMORY
+        from warehouse.db import memory_limit
+
+        # The chunks' reads keep DuckDB's cache of the blocks they read as small as in the validate step.
+        with memory_limit(con, VALIDATE_DUCKDB_MEMORY, self._memory):
+            v.collect_finished(con, progress)
+            while self._next < len(self.groups) and self._ends[self._next] <= count and v.has_room():
+                group = self.groups[self._next]
+                ids = list(dict.fromkeys(rid for i in group if (rid := self._outcomes[i].report_id)))
+                self._next += 1
+                if ids:
+                    v.submit(con, ids, progress)
 
 
-def start_early_validation(outcomes: list[ReportOutcome], year: int | None) -> EarlyValidation | None:
-    """The load's head start on validation, for a run of two chunks or more (None otherwise)."""
-    early = EarlyValidation(outcomes, year)
+def start_early_validation(outcomes: list[ReportOutcome], year: int | None,
+                           memory: str | None = None) -> EarlyValidation | None:
+    """The load's head start on validation, for a run of two chunks or more (None otherwise); ``memory``:
+    the load's DuckDB memory limit, restored after each chunk's reads."""
+    early = EarlyValidation(outcomes, year, memory)
     return early if early.worth_it else None
 
 

@@ -121,7 +121,7 @@ def test_validation_started_by_the_load_publishes_what_the_validate_step_alone_p
     lines, tables = published(tmp_path / "early")
     validating = lines.index("2024: validating")
     assert "submit 1" in lines[:validating], "no chunk was handed over during the load"
-    monkeypatch.setattr("flows.plan.start_early_validation", lambda outcomes, year: None)
+    monkeypatch.setattr("flows.plan.start_early_validation", lambda outcomes, year, memory=None: None)
     lines_alone, tables_alone = published(tmp_path / "alone")
     assert "submit 1" not in lines_alone[:lines_alone.index("2024: validating")]
     assert tables[0] and tables == tables_alone
