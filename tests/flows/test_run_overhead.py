@@ -92,3 +92,24 @@ def test_the_raw_store_opened_ahead_is_the_one_the_run_reads(tmp_path, monkeypat
     assert opened == ["xxgk-open-ahead"]
     assert got[0] is fetching.body_store(settings)
     assert got[0].latest("http://127.0.0.1:1/a.html")["etag"] == '"e1"'
+
+
+def test_whether_the_registry_names_the_samples_is_read_once_per_version_of_the_file(tmp_path, monkeypatch):
+    import os
+    from pathlib import Path
+
+    from flows.settings import load_settings
+    from flows.steps.fetching import needs_sample_server
+
+    registry = tmp_path / "registry.csv"
+    registry.write_text("agency,year,url\n甲,2024,{samples}/a.html\n", encoding="utf-8")
+    settings = load_settings(env={}, home=tmp_path / "home", sources=str(registry))
+    reads = []
+    real_read = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: (reads.append(self), real_read(self))[1])
+    assert needs_sample_server(settings) and needs_sample_server(settings) and len(reads) == 1
+    registry.write_text("agency,year,url\n甲,2024,http://127.0.0.1:1/a.html\n", encoding="utf-8")
+    os.utime(registry, ns=(1, 1))  # another version of the file, whatever the clock's grain
+    assert not needs_sample_server(settings) and len(reads) == 2
+    registry.unlink()
+    assert not needs_sample_server(settings)  # unreadable: the registry's own check reports it
