@@ -243,7 +243,10 @@ TASK_OPTIONS: dict[str, dict[str, Any]] = {
 def _step_task(step: plan.Step):
     """One step of the plan as a Prefect task: the run goes in and comes back (quote(): Prefect
     would walk every report of it looking for futures, minutes at 10,000)."""
-    options = {"name": step.__name__, "cache_policy": NO_CACHE, **TASK_OPTIONS[step.__name__]}
+    # persist_result=False whatever the user's PREFECT_RESULTS_PERSIST_BY_DEFAULT: the run goes from step to
+    # step in this process, and holds what no result store could keep (the validators' futures, a load's
+    # early validation: flows/steps/validation.py).
+    options = {"name": step.__name__, "cache_policy": NO_CACHE, "persist_result": False, **TASK_OPTIONS[step.__name__]}
 
     def run_step(run: plan.YearRun) -> plan.YearRun:
         return step(run, get_run_logger().info)

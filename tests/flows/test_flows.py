@@ -203,6 +203,13 @@ def test_a_sync_flow_run_does_not_wait_for_its_heartbeat_thread(monkeypatch):
 
 
 
+def test_the_plans_step_tasks_never_persist_the_run():
+    """The run goes from step to step in the flow's process; it holds the validators' futures after the load
+    (flows/steps/validation.py), which a result store could not keep: not persisted, whatever the user's
+    PREFECT_RESULTS_PERSIST_BY_DEFAULT."""
+    assert etl.STEP_TASKS and all(t.persist_result is False for t in etl.STEP_TASKS.values())
+
+
 def test_parse_tasks_are_few_on_threads_and_small_on_dask():
     from flows.settings import load_settings
 
