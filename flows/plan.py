@@ -205,7 +205,7 @@ def load(run: YearRun, progress: Progress) -> YearRun:
     forget_run(run.settings, run.year)  # from here on the year's last run record no longer holds
     progress(f"{run.year}: loading")
     if run.early_validation is not None:
-        run.early_validation.validation.abandon()  # a retried load: what its first try handed over is stale
+        run.early_validation.abandon()  # a retried load: what its first try handed over is stale
     run.early_validation = early = None
     if run.outcomes:
         prestart_validation(len(run.outcomes))  # started already by a short run's fetch (cheap then)
@@ -218,7 +218,7 @@ def load(run: YearRun, progress: Progress) -> YearRun:
                                         after_chunk=(lambda count: early.loaded(con, count, say)) if early else None)
     except BaseException:
         if early is not None:
-            early.validation.abandon()
+            early.abandon()
         raise
     run.early_validation = early
     run.parsed = {}

@@ -27,19 +27,30 @@ def needs_sample_server(settings: Settings) -> bool:
     """A registry whose URLs use ``{samples}`` (the bundled one) is served on loopback."""
     from sources.registry import SAMPLES_PLACEHOLDER
 
-    path = registry_path(settings)
-    try:  # as bytes: decoding a registry of 10,000 rows to search it took ~25 ms
-        st = os.stat(path)
-        key = (str(path), st.st_size, st.st_mtime_ns)  # a run asks 3-4 times: read once (~4 ms at 10,000 rows)
-        found = _SAMPLES_NAMED.get(key)
-        if found is None:
-            found = _SAMPLES_NAMED[key] = SAMPLES_PLACEHOLDER.encode("utf-8") in path.read_bytes()
-        return found
-    except OSError:
+    version = _registry_version(settings)  # a run asks 3-4 times: the file read once (~4 ms at 10,000 rows)
+    if version is None:
         return False  # load_registry reports the unreadable file with its own message
+    found = _SAMPLES_NAMED.get(version)
+    if found is None:
+        try:  # as bytes: decoding a registry of 10,000 rows to search it took ~25 ms
+            found = _SAMPLES_NAMED[version] = SAMPLES_PLACEHOLDER.encode("utf-8") in Path(version[0]).read_bytes()
+        except OSError:
+            return False
+    return found
 
 
-_SAMPLES_NAMED: dict[tuple, bool] = {}  # registry file (path, size, mtime) -> whether it names the samples
+_SAMPLES_NAMED: dict[tuple, bool] = {}  # registry file version (_registry_version) -> whether it names the samples
+
+
+def _registry_version(settings: Settings) -> tuple | None:
+    """The registry file as (path, mtime, size): what it held is what it holds while this stays the same; None
+    when it cannot be read."""
+    path = registry_path(settings)
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (str(path), st.st_mtime_ns, st.st_size)
 
 
 def samples_base(settings: Settings) -> str | None:
@@ -82,12 +93,8 @@ _SOURCES_LOCK = threading.Lock()
 
 
 def _sources_key(settings: Settings, year: int | None, samples_base: str | None) -> tuple | None:
-    path = registry_path(settings)
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return (str(path), st.st_mtime_ns, st.st_size, year, samples_base, str(settings.layout.cache))
+    version = _registry_version(settings)
+    return None if version is None else (*version, year, samples_base, str(settings.layout.cache))
 
 
 def make_fetcher(settings: Settings, loopback: bool = False):

@@ -113,6 +113,9 @@ class EarlyValidation:
         self._next = 0
         self.validation = Validation(self.pool, year, len(rows))
 
+    def abandon(self) -> None:
+        self.validation.abandon()
+
     @property
     def worth_it(self) -> bool:
         """Two chunks at least: with one, its last report is the load's last."""
