@@ -16,7 +16,7 @@ from flows.outcomes import NOT_CURRENT, Progress, ReportOutcome, quiet
 from flows.steps.validating import (
     RunChecks,
     chunk_size,
-    family_chunks,
+    load_order_chunks,
     parse_failures,
     previous_year_ids,
     release_memory,
@@ -101,7 +101,7 @@ class EarlyValidation:
         rows = [(i, o.agency, getattr(o.source, "parent", None)) for i, o in enumerate(outcomes)
                 if o.content_sha256 and o.outcome != NOT_CURRENT]
         self.pool = validator.prestart(validator_count(len(rows)))
-        self.groups = family_chunks(rows, chunk_size(len(rows), self.pool.workers))
+        self.groups = load_order_chunks(rows, self.pool.workers)
         planned = {i for group in self.groups for i in group}
         self.order = [outcomes[i] for group in self.groups for i in group] + \
                      [o for i, o in enumerate(outcomes) if i not in planned]

@@ -122,6 +122,23 @@ def test_a_second_validator_only_for_several_full_chunks_and_gx_starts_with_the_
     assert starts_validation_early(4 * VALIDATE_CHUNK) == (validator.default_workers() == 1)
 
 
+def test_the_load_order_halves_its_last_chunk_for_two_validators_and_never_splits_a_family(monkeypatch):
+    """The last chunk is what a run waits for after its load: with two validators it is halved (the first half
+    goes while the load ends); every family stays in one chunk, every row in exactly one."""
+    from flows.steps.validating import load_order_chunks
+
+    monkeypatch.setattr("flows.steps.validating.VALIDATE_CHUNK", 4)
+    monkeypatch.setattr("flows.steps.validating.VALIDATE_MIN_CHUNK", 1)
+    rows = [(0, CITY, None)] + [(1 + k, child, CITY) for k, child in enumerate(CHILDREN[:2])]
+    rows += [(i, f"乙县{i}局", None) for i in range(3, 15)]
+    one = load_order_chunks(rows, 1)
+    assert one == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11], [12, 13, 14]]
+    assert load_order_chunks(rows, 2) == [*one[:-1], [12, 13], [14]]
+    family_last = rows[3:] + rows[:3]  # the city and its two bodies last: a family is not halved
+    assert load_order_chunks(family_last, 2)[-1] == [0, 1, 2]
+    assert load_order_chunks(rows[:3], 2) == [[0, 1, 2]]  # one chunk: nothing to halve
+
+
 def test_chunks_handed_over_during_the_load_give_the_checks_of_the_validate_step(warehouse, tmp_path, monkeypatch):
     """A long run's load hands each chunk to a validator once its last report is loaded
     (flows/steps/validation.py EarlyValidation); the validate step collects them and validates the rest:
