@@ -4,22 +4,27 @@ The validate step hands over the chunks one after the other while the validators
 A long run hands over most of them earlier, during the load (``EarlyValidation``): the load takes the
 reports in the order of their chunks, and a chunk goes to a validator as soon as its last report is
 loaded, while DuckDB loads the next ones (the load keeps ~1.3 of 2 cores busy, GX the other). Either way a
-chunk is what ``family_chunks`` makes of the run's reports: a parent body with the bodies that name it.
+chunk is what ``family_chunks`` makes of the run's reports: a parent body with the bodies that name it (in the
+load's order, ``load_order_chunks``: the last chunk halved).
 """
 
 from __future__ import annotations
 
+import itertools
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from flows.outcomes import NOT_CURRENT, Progress, ReportOutcome, quiet
 from flows.steps.validating import (
+    VALIDATE_DUCKDB_MEMORY,
     RunChecks,
     chunk_size,
     load_order_chunks,
     parse_failures,
     previous_year_ids,
+    record_gate,
     release_memory,
+    validation_chunks,
     validator_count,
 )
 
@@ -106,10 +111,7 @@ class EarlyValidation:
         self.order = [outcomes[i] for group in self.groups for i in group] + \
                      [o for i, o in enumerate(outcomes) if i not in planned]
         self._outcomes = outcomes
-        self._ends, end = [], 0
-        for group in self.groups:
-            end += len(group)
-            self._ends.append(end)
+        self._ends = list(itertools.accumulate(map(len, self.groups)))  # outcomes loaded when a chunk is whole
         self._next = 0
         self.validation = Validation(self.pool, year, len(rows))
 
@@ -126,7 +128,6 @@ class EarlyValidation:
         ready = self._next < len(self.groups) and self._ends[self._next] <= count
         if not ready and not (v.in_flight and v.in_flight[0][0].done()):
             return
-        from flows.steps.validating import VALIDATE_DUCKDB_MEMORY
         from warehouse.db import memory_limit
 
         # The chunks' reads keep DuckDB's cache of the blocks they read as small as in the validate step.
@@ -162,7 +163,6 @@ def validate_batch(con, report_ids: list[str], settings, year: int | None = None
 
     from expectations.gate import decide
     from flows import validator
-    from flows.steps.validating import VALIDATE_DUCKDB_MEMORY, record_gate, validation_chunks
     from warehouse.db import memory_limit
 
     n = len(set(report_ids))
