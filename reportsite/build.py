@@ -161,7 +161,9 @@ def _agency_page(a: dict, figures: list[dict], quality: list[dict], reports: lis
     if figures:
         latest = figures[-1]
         body.append(f"<h2>{latest['year']} 年主要数字</h2>" + _figures_table([latest]))
-        body.append("<h2>历年趋势</h2>" + _trend_charts(figures) + _figures_table(figures))
+        # The years' table only for more than one year: with one it would repeat the table above.
+        years = _figures_table(figures) if len(figures) > 1 else ""
+        body.append("<h2>历年趋势</h2>" + _trend_charts(figures) + years)
     else:
         body.append("<p class='bad'>尚无通过检查的年报，没有可发布的数字。</p>")
     body.append("<h2>质量状况</h2><table><tr><th>年度</th><th>状态</th><th>通过</th><th>提示</th><th>失败</th>"

@@ -45,6 +45,18 @@ def test_the_demo_built_a_site_with_a_page_per_agency_and_charts(demo_home):
     assert "已隔离" in puer.read_text(encoding="utf-8") and "H7" in puer.read_text(encoding="utf-8")
 
 
+def test_an_agency_page_shows_its_years_table_only_when_it_has_more_than_one_year(demo_home):
+    import duckdb
+
+    with duckdb.connect(str(demo_home / "marts.duckdb"), read_only=True) as con:
+        years = dict(con.execute("SELECT agency_id, count(*) FROM mart_agency_year GROUP BY agency_id").fetchall())
+    assert 1 in years.values() and max(years.values()) > 1  # the demo has both kinds
+    for agency, n in years.items():
+        html = (demo_home / "site" / "agency" / f"{agency}.html").read_text(encoding="utf-8")
+        # the figures' header: the year's table, then for several years the table of every year
+        assert html.count("<th>新收申请</th>") == (1 if n == 1 else 2), (agency, n)
+
+
 def test_site_rebuild_replaces_the_old_one(demo_home, tmp_path):
     import shutil
 
