@@ -23,6 +23,9 @@ def registry_path(settings: Settings) -> Path:
     return Path(BUNDLED_REGISTRY)
 
 
+_SAMPLES_NAMED: dict[tuple, bool] = {}  # registry file version (_registry_version) -> whether it names the samples
+
+
 def needs_sample_server(settings: Settings) -> bool:
     """A registry whose URLs use ``{samples}`` (the bundled one) is served on loopback."""
     from sources.registry import SAMPLES_PLACEHOLDER
@@ -37,9 +40,6 @@ def needs_sample_server(settings: Settings) -> bool:
         except OSError:
             return False
     return found
-
-
-_SAMPLES_NAMED: dict[tuple, bool] = {}  # registry file version (_registry_version) -> whether it names the samples
 
 
 def _registry_version(settings: Settings) -> tuple | None:

@@ -81,8 +81,12 @@ class Validation:
         self.done += len(ids)
         progress(f"validated {self.done}/{self.total}")
 
+    def oldest_finished(self) -> bool:
+        """Whether the oldest chunk in flight is back (``collect`` would not wait)."""
+        return bool(self.in_flight) and self.in_flight[0][0].done()
+
     def collect_finished(self, con, progress: Progress = quiet) -> None:
-        while self.in_flight and self.in_flight[0][0].done():
+        while self.oldest_finished():
             self.collect(con, progress)
 
     def abandon(self) -> None:
@@ -123,17 +127,20 @@ class EarlyValidation:
         """Two chunks at least: with one, its last report is the load's last."""
         return len(self.groups) > 1
 
+    def _whole(self, count: int) -> bool:
+        """Whether the next chunk's reports are all among the first ``count`` loaded."""
+        return self._next < len(self.groups) and self._ends[self._next] <= count
+
     def loaded(self, con, count: int, progress: Progress = quiet) -> None:
         v = self.validation
-        ready = self._next < len(self.groups) and self._ends[self._next] <= count
-        if not ready and not (v.in_flight and v.in_flight[0][0].done()):
+        if not self._whole(count) and not v.oldest_finished():
             return
         from warehouse.db import memory_limit
 
         # The chunks' reads keep DuckDB's cache of the blocks they read as small as in the validate step.
         with memory_limit(con, VALIDATE_DUCKDB_MEMORY, self._memory):
             v.collect_finished(con, progress)
-            while self._next < len(self.groups) and self._ends[self._next] <= count and v.has_room():
+            while self._whole(count) and v.has_room():
                 group = self.groups[self._next]
                 ids = list(dict.fromkeys(rid for i in group if (rid := self._outcomes[i].report_id)))
                 self._next += 1
